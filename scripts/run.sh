@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Map the action's inputs (environment variables INPUT_*) to `mlgate ci` flags and run it.
+#
+# Called by action.yml. MLGATE_PYTHON is the install step's venv interpreter; its bin directory goes first
+# on PATH so the pipeline's stages (`python src/train.py`) run with the packages installed next to mlgate.
+# `mlgate ci` itself reads GITHUB_* and the token (GITHUB_TOKEN), writes the step outputs and the job
+# summary. This script adds the outputs artifact-dir and artifact-name for modes run and publish.
+# Exit code: mlgate's (0 pass, 1 blocking gate failed, 2 bad input, 3 pipeline/git, 4 publish), except
+# that 1 becomes 0 when INPUT_FAIL_ON_GATE is false.
+set -euo pipefail
+
+fail() { # one line, as an annotation, then exit 2 (bad input)
+  printf '::error title=mlgate::%s\n' "$1"
+  exit 2
+}
+
+boolean() { # name value -> true|false, or fail naming the input
+  case "$2" in
+    true | True | TRUE) echo true ;;
+    false | False | FALSE) echo false ;;
+    *) fail "action input $1 is '$2': set it to true or false" ;;
+  esac
+}
+
+python="${MLGATE_PYTHON:?MLGATE_PYTHON is not set: run this script through action.yml}"
+output="${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set: run this script through action.yml}"
+status="$(boolean status "${INPUT_STATUS:-true}")"
+fail_on_gate="$(boolean fail-on-gate "${INPUT_FAIL_ON_GATE:-true}")"
+mode="${INPUT_MODE:-full}"
+
+args=(ci --mode "$mode")
+[ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
+[ -n "${INPUT_PROJECT_DIR:-}" ] && args+=(--project-dir "$INPUT_PROJECT_DIR")
+[ -n "${INPUT_BASE:-}" ] && args+=(--base "$INPUT_BASE")
+[ -n "${INPUT_REPORT_ID:-}" ] && args+=(--report-id "$INPUT_REPORT_ID")
+[ -n "${INPUT_COMMENT:-}" ] && args+=(--comment "$INPUT_COMMENT")
+[ -n "${INPUT_PUBLISHER:-}" ] && args+=(--publisher "$INPUT_PUBLISHER")
+if [ "$status" = true ]; then args+=(--status); else args+=(--no-status); fi
+
+if [ "$mode" != full ]; then
+  artifact_dir="${INPUT_ARTIFACT_DIR:-${RUNNER_TEMP:?RUNNER_TEMP is not set: set the input artifact-dir}/mlgate-artifact}"
+  report_id="${INPUT_REPORT_ID:-default}"
+  # Artifact names may not hold " : < > | * ? \ / or line breaks.
+  artifact_name="mlgate-${report_id//[^A-Za-z0-9._-]/-}"
+  args+=(--artifact-dir "$artifact_dir")
+  {
+    echo "artifact-dir=$artifact_dir"
+    echo "artifact-name=$artifact_name"
+  } >> "$output"
+fi
+
+bin_dir="$(dirname "$python")"
+export PATH="$bin_dir:$PATH"
+export VIRTUAL_ENV="$(dirname "$bin_dir")"
+
+rc=0
+"$python" -m mlgate "${args[@]}" || rc=$?
+if [ "$rc" -eq 1 ] && [ "$fail_on_gate" = false ]; then
+  echo "::notice title=mlgate::a blocking gate failed; fail-on-gate is false, so this step passes"
+  exit 0
+fi
+exit "$rc"
