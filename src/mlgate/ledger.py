@@ -1,0 +1,474 @@
+"""The metrics ledger: one JSON entry per commit, stored in git notes under ``refs/notes/mlgate``.
+
+Why git notes: the ledger travels with the repository (``git push``/``git fetch`` of one ref), needs
+no service or storage account, never touches the branches, and attaching data to a commit *without
+changing it* is exactly what notes are for. Each note is a canonical JSON object (sorted keys, no
+whitespace) so identical entries are identical blobs.
+
+Concurrency: entries for distinct commits never conflict. Pushing is fast-forward only; a rejected
+push fetches the remote ledger into ``refs/notes/remotes/<remote>/<name>``, merges it (git's three-way
+notes merge, then "newest ``recorded_at`` wins" for a commit both sides changed) and retries.
+
+All git calls go through :class:`_Git`, a small runner around the ``git`` CLI; git is the edge.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import GitError
+
+DEFAULT_REF = "refs/notes/mlgate"
+NOTES_IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")
+_FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_NETWORK_TIMEOUT_S = 300
+_LOCAL_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class LedgerHit:
+    """An entry found for ``sha``, ``distance`` first-parent steps from where the search began."""
+
+    sha: str
+    distance: int
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerSearch:
+    """What :meth:`Ledger.search` found and how far it could look.
+
+    ``scanned`` counts the commits examined (the start included). ``truncated`` is true when the
+    walk stopped early because history is missing (a shallow clone, or the start commit is not in
+    the clone at all), so "no entry" means "none in the commits we have", not "none within reach".
+    """
+
+    hit: LedgerHit | None
+    scanned: int
+    truncated: bool
+
+
+class _Git:
+    """Run ``git`` in one repository with a fixed environment; failures become :class:`GitError`."""
+
+    def __init__(self, repo_dir: Path, env: Mapping[str, str]) -> None:
+        self.repo_dir = repo_dir
+        self.env = dict(env)
+        # Parseable messages, and never wait for a credential prompt on a CI runner.
+        self.env.update({"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"})
+
+    def run(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float = _LOCAL_TIMEOUT_S,
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.repo_dir,
+                input=stdin,
+                capture_output=True,
+                env={**self.env, **(env or {})},
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH: install git and retry") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise GitError(
+                f"git {args[0]} timed out after {timeout:.0f} s in {self.repo_dir}: check the network and the remote"
+            ) from exc
+        if check and proc.returncode != 0:
+            raise GitError(f"git {args[0]} failed in {self.repo_dir}: {last_line(proc.stderr)}")
+        return proc
+
+    def out(self, *args: str, **kwargs: Any) -> str:
+        return self.run(*args, **kwargs).stdout.decode("utf-8", errors="replace").strip()
+
+
+def last_line(stream: bytes) -> str:
+    """The last non-empty line of a git message stream, or a placeholder."""
+    lines = [ln.strip() for ln in stream.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no message)"
+
+
+def canonical_json(entry: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, UTF-8; non-finite floats become ``null`` (JSON has no NaN)."""
+    return json.dumps(
+        _finite(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _decode(blob: bytes) -> dict[str, Any] | None:
+    """A note's entry, or None when the note is not a JSON object (written by someone else)."""
+    try:
+        value = json.loads(blob)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _recorded_at(entry: dict[str, Any] | None) -> datetime:
+    """When an entry was recorded; missing or unreadable stamps count as oldest."""
+    stamp = entry.get("recorded_at") if entry else None
+    if isinstance(stamp, str):
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return datetime.min.replace(tzinfo=timezone.utc)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Ledger:
+    """Per-commit results in git notes, shared through a remote.
+
+    ``env`` is the environment git runs with (default: this process's). ``sleep`` is the back-off
+    sleeper used between push attempts.
+    """
+
+    def __init__(
+        self,
+        repo_dir: Path,
+        ref: str = DEFAULT_REF,
+        remote: str = "origin",
+        *,
+        env: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not ref.startswith("refs/notes/") or ref.endswith("/"):
+            raise GitError(f"ledger ref {ref!r} must be a full ref under refs/notes/, e.g. {DEFAULT_REF}")
+        self.repo_dir = Path(repo_dir)
+        self.ref = ref
+        self.remote = remote
+        self.tracking_ref = f"refs/notes/remotes/{remote}/{ref.removeprefix('refs/notes/')}"
+        self._git = _Git(self.repo_dir, os.environ if env is None else env)
+        self._sleep = sleep
+        self._identity: dict[str, str] | None = None
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def read(self, sha: str) -> dict[str, Any] | None:
+        """The entry recorded for commit ``sha`` (any revision git can resolve), or None."""
+        oid = self._resolve(sha, allow_absent=True)
+        proc = self._git.run("notes", "--ref", self.ref, "list", oid, check=False)
+        if proc.returncode != 0:
+            if b"no note found" in proc.stderr or not self._ref_exists(self.ref):
+                return None
+            raise GitError(f"git notes list failed in {self.repo_dir}: {last_line(proc.stderr)}")
+        return _decode(self._cat_blob(proc.stdout.decode().strip()))
+
+    def search(self, sha: str, max_distance: int = 20) -> LedgerSearch:
+        """Look for an entry at ``sha`` or its first-parent ancestors up to ``max_distance`` back."""
+        if max_distance < 0:
+            raise GitError(f"max_distance must be 0 or more, got {max_distance}")
+        notes = self._notes()
+        oid = self._resolve(sha, allow_absent=True)
+        if self._commit_present(oid):
+            chain = self._first_parent(oid, max_distance + 1)
+            truncated = len(chain) < max_distance + 1 and chain[-1] in self._shallow_boundary()
+        else:  # e.g. the merge-base of a depth-1 checkout: only an exact entry can be found
+            chain, truncated = [oid], max_distance > 0
+        for distance, commit in enumerate(chain):
+            if commit in notes:
+                entry = _decode(self._cat_blob(notes[commit]))
+                if entry is not None:
+                    return LedgerSearch(LedgerHit(commit, distance, entry), distance + 1, False)
+        return LedgerSearch(None, len(chain), truncated)
+
+    def nearest(self, sha: str, max_distance: int = 20) -> LedgerHit | None:
+        """The entry at ``sha`` (distance 0) or its nearest first-parent ancestor that has one."""
+        return self.search(sha, max_distance).hit
+
+    def history(self, rev: str, n: int, max_scan: int = 5000) -> list[LedgerHit]:
+        """The last ``n`` entries along the first-parent history of ``rev``, oldest first.
+
+        Looks at most ``max_scan`` commits back; ``distance`` is counted from ``rev``.
+        """
+        if n <= 0:
+            return []
+        notes = self._notes()
+        if not notes:
+            return []
+        chain = self._first_parent(self._resolve(rev, allow_absent=False), max_scan)
+        found = [(d, c) for d, c in enumerate(chain) if c in notes]
+        blobs = self._cat_blobs([notes[c] for _, c in found[: n * 2 + 8]])
+        hits: list[LedgerHit] = []
+        for distance, commit in found:
+            blob = blobs.get(notes[commit])
+            if blob is None:  # beyond the first batch (many unreadable notes): read one by one
+                blob = self._cat_blob(notes[commit])
+            entry = _decode(blob)
+            if entry is not None:
+                hits.append(LedgerHit(commit, distance, entry))
+                if len(hits) == n:
+                    break
+        return hits[::-1]
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def record(self, sha: str, entry: Mapping[str, Any]) -> None:
+        """Store ``entry`` for commit ``sha``, replacing any entry it had.
+
+        Adds ``recorded_at`` (UTC, ISO 8601) unless the entry has one; that stamp decides which of
+        two entries for the same commit survives a merge.
+        """
+        oid = self._resolve(sha, allow_absent=False)
+        payload = dict(entry)
+        payload.setdefault("recorded_at", utc_now_iso())
+        try:
+            data = canonical_json(payload)
+        except (TypeError, ValueError) as exc:
+            raise GitError(f"ledger entry for {oid[:7]} is not JSON-serialisable: {exc}") from exc
+        blob = self._git.out("hash-object", "-w", "--stdin", stdin=data)
+        # -C reuses the blob byte for byte (-m/-F would run git's whitespace clean-up on it).
+        self._git.run("notes", "--ref", self.ref, "add", "-f", "-C", blob, oid, env=self._identity_env())
+
+    # ---- sharing -------------------------------------------------------------------------
+
+    def has_remote(self) -> bool:
+        return self._git.run("remote", "get-url", self.remote, check=False).returncode == 0
+
+    def fetch(self) -> bool:
+        """Fetch the remote ledger and merge it into the local one.
+
+        Returns False when the remote has no ledger yet. Raises GitError when the remote is not
+        configured (check :meth:`has_remote` first to treat that as "no ledger") or unreachable.
+        """
+        self._require_remote()
+        proc = self._git.run(
+            "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
+            f"+{self.ref}:{self.tracking_ref}",
+            check=False, timeout=_NETWORK_TIMEOUT_S,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            if b"couldn't find remote ref" in proc.stderr:
+                self._git.run("update-ref", "-d", self.tracking_ref, check=False)
+                return False
+            raise GitError(
+                f"cannot fetch the ledger {self.ref} from '{self.remote}': {last_line(proc.stderr)}; "
+                "check the remote URL and that the token may read the repository"
+            )
+        self._merge_tracking()
+        return True
+
+    def push(self, max_attempts: int = 5) -> None:
+        """Push the ledger; a non-fast-forward rejection fetches, merges and retries (bounded).
+
+        Does nothing when nothing was recorded locally.
+        """
+        if not self._ref_exists(self.ref):
+            return
+        self._require_remote()
+        for attempt in range(1, max_attempts + 1):
+            proc = self._git.run(
+                "push", "--porcelain", "--no-verify", self.remote, f"{self.ref}:{self.ref}",
+                check=False, timeout=_NETWORK_TIMEOUT_S,
+            )  # fmt: skip
+            if proc.returncode == 0:
+                return
+            text = (proc.stdout + proc.stderr).decode("utf-8", errors="replace")
+            if not _is_non_fast_forward(text):
+                raise GitError(_push_failure_message(self.ref, self.remote, text))
+            if attempt < max_attempts:
+                self._sleep(random.uniform(0.05, 0.2) * 2 ** (attempt - 1))
+                self.fetch()
+        raise GitError(
+            f"pushing the ledger {self.ref} to '{self.remote}' was rejected as non-fast-forward "
+            f"{max_attempts} times (other runs keep writing it): re-run the job"
+        )
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _merge_tracking(self) -> None:
+        """Merge the fetched remote ledger into ours: union, newest ``recorded_at`` per commit."""
+        theirs = self._git.out("rev-parse", "--verify", self.tracking_ref)
+        ours = self._rev(self.ref)
+        if ours is None:
+            self._git.run("update-ref", self.ref, theirs, "")
+            return
+        if ours == theirs or self._is_ancestor(theirs, ours):
+            return
+        if self._is_ancestor(ours, theirs):
+            self._git.run("update-ref", self.ref, theirs, ours)
+            return
+        env = self._identity_env()
+        # Three-way merge of the notes trees; where both sides changed one commit's note, keep ours
+        # for now, then let the newer recorded_at win below.
+        self._git.run("notes", "--ref", self.ref, "merge", "--quiet", "-s", "ours", self.tracking_ref, env=env)
+        theirs_notes = self._notes(self.tracking_ref)
+        merged_notes = self._notes(self.ref)
+        differing = {
+            c: (merged_notes[c], blob)
+            for c, blob in theirs_notes.items()
+            if c in merged_notes and merged_notes[c] != blob
+        }
+        if not differing:
+            return
+        blobs = self._cat_blobs([b for pair in differing.values() for b in pair])
+        for commit, (kept, other) in sorted(differing.items()):
+            if _prefer(blobs.get(other, b""), other, blobs.get(kept, b""), kept):
+                self._git.run("notes", "--ref", self.ref, "add", "-f", "-C", other, commit, env=env)
+
+    def _notes(self, ref: str | None = None) -> dict[str, str]:
+        """{annotated commit: note blob} for every note under ``ref``."""
+        ref = ref or self.ref
+        if not self._ref_exists(ref):
+            return {}
+        notes: dict[str, str] = {}
+        for line in self._git.out("notes", "--ref", ref, "list").splitlines():
+            blob, _, commit = line.partition(" ")
+            if commit:
+                notes[commit] = blob
+        return notes
+
+    def _cat_blob(self, blob: str) -> bytes:
+        return self._git.run("cat-file", "blob", blob).stdout
+
+    def _cat_blobs(self, blobs: list[str]) -> dict[str, bytes]:
+        """Read many blobs with one ``git cat-file --batch``."""
+        unique = list(dict.fromkeys(blobs))
+        if not unique:
+            return {}
+        raw = self._git.run("cat-file", "--batch", stdin="\n".join(unique).encode() + b"\n").stdout
+        out: dict[str, bytes] = {}
+        pos = 0
+        for blob in unique:
+            end = raw.index(b"\n", pos)
+            header = raw[pos:end].split()
+            pos = end + 1
+            if len(header) != 3:  # "<oid> missing"
+                continue
+            size = int(header[2])
+            out[blob] = raw[pos : pos + size]
+            pos += size + 1
+        return out
+
+    def _resolve(self, rev: str, *, allow_absent: bool) -> str:
+        """The full commit id for ``rev``; a full hex id is accepted as is when ``allow_absent``."""
+        if allow_absent and _FULL_SHA.match(rev.lower()):
+            return rev.lower()
+        proc = self._git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise GitError(
+                f"unknown commit {rev!r} in {self.repo_dir}: fetch it (or a deeper history) first"
+            )
+        return proc.stdout.decode().strip()
+
+    def _commit_present(self, oid: str) -> bool:
+        return self._git.run("cat-file", "-e", f"{oid}^{{commit}}", check=False).returncode == 0
+
+    def _first_parent(self, oid: str, count: int) -> list[str]:
+        return self._git.out("rev-list", "--first-parent", f"--max-count={count}", oid).split()
+
+    def _shallow_boundary(self) -> set[str]:
+        path = Path(self._git.out("rev-parse", "--git-path", "shallow"))
+        path = path if path.is_absolute() else self.repo_dir / path
+        try:
+            return set(path.read_text().split())
+        except FileNotFoundError:
+            return set()
+
+    def _rev(self, ref: str) -> str | None:
+        proc = self._git.run("rev-parse", "--verify", "--quiet", ref, check=False)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+    def _ref_exists(self, ref: str) -> bool:
+        return self._rev(ref) is not None
+
+    def _is_ancestor(self, a: str, b: str) -> bool:
+        return self._git.run("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+    def _require_remote(self) -> None:
+        if not self.has_remote():
+            raise GitError(
+                f"no git remote '{self.remote}' in {self.repo_dir}: add it (git remote add "
+                f"{self.remote} URL) or run without sharing the ledger"
+            )
+
+    def _identity_env(self) -> dict[str, str]:
+        """Author/committer for notes commits: the repository's own if set, else mlgate's."""
+        if self._identity is None:
+            env = self._git.env
+
+            def configured(key: str, var: str) -> bool:
+                if env.get(var):
+                    return True
+                return self._git.run("config", "--get", key, check=False).returncode == 0
+
+            if configured("user.name", "GIT_COMMITTER_NAME") and configured("user.email", "GIT_COMMITTER_EMAIL"):
+                self._identity = {}
+            else:
+                name, email = NOTES_IDENTITY
+                self._identity = {
+                    "GIT_AUTHOR_NAME": name,
+                    "GIT_AUTHOR_EMAIL": email,
+                    "GIT_COMMITTER_NAME": name,
+                    "GIT_COMMITTER_EMAIL": email,
+                }
+        return self._identity
+
+
+def _prefer(candidate: bytes, candidate_oid: str, current: bytes, current_oid: str) -> bool:
+    """True when ``candidate`` should replace ``current``: newer recorded_at, ties by blob id.
+
+    The tie-break makes two writers merging concurrently settle on the same entry.
+    """
+    new, old = _recorded_at(_decode(candidate)), _recorded_at(_decode(current))
+    return (new, candidate_oid) > (old, current_oid)
+
+
+_RACE_REASONS = (
+    # the remote moved on: ours is not a fast-forward of theirs
+    "non-fast-forward", "fetch first", "stale info",
+    # another push updated the ref while ours was being received
+    "failed to update ref", "cannot lock ref", "failed to lock", "incorrect old value", "reference already exists",
+)  # fmt: skip
+
+
+def _is_non_fast_forward(text: str) -> bool:
+    """A rejection another writer caused (retry after merging), not a refusal (give up)."""
+    return ("[rejected]" in text or "[remote rejected]" in text) and any(r in text for r in _RACE_REASONS)
+
+
+def _push_failure_message(ref: str, remote: str, text: str) -> str:
+    lowered = text.lower()
+    if "[remote rejected]" in text or any(
+        word in lowered for word in ("permission", "denied", "403", "not allowed", "protected")
+    ):
+        reason = re.search(r"\[remote rejected\][^\n]*", text)
+        detail = reason.group(0) if reason else last_line(text.encode())
+        return (
+            f"'{remote}' refused the ledger push of {ref} ({detail}): the token needs `contents: write` "
+            "(workflow `permissions: contents: write`) and no rule may block refs/notes/*"
+        )
+    return f"cannot push the ledger {ref} to '{remote}': {last_line(text.encode())}"
