@@ -1,0 +1,103 @@
+"""The command line: parse arguments, call a command, map failures to exit codes.
+
+Thin on purpose, and quick to import: DVC, pandas and friends load inside the commands that need them,
+so ``mlgate --help`` and ``mlgate --version`` answer fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mlgate import __version__
+from mlgate.errors import EXIT_BAD_INPUT, EXIT_BUG, MlgateError
+
+EXIT_CODES_HELP = """exit codes:
+  0  all blocking gates passed      3  the pipeline or git failed
+  1  a blocking gate failed         4  publishing failed where it was required
+  2  bad config, input or usage    70  an internal error (a bug in mlgate)"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's default exits 2 with usage; keep it one line
+        raise MlgateError(f"{self.prog}: {message}; see '{self.prog} --help'")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mlgate",
+        description="Train on every commit: reproduce the DVC pipeline, compare with the base, gate on KPIs, report.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--project-dir", default=".", metavar="DIR", help="the DVC project (default: .)")
+        p.add_argument("--config", metavar="PATH", help="mlgate.yaml (default: mlgate.yaml in the project dir)")
+
+    def run_options(p: argparse.ArgumentParser) -> None:
+        common(p)
+        p.add_argument("--base", metavar="REF", help="compare with REF's merge-base (default: baseline.ref, else the default branch)")
+        p.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
+        p.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
+        p.add_argument("--no-repro", dest="repro", action="store_false", help="use the outputs as they are")
+        p.add_argument("--pull", action="store_true", help="dvc repro --pull: restore unchanged stages from the remote")
+        p.add_argument("--report-id", default="default", metavar="ID", help="names this report (several per PR)")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p_run = sub.add_parser("run", help="reproduce, compare with the base, check the gates, write the report",
+                           epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run_options(p_run)
+
+    p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
+    common(p_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_BAD_INPUT
+        return _dispatch(args)
+    except MlgateError as exc:
+        return _fail(str(exc), exc.exit_code if exc.exit_code != EXIT_BUG else EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        if os.environ.get("MLGATE_DEBUG"):
+            raise
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in mlgate {__version__}; "
+            "please report it (set MLGATE_DEBUG=1 for the traceback)",
+            EXIT_BUG,
+        )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from mlgate.commands.run import run_command
+
+        return run_command(args)
+    if args.command == "check":
+        from mlgate.commands.check import check_command
+
+        return check_command(args)
+    raise MlgateError(f"unknown command {args.command!r}")
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"mlgate: error: {message}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        print(f"::error title=mlgate::{escaped}", file=sys.stdout)
+    return code
+
+
+def entry() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""KPI gates: pure evaluation of the rules in mlgate.yaml against the head and the baseline.
+
+No I/O. Each KPI selector becomes one gate per metric it matches; each rule on it yields a RuleOutcome;
+the gate's status is the worst of them, softened to ``warn`` when the KPI's severity is ``warn``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mlgate import compare
+from mlgate.config import Config, Kpi
+from mlgate.errors import ConfigError
+from mlgate.selectors import match
+from mlgate.snapshot import Snapshot
+
+# Float noise must not flip a gate: 0.9561 - 0.9461 is 0.010000000000000009, which is a drop of 0.01.
+_TOLERANCE = 1e-9
+
+PASS, FAIL, WARN, SKIPPED, NO_BASELINE = "pass", "fail", "warn", "skipped", "no_baseline"
+
+
+@dataclass
+class RuleOutcome:
+    rule: str
+    threshold: float
+    status: str  # pass | fail | no_baseline
+    message: str
+    interval: dict[str, Any] | None = None  # set by statistical rules
+
+
+@dataclass
+class GateOutcome:
+    kpi: str  # the selector as written in mlgate.yaml
+    file: str | None
+    key: str
+    severity: str
+    status: str  # pass | fail | warn | skipped | no_baseline
+    message: str
+    old: Any = None
+    new: Any = None
+    diff: float | None = None
+    pct: float | None = None
+    higher_is_better: bool | None = None
+    rules: list[RuleOutcome] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.key if self.kpi == self.key or "*" in self.kpi or not self.file else self.kpi
+
+    @property
+    def blocking_failure(self) -> bool:
+        return self.status == FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateOutcome:
+        data = dict(data)
+        data["rules"] = [RuleOutcome(**r) for r in data.get("rules", [])]
+        return cls(**data)
+
+
+def describe_rule(rule: str, threshold: float) -> str:
+    t = f"{threshold:g}"
+    return {
+        "min": f"≥ {t}",
+        "max": f"≤ {t}",
+        "max_drop": f"drop ≤ {t}",
+        "max_drop_pct": f"drop ≤ {t}%",
+        "max_increase": f"rise ≤ {t}",
+        "max_increase_pct": f"rise ≤ {t}%",
+    }[rule]
+
+
+def evaluate(config: Config, head: Snapshot, base: Snapshot | None, *, source: str = "mlgate.yaml") -> list[GateOutcome]:
+    """All gates, in mlgate.yaml order. Raises ConfigError for a selector that matches nothing anywhere."""
+    keys: dict[str, set[str]] = {}
+    for side in (head, base):
+        for path, values in (side.metrics if side else {}).items():
+            keys.setdefault(path, set()).update(values)
+    gates: list[GateOutcome] = []
+    for selector, kpi in config.kpis.items():
+        found = match(selector, keys, source=source)
+        if not found:
+            if kpi.optional:
+                gates.append(_skipped(selector, kpi, "not found in any metrics file; optional"))
+                continue
+            if head.errors:
+                failed = ", ".join(sorted(head.errors))
+                gates.append(_missing(selector, None, selector, kpi, f"not found; metrics that failed to load: {failed}"))
+                continue
+            known = sorted(k for values in keys.values() for k in values)
+            listing = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+            raise ConfigError(
+                f"{source}: kpis.{selector}: matches no metric (known: {listing or 'none'}); "
+                "fix the name, qualify it as 'file:key', or add 'optional: true'"
+            )
+        for path, key in found:
+            gates.append(evaluate_one(selector, kpi, path, key, head, base))
+    return gates
+
+
+def evaluate_one(selector: str, kpi: Kpi, path: str, key: str, head: Snapshot, base: Snapshot | None) -> GateOutcome:
+    head_values = head.metrics.get(path, {})
+    if key not in head_values:
+        if kpi.optional:
+            return _skipped(selector, kpi, f"not in {path} at the head; optional", path, key)
+        why = head.errors.get(path)
+        reason = f"{path} failed to load: {why}" if why else f"missing from {path} at the head"
+        return _missing(selector, path, key, kpi, reason, old=_base_value(base, path, key))
+    new = head_values[key]
+    old = _base_value(base, path, key)
+    outcomes = [_rule(rule, threshold, old, new, kpi, base is not None) for rule, threshold in kpi.rules()]
+    failed = [o for o in outcomes if o.status == FAIL]
+    if failed:
+        status = WARN if kpi.severity == "warn" else FAIL
+        message = "; ".join(o.message for o in failed)
+    elif all(o.status == NO_BASELINE for o in outcomes):
+        status, message = NO_BASELINE, outcomes[0].message
+    else:
+        status, message = PASS, "; ".join(o.message for o in outcomes if o.status == PASS)
+    diff = compare.numeric_diff(old, new)
+    rel = compare.relative_change(old, new)
+    return GateOutcome(
+        kpi=selector, file=path, key=key, severity=kpi.severity, status=status, message=message,
+        old=old, new=new, diff=diff, pct=None if rel is None else rel * 100,
+        higher_is_better=kpi.higher_is_better, rules=outcomes,
+    )
+
+
+def verdict(gates: list[GateOutcome]) -> str:
+    return FAIL if any(g.blocking_failure for g in gates) else PASS
+
+
+def _base_value(base: Snapshot | None, path: str, key: str) -> Any:
+    return None if base is None else base.metrics.get(path, {}).get(key)
+
+
+def _skipped(selector: str, kpi: Kpi, message: str, path: str | None = None, key: str | None = None) -> GateOutcome:
+    return GateOutcome(kpi=selector, file=path, key=key or selector, severity=kpi.severity, status=SKIPPED,
+                       message=message, higher_is_better=kpi.higher_is_better)
+
+
+def _missing(selector: str, path: str | None, key: str, kpi: Kpi, message: str, old: Any = None) -> GateOutcome:
+    status = WARN if kpi.severity == "warn" else FAIL
+    return GateOutcome(kpi=selector, file=path, key=key, severity=kpi.severity, status=status, message=message,
+                       old=old, higher_is_better=kpi.higher_is_better)
+
+
+def _rule(rule: str, threshold: float, old: Any, new: Any, kpi: Kpi, have_base: bool) -> RuleOutcome:
+    def out(status: str, message: str) -> RuleOutcome:
+        return RuleOutcome(rule=rule, threshold=threshold, status=status, message=message)
+
+    text = describe_rule(rule, threshold)
+    if not compare.is_number(new):
+        return out(FAIL, f"value {new!r} is not a number")
+    if math.isnan(new):
+        return out(FAIL, "value is NaN")
+    if rule == "min":
+        return out(PASS if new >= threshold else FAIL, f"{_g(new)} {'≥' if new >= threshold else '<'} {_g(threshold)}")
+    if rule == "max":
+        return out(PASS if new <= threshold else FAIL, f"{_g(new)} {'≤' if new <= threshold else '>'} {_g(threshold)}")
+    # Relative rules need the baseline.
+    if not have_base:
+        return out(NO_BASELINE, f"{text}: no baseline")
+    if old is None:
+        return out(NO_BASELINE, f"{text}: not in the baseline")
+    if not compare.is_number(old) or math.isnan(old):
+        return out(NO_BASELINE, f"{text}: baseline value {old!r} is not a number")
+    worse = (old - new) if rule.startswith("max_drop") else (new - old)  # positive = got worse
+    if math.isinf(old) or math.isinf(new):
+        worse = 0.0 if old == new else worse
+    word = "drop" if rule.startswith("max_drop") else "rise"
+    if rule in ("max_drop", "max_increase"):
+        ok = worse <= threshold + _TOLERANCE * max(1.0, abs(old))
+        return out(PASS if ok else FAIL, f"{word} {_g(max(worse, 0.0))} {'≤' if ok else '>'} {_g(threshold)}")
+    if old == 0:
+        ok = worse <= 0
+        return out(PASS if ok else FAIL, f"baseline is 0: {'no ' + word if ok else f'any {word} is an infinite percentage'}")
+    pct = worse / abs(old) * 100
+    ok = pct <= threshold + _TOLERANCE * 100
+    return out(PASS if ok else FAIL, f"{word} {_g(max(pct, 0.0))}% {'≤' if ok else '>'} {_g(threshold)}%")
+
+
+def _g(value: float) -> str:
+    return f"{value:.4g}"

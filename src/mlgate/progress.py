@@ -1,0 +1,39 @@
+"""Progress lines for long work: stage-by-stage with timings locally, ``::group::`` folding in Actions."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None = None, *, github: bool = False, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.github = github
+        self.quiet = quiet
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        """A titled piece of work; folded in Actions, timed everywhere."""
+        start = time.monotonic()
+        self.line(f"::group::{title}" if self.github else f"mlgate: {title}")
+        try:
+            yield
+        finally:
+            seconds = time.monotonic() - start
+            if self.github:
+                self.line("::endgroup::")
+            self.line(f"mlgate: {title}: done in {seconds:.1f} s")
+
+    def stage(self, name: str, status: str, seconds: float | None = None, detail: str = "") -> None:
+        mark = {"ran": "✓", "skipped": "·", "restored": "↺", "running": "▶", "failed": "✗"}.get(status, " ")
+        timing = f" in {seconds:.1f} s" if seconds is not None else ""
+        extra = f"  {detail}" if detail else ""
+        self.line(f"  {mark} {name}: {status}{timing}{extra}")

@@ -1,0 +1,240 @@
+"""Render the Markdown report from a Result with Jinja2, inside a size budget.
+
+Templates live in ``mlgate/templates`` (shipped in the wheel). The environment is sandboxed, every
+filter is registered in ``_FILTERS`` below, and untrusted text (metric names, param values, branch
+names) only enters the report through the ``code`` or ``text`` filters, which make it inert.
+
+The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
+trimmed least-important first (all-metrics rows, then params rows, then passing gate rows), whole rows
+at a time so no table is cut in half, and the report says what was left out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__, compare
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
+from mlgate.result import Result
+
+COMMENT_LIMIT = 65_536
+SUMMARY_LIMIT = 1_048_576
+MARKER_PREFIX = "<!-- mlgate:report"
+
+_ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
+_ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
+_SOURCES = {
+    "ledger": "metrics ledger",
+    "committed": "metrics committed at the base",
+    "reproduced": "base reproduced in a worktree",
+    "none": "none",
+}
+MINUS = "\u2212"
+
+
+def marker(report_id: str, head_sha: str | None) -> str:
+    return f"{MARKER_PREFIX} id={_marker_safe(report_id)} head={(head_sha or 'workspace')[:7]} -->"
+
+
+def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
+    """The report as Markdown, at most `limit` characters."""
+    env = _environment(template_dir)
+    template = env.get_template("report.md.j2")
+    rows = _Rows(result)
+    plans = [
+        {"metrics": None, "params": None, "gates": None},
+        {"metrics": 200, "params": None, "gates": None},
+        {"metrics": 50, "params": 100, "gates": None},
+        {"metrics": 10, "params": 30, "gates": None},
+        {"metrics": 0, "params": 10, "gates": 200},
+        {"metrics": 0, "params": 0, "gates": 50},
+        {"metrics": 0, "params": 0, "gates": 10},
+    ]
+    text = ""
+    for plan in plans:
+        text = _tidy(template.render(**rows.context(plan)))
+        if len(text) <= limit:
+            return text
+    # Still too long: only pathological text (huge names) gets here. Cut at a line boundary, say so.
+    note = "\n\n_…report cut to fit the size limit; the full result is in the result JSON._\n"
+    cut = text[: limit - len(note)]
+    return cut[: cut.rfind("\n")] + note
+
+
+class _Rows:
+    """Pre-sorted rows of the report; `context(plan)` trims them to a plan's row limits."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self.gates = sorted(result.gates, key=lambda g: _ORDER.get(g.status, 9))
+        self.metrics = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
+        changed = compare.changed_only(result.params)
+        self.params = [(p, k, e) for p, keys in changed.items() for k, e in keys.items()]
+
+    def context(self, plan: dict[str, int | None]) -> dict[str, Any]:
+        r = self.result
+        gates = _keep(self.gates, plan["gates"], keep=lambda g: g.status in (FAIL, WARN))
+        return {
+            "r": r,
+            "marker": marker(r.report_id, r.head.sha),
+            "gates": gates,
+            "gates_omitted": len(self.gates) - len(gates),
+            "metrics": self.metrics[: plan["metrics"]] if plan["metrics"] is not None else self.metrics,
+            "metrics_total": len(self.metrics),
+            "params": self.params[: plan["params"]] if plan["params"] is not None else self.params,
+            "params_total": len(self.params),
+            "base_label": (r.base.ref if r.base else None) or "base",
+            "head_label": "this PR" if r.context.get("pr_number") else (r.head.ref or "head"),
+            "source": _SOURCES.get(r.baseline.source, r.baseline.source),
+            "pipeline": _pipeline_text(r),
+            "version": __version__,
+            "problems": [g for g in gates if g.status in (FAIL, WARN)],
+        }
+
+
+def _tidy(markdown: str) -> str:
+    """At most one blank line in a row, one newline at the end."""
+    return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+def _keep(gates: list[GateOutcome], limit: int | None, keep: Any) -> list[GateOutcome]:
+    if limit is None or len(gates) <= limit:
+        return gates
+    must = [g for g in gates if keep(g)]
+    rest = [g for g in gates if not keep(g)]
+    return must + rest[: max(0, limit - len(must))]
+
+
+def _pipeline_text(r: Result) -> str:
+    if not r.reproduced:
+        return "not reproduced (outputs used as they are)"
+    ran = [s["name"] for s in r.stages if s["status"] == "ran"]
+    restored = [s["name"] for s in r.stages if s["status"] == "restored"]
+    total = len(r.stages)
+    if not ran and not restored:
+        return "up to date, no stage ran" if total else "no stages"
+    text = f"{len(ran)} of {total} stage{'s' if total != 1 else ''} ran"
+    if restored:
+        names = ", ".join(code(n) for n in restored[:3]) + (" …" if len(restored) > 3 else "")
+        text += f", {names} restored from cache"
+    return text
+
+
+# -- filters -----------------------------------------------------------------------------------------
+
+def code(value: Any) -> str:
+    """Untrusted text as an inline code span: nothing inside is Markdown, HTML or a mention."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def text(value: Any) -> str:
+    """Untrusted text as inert Markdown prose: specials escaped, HTML and @mentions disarmed."""
+    s = " ".join(str(value).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return s.replace("@", "@\u200b")
+
+
+def num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not compare.is_number(value):
+        return code(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace("-", MINUS)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else f"{MINUS}∞"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude >= 1e6 or magnitude < 1e-4):
+        out = f"{value:.3e}"
+    elif magnitude >= 1000:
+        out = f"{value:,.1f}"
+    else:
+        out = f"{value:.4g}"
+    return out.replace("-", MINUS)
+
+
+def delta(gate_or_entry: Any) -> str:
+    """'−0.0175 (−1.8%)' for a gate or a diff entry; '—' when there is nothing to compare."""
+    if isinstance(gate_or_entry, GateOutcome):
+        diff, pct = gate_or_entry.diff, gate_or_entry.pct
+    else:
+        diff = gate_or_entry.get("diff")
+        rel = compare.relative_change(gate_or_entry.get("old"), gate_or_entry.get("new"))
+        pct = None if rel is None else rel * 100
+    if diff is None:
+        return "—"
+    if isinstance(diff, float) and math.isnan(diff):
+        return "NaN"
+    sign = "+" if diff > 0 else ""
+    out = f"{sign}{num(diff)}"
+    if pct is not None and math.isfinite(pct) and abs(pct) >= 0.1 and diff != 0:
+        out += f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", MINUS)
+    return out
+
+
+def rule_text(gate: GateOutcome) -> str:
+    parts = []
+    for rule in gate.rules:
+        piece = describe_rule(rule.rule, rule.threshold)
+        if rule.status == NO_BASELINE:
+            piece += " (no baseline)"
+        parts.append(piece)
+    if not parts:
+        parts.append("present" if gate.status != SKIPPED else "optional")
+    if gate.severity == "warn":
+        parts.append("warn only")
+    return " · ".join(parts)
+
+
+def icon(status: str) -> str:
+    return _ICONS.get(status, "")
+
+
+def entry_status(entry: dict[str, Any]) -> str:
+    return compare.entry_status(entry)
+
+
+_FILTERS = {
+    "code": code,
+    "text": text,
+    "num": num,
+    "delta": delta,
+    "rule_text": rule_text,
+    "icon": icon,
+    "entry_status": entry_status,
+}
+
+
+def _environment(template_dir: Path | None) -> Any:
+    from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
+    loaders.append(PackageLoader("mlgate", "templates"))
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        autoescape=False,  # Markdown, not HTML: untrusted text goes through `code` / `text`
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_FILTERS)
+    return env
+
+
+def _marker_safe(report_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-/]", "_", report_id)[:100]

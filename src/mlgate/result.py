@@ -1,0 +1,164 @@
+"""The Result: one JSON-serialisable record of a run, with a versioned schema.
+
+It is the seam between computing and publishing: ``mlgate run`` writes it, ``mlgate publish`` reads it,
+and the report is rendered from it alone. Schema: docs/result-schema.md. JSON stays strict (RFC 8259):
+NaN and infinities are written as the strings "NaN", "Infinity" and "-Infinity" in value fields.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.errors import InputError
+from mlgate.gates import FAIL, PASS, SKIPPED, WARN, GateOutcome
+
+SCHEMA_VERSION = 1
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_VALUE_FIELDS = ("old", "new", "diff", "pct")
+
+
+@dataclass
+class Revision:
+    ref: str | None = None
+    sha: str | None = None
+    dirty: bool = False
+
+    @property
+    def short(self) -> str | None:
+        return self.sha[:7] if self.sha else None
+
+
+@dataclass
+class Baseline:
+    source: str = "none"  # ledger | committed | reproduced | none
+    detail: str = ""
+    sha: str | None = None  # the commit whose numbers were used (may be an ancestor of the base)
+    distance: int = 0  # first-parent commits between the base and `sha`
+
+
+@dataclass
+class Result:
+    verdict: str  # pass | fail | error
+    head: Revision
+    base: Revision | None
+    base_how: str | None  # merge-base | given | previous-commit | None
+    baseline: Baseline
+    gates: list[GateOutcome]
+    metrics: dict[str, Any]  # DVC diff shape: {path: {key: {old, new, diff}}}
+    params: dict[str, Any]
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # side -> path -> message
+    warnings: list[str] = field(default_factory=list)
+    stages: list[dict[str, Any]] = field(default_factory=list)  # {name, status, seconds}
+    reproduced: bool = False
+    duration_s: float = 0.0
+    report_id: str = "default"
+    project_dir: str = "."
+    config_path: str = "mlgate.yaml"
+    links: dict[str, str] = field(default_factory=dict)  # run_url, pull_request, ...
+    context: dict[str, Any] = field(default_factory=dict)  # event, pr_number, title, ...
+    created_at: str = ""
+    mlgate_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+
+    # -- summaries the report, the status and the outputs share -------------------------------
+    def count(self, status: str) -> int:
+        return sum(1 for g in self.gates if g.status == status)
+
+    @property
+    def failed_gates(self) -> list[GateOutcome]:
+        return [g for g in self.gates if g.status == FAIL]
+
+    @property
+    def judged_gates(self) -> list[GateOutcome]:
+        return [g for g in self.gates if g.status != SKIPPED]
+
+    def headline(self) -> str:
+        judged = len(self.judged_gates)
+        failed, warned = self.count(FAIL), self.count(WARN)
+        if self.verdict == "error":
+            return "the run could not be completed"
+        if not self.gates:
+            return "no KPI gates configured"
+        if failed:
+            return f"{failed} of {judged} KPI gate{'s' if judged != 1 else ''} failed"
+        text = f"all {judged} KPI gate{'s' if judged != 1 else ''} passed" if judged != 1 else "1 KPI gate passed"
+        return text + (f", {warned} with a warning" if warned else "")
+
+    def status_description(self) -> str:
+        """Short text for a commit status (at most 140 characters)."""
+        judged = len(self.judged_gates)
+        passed = sum(1 for g in self.judged_gates if g.status in (PASS, WARN, "no_baseline"))
+        return f"{passed}/{judged} KPI gates passed"[:140]
+
+    # -- (de)serialisation ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["gates"] = [g.to_dict() for g in self.gates]
+        return _encode(data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+    def write(self, path: Path) -> None:
+        write_text(path, self.to_json())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise InputError(
+                f"result schema_version {version!r} is not supported by mlgate {__version__} "
+                f"(reads {SCHEMA_VERSION}); re-run 'mlgate run' with this version"
+            )
+        data = _decode(dict(data))
+        data["head"] = Revision(**data["head"])
+        data["base"] = Revision(**data["base"]) if data.get("base") else None
+        data["baseline"] = Baseline(**data["baseline"])
+        data["gates"] = [GateOutcome.from_dict(g) for g in data.get("gates", [])]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def read(cls, path: Path) -> Result:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such result file; run 'mlgate run' first or fix the path") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a readable mlgate result: {exc}") from None
+        if not isinstance(data, dict) or "schema_version" not in data:
+            raise InputError(f"{path}: not an mlgate result (no schema_version)")
+        return cls.from_dict(data)
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}; choose another path") from None
+
+
+def _encode(value: Any, key: str = "") -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _encode(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v, key) for v in value]
+    return value
+
+
+def _decode(value: Any, key: str = "") -> Any:
+    if isinstance(value, str) and key in _VALUE_FIELDS and value in _NONFINITE:
+        return _NONFINITE[value]
+    if isinstance(value, dict):
+        return {k: _decode(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, key) for v in value]
+    return value

@@ -1,0 +1,143 @@
+"""`mlgate run` as a library call: context → reproduce(head) → collect → baseline → compare → gates → Result.
+
+The caller builds the real edges (git, DVC project, ledger, progress) and passes options in; this module
+only orders the steps. Rendering and publishing happen elsewhere, from the Result alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import baseline as baseline_mod
+from mlgate import compare, gates
+from mlgate.config import CONFIG_NAME, Config, load_config
+from mlgate.dvc_project import DvcProject
+from mlgate.errors import InputError
+from mlgate.git import Git
+from mlgate.progress import Progress
+from mlgate.result import Result, Revision
+
+
+@dataclass
+class RunOptions:
+    project_dir: Path = Path(".")
+    config_path: Path | None = None
+    base: str | None = None  # a ref; None = baseline.ref from the config, else merge-base with the default branch
+    base_sha: str | None = None  # an exact commit (from the CI context); wins over `base`
+    base_how: str | None = None
+    repro: bool = True
+    pull: bool = False
+    report_id: str = "default"
+    head_ref: str | None = None  # a display name for the head (CI knows the PR branch)
+    links: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """What a run needs before any work: the repository, the project and the validated config."""
+
+    git: Git
+    project: DvcProject
+    project_rel: Path
+    config: Config
+    config_path: Path
+
+
+def prepare(options: RunOptions) -> Prepared:
+    project_dir = options.project_dir.resolve()
+    if not project_dir.is_dir():
+        raise InputError(f"{options.project_dir}: no such directory; pass an existing --project-dir")
+    git = Git.discover(project_dir)
+    config_path = options.config_path or project_dir / CONFIG_NAME
+    config = load_config(config_path)
+    project = DvcProject(project_dir)
+    project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
+    return Prepared(git, project, project_dir.relative_to(git.root), config, config_path)
+
+
+def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revision | None, str | None]:
+    """The base commit and how it was chosen: an exact sha, a ref's merge-base, or the default branch's."""
+    if options.base_sha:
+        return Revision(ref=options.base or options.base_sha[:7], sha=options.base_sha), options.base_how or "given"
+    ref = options.base or config.baseline.ref
+    how = "merge-base"
+    if not ref:
+        ref = git.default_branch()
+        if ref is None:
+            return None, None
+    sha = git.resolve(ref)
+    if sha is None:
+        if git.is_shallow():
+            raise InputError(
+                f"base '{ref}' is not in this shallow clone; fetch full history (actions/checkout with fetch-depth: 0)"
+            )
+        flag = "--base" if options.base else "baseline.ref"
+        raise InputError(f"{flag} '{ref}': no such branch, tag or commit in {git.root}; fix the name or fetch it")
+    head = git.head_sha()
+    if head:
+        merge_base = git.merge_base(head, sha)
+        if merge_base is None:
+            raise InputError(f"base '{ref}' shares no history with HEAD; pass a related --base")
+        sha = merge_base
+    return Revision(ref=ref, sha=sha), how
+
+
+def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledger: Any = None) -> Result:
+    started = time.monotonic()
+    git, project, config = prepared.git, prepared.project, prepared.config
+    head = Revision(ref=options.head_ref or git.current_branch() or "HEAD", sha=git.head_sha(), dirty=git.is_dirty())
+    base, base_how = resolve_base(git, options, config)
+
+    stages: list[dict[str, Any]] = []
+    if options.repro:
+        with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}"):
+            stages = [run.to_dict() for run in project.reproduce(progress, pull=options.pull)]
+    head_snap = project.snapshot()
+
+    with progress.step("resolving the baseline"):
+        resolved = baseline_mod.resolve(
+            git=git, project=project, project_rel=prepared.project_rel, base_sha=base.sha if base else None,
+            config=config.baseline, progress=progress, ledger=ledger,
+        )
+        progress.line(f"  baseline: {resolved.baseline.source} ({resolved.baseline.detail})")
+    base_snap = resolved.snapshot
+
+    outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path))
+    warnings = list(resolved.warnings)
+    warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
+    errors = {"head": dict(head_snap.errors)}
+    if base_snap is not None and base_snap.errors:
+        errors["base"] = dict(base_snap.errors)
+    return Result(
+        verdict=gates.verdict(outcomes),
+        head=head,
+        base=base,
+        base_how=base_how,
+        baseline=resolved.baseline,
+        gates=outcomes,
+        metrics=compare.diff_flat(base_snap.metrics if base_snap else None, head_snap.metrics),
+        params=compare.diff_flat(base_snap.params if base_snap else None, head_snap.params),
+        errors=errors,
+        warnings=warnings,
+        stages=stages,
+        reproduced=options.repro,
+        duration_s=round(time.monotonic() - started, 2),
+        report_id=options.report_id,
+        project_dir=prepared.project_rel.as_posix() or ".",
+        config_path=_display(prepared.config_path),
+        links=dict(options.links),
+        context=dict(options.context),
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)

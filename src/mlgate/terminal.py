@@ -1,0 +1,30 @@
+"""The short verdict table printed in the terminal after a run."""
+
+from __future__ import annotations
+
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN
+from mlgate.report import delta, num, rule_text
+from mlgate.result import Result
+
+_MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a ", SKIPPED: "skip"}
+
+
+def verdict_table(result: Result) -> str:
+    lines = [f"mlgate: {result.verdict.upper()} — {result.headline()}"]
+    if result.base:
+        lines.append(
+            f"  head {result.head.ref} @ {result.head.short or 'workspace'} vs {result.base.ref} @ {result.base.short}"
+            f" · baseline: {result.baseline.source} ({result.baseline.detail})"
+        )
+    else:
+        lines.append(f"  head {result.head.ref} @ {result.head.short or 'workspace'} · baseline: none")
+    rows = [(_MARKS.get(g.status, g.status), g.name, num(g.old), num(g.new), delta(g), rule_text(g), g.message)
+            for g in result.gates]
+    if rows:
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for row in rows:
+            cells = [row[i].ljust(widths[i]) for i in range(5)]
+            lines.append(f"  {cells[0]}  {cells[1]}  {cells[2]} → {cells[3]}  {cells[4]}  [{row[5]}]  {row[6]}")
+    for warning in result.warnings:
+        lines.append(f"  warning: {warning}")
+    return "\n".join(lines)
