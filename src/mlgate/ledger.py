@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import GitError
+from mlgate.errors import ConfigError, GitError
 
 DEFAULT_REF = "refs/notes/mlgate"
 NOTES_IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")
@@ -166,7 +166,7 @@ class Ledger:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not ref.startswith("refs/notes/") or ref.endswith("/"):
-            raise GitError(f"ledger ref {ref!r} must be a full ref under refs/notes/, e.g. {DEFAULT_REF}")
+            raise ConfigError(f"ledger ref {ref!r} must be a full ref under refs/notes/, e.g. {DEFAULT_REF}")
         self.repo_dir = Path(repo_dir)
         self.ref = ref
         self.remote = remote
@@ -190,7 +190,7 @@ class Ledger:
     def search(self, sha: str, max_distance: int = 20) -> LedgerSearch:
         """Look for an entry at ``sha`` or its first-parent ancestors up to ``max_distance`` back."""
         if max_distance < 0:
-            raise GitError(f"max_distance must be 0 or more, got {max_distance}")
+            raise ConfigError(f"ledger max distance must be 0 or more, got {max_distance}: use a count of commits")
         notes = self._notes()
         oid = self._resolve(sha, allow_absent=True)
         if self._commit_present(oid):

@@ -72,7 +72,7 @@ def sparkline(values: Sequence[float | None]) -> str:
         elif span == 0:
             out.append(FLAT)
         else:
-            out.append(BLOCKS[round((v - lo) / span * (len(BLOCKS) - 1))])
+            out.append(BLOCKS[math.floor((v - lo) / span * (len(BLOCKS) - 1) + 0.5)])  # half up
     return "".join(out)
 
 

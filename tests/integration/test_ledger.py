@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.errors import GitError
+from mlgate.errors import ConfigError, GitError
 from mlgate.ledger import NOTES_IDENTITY, Ledger, LedgerHit
 
 REF = "refs/notes/mlgate"
@@ -358,3 +358,8 @@ def test_push_gives_up_after_max_attempts_when_always_rejected(tmp_path: Path, e
     with pytest.raises(GitError, match="rejected as non-fast-forward 3 times"):
         b.push(max_attempts=3)
     assert len(calls) == 2
+
+
+def test_a_ref_outside_refs_notes_is_a_config_error(tmp_path: Path, env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="must be a full ref under refs/notes/"):
+        Ledger(tmp_path, ref="mlgate", env=env)
