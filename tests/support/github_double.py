@@ -128,7 +128,8 @@ class GitHubDouble:
         self._server = _Server((host, port), Handler)
         self.url = f"http://{host}:{self._server.server_address[1]}"
         self.repository = DEFAULT_REPOSITORY
-        self._thread = threading.Thread(target=self._server.serve_forever, name="github-double", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="github-double", daemon=True)
         self._thread.start()
         self._save()
 
@@ -479,6 +480,8 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     owner: GitHubDouble
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # headers and body leave in one write (flushed per request by the base class) ...
+    disable_nagle_algorithm = True  # ... and without waiting for the client's delayed ACK
     server_version = "GitHubDouble/1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

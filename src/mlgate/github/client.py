@@ -36,6 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from mlgate import __version__
@@ -296,8 +297,10 @@ class GitHubClient:
         headers = response.headers
         retry_after = headers.get("Retry-After")
         if retry_after is not None:
-            seconds = Retry.parse_retry_after(retry_after)
-            return max(seconds, 0.0)
+            try:
+                return max(_Retry().parse_retry_after(retry_after), 0.0)
+            except InvalidHeader:  # an unparsable header: GitHub's advice is to wait a minute
+                return 60.0
         if headers.get("x-ratelimit-remaining") == "0":
             reset = headers.get("x-ratelimit-reset")
             try:
