@@ -222,6 +222,13 @@ def test_shallow_clone_searches_what_it_has_and_says_the_walk_was_cut(tmp_path: 
     exact = led.nearest(shas[1])
     assert exact is not None and exact.distance == 0
     assert led.search(shas[2]).truncated is True
+    # A default-branch run in a depth-1 checkout records and pushes while another writer got in first.
+    writer.record(shas[2], entry(0.7))
+    writer.push()
+    led.record(shas[3], entry(0.8))
+    led.push()
+    assert remote_entry(origin, shas[2], env)["metrics"] == {"eval/metrics.json:accuracy": 0.7}
+    assert remote_entry(origin, shas[3], env)["metrics"] == {"eval/metrics.json:accuracy": 0.8}
 
 
 # ---- fetch / push ----------------------------------------------------------------------------
