@@ -166,3 +166,10 @@ def test_missing_token_is_denied(gh: GitHubDouble, sleeps: list[float]) -> None:
     with pytest.raises(PublishDenied) as info:
         GitHubClient(gh.url, "", gh.repository, sleep=sleeps.append).get(PULL)
     assert info.value.status == 401
+
+
+def test_rate_limit_that_keeps_answering_stops_after_the_retry_budget(gh: GitHubDouble, sleeps: list[float]) -> None:
+    gh.rate_limit(2, times=10)
+    with pytest.raises(RateLimited, match="still limited after 2 waits"):
+        client_for(gh, sleeps, max_retries=2).get(PULL)
+    assert sleeps == [2.0, 2.0]

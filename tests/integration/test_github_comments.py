@@ -8,7 +8,7 @@ import pytest
 
 from mlgate.errors import PublishError
 from mlgate.github.client import GitHubClient, GitHubHTTPError, PublishDenied
-from mlgate.github.comments import marker, parse_marker, upsert_comment
+from mlgate.github.comments import marker, parse_marker, pull_head_sha, upsert_comment
 from tests.support.github_double import GitHubDouble, start_double
 
 OLD = "a" * 40
@@ -168,3 +168,9 @@ def test_unknown_pull_request_is_denied(gh: GitHubDouble, client: GitHubClient) 
     with pytest.raises(PublishDenied) as info:
         upsert_comment(client, 99, "report", head_sha=NEW)
     assert info.value.status == 404
+
+
+def test_pull_head_sha_reads_the_current_head(gh: GitHubDouble, client: GitHubClient) -> None:
+    assert pull_head_sha(client, 7) == NEW
+    gh.set_pull_head(7, OLD)
+    assert pull_head_sha(client, 7) == OLD

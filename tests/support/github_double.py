@@ -118,8 +118,6 @@ class GitHubDouble:
         self._lock = threading.RLock()
         self._state = empty_state()
         self._state_file = Path(state_file) if state_file else None
-        if seed:
-            self.load(seed)
         double = self
 
         class Handler(_Handler):
@@ -128,6 +126,8 @@ class GitHubDouble:
         self._server = _Server((host, port), Handler)
         self.url = f"http://{host}:{self._server.server_address[1]}"
         self.repository = DEFAULT_REPOSITORY
+        if seed:
+            self.load(seed)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="github-double", daemon=True)
         self._thread.start()

@@ -21,7 +21,15 @@ from mlgate.github.client import (
     PublishDenied,
     RateLimited,
 )
-from mlgate.github.comments import CommentResult, find_login, marker, parse_marker, truncate_body, upsert_comment
+from mlgate.github.comments import (
+    CommentResult,
+    find_login,
+    marker,
+    parse_marker,
+    pull_head_sha,
+    truncate_body,
+    upsert_comment,
+)
 from mlgate.github.context import BaseChoice, GitHubContext
 from mlgate.github.statuses import gates_description, post_status, status_context
 
@@ -40,6 +48,7 @@ __all__ = [
     "marker",
     "parse_marker",
     "post_status",
+    "pull_head_sha",
     "status_context",
     "truncate_body",
     "upsert_comment",

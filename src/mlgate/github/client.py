@@ -272,9 +272,10 @@ class GitHubClient:
             if wait is None:
                 break
             if wait > self.max_wait or waits >= self.max_retries:
+                why = (f"it resets in {wait:.0f} s" if wait > self.max_wait
+                       else f"still limited after {waits} waits")
                 raise RateLimited(response.status_code,
-                                  f"rate limit exhausted; it resets in {wait:.0f} s — retry later or use a"
-                                  " token with a higher limit",
+                                  f"rate limit exhausted; {why} — retry later or use a token with a higher limit",
                                   method=method, path=shown, payload=_json_or_none(response))
             waits += 1
             log.debug("GitHub API rate limit hit; waiting %.1f s", wait)

@@ -135,6 +135,17 @@ def find_report_comments(client: GitHubClient, pr_number: int, report_id: str, l
     return found
 
 
+def pull_head_sha(client: GitHubClient, pr_number: int) -> str:
+    """The pull request's current head commit (``GET /repos/{repo}/pulls/{n}``), "" if absent.
+
+    The publish half of the fork setup should also check with it that the PR number it read from
+    the (untrusted) artifact really has ``workflow_run.head_sha`` as its head before publishing."""
+    pr = client.get(client.repo_path(f"/pulls/{pr_number}"))
+    head = pr.get("head") if isinstance(pr, Mapping) else None
+    sha = head.get("sha") if isinstance(head, Mapping) else None
+    return sha if isinstance(sha, str) else ""
+
+
 def upsert_comment(
     client: GitHubClient,
     pr_number: int,
@@ -164,8 +175,7 @@ def upsert_comment(
 
     existing_head = (parse_marker(existing_body) or ("", ""))[1]
     if existing_head and existing_head.lower() != head_sha.lower():
-        pr = client.get(client.repo_path(f"/pulls/{pr_number}"))
-        pr_head = str(((pr or {}).get("head") or {}).get("sha") or "").lower()
+        pr_head = pull_head_sha(client, pr_number).lower()
         if pr_head and pr_head != head_sha.lower() and existing_head.lower() == pr_head:
             log.info("comment %s already reports the PR head %s; not overwriting it with %s",
                      keep.get("id"), pr_head[:7], head_sha[:7])
