@@ -14,18 +14,20 @@ fail() { # one line, as an annotation, then exit 2 (bad input)
   exit 2
 }
 
-boolean() { # name value -> true|false, or fail naming the input
+boolean() { # input-name value: sets $bool to true or false, or fails naming the input
   case "$2" in
-    true | True | TRUE) echo true ;;
-    false | False | FALSE) echo false ;;
+    true | True | TRUE) bool=true ;;
+    false | False | FALSE) bool=false ;;
     *) fail "action input $1 is '$2': set it to true or false" ;;
   esac
 }
 
 python="${MLGATE_PYTHON:?MLGATE_PYTHON is not set: run this script through action.yml}"
 output="${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set: run this script through action.yml}"
-status="$(boolean status "${INPUT_STATUS:-true}")"
-fail_on_gate="$(boolean fail-on-gate "${INPUT_FAIL_ON_GATE:-true}")"
+boolean status "${INPUT_STATUS:-true}"
+status="$bool"
+boolean fail-on-gate "${INPUT_FAIL_ON_GATE:-true}"
+fail_on_gate="$bool"
 mode="${INPUT_MODE:-full}"
 
 args=(ci --mode "$mode")
@@ -50,8 +52,8 @@ if [ "$mode" != full ]; then
 fi
 
 bin_dir="$(dirname "$python")"
-export PATH="$bin_dir:$PATH"
-export VIRTUAL_ENV="$(dirname "$bin_dir")"
+VIRTUAL_ENV="$(dirname "$bin_dir")"
+export VIRTUAL_ENV PATH="$bin_dir:$PATH"
 
 rc=0
 "$python" -m mlgate "${args[@]}" || rc=$?
