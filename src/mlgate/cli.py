@@ -53,6 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     run_options(p_run)
 
+    p_ci = sub.add_parser("ci", help="what the GitHub Action runs: run, then comment, status, summary, outputs",
+                          epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run_options(p_ci)
+    p_ci.add_argument("--mode", choices=("full", "run", "publish"), default="full",
+                      help="full; or run and publish separately for fork pull requests (default: %(default)s)")
+    p_ci.add_argument("--comment", choices=("always", "on-failure", "never"), default="always",
+                      help="the sticky pull-request comment (default: %(default)s)")
+    p_ci.add_argument("--status", action=argparse.BooleanOptionalAction, default=True,
+                      help="post a commit status (default: on)")
+    p_ci.add_argument("--publisher", choices=("github", "cml", "none"), default="github",
+                      help="where the report goes (default: %(default)s)")
+    p_ci.add_argument("--artifact-dir", default="mlgate-artifact", metavar="DIR",
+                      help="with --mode run: where result and report are saved for the publish half")
+
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
     return parser
@@ -84,6 +98,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.run import run_command
 
         return run_command(args)
+    if args.command == "ci":
+        from mlgate.commands.ci import ci_command
+
+        return ci_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

@@ -6,6 +6,8 @@ it cannot load under ``error`` instead of raising; we keep those errors in the S
 
 from __future__ import annotations
 
+import contextlib
+import contextlib
 import logging
 import re
 import time
@@ -76,7 +78,9 @@ class DvcProject:
 
         events = _StageEvents(progress)
         try:
-            with events.attached():
+            # DVC resolves its default target 'dvc.yaml' against the working directory, as its CLI does:
+            # run from the project root, or a subdirectory project or a worktree reproduces the wrong one.
+            with contextlib.chdir(self.root), events.attached():
                 self.repo.reproduce(pull=pull, allow_missing=pull)
         except DvcException as exc:
             events.finish(failed=True)
@@ -87,6 +91,10 @@ class DvcProject:
     def snapshot(self, rev: str | None = None) -> Snapshot:
         """Metrics and params of the workspace (rev None) or of a git revision, flattened per file."""
         repo = self.repo
+        with contextlib.chdir(self.root):
+            return self._snapshot(repo, rev)
+
+    def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
         if rev is None:
             metrics = repo.metrics.show(hide_workspace=False)
             params = repo.params.show(hide_workspace=False)

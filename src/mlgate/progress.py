@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -20,14 +21,23 @@ class Progress:
             print(text, file=self.stream, flush=True)
 
     @contextmanager
-    def step(self, title: str) -> Iterator[None]:
-        """A titled piece of work; folded in Actions, timed everywhere."""
+    def step(self, title: str, *, untrusted_output: bool = False) -> Iterator[None]:
+        """A titled piece of work; folded in Actions, timed everywhere.
+
+        With `untrusted_output` (the pipeline's own log), workflow commands are switched off inside the
+        group, so a line printed by a stage cannot inject an annotation, a mask or an output.
+        """
         start = time.monotonic()
         self.line(f"::group::{title}" if self.github else f"mlgate: {title}")
+        token = secrets.token_hex(16) if self.github and untrusted_output else None
+        if token:
+            self.line(f"::stop-commands::{token}")
         try:
             yield
         finally:
             seconds = time.monotonic() - start
+            if token:
+                self.line(f"::{token}::")
             if self.github:
                 self.line("::endgroup::")
             self.line(f"mlgate: {title}: done in {seconds:.1f} s")

@@ -33,6 +33,7 @@ class RunOptions:
     pull: bool = False
     report_id: str = "default"
     head_ref: str | None = None  # a display name for the head (CI knows the PR branch)
+    head_sha: str | None = None  # the commit the report is about (CI: the PR head, not the merge commit)
     links: dict[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -90,12 +91,16 @@ def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revisio
 def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledger: Any = None) -> Result:
     started = time.monotonic()
     git, project, config = prepared.git, prepared.project, prepared.config
-    head = Revision(ref=options.head_ref or git.current_branch() or "HEAD", sha=git.head_sha(), dirty=git.is_dirty())
+    head = Revision(
+        ref=options.head_ref or git.current_branch() or "HEAD",
+        sha=options.head_sha or git.head_sha(),
+        dirty=git.is_dirty(),
+    )
     base, base_how = resolve_base(git, options, config)
 
     stages: list[dict[str, Any]] = []
     if options.repro:
-        with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}"):
+        with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}", untrusted_output=True):
             stages = [run.to_dict() for run in project.reproduce(progress, pull=options.pull)]
     head_snap = project.snapshot()
 

@@ -1,0 +1,194 @@
+"""mlgate ci: what the Action runs. Reads the GitHub context, runs the gate, publishes the report.
+
+Modes: ``full`` (run then publish), ``run`` (run, save result and report for a later publish; for
+pull requests from forks, whose token cannot write), ``publish`` (read a saved result and publish it,
+under ``workflow_run`` with a write token, never running pull-request code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlgate.commands.run import exit_code, finish
+from mlgate.errors import EXIT_OK, InputError, MlgateError
+from mlgate.git import Git
+from mlgate.progress import Progress
+from mlgate.publish import Published, actions_outputs, cml_comment, github_channels
+from mlgate.result import Result
+from mlgate.runner import RunOptions, execute, prepare
+from mlgate.terminal import verdict_table
+
+
+def ci_command(args: argparse.Namespace) -> int:
+    from mlgate.github import GitHubContext, workflow
+
+    environ = os.environ
+    ctx = GitHubContext.from_env(environ)
+    token = environ.get("GITHUB_TOKEN", "")
+    if token:
+        workflow.mask(token)
+    report_path, json_path = Path(args.report), Path(args.json)
+
+    if args.mode == "publish":
+        result = Result.read(json_path)
+        report = _read_report(report_path)
+        pr_number = _publish_target(ctx, result, token, args)
+        published = _publish(args, ctx, result, report, report_path, token, pr_number)
+        _outputs(result, report, report_path, json_path, published, environ)
+        return EXIT_OK
+
+    progress = Progress(github=True)
+    try:
+        result, report = _run(args, ctx, progress, report_path, json_path)
+    except MlgateError as exc:
+        _note_failure(ctx, token, args, str(exc), environ)
+        raise
+    if args.mode == "run":
+        _save_artifact(Path(args.artifact_dir), report_path, json_path)
+        published = Published()
+    else:
+        published = _publish(args, ctx, result, report, report_path, token, ctx.pr_number)
+    _outputs(result, report, report_path, json_path, published, environ)
+    print(verdict_table(result))
+    return exit_code(result)
+
+
+def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Path, json_path: Path) -> tuple[Result, str]:
+    git = Git.discover(Path(args.project_dir))
+    options = RunOptions(
+        project_dir=Path(args.project_dir),
+        config_path=Path(args.config) if args.config else None,
+        repro=args.repro,
+        pull=args.pull,
+        report_id=args.report_id,
+        head_ref=ctx.head_ref or (ctx.head_sha[:7] if ctx.head_sha else None),
+        head_sha=ctx.head_sha,
+        links={k: v for k, v in {"run_url": ctx.run_url}.items() if v},
+        context={"event": ctx.event_name, "pr_number": ctx.pr_number, "repository": ctx.repository},
+    )
+    if args.base:
+        options.base = args.base
+    else:
+        choice = ctx.comparison_base()
+        if choice.rev is not None:
+            sha = ensure_commit(git, choice.rev)
+            if choice.merge_base:
+                sha = git.merge_base("HEAD", sha) or sha
+            options.base_sha, options.base = sha, choice.ref
+            options.base_how = "merge-base" if choice.merge_base else "previous commit"
+    prepared = prepare(options)
+    try:
+        result = execute(prepared, options, progress)
+    finally:
+        prepared.project.close()
+    template = prepared.config.report.template
+    report = finish(result, report_path, json_path,
+                    template_dir=(prepared.config_path.parent / template) if template else None)
+    return result, report
+
+
+def ensure_commit(git: Git, rev: str) -> str:
+    """The commit `rev` names, deepening a shallow clone once; else one line saying to fetch all history."""
+    sha = git.resolve(rev)
+    if sha is None and git.is_shallow():
+        print(f"mlgate: {rev} is not in this shallow clone; fetching the full history", file=sys.stderr)
+        git.run("fetch", "--no-tags", "--unshallow", "origin", check=False)
+        sha = git.resolve(rev)
+    elif sha is None and len(rev) == 40:
+        git.run("fetch", "--no-tags", "origin", rev, check=False)
+        sha = git.resolve(rev)
+    if sha is None:
+        raise InputError(
+            f"base {rev} is not in the checkout and could not be fetched; "
+            "set 'fetch-depth: 0' on actions/checkout so mlgate can compare with the base"
+        )
+    return sha
+
+
+def _publish(args: argparse.Namespace, ctx: Any, result: Result, report: str, report_path: Path,
+             token: str, pr_number: int | None) -> Published:
+    from mlgate.github import GitHubClient, workflow
+
+    published = Published()
+    if args.publisher == "cml":
+        cml_comment(report_path, report_id=result.report_id, pr_number=pr_number, token=token)
+        return published
+    if args.publisher == "none":
+        return published
+    if not token:
+        published.warnings.append("no GITHUB_TOKEN: the comment and status were not posted (the job summary has the report)")
+    else:
+        with GitHubClient(ctx.api_url, token, ctx.repository) as client:
+            published = github_channels(
+                result, report, client=client, pr_number=pr_number, head_sha=ctx.head_sha,
+                comment=args.comment, status=args.status, target_url=ctx.run_url,
+            )
+    for warning in published.warnings:
+        workflow.warning(warning, title="mlgate report not published")
+    if published.comment_url:
+        print(f"mlgate: pull-request comment {published.comment_action}: {published.comment_url}")
+    return published
+
+
+def _publish_target(ctx: Any, result: Result, token: str, args: argparse.Namespace) -> int | None:
+    """The pull request to publish to under workflow_run: the event's, else the artifact's once verified.
+
+    A fork's artifact is untrusted: its PR number is used only if that PR's head is the commit the
+    triggering run tested, so a crafted artifact cannot post to another pull request.
+    """
+    if ctx.pr_number is not None:
+        return ctx.pr_number
+    claimed = result.context.get("pr_number")
+    if not isinstance(claimed, int) or args.publisher != "github" or not token:
+        return None
+    from mlgate.github import GitHubClient, GitHubError
+
+    with GitHubClient(ctx.api_url, token, ctx.repository) as client:
+        try:
+            pr = client.get(client.repo_path(f"/pulls/{claimed}"))
+        except GitHubError:
+            return None
+    head = ((pr or {}).get("head") or {}).get("sha")
+    return claimed if head and head == ctx.head_sha else None
+
+
+def _outputs(result: Result, report: str, report_path: Path, json_path: Path, published: Published,
+             environ: Any) -> None:
+    actions_outputs(result, report, environ=environ, report_path=report_path, result_path=json_path,
+                    comment_url=published.comment_url)
+
+
+def _save_artifact(directory: Path, report_path: Path, json_path: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, name in ((report_path, "mlgate-report.md"), (json_path, "mlgate-result.json")):
+        if path.resolve() != (directory / name).resolve():
+            shutil.copyfile(path, directory / name)
+
+
+def _read_report(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the report to publish: {exc.strerror or exc}; download the run's artifact first") from None
+
+
+def _note_failure(ctx: Any, token: str, args: argparse.Namespace, message: str, environ: Any) -> None:
+    """The run could not finish: say so in the job summary and, best effort, as an error status."""
+    from mlgate.github import GitHubClient, GitHubError, post_status, status_context, workflow
+
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], f"## ⚠️ mlgate could not complete\n\n`{message}`\n")
+    if environ.get("GITHUB_OUTPUT"):
+        workflow.set_outputs(environ["GITHUB_OUTPUT"], {"verdict": "error"})
+    if args.mode == "full" and args.status and token and args.publisher == "github" and ctx.head_sha:
+        try:
+            with GitHubClient(ctx.api_url, token, ctx.repository, max_retries=1) as client:
+                context = status_context(None if args.report_id == "default" else args.report_id)
+                post_status(client, ctx.head_sha, "error", message, context, ctx.run_url)
+        except GitHubError:
+            pass

@@ -1,0 +1,257 @@
+"""`mlgate ci` end to end in a real git + DVC repo, publishing to the GitHub API test double on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.dvc_repo import Project, make_project
+from tests.support.github_double import DEFAULT_REPOSITORY, start_double
+
+TOKEN = "test-token"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """main with committed metrics; branch `worse` drops accuracy by 0.05; branch `better` raises it."""
+    p = make_project(tmp_path_factory.mktemp("ci") / "repo")
+    for branch, accuracy in (("worse", 0.90), ("better", 0.97)):
+        p.checkout("main")
+        p.checkout(branch, new=True)
+        p.update_params({"metrics": {"accuracy": accuracy}})
+        p.repro()
+        p.commit(f"accuracy {accuracy}")
+    p.checkout("main")
+    return p
+
+
+@pytest.fixture
+def project(template: Project, tmp_path: Path) -> Project:
+    return template.copy(tmp_path / "repo")
+
+
+@pytest.fixture
+def gh():
+    with start_double() as double:
+        yield double
+
+
+def pr_event(p: Project, tmp_path: Path, branch: str, number: int = 7, *, fork: bool = False) -> dict[str, str]:
+    p.checkout(branch)
+    head, base = p.sha(), p.sha("main")
+    head_repo = "someone/fork" if fork else DEFAULT_REPOSITORY
+    payload = {
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": head, "ref": branch, "repo": {"full_name": head_repo}},
+            "base": {"sha": base, "ref": "main", "repo": {"full_name": DEFAULT_REPOSITORY}},
+        },
+        "repository": {"full_name": DEFAULT_REPOSITORY, "default_branch": "main"},
+    }
+    return _env(tmp_path, "pull_request", payload, head, ref=f"refs/pull/{number}/merge",
+                extra={"GITHUB_HEAD_REF": branch, "GITHUB_BASE_REF": "main"})
+
+
+def _env(tmp_path: Path, event: str, payload: dict, sha: str, *, ref: str, extra: dict | None = None) -> dict[str, str]:
+    event_path = tmp_path / f"{event}.json"
+    event_path.write_text(json.dumps(payload))
+    for name in ("summary.md", "output.txt"):
+        (tmp_path / name).write_text("")
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_REPOSITORY": DEFAULT_REPOSITORY,
+        "GITHUB_SHA": sha,
+        "GITHUB_REF": ref,
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_SERVER_URL": "https://github.example",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "GITHUB_TOKEN": TOKEN,
+    }
+    env.update(extra or {})
+    return env
+
+
+def outputs(tmp_path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in (tmp_path / "output.txt").read_text().splitlines() if "=" in line)
+
+
+def test_pull_request_fails_gate_posts_one_comment_and_a_status_then_updates_it(project, gh, tmp_path):
+    gh.add_pull(7, head_sha=project.sha("worse"), base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "worse") | {"GITHUB_API_URL": gh.url}
+
+    first = project.mlgate("ci", env=env)
+    assert first.returncode == 1, first.stderr
+    assert "::error title=mlgate KPI gate failed::accuracy" in first.stdout
+    comments = gh.comments(7)
+    assert len(comments) == 1 and comments[0]["user"]["login"] == "github-actions[bot]"
+    assert "❌ mlgate — 1 of 2 KPI gates failed" in comments[0]["body"]
+    status = gh.statuses(project.sha("worse"))[-1]
+    assert (status["state"], status["context"], status["description"]) == ("failure", "mlgate", "1/2 KPI gates passed")
+    assert status["target_url"] == f"https://github.example/{DEFAULT_REPOSITORY}/actions/runs/42"
+    out = outputs(tmp_path)
+    assert out["verdict"] == "fail" and out["failed-gates"] == "accuracy"
+    assert out["comment-url"] == comments[0]["html_url"]
+    assert "1 of 2 KPI gates failed" in (tmp_path / "summary.md").read_text()
+
+    # A new push to the PR: the same comment is updated in place, a new status is posted.
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.repro()
+    new_head = project.commit("fixed")
+    gh.set_pull_head(7, new_head)
+    env = pr_event(project, tmp_path, "worse") | {"GITHUB_API_URL": gh.url}
+    second = project.mlgate("ci", env=env)
+    assert second.returncode == 0, second.stderr
+    comments = gh.comments(7)
+    assert len(comments) == 1
+    assert "✅ mlgate — all 2 KPI gates passed" in comments[0]["body"]
+    assert f"head={new_head[:7]}" in comments[0]["body"].splitlines()[0]
+    assert gh.statuses(new_head)[-1]["state"] == "success"
+
+
+def test_read_only_token_degrades_to_the_summary_and_keeps_the_verdict(project, gh, tmp_path):
+    gh.add_pull(8, head_sha=project.sha("worse"), base_sha=project.sha("main"))
+    gh.set_identity(write=False)
+    env = pr_event(project, tmp_path, "worse", number=8, fork=True) | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 1, proc.stderr  # the gate's verdict, not a publishing crash
+    assert "::warning title=mlgate report not published::the pull-request comment was not posted" in proc.stdout
+    assert gh.comments(8) == []
+    assert "1 of 2 KPI gates failed" in (tmp_path / "summary.md").read_text()
+    assert outputs(tmp_path)["verdict"] == "fail"
+
+
+def test_push_to_default_branch_compares_with_the_commit_before(project, gh, tmp_path):
+    project.checkout("main")
+    before = project.sha()
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.repro()
+    after = project.commit("main moves on")
+    payload = {"before": before, "after": after, "repository": {"full_name": DEFAULT_REPOSITORY, "default_branch": "main"}}
+    env = _env(tmp_path, "push", payload, after, ref="refs/heads/main") | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((project.dir / "mlgate-result.json").read_text())
+    assert result["base"]["sha"] == before and result["base_how"] == "previous commit"
+    assert result["baseline"]["source"] == "committed"
+    assert gh.comments() == []  # no pull request, no comment
+    assert gh.statuses(after)[-1]["state"] == "success"
+
+
+@pytest.mark.parametrize("event", ["workflow_dispatch", "schedule"])
+def test_dispatch_and_schedule_compare_with_the_default_branch(project, gh, tmp_path, event):
+    project.checkout("worse")
+    project.git("update-ref", "refs/remotes/origin/main", project.sha("main"))
+    payload = {"repository": {"full_name": DEFAULT_REPOSITORY, "default_branch": "main"}}
+    env = _env(tmp_path, event, payload, project.sha(), ref="refs/heads/worse") | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", "--no-status", env=env)
+
+    assert proc.returncode == 1, proc.stderr
+    result = json.loads((project.dir / "mlgate-result.json").read_text())
+    assert result["base"]["sha"] == project.sha("main") and result["base_how"] == "merge-base"
+    assert gh.statuses() == []
+
+
+def test_shallow_clone_without_the_base_says_to_fetch_full_history(project, tmp_path):
+    clone = tmp_path / "shallow"
+    project.git("clone", "--quiet", "--depth", "1", "--branch", "worse", f"file://{project.root}", str(clone))
+    shallow = Project(clone, clone)
+    env = pr_event(project, tmp_path, "worse")
+    proc = shallow.mlgate("ci", "--publisher", "none", env=env)
+    # The clone's origin has the history, so mlgate deepens it and goes on.
+    assert proc.returncode == 1, proc.stderr
+    assert "fetching the full history" in proc.stderr
+
+    no_origin = tmp_path / "orphan"
+    project.git("clone", "--quiet", "--depth", "1", "--branch", "worse", f"file://{project.root}", str(no_origin))
+    Project(no_origin, no_origin).git("remote", "remove", "origin")
+    proc = Project(no_origin, no_origin).mlgate("ci", "--publisher", "none", env=env)
+    assert proc.returncode == 2
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("mlgate: error: base ") and "set 'fetch-depth: 0' on actions/checkout" in last
+
+
+def test_run_then_publish_under_workflow_run(project, gh, tmp_path):
+    """The fork-safe pair: `run` saves an artifact with no token; `publish` posts it with a write token."""
+    head = project.sha("worse")
+    gh.add_pull(9, head_sha=head, base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "worse", number=9, fork=True)
+    env.pop("GITHUB_TOKEN")
+    run = project.mlgate("ci", "--mode", "run", "--artifact-dir", str(tmp_path / "artifact"), env=env)
+    assert run.returncode == 1, run.stderr
+    assert sorted(p.name for p in (tmp_path / "artifact").iterdir()) == ["mlgate-report.md", "mlgate-result.json"]
+    assert gh.requests == []
+
+    payload = {"workflow_run": {"head_sha": head, "head_branch": "worse", "pull_requests": [],
+                                "head_repository": {"full_name": "someone/fork"},
+                                "repository": {"full_name": DEFAULT_REPOSITORY}},
+               "repository": {"full_name": DEFAULT_REPOSITORY, "default_branch": "main"}}
+    env = _env(tmp_path, "workflow_run", payload, project.sha("main"), ref="refs/heads/main") | {"GITHUB_API_URL": gh.url}
+    art = tmp_path / "artifact"
+    publish = project.mlgate("ci", "--mode", "publish", "--report", str(art / "mlgate-report.md"),
+                             "--json", str(art / "mlgate-result.json"), cwd=tmp_path, env=env)
+    assert publish.returncode == 0, publish.stderr
+    assert len(gh.comments(9)) == 1 and gh.statuses(head)[-1]["state"] == "failure"
+
+
+def test_publish_refuses_an_artifact_naming_another_pull_request(project, gh, tmp_path):
+    head = project.sha("worse")
+    gh.add_pull(9, head_sha=head, base_sha=project.sha("main"))
+    gh.add_pull(10, head_sha="c" * 40, base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "worse", number=10)
+    project.mlgate("ci", "--mode", "run", "--artifact-dir", str(tmp_path / "a"), env=env | {"GITHUB_TOKEN": ""})
+    payload = {"workflow_run": {"head_sha": head, "head_branch": "worse", "pull_requests": []},
+               "repository": {"full_name": DEFAULT_REPOSITORY, "default_branch": "main"}}
+    env = _env(tmp_path, "workflow_run", payload, head, ref="refs/heads/main") | {"GITHUB_API_URL": gh.url}
+    proc = project.mlgate("ci", "--mode", "publish", "--report", str(tmp_path / "a/mlgate-report.md"),
+                          "--json", str(tmp_path / "a/mlgate-result.json"), cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert gh.comments(10) == [] and gh.comments(9) == []  # PR 10's head is not the tested commit
+
+
+def test_cml_publisher_runs_cml_comment_update_with_the_watermark(project, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "cml-call.json"
+    fake = bin_dir / "cml"
+    fake.write_text(
+        "#!/usr/bin/env python3\nimport json, os, sys\n"
+        f"json.dump({{'argv': sys.argv[1:], 'token': os.environ.get('REPO_TOKEN'), "
+        f"'dnt': os.environ.get('ITERATIVE_DO_NOT_TRACK')}}, open({str(record)!r}, 'w'))\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = pr_event(project, tmp_path, "better") | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+    proc = project.mlgate("ci", "--publisher", "cml", "--report-id", "model-a", env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    call = json.loads(record.read_text())
+    assert call["argv"] == ["comment", "update", "--target=pr/7", "--watermark-title=mlgate:model-a",
+                            "--no-publish", "mlgate-report.md"]
+    assert call["token"] == TOKEN and call["dnt"] == "true"
+
+
+def test_cml_publisher_without_cml_is_a_publish_error(project, tmp_path):
+    env = pr_event(project, tmp_path, "better") | {"PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}/usr/bin:/bin"}
+    proc = project.mlgate("ci", "--publisher", "cml", env=env)
+    assert proc.returncode == 4
+    assert "cml CLI is not on PATH" in proc.stderr
+
+
+def test_outside_actions_ci_says_to_use_run(project):
+    proc = project.mlgate("ci")
+    assert proc.returncode == 2
+    assert "GITHUB_EVENT_NAME is not set" in proc.stderr and "mlgate run" in proc.stderr
