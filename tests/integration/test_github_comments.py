@@ -30,7 +30,7 @@ def client(gh: GitHubDouble) -> Iterator[GitHubClient]:
 
 
 def writes(gh: GitHubDouble) -> list[str]:
-    return [r["method"] for r in gh.requests if r["method"] in ("POST", "PATCH", "DELETE")]
+    return [r["method"] for r in gh.requests() if r["method"] in ("POST", "PATCH", "DELETE")]
 
 
 def test_create_then_update_leaves_one_comment(gh: GitHubDouble, client: GitHubClient) -> None:
@@ -144,7 +144,7 @@ def test_too_long_body_is_retried_once_with_the_shortened_body(gh: GitHubDouble,
     assert asked and asked[0][1] == 65536 and asked[0][0] > 70_000
     (comment,) = gh.comments(7)
     assert comment["body"] == f"{marker('default', NEW)}\n## report (compact)"
-    assert [r["status"] for r in gh.requests if r["method"] == "POST"] == [422, 201]
+    assert [r["status"] for r in gh.requests() if r["method"] == "POST"] == [422, 201]
 
 
 def test_too_long_body_without_a_callback_is_truncated_to_fit(gh: GitHubDouble, client: GitHubClient) -> None:

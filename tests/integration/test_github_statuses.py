@@ -59,4 +59,4 @@ def test_read_only_token_is_denied(gh: GitHubDouble, client: GitHubClient) -> No
 def test_unknown_state_is_refused_before_any_call(gh: GitHubDouble, client: GitHubClient) -> None:
     with pytest.raises(InputError, match="state 'passed'"):
         post_status(client, SHA, "passed", "x")  # type: ignore[arg-type]
-    assert gh.requests == []
+    assert gh.requests() == []

@@ -265,7 +265,6 @@ class GitHubDouble:
             self._state["faults"] = []
             self._save()
 
-    @property
     def requests(self) -> list[dict[str, Any]]:
         """The API calls received so far (control endpoints excluded), oldest first."""
         with self._lock:
@@ -273,7 +272,7 @@ class GitHubDouble:
 
     def calls(self, method: str, path_regex: str = ".*") -> list[dict[str, Any]]:
         pattern = re.compile(path_regex)
-        return [r for r in self.requests if r["method"] == method and pattern.fullmatch(r["path"])]
+        return [r for r in self.requests() if r["method"] == method and pattern.fullmatch(r["path"])]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -577,7 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
                 double.load(payload or {})
                 self._send(200, double.snapshot())
             elif (method, path) == ("GET", "/_double/requests"):
-                self._send(200, double.requests)
+                self._send(200, double.requests())
             elif (method, path) == ("POST", "/_double/faults"):
                 faults = payload.get("faults", [payload]) if isinstance(payload, Mapping) else payload or []
                 for fault in faults:
