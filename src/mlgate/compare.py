@@ -47,7 +47,8 @@ def entry_status(entry: dict[str, Any]) -> str:
         return "added"
     if new is None and old is not None:
         return "removed"
-    if old == new or (is_number(old) and is_number(new) and math.isnan(old) and math.isnan(new)):
+    same_kind = isinstance(old, bool) == isinstance(new, bool)  # `true` -> `1` is a change, though True == 1
+    if (old == new and same_kind) or (is_number(old) and is_number(new) and math.isnan(old) and math.isnan(new)):
         return "unchanged"
     return "changed"
 

@@ -147,6 +147,9 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
         raise ConfigError(f"{name}: expected a mapping with 'version: 1' and 'kpis:', got {_kind(data)}")
     if "version" not in data:
         raise ConfigError(f"{name}: missing 'version'; add 'version: 1' at the top")
+    if type(data["version"]) is not int:  # a bool or 1.0 would slip through Literal[1] (True == 1.0 == 1)
+        where = f"{name}:{lines[('version',)]}" if ("version",) in lines else name
+        raise ConfigError(f"{where}: version: expected 1, got {_show(data['version'])}; write 'version: 1'")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -160,7 +163,7 @@ def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ..
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                dotted = ".".join((*path, key))
+                dotted = _one_line(".".join((*path, key)))
                 raise ConfigError(
                     f"{name}:{key_node.start_mark.line + 1}: {dotted}: key given twice; keep one of them"
                 )
@@ -178,7 +181,11 @@ def _first_error(exc: ValidationError, name: str, lines: dict[tuple[str, ...], i
     loc = tuple(str(p) for p in err["loc"])
     line = next((lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in lines), None)
     where = f"{name}:{line}" if line else name
-    key = ".".join(loc) or "(top level)"
+    if loc and loc[-1] == "[key]":  # a mapping key that is not text, e.g. an unquoted number as a selector
+        key = _one_line(".".join(loc[:-1]))
+        value = err.get("input")
+        return f"{where}: {key}: a key must be text, got {_show(value)}; quote it, e.g. \"{value}\""
+    key = _one_line(".".join(loc)) or "(top level)"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return f"{where}: {key}: {_explain(err, loc, data)}{more}"
 
@@ -193,7 +200,9 @@ def _explain(err: dict[str, Any], loc: tuple[str, ...], data: Any) -> str:
         return f"unknown key; {hint}(allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required key is missing; add it"
-    if kind in ("float_type", "finite_number", "float_parsing"):
+    if kind == "finite_number":
+        return f"expected a finite number, got {_show(value)}; NaN and infinities cannot be thresholds"
+    if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {_show(value)}; write it without quotes, e.g. 0.9"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_show(value)}"
@@ -239,6 +248,11 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _one_line(text: str) -> str:
+    """Keys are the user's text: keep a message on one line even when a key holds a line break."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _show(value: Any) -> str:

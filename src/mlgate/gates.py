@@ -176,11 +176,15 @@ def _rule(rule: str, threshold: float, old: Any, new: Any, kpi: Kpi, have_base: 
         worse = 0.0 if old == new else worse
     word = "drop" if rule.startswith("max_drop") else "rise"
     if rule in ("max_drop", "max_increase"):
-        ok = worse <= threshold + _TOLERANCE * max(1.0, abs(old))
+        slack = _TOLERANCE * (max(1.0, abs(old)) if math.isfinite(old) else 1.0)  # inf slack would pass anything
+        ok = worse <= threshold + slack
         return out(PASS if ok else FAIL, f"{word} {_g(max(worse, 0.0))} {'≤' if ok else '>'} {_g(threshold)}")
     if old == 0:
         ok = worse <= 0
         return out(PASS if ok else FAIL, f"baseline is 0: {'no ' + word if ok else f'any {word} is an infinite percentage'}")
+    if math.isinf(old):  # a percentage of an infinite baseline is undefined (inf / inf)
+        ok = worse <= 0
+        return out(PASS if ok else FAIL, f"baseline is {_g(old)}: {'no ' + word if ok else f'any {word} from it has no percentage'}")
     pct = worse / abs(old) * 100
     ok = pct <= threshold + _TOLERANCE * 100
     return out(PASS if ok else FAIL, f"{word} {_g(max(pct, 0.0))}% {'≤' if ok else '>'} {_g(threshold)}%")
