@@ -193,7 +193,7 @@ def test_run_then_publish_under_workflow_run(project, gh, tmp_path):
     run = project.mlgate("ci", "--mode", "run", "--artifact-dir", str(tmp_path / "artifact"), env=env)
     assert run.returncode == 1, run.stderr
     assert sorted(p.name for p in (tmp_path / "artifact").iterdir()) == ["mlgate-report.md", "mlgate-result.json"]
-    assert gh.requests == []
+    assert gh.requests() == []
 
     payload = {"workflow_run": {"head_sha": head, "head_branch": "worse", "pull_requests": [],
                                 "head_repository": {"full_name": "someone/fork"},

@@ -77,10 +77,12 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
         choice = ctx.comparison_base()
         if choice.rev is not None:
             sha = ensure_commit(git, choice.rev)
+            how = "previous commit"
             if choice.merge_base:
-                sha = git.merge_base("HEAD", sha) or sha
-            options.base_sha, options.base = sha, choice.ref
-            options.base_how = "merge-base" if choice.merge_base else "previous commit"
+                sha, how = git.merge_base("HEAD", sha) or sha, "merge-base"
+                if sha == git.head_sha():  # dispatch or schedule on the default branch itself
+                    sha, how = git.resolve("HEAD~1"), "previous commit"
+            options.base_sha, options.base, options.base_how = sha, choice.ref, how
     prepared = prepare(options)
     try:
         result = execute(prepared, options, progress)

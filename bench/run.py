@@ -1,0 +1,69 @@
+"""`make bench`: run every bench/bench_*.py and write docs/benchmarks.md.
+
+Each benchmark module exposes ``main() -> str`` returning a Markdown section with its command and figures.
+``python bench/run.py core`` runs only the modules whose name contains "core".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, mlgate at {git or 'unknown commit'}")
+
+
+def main(argv: list[str]) -> int:
+    only = argv[1:] if len(argv) > 1 else []
+    modules = sorted((ROOT / "bench").glob("bench_*.py"))
+    if only:
+        modules = [m for m in modules if any(word in m.stem for word in only)]
+    sections = []
+    for path in modules:
+        print(f"bench: {path.stem} …", file=sys.stderr, flush=True)
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        assert spec.loader is not None
+        spec.loader.exec_module(module)
+        sections.append(module.main().strip())
+        print(sections[-1], file=sys.stderr)
+    header = (
+        "# Benchmarks\n\n"
+        f"Written by `make bench` (`python bench/run.py`) on {dt.date.today().isoformat()}.\n\n"
+        f"Machine: {machine()}.\n\n"
+        "Figures are medians of repeated runs unless a section says otherwise. Targets are checked here, "
+        "never by timed assertions in the test suite.\n"
+    )
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    print(f"bench: wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
