@@ -75,20 +75,28 @@ def resolve(
     except MlgateError as exc:
         warnings.append(f"reproducing the base {short} failed: {exc}")
         return Resolved(Baseline("none", f"reproducing {short} failed"), None, warnings)
+    if snap is None:
+        where = "the repository root" if project_rel == Path(".") else project_rel.as_posix()
+        return Resolved(Baseline("none", f"no DVC project in {where} at {short}"), None, warnings)
     if snap.is_empty():
         return Resolved(Baseline("none", f"the pipeline at {short} writes no readable metrics"), None, warnings)
     return Resolved(Baseline("reproduced", f"reproduced {short} in a worktree", base_sha), snap, warnings)
 
 
-def reproduce_in_worktree(git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress) -> Snapshot:
-    """Check the base out beside the work tree, share the DVC cache, reproduce, read, clean up."""
+def reproduce_in_worktree(
+    git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress
+) -> Snapshot | None:
+    """Check the base out beside the work tree, share the DVC cache, reproduce, read, clean up.
+
+    None when the base has no DVC project at `project_rel` (nothing to reproduce).
+    """
     with tempfile.TemporaryDirectory(prefix="mlgate-base-") as tmp:
         tree = Path(tmp) / "base"
         git.worktree_add(tree, sha)
         try:
             root = tree / project_rel
             if not (root / ".dvc").is_dir():
-                return Snapshot()
+                return None
             (root / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {project.cache_dir}\n", encoding="utf-8")
             base_project = DvcProject(root)
             try:

@@ -1,0 +1,328 @@
+"""`mlgate run` finds the base's numbers: committed, reproduced in a worktree, or none at all.
+
+Each test copies a real git + DVC project built once per module (tests/support/dvc_repo.py) and runs the
+real command in-process (`mlgate.cli.main`). The pipeline copies params.yaml's ``metrics`` section into
+``metrics.json``, so a branch steers its numbers by changing params, and every expected number is read
+back from git or from the files the pipeline wrote. The stage also appends one line per run (its working
+directory and params) to the file named by $STAGE_LOG, which shows where and whether it ran.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlgate.cli import main
+from tests.support.dvc_repo import (
+    DEFAULT_CONFIG,
+    WRITER,
+    WRITER_NAME,
+    Project,
+    make_project,
+    python_cmd,
+    train_stage,
+)
+
+METRICS = {"metrics.json": "metrics"}
+LOG_CODE = (
+    "import json, os, yaml; log = os.environ.get('STAGE_LOG'); "
+    "log and open(log, 'a').write(json.dumps({'cwd': os.getcwd(), "
+    "'params': yaml.safe_load(open('params.yaml'))}) + '\\n')"
+)
+
+
+def logged_stages(*, cache: bool) -> dict[str, Any]:
+    stage = train_stage(METRICS, cache=cache)
+    return {"train": {**stage, "cmd": f"{stage['cmd']} && {python_cmd(LOG_CODE)}"}}
+
+
+def build(root: Path, *, cache: bool = False, repro: bool = True, commit: bool = True, **kwargs: Any) -> Project:
+    """make_project with the logging train stage: on `main`, reproduced (or not) and committed."""
+    project = make_project(root, stages=logged_stages(cache=cache), repro=False, commit=False, **kwargs)
+    project.write(WRITER_NAME, WRITER)
+    if repro:
+        assert project.repro() == ["train"]
+    if commit:
+        project.commit("initial pipeline")
+    return project
+
+
+@dataclass
+class Run:
+    code: int
+    result: dict[str, Any] | None
+    report: str | None
+    out: str
+    err: str
+
+    def gate(self, kpi: str) -> dict[str, Any]:
+        assert self.result is not None
+        found = [g for g in self.result["gates"] if g["kpi"] == kpi]
+        assert len(found) == 1, self.result["gates"]
+        return found[0]
+
+
+@pytest.fixture
+def stage_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = tmp_path / "stage-log.jsonl"
+    monkeypatch.setenv("STAGE_LOG", str(log))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    return log
+
+
+def stage_runs(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `mlgate ARGS` in-process from `cwd`; the result and report go to fresh files in tmp_path."""
+    counter = iter(range(1000))
+
+    def run(cwd: Path, *args: str) -> Run:
+        n = next(counter)
+        out_dir = tmp_path / f"out{n}"
+        report, result = out_dir / "report.md", out_dir / "result.json"
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(["run", *args, "--report", str(report), "--json", str(result)])
+        captured = capsys.readouterr()
+        return Run(
+            code,
+            json.loads(result.read_text()) if result.exists() else None,
+            report.read_text() if report.exists() else None,
+            captured.out,
+            captured.err,
+        )
+
+    return run
+
+
+def committed_metrics(project: Project, ref: str) -> dict[str, Any]:
+    return json.loads(project.git("show", f"{ref}:metrics.json"))
+
+
+def worktrees(project: Project) -> list[str]:
+    return [line.split(" ", 1)[1] for line in project.git("worktree", "list", "--porcelain").splitlines()
+            if line.startswith("worktree ")]
+
+
+def branch_with(project: Project, metrics: dict[str, Any], name: str = "feature") -> None:
+    project.checkout(name, new=True)
+    project.update_params({"metrics": metrics})
+    project.commit(f"{name}: {metrics}")
+
+
+# ---- templates, built once per module ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def committed_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """main: the pipeline ran and its metrics (cache: false) are committed to git."""
+    return build(tmp_path_factory.mktemp("committed") / "repo")
+
+
+@pytest.fixture(scope="module")
+def cached_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """main: the metrics are a DVC-cached output (git-ignored), and this clone has no cache entry for them."""
+    project = build(tmp_path_factory.mktemp("cached") / "repo", cache=True)
+    assert "metrics.json" in (project.dir / ".gitignore").read_text()
+    assert "metrics.json" not in project.git("ls-files").split()
+    shutil.rmtree(project.dir / ".dvc" / "cache")
+    return project
+
+
+@pytest.fixture(scope="module")
+def unrun_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """main: the pipeline is committed but was never run, so no metrics exist for it anywhere."""
+    return build(tmp_path_factory.mktemp("unrun") / "repo", repro=False)
+
+
+def copy(template: Project, tmp_path: Path) -> Project:
+    return template.copy(tmp_path / "repo")
+
+
+# ---- (a) committed ----------------------------------------------------------------------------------
+
+
+def test_metrics_committed_on_main_are_the_baseline(committed_template, tmp_path, stage_log, mlgate):
+    project = copy(committed_template, tmp_path)
+    main_metrics = committed_metrics(project, "main")
+    worse = {**main_metrics, "accuracy": main_metrics["accuracy"] - 0.02}
+    branch_with(project, worse)
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 1, run.err
+    result = run.result
+    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["sha"] == result["base"]["sha"] == project.sha("main")
+    assert result["head"]["sha"] == project.sha("feature")
+    head_metrics = project.read_json("metrics.json")
+    for key, value in main_metrics.items():
+        entry = result["metrics"]["metrics.json"][key]
+        assert (entry["old"], entry["new"]) == (value, head_metrics[key]), key
+    accuracy = run.gate("accuracy")
+    assert (accuracy["old"], accuracy["new"], accuracy["status"]) == (main_metrics["accuracy"], worse["accuracy"], "fail")
+    assert run.gate("loss")["status"] == "pass"
+    # Only the head's pipeline ran; the baseline was read, not rebuilt.
+    assert [r["cwd"] for r in stage_runs(stage_log)] == [str(project.dir)]
+    assert "metrics committed at the base" in run.report
+
+
+def test_metrics_in_the_dvc_cache_at_main_are_read_without_reproducing(tmp_path, stage_log, mlgate):
+    project = build(tmp_path / "repo", cache=True)
+    main_metrics = project.read_json("metrics.json")
+    branch_with(project, {**main_metrics, "accuracy": main_metrics["accuracy"] + 0.01})
+    stage_log.unlink(missing_ok=True)
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "committed"
+    assert run.gate("accuracy")["old"] == main_metrics["accuracy"]
+    assert [r["cwd"] for r in stage_runs(stage_log)] == [str(project.dir)]
+
+
+# ---- (b) reproduced in a worktree --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template_name", ["cached_template", "unrun_template"])
+def test_uncommitted_metrics_are_reproduced_in_a_worktree_that_is_removed(
+    template_name, request, tmp_path, stage_log, mlgate
+):
+    project = copy(request.getfixturevalue(template_name), tmp_path)
+    stage_log.unlink(missing_ok=True)  # the template may have been built just now, inside this test
+    main_params = project.params["metrics"]
+    better = {**main_params, "accuracy": main_params["accuracy"] + 0.02, "loss": main_params["loss"] * 0.5}
+    branch_with(project, better)
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    result = run.result
+    assert result["baseline"]["source"] == "reproduced", result["baseline"]
+    assert result["baseline"]["sha"] == project.sha("main")
+    for key, value in main_params.items():
+        assert result["metrics"]["metrics.json"][key]["old"] == value, key
+        assert result["metrics"]["metrics.json"][key]["new"] == better[key], key
+    # The base's stage ran once, with main's params, outside this work tree; the worktree is gone.
+    runs = stage_runs(stage_log)
+    base_runs = [r for r in runs if r["cwd"] != str(project.dir)]
+    assert [r["params"]["metrics"] for r in base_runs] == [main_params], runs
+    assert not Path(base_runs[0]["cwd"]).exists()
+    assert worktrees(project) == [str(project.root)]
+    assert "reproducing the base" in run.err
+    assert "base reproduced in a worktree" in run.report
+
+
+def test_reproduce_never_gives_no_baseline_and_relative_gates_say_so(cached_template, tmp_path, stage_log, mlgate):
+    project = copy(cached_template, tmp_path)
+    project.write_config({**DEFAULT_CONFIG, "baseline": {"reproduce": "never"}})
+    main_params = project.params["metrics"]
+    branch_with(project, {**main_params, "accuracy": main_params["accuracy"] - 0.02})
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err  # the drop cannot be judged without a baseline; min 0.9 still holds
+    assert run.result["baseline"]["source"] == "none"
+    assert "never" in run.result["baseline"]["detail"]
+    accuracy, loss = run.gate("accuracy"), run.gate("loss")
+    assert accuracy["status"] == "pass" and accuracy["old"] is None
+    assert [(r["rule"], r["status"]) for r in accuracy["rules"]] == [("min", "pass"), ("max_drop", "no_baseline")]
+    assert loss["status"] == "no_baseline"
+    assert all(r["cwd"] == str(project.dir) for r in stage_runs(stage_log))
+    assert worktrees(project) == [str(project.root)]
+
+
+def test_reproduce_always_rebuilds_the_base_even_with_committed_metrics(committed_template, tmp_path, stage_log, mlgate):
+    project = copy(committed_template, tmp_path)
+    project.write_config({**DEFAULT_CONFIG, "baseline": {"reproduce": "always"}})
+    project.commit("always reproduce the base")
+    main_metrics = committed_metrics(project, "main")
+    branch_with(project, {**main_metrics, "loss": main_metrics["loss"] * 2})
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 1, run.err
+    assert run.result["baseline"]["source"] == "reproduced"
+    loss = run.gate("loss")
+    assert (loss["old"], loss["status"]) == (main_metrics["loss"], "fail")
+    assert "reproducing the base" in run.err
+    assert worktrees(project) == [str(project.root)]
+
+
+def test_a_base_that_cannot_be_reproduced_gives_no_baseline_and_a_warning(unrun_template, tmp_path, stage_log, mlgate):
+    project = copy(unrun_template, tmp_path)
+    project.checkout("broken-main", new=True)
+    stages = yaml.safe_load(project.path("dvc.yaml").read_text())
+    stages["stages"]["train"]["cmd"] = python_cmd("raise SystemExit('base pipeline is broken')")
+    project.write("dvc.yaml", yaml.safe_dump(stages, sort_keys=False))
+    project.commit("a broken pipeline")
+    project.checkout("feature", new=True)
+    project.write("dvc.yaml", yaml.safe_dump({"stages": logged_stages(cache=False)}, sort_keys=False))
+    project.commit("fixed")
+
+    run = mlgate(project.dir, "--base", "broken-main")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "none"
+    assert any("reproducing the base" in w and "failed" in w for w in run.result["warnings"]), run.result["warnings"]
+    assert run.gate("accuracy")["status"] == "pass"
+    assert run.gate("loss")["status"] == "no_baseline"
+    assert worktrees(project) == [str(project.root)]
+
+
+# ---- (c) none --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("accuracy", "expected_exit"), [(0.95, 0), (0.85, 1)])
+def test_a_lone_branch_has_no_baseline_but_absolute_gates_still_judge(
+    tmp_path, stage_log, mlgate, accuracy, expected_exit
+):
+    project = build(tmp_path / "repo", branch="experiment",
+                    params={"metrics": {"accuracy": accuracy, "f1": 0.9, "loss": 0.3}})
+    assert project.git("branch", "--format=%(refname:short)").split() == ["experiment"]
+
+    run = mlgate(project.dir)
+
+    assert run.code == expected_exit, run.err
+    result = run.result
+    assert result["baseline"]["source"] == "none"
+    assert result["base"] is None
+    gate = run.gate("accuracy")
+    assert gate["new"] == accuracy
+    assert [(r["rule"], r["status"]) for r in gate["rules"]] == [
+        ("min", "pass" if expected_exit == 0 else "fail"), ("max_drop", "no_baseline")
+    ]
+    assert run.gate("loss")["status"] == "no_baseline"
+    assert all(entry["old"] is None for entry in result["metrics"]["metrics.json"].values())
+
+
+def test_a_base_without_a_dvc_project_gives_no_baseline(tmp_path, stage_log, mlgate):
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "README.md").write_text("before the pipeline\n")
+    project = build(root, commit=False)
+    project.git("reset", "--quiet")  # `dvc init` staged its files: main gets the README alone
+    project.git("add", "README.md")
+    project.git("commit", "--quiet", "-m", "main: no DVC yet")
+    assert project.git("ls-tree", "--name-only", "main").split() == ["README.md"]
+    project.checkout("add-pipeline", new=True)
+    project.commit("add the DVC pipeline")
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "none"
+    assert "no DVC project" in run.result["baseline"]["detail"], run.result["warnings"]
+    assert run.result["base"]["sha"] == project.sha("main")
+    assert run.gate("accuracy")["status"] == "pass"
+    assert run.gate("loss")["status"] == "no_baseline"
+    assert worktrees(project) == [str(project.root)]
