@@ -24,7 +24,11 @@ _EVENTS = [
     (re.compile(r"^Running stage '(?P<name>[^']+)'"), "ran"),
     (re.compile(r"^Stage '(?P<name>[^']+)' didn't change, skipping"), "skipped"),
     (re.compile(r"^Stage '(?P<name>[^']+)' is cached - skipping run"), "restored"),
+    # `repro --pull`: an unchanged stage whose outputs are missing is pulled from the remote, not run
+    (re.compile(r"^Pulling data for stage: '(?P<name>[^']+)'"), "restored"),
+    (re.compile(r"^Unable to pull data for stage: '(?P<name>[^']+)'"), "unpulled"),
 ]
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 
 
 @dataclass
@@ -73,7 +77,15 @@ class DvcProject:
         return bool(self.repo.config.get("core", {}).get("remote"))
 
     def reproduce(self, progress: Progress, *, pull: bool = False) -> list[StageRun]:
-        """Run ``dvc repro`` in-process; report each stage as it runs, is skipped or is restored."""
+        """Run ``dvc repro`` in-process; report each stage as it runs, is skipped or is restored.
+
+        With ``pull``: ``dvc repro --pull`` (the run-cache is pulled first; an unchanged stage whose
+        outputs are missing is restored from the remote; a changed one is restored from the run-cache
+        when it matches, else run), then a plain ``dvc repro`` for what the remote cannot carry:
+        ``cache: false`` outputs that git does not hold either, whose stage the pull left "unchanged".
+        Not ``--allow-missing``: it skips such stages without restoring anything, which leaves
+        DVC-cached metrics unreadable and the work tree incomplete.
+        """
         from dvc.exceptions import DvcException
 
         events = _StageEvents(progress)
@@ -81,12 +93,31 @@ class DvcProject:
             # DVC resolves its default target 'dvc.yaml' against the working directory, as its CLI does:
             # run from the project root, or a subdirectory project or a worktree reproduces the wrong one.
             with contextlib.chdir(self.root), events.attached():
-                self.repo.reproduce(pull=pull, allow_missing=pull)
+                self.repo.reproduce(pull=pull)
+                if pull:
+                    self.repo.reproduce()
         except DvcException as exc:
             events.finish(failed=True)
             raise PipelineError(f"dvc repro failed in {self.root}: {_one_line(exc)}; see the stage's output above") from None
         events.finish()
         return events.runs
+
+    def push(self) -> int:
+        """``dvc push --run-cache`` to the default remote: the cached outputs and the run-cache.
+
+        Credentials come from DVC's own config and the environment; a URL's user info is masked in
+        any message.
+        """
+        from dvc.exceptions import DvcException
+
+        try:
+            with contextlib.chdir(self.root):
+                return int(self.repo.push(run_cache=True) or 0)
+        except DvcException as exc:
+            raise PipelineError(
+                f"dvc push --run-cache failed in {self.root}: {redact_urls(_one_line(exc))}; "
+                "check the DVC remote's credentials (from the environment) and that it is writable"
+            ) from None
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
         """Metrics and params of the workspace (rev None) or of a git revision, flattened per file."""
@@ -127,6 +158,11 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
     return out
 
 
+def redact_urls(text: str) -> str:
+    """``scheme://user:secret@host`` becomes ``scheme://***@host``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
 def is_missing(error: str) -> bool:
     return error.startswith("missing")
 
@@ -164,10 +200,26 @@ class _StageEvents(logging.Handler):
                 if status == "ran":
                     self._current = (name, time.monotonic())
                     self.progress.stage(name, "running")
-                else:
-                    self.runs.append(StageRun(name, status, 0.0))
-                    self.progress.stage(name, status, detail="unchanged" if status == "skipped" else "from run-cache")
+                elif status == "unpulled":  # the remote lacks its outputs: DVC runs it next
+                    self.runs = [r for r in self.runs if r.name != name]
+                    self.progress.stage(name, "not in the remote", detail="running it instead")
+                elif self._add(StageRun(name, status, 0.0)):
+                    detail = {"skipped": "unchanged", "restored": "from run-cache"}[status]
+                    if message.startswith("Pulling"):
+                        detail = "outputs pulled from the DVC remote"
+                    self.progress.stage(name, status, detail=detail)
                 return
+
+    def _add(self, run: StageRun) -> bool:
+        """Record a stage's outcome; a later pass (the plain repro after --pull) only adds what it did."""
+        for i, seen in enumerate(self.runs):
+            if seen.name == run.name:
+                if run.status == "skipped":
+                    return False
+                self.runs[i] = run
+                return True
+        self.runs.append(run)
+        return True
 
     def _close(self, failed: bool = False) -> None:
         if self._current is None:
@@ -178,7 +230,7 @@ class _StageEvents(logging.Handler):
         if failed:
             self.progress.stage(name, "failed", seconds)
             return
-        self.runs.append(StageRun(name, "ran", seconds))
+        self._add(StageRun(name, "ran", seconds))
         self.progress.stage(name, "ran", seconds)
 
     def finish(self, failed: bool = False) -> None:
