@@ -38,13 +38,13 @@ def _number(value: Any) -> float | None:
 def kpi_series(hits: Iterable[_Hit], metric_key: str) -> list[Point]:
     """``[(short sha, value)]`` for one metric across ledger hits, in the hits' order.
 
-    ``metric_key`` is the flat key the entry's ``metrics`` use (``"file:key"``); a bare key also
-    matches when exactly one ``"<file>:<key>"`` in that entry ends with it. Missing values are None.
+    ``metric_key`` is ``"file:key"``; a bare key also matches when exactly one ``"<file>:<key>"`` in
+    that entry ends with it. An entry's ``metrics`` are nested per file (``{file: {key: value}}``, as
+    mlgate records them) or flat (``{"file:key": value}``). Missing values are None.
     """
     points: list[Point] = []
     for hit in hits:
-        metrics = hit.entry.get("metrics")
-        metrics = metrics if isinstance(metrics, dict) else {}
+        metrics = flat_metrics(hit.entry.get("metrics"))
         if metric_key in metrics:
             value = metrics[metric_key]
         else:
@@ -52,6 +52,38 @@ def kpi_series(hits: Iterable[_Hit], metric_key: str) -> list[Point]:
             value = metrics[matches[0]] if len(matches) == 1 else None
         points.append((hit.sha[:SHORT_SHA], _number(value)))
     return points
+
+
+def flat_metrics(metrics: Any) -> dict[str, Any]:
+    """``{"file:key": value}`` from nested ``{file: {key: value}}`` (flat keys pass through)."""
+    if not isinstance(metrics, dict):
+        return {}
+    flat: dict[str, Any] = {}
+    for name, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}:{key}": v for key, v in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def gate_trends(gates: Iterable[Any], hits: Sequence[_Hit]) -> dict[str, list[list[Any]]]:
+    """``{"file:key": [[short sha, value or None], ...]}`` (oldest first) for each gate's metric.
+
+    ``gates`` are objects with ``file`` and ``key`` (GateOutcome); a gate without a file, or whose
+    metric no entry holds, gets no series.
+    """
+    out: dict[str, list[list[Any]]] = {}
+    for gate in gates:
+        if not gate.file:
+            continue
+        name = f"{gate.file}:{gate.key}"
+        if name in out:
+            continue
+        points = kpi_series(hits, name)
+        if any(v is not None for _, v in points):
+            out[name] = [[label, value] for label, value in points]
+    return out
 
 
 def sparkline(values: Sequence[float | None]) -> str:
