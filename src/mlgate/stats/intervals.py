@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.stats import binomtest, fisher_exact, norm, rankdata
+from scipy.stats import binom, fisher_exact, norm, rankdata
 
 from mlgate.errors import InputError
 from mlgate.stats import metrics as m
@@ -165,11 +165,9 @@ def compare_paired(
     b, h = m.encode(base_pred, labels), m.encode(head_pred, labels)
     cells, cnt = _cells(((t, k), (b, k), (h, k)))
     ct, cb, ch = cells
-    head_v = float(m.from_counts(spec, _cell_counts(cnt[None, :], ct, ch, k), pos_index)[0])
-    base_v = float(m.from_counts(spec, _cell_counts(cnt[None, :], ct, cb, k), pos_index)[0])
-    draws = rng.multinomial(n, cnt / n, size=resamples).astype(np.float64)
-    h_boot = m.from_counts(spec, _cell_counts(draws, ct, ch, k), pos_index)
-    b_boot = m.from_counts(spec, _cell_counts(draws, ct, cb, k), pos_index)
+    draws = np.vstack([cnt, rng.multinomial(n, cnt / n, size=resamples)]).astype(np.float64)  # row 0: observed
+    h_all, b_all = (m.from_counts(spec, c, pos_index) for c in _cell_counts(draws, ct, [ch, cb], k))
+    head_v, base_v, h_boot, b_boot = float(h_all[0]), float(b_all[0]), h_all[1:], b_all[1:]
     p_value = test = None
     if spec.name in ("accuracy", "error"):
         head_only = int(cnt[(ch == ct) & (cb != ct)].sum())
@@ -237,9 +235,10 @@ def compare_unpaired(
     values, boots, right = [], [], []
     for t, pred, n in ((th, head_pred, n_h), (tb, base_pred, n_b)):
         (ct, cp), cnt = _cells(((t, k), (m.encode(pred, labels), k)))
-        values.append(float(m.from_counts(spec, _cell_counts(cnt[None, :], ct, cp, k), pos_index)[0]))
-        draws = rng.multinomial(n, cnt / n, size=resamples).astype(np.float64)
-        boots.append(m.from_counts(spec, _cell_counts(draws, ct, cp, k), pos_index))
+        draws = np.vstack([cnt, rng.multinomial(n, cnt / n, size=resamples)]).astype(np.float64)
+        (side,) = (m.from_counts(spec, c, pos_index) for c in _cell_counts(draws, ct, [cp], k))
+        values.append(float(side[0]))
+        boots.append(side[1:])
         right.append(int(cnt[ct == cp].sum()))
     p_value = test = None
     if spec.name in ("accuracy", "error"):
@@ -311,25 +310,41 @@ def _cells(columns: tuple[tuple[np.ndarray, int], ...]) -> tuple[tuple[np.ndarra
     return tuple(reversed(parts)), cnt.astype(np.float64)
 
 
-def _cell_counts(draws: np.ndarray, ct: np.ndarray, cp: np.ndarray, k: int) -> m.Counts:
-    """Per-class counts for each row of ``draws`` (resamples × cells) of cells (ct, cp)."""
-    rows = np.arange(len(ct))
-    ones = np.ones(len(ct))
-    right = ct == cp
+def _cell_counts(draws: np.ndarray, ct: np.ndarray, preds: list[np.ndarray], k: int) -> list[m.Counts]:
+    """Per-class counts for each row of ``draws`` (resamples × cells), one ``Counts`` per prediction.
 
-    def total(cls: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        onehot = sparse.csr_array((ones[mask], (rows[mask], cls[mask])), shape=(len(ct), k))
-        return np.asarray(draws @ onehot)
-
-    everything = np.ones(len(ct), dtype=bool)
-    return m.Counts(tp=total(ct, right), true_sum=total(ct, everything), pred_sum=total(cp, everything))
+    Cell j holds truth ``ct[j]`` and prediction ``preds[i][j]``; the class totals are one matrix
+    product of the drawn cell counts with a 0/1 cell-to-class matrix.
+    """
+    n_cells = len(ct)
+    rows = np.arange(n_cells)
+    blocks = [(ct, np.ones(n_cells, dtype=bool))]  # true_sum
+    for cp in preds:
+        blocks += [(ct, ct == cp), (cp, np.ones(n_cells, dtype=bool))]  # tp, pred_sum
+    r = np.concatenate([rows[mask] for _, mask in blocks])
+    c = np.concatenate([cls[mask] + i * k for i, (cls, mask) in enumerate(blocks)])
+    shape = (n_cells, len(blocks) * k)
+    if n_cells * shape[1] <= 4_000_000:
+        onehot = np.zeros(shape)
+        onehot[r, c] = 1.0
+        totals = draws @ onehot
+    else:
+        totals = np.asarray(draws @ sparse.csr_array((np.ones(len(r)), (r, c)), shape=shape))
+    true_sum = totals[:, :k]
+    return [
+        m.Counts(tp=totals[:, (1 + 2 * i) * k : (2 + 2 * i) * k], true_sum=true_sum,
+                 pred_sum=totals[:, (2 + 2 * i) * k : (3 + 2 * i) * k])
+        for i in range(len(preds))
+    ]
 
 
 def _mcnemar_exact(head_only: int, base_only: int) -> float:
     discordant = head_only + base_only
     if discordant == 0:
         return 1.0
-    return float(binomtest(head_only, discordant, 0.5).pvalue)
+    # binomtest(head_only, discordant, 0.5).pvalue, two-sided; Bin(d, 1/2) is symmetric, so this is
+    # twice the smaller tail (capped at 1) — one cdf call instead of binomtest's search
+    return float(min(1.0, 2.0 * binom.cdf(min(head_only, base_only), discordant, 0.5)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -349,11 +364,13 @@ def _rows_bootstrap(
         stacked = np.hstack(group)
         widths = [g.shape[1] for g in group]
         sums = np.empty((resamples, stacked.shape[1]))
-        chunk = max(1, min(resamples, 4_000_000 // max(1, n * stacked.shape[1])))
+        chunk = max(1, min(resamples, 2_000_000 // n))
         for start in range(0, resamples, chunk):
-            stop = min(resamples, start + chunk)
-            idx = rng.integers(0, n, size=(stop - start, n))
-            sums[start:stop] = stacked[idx].sum(axis=1)
+            size = min(resamples, start + chunk) - start
+            # each resample's row multiplicities (how often each row was drawn), then one matrix product
+            idx = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+            weights = np.bincount(idx.ravel(), minlength=size * n).reshape(size, n)
+            sums[start : start + size] = weights @ stacked
         values, col = [], 0
         for w in widths:
             values.append(m.from_sums(spec, sums[:, col : col + w], n))

@@ -106,9 +106,11 @@ def class_labels(*arrays: np.ndarray, pos_label: object = None) -> np.ndarray:
     """
     if not arrays:
         raise ValueError("class_labels needs at least one array")
-    uniques = [pd.unique(pd.Series(np.asarray(a, dtype=object) if _is_text(a) else np.asarray(a))) for a in arrays]
-    values = np.concatenate([np.asarray(u, dtype=object) for u in uniques])
-    values = pd.unique(pd.Series(values, dtype=object)).tolist()
+    values: list[object] = []
+    for a in arrays:
+        a = np.asarray(a)
+        values.extend(pd.unique(a.astype(object) if _is_text(a) else a.ravel()).tolist())
+    values = list(dict.fromkeys(values))  # 1, 1.0 and True are one class, as for numpy's ==
     if pos_label is not None and pos_label not in values:
         values.append(pos_label)
     if values and all(_is_zero_one(v) for v in values):
