@@ -60,8 +60,11 @@ class Result:
     project_dir: str = "."
     config_path: str = "mlgate.yaml"
     links: dict[str, str] = field(default_factory=dict)  # run_url, pull_request, ...
-    context: dict[str, Any] = field(default_factory=dict)  # event, pr_number, title, ...
+    context: dict[str, Any] = field(default_factory=dict)  # event, pr_number, title, trend_ref, ...
     created_at: str = ""
+    # Each KPI gate's metric over the last ledger entries on the default branch (context["trend_ref"]),
+    # oldest first: {"file:key": [[short sha, value or null], ...]}. Empty without a ledger.
+    trend: dict[str, list[list[Any]]] = field(default_factory=dict)
     mlgate_version: str = __version__
     schema_version: int = SCHEMA_VERSION
 
