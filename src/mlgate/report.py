@@ -5,8 +5,9 @@ filter is registered in ``_FILTERS`` below, and untrusted text (metric names, pa
 names) only enters the report through the ``code`` or ``text`` filters, which make it inert.
 
 The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
-trimmed least-important first (all-metrics rows, then params rows, then passing gate rows), whole rows
-at a time so no table is cut in half, and the report says what was left out.
+trimmed least-important first (all-metrics rows, then params rows, then passing gate rows, failing
+ones only when they alone overflow), whole rows at a time so no table is cut in half, and the report
+says what was left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__, compare
+from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.result import Result
 
@@ -36,11 +38,32 @@ MINUS = "\u2212"
 
 
 def marker(report_id: str, head_sha: str | None) -> str:
-    return f"{MARKER_PREFIX} id={_marker_safe(report_id)} head={(head_sha or 'workspace')[:7]} -->"
+    return f"{MARKER_PREFIX} id={_marker_safe(report_id)} head={head_sha[:7] if head_sha else ''} -->"
 
 
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
-    """The report as Markdown, at most `limit` characters."""
+    """The report as Markdown, at most `limit` characters. A broken user template is a ConfigError."""
+    from jinja2 import TemplateError
+
+    if template_dir is not None and not template_dir.is_dir():  # else the loader silently falls back
+        raise ConfigError(
+            f"{template_dir}: report.template is not a directory; point it at the folder holding report.md.j2"
+        )
+    try:
+        return _render(result, limit, template_dir)
+    except TemplateError as exc:
+        if template_dir is None:
+            raise  # our own template is broken: a bug, not the user's input
+        where = getattr(exc, "filename", None) or str(template_dir)
+        line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+        detail = " ".join(str(exc.message or exc).split())
+        raise ConfigError(
+            f"{where}{line}: report template failed: {type(exc).__name__}: {detail}; "
+            "fix the template or remove report.template"
+        ) from None
+
+
+def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     env = _environment(template_dir)
     template = env.get_template("report.md.j2")
     rows = _Rows(result)
@@ -82,6 +105,8 @@ class _Rows:
             "marker": marker(r.report_id, r.head.sha),
             "gates": gates,
             "gates_omitted": len(self.gates) - len(gates),
+            "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
+            - sum(1 for g in gates if g.status in (FAIL, WARN)),
             "metrics": self.metrics[: plan["metrics"]] if plan["metrics"] is not None else self.metrics,
             "metrics_total": len(self.metrics),
             "params": self.params[: plan["params"]] if plan["params"] is not None else self.params,
@@ -105,7 +130,8 @@ def _keep(gates: list[GateOutcome], limit: int | None, keep: Any) -> list[GateOu
         return gates
     must = [g for g in gates if keep(g)]
     rest = [g for g in gates if not keep(g)]
-    return must + rest[: max(0, limit - len(must))]
+    # Failing and warning rows go last, and only when they alone overflow (thousands of glob matches).
+    return must[:limit] + rest[: max(0, limit - len(must))]
 
 
 def _pipeline_text(r: Result) -> str:

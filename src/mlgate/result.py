@@ -15,7 +15,7 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.errors import InputError
-from mlgate.gates import FAIL, PASS, SKIPPED, WARN, GateOutcome
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 
 SCHEMA_VERSION = 1
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -89,14 +89,25 @@ class Result:
             return "no KPI gates configured"
         if failed:
             return f"{failed} of {judged} KPI gate{'s' if judged != 1 else ''} failed"
-        text = f"all {judged} KPI gate{'s' if judged != 1 else ''} passed" if judged != 1 else "1 KPI gate passed"
+        if not judged:
+            return f"no KPI gate applied ({len(self.gates)} skipped)"
+        # A gate without a baseline was not judged: it is never counted as passed.
+        unjudged = self.count(NO_BASELINE)
+        passed = judged - unjudged
+        if not unjudged:
+            text = f"all {judged} KPI gates passed" if judged != 1 else "1 KPI gate passed"
+        elif not passed:
+            text = f"no KPI gate judged: {unjudged} without a baseline"
+        else:
+            text = f"{passed} of {judged} KPI gate{'s' if judged != 1 else ''} passed, {unjudged} without a baseline"
         return text + (f", {warned} with a warning" if warned else "")
 
     def status_description(self) -> str:
         """Short text for a commit status (at most 140 characters)."""
         judged = len(self.judged_gates)
-        passed = sum(1 for g in self.judged_gates if g.status in (PASS, WARN, "no_baseline"))
-        return f"{passed}/{judged} KPI gates passed"[:140]
+        passed = sum(1 for g in self.judged_gates if g.status in (PASS, WARN))
+        unjudged = self.count(NO_BASELINE)
+        return (f"{passed}/{judged} KPI gates passed" + (f", {unjudged} without a baseline" if unjudged else ""))[:140]
 
     # -- (de)serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

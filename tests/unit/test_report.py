@@ -1,0 +1,420 @@
+"""report: the Markdown report rendered from a Result — golden file, escaping, size budget, order.
+
+Regenerate the golden file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_report.py``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from mlgate.errors import ConfigError
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.report import COMMENT_LIMIT, SUMMARY_LIMIT, code, delta, marker, num, render, text
+from mlgate.result import Baseline, Result, Revision
+
+GOLDEN = Path(__file__).parent / "golden" / "report.md"
+HEAD_SHA = "3f2a9c1" + "4" * 33
+BASE_SHA = "a81d0e4" + "5" * 33
+
+
+def gate(kpi, status, old, new, rules, *, key=None, severity="fail", message="", higher=True, file="eval/metrics.json"):
+    diff = None if old is None or new is None else new - old
+    pct = None if diff is None or old == 0 else diff / abs(old) * 100
+    return GateOutcome(
+        kpi=kpi, file=file, key=key or kpi, severity=severity, status=status, message=message or status,
+        old=old, new=new, diff=diff, pct=pct, higher_is_better=higher,
+        rules=[RuleOutcome(rule, threshold, rule_status, "") for rule, threshold, rule_status in rules],
+    )
+
+
+def make_result(**overrides) -> Result:
+    """A run like the design's example report, with known values."""
+    gates = [
+        gate("f1", PASS, 0.9650, 0.9655, [("min", 0.90, PASS)]),
+        gate("latency_p95_ms", PASS, 2.1, 2.0, [("max_increase_pct", 10, PASS)], higher=False),
+        gate("accuracy", FAIL, 0.9561, 0.9386, [("min", 0.9, PASS), ("max_drop", 0.01, FAIL)],
+             message="drop 0.0175 > 0.01"),
+        gate("model_size_mb", WARN, 1.8, 4.9, [("max", 4, FAIL)], severity="warn", message="4.9 > 4",
+             higher=False, file="eval/model.yaml"),
+        gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop_pct", 1, NO_BASELINE)],
+             message="drop ≤ 1%: not in the baseline"),
+        GateOutcome(kpi="slices.*.recall", file=None, key="slices.*.recall", severity="fail", status=SKIPPED,
+                    message="not found in any metrics file; optional"),
+    ]
+    values = dict(
+        verdict="fail",
+        head=Revision(ref="feature/deeper-trees", sha=HEAD_SHA),
+        base=Revision(ref="main", sha=BASE_SHA),
+        base_how="merge-base",
+        baseline=Baseline("committed", "metrics committed at a81d0e4", BASE_SHA, 0),
+        gates=gates,
+        metrics={
+            "eval/metrics.json": {
+                "accuracy": {"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561},
+                "f1": {"old": 0.9650, "new": 0.9655, "diff": 0.9655 - 0.9650},
+                "latency_p95_ms": {"old": 2.1, "new": 2.0, "diff": 2.0 - 2.1},
+                "n_test": {"old": 114, "new": 114, "diff": 0},
+                "roc_auc": {"old": None, "new": 0.99},
+                "brier": {"old": 0.05, "new": None},
+                "loss": {"old": 0.2, "new": math.nan, "diff": math.nan},
+            },
+            "eval/model.yaml": {
+                "model_size_mb": {"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8},
+                "n_params": {"old": 1_250_000, "new": 3_400_000, "diff": 2_150_000},
+            },
+        },
+        params={
+            "params.yaml": {
+                "train.max_depth": {"old": 4, "new": 12, "diff": 8},
+                "train.n_estimators": {"old": 100, "new": 300, "diff": 200},
+                "train.criterion": {"old": "gini", "new": "entropy"},
+                "train.seed": {"old": 42, "new": 42, "diff": 0},
+            }
+        },
+        errors={"head": {}},
+        warnings=["baseline eval/extra.json at a81d0e4: missing (the file does not exist)"],
+        stages=[
+            {"name": "prepare", "status": "restored", "seconds": 0.0},
+            {"name": "train", "status": "ran", "seconds": 30.2},
+            {"name": "evaluate", "status": "ran", "seconds": 8.1},
+        ],
+        reproduced=True,
+        duration_s=41.2,
+        links={"run_url": "https://github.com/OWNER/REPO/actions/runs/123"},
+        context={"pr_number": 17, "hypothesis": "deeper trees improve recall on small tumours."},
+        created_at="2026-01-01T00:00:00+00:00",
+    )
+    values.update(overrides)
+    return Result(**values)
+
+
+def table_rows(markdown: str) -> list[str]:
+    return [line for line in markdown.splitlines() if line.startswith("|")]
+
+
+def cells(row: str) -> list[str]:
+    """A table row's cells, splitting on pipes that GFM does not treat as escaped."""
+    return re.split(r"(?<!\\)\|", row)[1:-1]
+
+
+def assert_tables_whole(markdown: str) -> None:
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|") or line.endswith("|"):
+            assert line.startswith("|") and line.endswith("|"), f"half a table row: {line[:80]!r}"
+        if line.startswith("|---"):
+            header = lines[i - 1]
+            width = len(cells(header))
+            assert len(cells(line)) == width
+            for row in lines[i + 1 :]:
+                if not row.startswith("|"):
+                    break
+                assert len(cells(row)) == width, f"row has {len(cells(row))} cells, header {width}: {row[:80]!r}"
+    assert markdown.count("<details>") == markdown.count("</details>")
+
+
+# -- golden ---------------------------------------------------------------------------------------------
+
+def test_report_matches_the_golden_file():
+    rendered = render(make_result())
+    if os.environ.get("MLGATE_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(rendered, encoding="utf-8")
+    assert rendered == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_golden_report_shape():
+    """What the golden file must show, so a regenerated golden cannot silently lose it."""
+    report = GOLDEN.read_text(encoding="utf-8")
+    lines = report.splitlines()
+    assert lines[0] == marker("default", HEAD_SHA) == "<!-- mlgate:report id=default head=3f2a9c1 -->"
+    assert lines[1] == "## ❌ mlgate — 1 of 5 KPI gates failed"
+    assert "`feature/deeper-trees` @ `3f2a9c1` vs `main` @ `a81d0e4` (merge-base)" in report
+    assert "baseline: metrics committed at the base" in report
+    assert "pipeline: 2 of 3 stages ran, `prepare` restored from cache · 41 s" in report
+    assert "| | KPI | main | this PR | Δ | gate |" in report
+    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | −0.0175 (−1.8%) | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | +3.1 (+172.2%) | ≤ 4 · warn only |" in report
+    assert "| ➖ | `roc_auc` | — | 0.99 | — | drop ≤ 1% (no baseline) |" in report
+    assert "> **Hypothesis:** deeper trees improve recall on small tumours." in report
+    assert "<details><summary>Params changed (3)</summary>" in report  # train.seed did not change
+    assert "| `train.criterion` | `gini` | `entropy` |" in report
+    assert "<details><summary>All metrics (9)</summary>" in report
+    assert "| `eval/model.yaml` | `n_params` | 1,250,000 | 3,400,000 | +2,150,000 (+172.0%) |" in report
+    assert "| `eval/metrics.json` | `loss` | 0.2 | NaN | NaN |" in report
+    assert "[workflow run](https://github.com/OWNER/REPO/actions/runs/123)" in report
+    assert_tables_whole(report)
+
+
+def test_failures_sort_first_then_warnings_then_no_baseline_then_passes_then_skipped():
+    report = render(make_result())
+    icons = [cells(row)[0].strip() for row in table_rows(report.split("<details>")[0])[2:]]
+    assert icons == ["❌", "⚠️", "➖", "✅", "✅", "⏭️"]
+
+
+def test_problems_are_listed_under_the_table():
+    report = render(make_result())
+    assert "- ❌ `accuracy`: drop 0.0175 &gt; 0.01" in report
+    assert "- ⚠️ `model_size_mb`: 4.9 &gt; 4" in report
+
+
+def test_passing_report_header():
+    result = make_result(verdict="pass", gates=[g for g in make_result().gates if g.status in (PASS, SKIPPED)])
+    assert render(result).splitlines()[1] == "## ✅ mlgate — all 2 KPI gates passed"
+
+
+def test_no_baseline_is_said_plainly():
+    result = make_result(base=None, base_how=None, baseline=Baseline("none", "no base commit"), verdict="pass",
+                         gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop_pct", 1, NO_BASELINE)])])
+    report = render(result)
+    assert "> **No baseline** (no base commit): only absolute gates" in report
+    assert "## ✅ mlgate — no KPI gate judged: 1 without a baseline" in report
+
+
+def test_without_gates_the_report_says_how_to_add_them():
+    report = render(make_result(gates=[], verdict="pass"))
+    assert "_No KPI gates are configured: add some under `kpis:` in `mlgate.yaml`._" in report
+
+
+# -- escaping -----------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    "a|b",
+    "`tick` ``double``",
+    "<img src=x onerror=alert(1)>",
+    "<!-- hide the rest",
+    "**bold** _em_ [link](https://evil.invalid) ![img](x)",
+    "@octocat and @org/team",
+    "${{ secrets.GITHUB_TOKEN }}",
+    "# heading\n- list\r\n> quote",
+    "</details><details>",
+    "ends with a backslash \\",
+]
+
+
+def strip_code_spans(line: str) -> str:
+    """The line with every CommonMark code span removed (a backtick run up to the next run of equal length)."""
+    return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", line)
+
+
+def assert_inert(line: str) -> None:
+    prose = strip_code_spans(line)
+    assert "<" not in prose.replace("<sub>", "").replace("</sub>", "").replace("<details>", "").replace(
+        "</details>", "").replace("<summary>", "").replace("</summary>", ""), line
+    assert not re.search(r"(?<![\\])@(?!\u200b)\w", prose), line  # @mentions are broken by a zero-width space
+    assert "${{" not in prose, line
+    assert not re.search(r"(?<!\\)\*\*", prose.replace("**Hypothesis:**", "").replace("**No baseline**", "")), line
+    assert not re.search(r"(?<!\\)\[", prose.replace("[workflow run]", "")), line
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_untrusted_text_is_inert_everywhere_it_appears(hostile):
+    gates = [gate(hostile, FAIL, 0.5, 0.4, [("min", 0.9, FAIL)], message=f"value {hostile!r} is odd", file=hostile)]
+    result = make_result(
+        head=Revision(ref=f"feature/{hostile}", sha=HEAD_SHA),
+        base=Revision(ref=f"main{hostile}", sha=BASE_SHA),
+        gates=gates,
+        metrics={hostile: {hostile: {"old": 0.5, "new": hostile}}},
+        params={"params.yaml": {hostile: {"old": hostile, "new": 1}}},
+        warnings=[hostile],
+        stages=[{"name": hostile, "status": "restored", "seconds": 0.0}],
+        context={"pr_number": 3, "hypothesis": hostile, "title_prefix": hostile},
+    )
+    report = render(result)
+    assert_tables_whole(report)
+    # Line breaks in untrusted text never start a new Markdown block.
+    assert "\n- list" not in report and "\n# heading" not in report and "\n> quote" not in report
+    for line in report.splitlines()[1:]:  # line 0 is our own HTML comment marker
+        assert_inert(line)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", "`plain`"),
+        ("a|b", "`a\\|b`"),
+        ("has `tick`", "`` has `tick` ``"),
+        ("``", "``` `` ```"),
+        ("two\nlines", "`two lines`"),
+        ("@user <b>", "`@user <b>`"),
+    ],
+)
+def test_code_filter(value, expected):
+    assert code(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain words", "plain words"),
+        ("<b>&", "&lt;b&gt;&amp;"),
+        ("**x** _y_", "\\*\\*x\\*\\* \\_y\\_"),
+        ("a|b", "a\\|b"),
+        ("@octocat", "@\u200boctocat"),
+        ("${{ x }}", "$\\{\\{ x \\}\\}"),
+        ("[l](u)", "\\[l\\]\\(u\\)"),
+        ("line\nbreak", "line break"),
+    ],
+)
+def test_text_filter(value, expected):
+    assert text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "—"),
+        (0.9561, "0.9561"),
+        (-0.0175, "−0.0175"),
+        (1234.5, "1,234.5"),
+        (12_345_678.0, "1.235e+07"),
+        (0.00001234, "1.234e−05"),
+        (0.0, "0"),
+        (3, "3"),
+        (-1_250_000, "−1,250,000"),
+        (math.nan, "NaN"),
+        (math.inf, "∞"),
+        (-math.inf, "−∞"),
+        (True, "`True`"),
+        ("n/a", "`n/a`"),
+    ],
+)
+def test_num_filter(value, expected):
+    assert num(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561}, "−0.0175 (−1.8%)"),
+        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1 (+172.2%)"),
+        ({"old": 1.0, "new": 1.0, "diff": 0.0}, "0"),
+        ({"old": 0, "new": 2, "diff": 2}, "+2"),  # no percentage of a zero baseline
+        ({"old": 1000.0, "new": 1000.5, "diff": 0.5}, "+0.5"),  # below 0.1 %: no percentage
+        ({"old": None, "new": 1.0}, "—"),
+        ({"old": 1.0, "new": math.nan, "diff": math.nan}, "NaN"),
+        ({"old": 1.0, "new": math.inf, "diff": math.inf}, "+∞"),
+    ],
+)
+def test_delta_filter(entry, expected):
+    assert delta(entry) == expected
+
+
+def test_marker_is_safe_and_short():
+    assert marker("my report --> <b>", HEAD_SHA) == "<!-- mlgate:report id=my_report_--___b_ head=3f2a9c1 -->"
+    assert marker("a" * 300, None) == f"<!-- mlgate:report id={'a' * 100} head= -->"  # no commit yet: no sha
+
+
+# -- size budget -----------------------------------------------------------------------------------------
+
+def big_result(n_metrics: int = 5_000, n_params: int = 2_000, n_gates: int = 5, fail_every: int = 3) -> Result:
+    metrics = {
+        f"eval/part{p}.json": {
+            f"slices.segment_{i:05d}.recall": {"old": 0.5, "new": 0.5 + i / 1e6, "diff": i / 1e6}
+            for i in range(p, n_metrics, 4)
+        }
+        for p in range(4)
+    }
+    params = {"params.yaml": {f"grid.param_{i:05d}": {"old": i, "new": i + 1, "diff": 1} for i in range(n_params)}}
+    gates = [
+        gate(f"kpi_{i}", FAIL if i % fail_every == 0 else PASS, 0.9, 0.8,
+             [("min", 0.85, FAIL if i % fail_every == 0 else PASS)])
+        for i in range(n_gates)
+    ]
+    return make_result(gates=gates, metrics=metrics, params=params)
+
+
+def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
+    report = render(big_result())
+    assert len(report) <= COMMENT_LIMIT
+    assert_tables_whole(report)
+    assert "<details><summary>All metrics (5000)</summary>" in report
+    assert "<details><summary>Params changed (2000)</summary>" in report
+    shown_metrics = len([r for r in table_rows(report) if "`slices.segment_" in r])
+    shown_params = len([r for r in table_rows(report) if "`grid.param_" in r])
+    assert f"_{5000 - shown_metrics} more metrics not shown to fit the comment; see the result JSON._" in report
+    assert f"_{2000 - shown_params} more changed params not shown; see the result JSON._" in report
+    # every gate is still there, failures first
+    gate_rows = [r for r in table_rows(report) if re.match(r"\| (❌|✅) \| `kpi_", r)]
+    assert len(gate_rows) == 5
+    assert [r.startswith("| ❌") for r in gate_rows] == [True, True, False, False, False]
+    assert report.rstrip().endswith("</sub>")
+
+
+def test_the_job_summary_limit_keeps_everything():
+    report = render(big_result(), limit=SUMMARY_LIMIT)
+    assert len(report) <= SUMMARY_LIMIT
+    assert "not shown" not in report
+    assert len([r for r in table_rows(report) if "`slices.segment_" in r]) == 5000
+    assert_tables_whole(report)
+
+
+def test_thousands_of_passing_gates_are_trimmed_but_failures_stay():
+    report = render(big_result(n_metrics=10, n_params=10, n_gates=5_000, fail_every=50))
+    assert len(report) <= COMMENT_LIMIT
+    assert_tables_whole(report)
+    failing = [r for r in table_rows(report) if r.startswith("| ❌")]
+    assert len(failing) == 100  # every failing gate (i % 50 == 0) is shown
+    assert table_rows(report)[2].startswith("| ❌ | `kpi_0` |")
+    shown = len([r for r in table_rows(report) if re.match(r"\| (❌|✅) \| `kpi_", r)])
+    assert f"_{5000 - shown} passing gates not shown to fit the comment; all are in the result JSON._" in report
+
+
+def test_thousands_of_failing_gates_are_trimmed_and_say_so():
+    gates = [gate(f"slice_{i:05d}", FAIL, 0.9, 0.5, [("min", 0.7, FAIL)], message="0.5 < 0.7") for i in range(5_000)]
+    report = render(make_result(gates=gates))
+    assert len(report) <= COMMENT_LIMIT
+    assert_tables_whole(report)
+    shown = len([r for r in table_rows(report) if r.startswith("| ❌")])
+    assert 0 < shown < 5_000
+    assert (f"_{5000 - shown} gates not shown to fit the comment ({5000 - shown} of them failing or warning); "
+            "all are in the result JSON._") in report
+    assert report.rstrip().endswith("</sub>")  # the footer survives
+
+
+def test_pathologically_long_names_are_cut_at_a_line_and_say_so():
+    huge = "x" * 80_000
+    result = make_result(gates=[gate(huge, FAIL, 0.9, 0.5, [("min", 0.7, FAIL)])])
+    report = render(result)
+    assert len(report) <= COMMENT_LIMIT
+    assert report.endswith("_…report cut to fit the size limit; the full result is in the result JSON._\n")
+    for line in report.splitlines():
+        if line.startswith("|"):
+            assert line.endswith("|")
+
+
+# -- user templates ----------------------------------------------------------------------------------------
+
+def test_a_user_template_can_override_a_block(tmp_path):
+    (tmp_path / "report.md.j2").write_text(
+        '{% extends "base.md.j2" %}\n{% block footer %}\n\nOwned by {{ r.head.ref | code }}.\n{% endblock %}\n'
+    )
+    report = render(make_result(), template_dir=tmp_path)
+    assert report.endswith("\nOwned by `feature/deeper-trees`.\n")
+    assert "| ❌ | `accuracy` |" in report
+
+
+def test_a_user_template_cannot_reach_python_internals(tmp_path):
+    (tmp_path / "report.md.j2").write_text('{% extends "base.md.j2" %}\n{% block footer %}{{ r.__class__.__mro__ }}{% endblock %}\n')
+    with pytest.raises(ConfigError) as err:
+        render(make_result(), template_dir=tmp_path)
+    assert str(err.value).startswith(f"{tmp_path}: report template failed: SecurityError: ")
+    assert "\n" not in str(err.value)
+
+
+def test_a_broken_user_template_names_file_and_line(tmp_path):
+    (tmp_path / "report.md.j2").write_text('{% extends "base.md.j2" %}\n{% block footer %}\n{% if %}{% endblock %}\n')
+    with pytest.raises(ConfigError) as err:
+        render(make_result(), template_dir=tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'report.md.j2'}:3: report template failed: TemplateSyntaxError: ")
+
+
+def test_a_missing_template_directory_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="report.template is not a directory"):
+        render(make_result(), template_dir=tmp_path / "nope")

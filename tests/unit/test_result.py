@@ -1,0 +1,197 @@
+"""result: the versioned Result JSON — strict JSON, lossless round trip, refusal of other schema versions."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from mlgate import __version__
+from mlgate.errors import EXIT_BAD_INPUT, InputError
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.result import SCHEMA_VERSION, Baseline, Result, Revision
+
+INF, NAN = math.inf, math.nan
+
+
+def outcome(status: str, name: str = "m", **kw) -> GateOutcome:
+    return GateOutcome(kpi=name, file="eval/m.json", key=name, severity=kw.pop("severity", "fail"), status=status,
+                       message=kw.pop("message", status), **kw)
+
+
+def make_result(gates: list[GateOutcome] | None = None, **kw) -> Result:
+    values = {
+        "verdict": "fail",
+        "head": Revision(ref="feature/x", sha="3f2a9c1" + "0" * 33, dirty=True),
+        "base": Revision(ref="main", sha="a81d0e4" + "1" * 33),
+        "base_how": "merge-base",
+        "baseline": Baseline("committed", "metrics committed at a81d0e4", "a81d0e4" + "1" * 33, 0),
+        "gates": gates if gates is not None else [],
+        "metrics": {},
+        "params": {},
+    }
+    values.update(kw)
+    return Result(**values)
+
+
+def nonfinite_result() -> Result:
+    gates = [
+        GateOutcome(
+            kpi="accuracy", file="eval/m.json", key="accuracy", severity="fail", status=FAIL, message="value is NaN",
+            old=0.95, new=NAN, diff=NAN, pct=NAN, higher_is_better=True,
+            rules=[RuleOutcome("min", 0.9, FAIL, "value is NaN"), RuleOutcome("max_drop", 0.01, FAIL, "value is NaN")],
+        ),
+        GateOutcome(
+            kpi="loss", file="eval/m.json", key="loss", severity="warn", status=WARN, message="rise inf% > 10%",
+            old=0.2, new=INF, diff=INF, pct=INF, higher_is_better=False,
+            rules=[RuleOutcome("max_increase_pct", 10.0, FAIL, "rise inf% > 10%", interval={"low": -1.0, "high": 2.0})],
+        ),
+        GateOutcome(kpi="slices.*.recall", file=None, key="slices.*.recall", severity="fail", status=SKIPPED,
+                    message="optional"),
+    ]
+    return make_result(
+        gates,
+        metrics={"eval/m.json": {
+            "accuracy": {"old": 0.95, "new": NAN, "diff": NAN},
+            "loss": {"old": 0.2, "new": INF, "diff": INF},
+            "floor": {"old": -INF, "new": -INF, "diff": 0.0},
+            "label": {"old": "a", "new": "b"},
+            "added": {"old": None, "new": 3},
+        }},
+        params={"params.yaml": {"train.lr": {"old": 0.1, "new": 0.2, "diff": 0.1}, "train.tag": {"old": None, "new": "x"}}},
+        errors={"head": {"eval/other.json": "Expecting value"}},
+        warnings=["baseline eval/other.json at a81d0e4: missing"],
+        stages=[{"name": "train", "status": "ran", "seconds": 1.5}],
+        reproduced=True,
+        duration_s=12.3,
+        links={"run_url": "https://example.invalid/run/1"},
+        context={"pr_number": 7, "hypothesis": "deeper trees"},
+        created_at="2026-01-01T00:00:00+00:00",
+    )
+
+
+def strict_loads(text: str):
+    def refuse(token: str):
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_is_strict_with_nonfinite_values_as_strings():
+    data = strict_loads(nonfinite_result().to_json())
+    accuracy, loss, _ = data["gates"]
+    assert (accuracy["new"], accuracy["diff"], accuracy["pct"]) == ("NaN", "NaN", "NaN")
+    assert (loss["new"], loss["diff"], loss["pct"]) == ("Infinity", "Infinity", "Infinity")
+    floor = data["metrics"]["eval/m.json"]["floor"]
+    assert (floor["old"], floor["new"]) == ("-Infinity", "-Infinity")
+    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["mlgate_version"] == __version__
+
+
+def test_round_trip_through_json_is_lossless(tmp_path):
+    original = nonfinite_result()
+    path = tmp_path / "out" / "mlgate-result.json"
+    original.write(path)
+    back = Result.read(path)
+    assert back.to_dict() == original.to_dict()
+    assert back.to_json() == original.to_json()
+    accuracy, loss, skipped = back.gates
+    assert math.isnan(accuracy.new) and math.isnan(accuracy.diff) and math.isnan(accuracy.pct)
+    assert loss.new == INF and loss.pct == INF
+    assert back.metrics["eval/m.json"]["floor"]["old"] == -INF
+    assert back.metrics["eval/m.json"]["label"] == {"old": "a", "new": "b"}
+    assert isinstance(back.head, Revision) and back.head.dirty and back.head.short == "3f2a9c1"
+    assert isinstance(back.baseline, Baseline) and back.baseline.source == "committed"
+    assert isinstance(loss.rules[0], RuleOutcome) and loss.rules[0].interval == {"low": -1.0, "high": 2.0}
+    assert skipped.file is None
+    assert back.context == {"pr_number": 7, "hypothesis": "deeper trees"}
+
+
+def test_round_trip_without_a_base():
+    original = make_result(base=None, base_how=None, baseline=Baseline("none", "no base commit"), verdict="pass")
+    back = Result.from_dict(json.loads(original.to_json()))
+    assert back.base is None and back.baseline.source == "none"
+    assert back == original
+
+
+def test_text_that_looks_like_nan_outside_value_fields_stays_text():
+    result = make_result(warnings=["NaN"], context={"title": "Infinity"})
+    back = Result.from_dict(json.loads(result.to_json()))
+    assert back.warnings == ["NaN"] and back.context == {"title": "Infinity"}
+
+
+def test_unknown_top_level_fields_from_a_newer_writer_are_ignored():
+    data = json.loads(make_result().to_json())
+    data["something_new"] = {"x": 1}
+    assert Result.from_dict(data) == make_result()
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None])
+def test_other_schema_versions_are_refused(version):
+    data = json.loads(make_result().to_json())
+    data["schema_version"] = version
+    with pytest.raises(InputError) as err:
+        Result.from_dict(data)
+    assert str(err.value) == (
+        f"result schema_version {version!r} is not supported by mlgate {__version__} (reads 1); "
+        "re-run 'mlgate run' with this version"
+    )
+    assert err.value.exit_code == EXIT_BAD_INPUT
+
+
+def test_read_refuses_a_missing_a_corrupt_and_a_foreign_file(tmp_path):
+    missing = tmp_path / "nope.json"
+    with pytest.raises(InputError, match="no such result file; run 'mlgate run' first"):
+        Result.read(missing)
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"verdict": ')
+    with pytest.raises(InputError, match=r"corrupt\.json: not a readable mlgate result"):
+        Result.read(corrupt)
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"verdict": "pass"}')
+    with pytest.raises(InputError, match=r"foreign\.json: not an mlgate result \(no schema_version\)"):
+        Result.read(foreign)
+    listing = tmp_path / "list.json"
+    listing.write_text("[1, 2]")
+    with pytest.raises(InputError, match="not an mlgate result"):
+        Result.read(listing)
+
+
+def test_write_to_an_impossible_path_is_an_input_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="cannot write"):
+        make_result().write(blocker / "result.json")
+
+
+# -- summaries --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("statuses", "verdict", "headline", "status_text"),
+    [
+        ([], "pass", "no KPI gates configured", "0/0 KPI gates passed"),
+        ([PASS], "pass", "1 KPI gate passed", "1/1 KPI gates passed"),
+        ([PASS, PASS, SKIPPED], "pass", "all 2 KPI gates passed", "2/2 KPI gates passed"),
+        ([PASS, WARN], "pass", "all 2 KPI gates passed, 1 with a warning", "2/2 KPI gates passed"),
+        ([FAIL, PASS, WARN, SKIPPED], "fail", "1 of 3 KPI gates failed", "2/3 KPI gates passed"),
+        ([FAIL], "fail", "1 of 1 KPI gate failed", "0/1 KPI gates passed"),
+        # a gate without a baseline was not judged, so it never counts as passed
+        ([NO_BASELINE], "pass", "no KPI gate judged: 1 without a baseline", "0/1 KPI gates passed, 1 without a baseline"),
+        ([PASS, NO_BASELINE], "pass", "1 of 2 KPI gates passed, 1 without a baseline",
+         "1/2 KPI gates passed, 1 without a baseline"),
+        ([SKIPPED, SKIPPED], "pass", "no KPI gate applied (2 skipped)", "0/0 KPI gates passed"),
+        ([PASS], "error", "the run could not be completed", "1/1 KPI gates passed"),
+    ],
+)
+def test_headline_and_status_description(statuses, verdict, headline, status_text):
+    result = make_result([outcome(s, f"m{i}") for i, s in enumerate(statuses)], verdict=verdict)
+    assert result.headline() == headline
+    assert result.status_description() == status_text
+
+
+def test_failed_and_judged_gates():
+    result = make_result([outcome(FAIL, "a"), outcome(SKIPPED, "b"), outcome(WARN, "c")])
+    assert [g.key for g in result.failed_gates] == ["a"]
+    assert [g.key for g in result.judged_gates] == ["a", "c"]
+    assert result.count(WARN) == 1
