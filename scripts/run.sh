@@ -4,7 +4,7 @@
 # Called by action.yml. MLGATE_PYTHON is the install step's venv interpreter; its bin directory goes first
 # on PATH so the pipeline's stages (`python src/train.py`) run with the packages installed next to mlgate.
 # `mlgate ci` itself reads GITHUB_* and the token (GITHUB_TOKEN), writes the step outputs and the job
-# summary. This script adds the outputs artifact-dir and artifact-name for modes run and publish.
+# summary. This script adds the outputs artifact-dir and artifact-name for mode run.
 # Exit code: mlgate's (0 pass, 1 blocking gate failed, 2 bad input, 3 pipeline/git, 4 publish), except
 # that 1 becomes 0 when INPUT_FAIL_ON_GATE is false.
 set -euo pipefail
@@ -39,8 +39,12 @@ args=(ci --mode "$mode")
 [ -n "${INPUT_PUBLISHER:-}" ] && args+=(--publisher "$INPUT_PUBLISHER")
 if [ "$status" = true ]; then args+=(--status); else args+=(--no-status); fi
 
-if [ "$mode" != full ]; then
+# The two halves of the fork setup share one directory: `run` saves mlgate-report.md and
+# mlgate-result.json there (the action uploads it), `publish` reads them from there (downloaded).
+if [ "$mode" = run ] || [ "$mode" = publish ]; then
   artifact_dir="${INPUT_ARTIFACT_DIR:-${RUNNER_TEMP:?RUNNER_TEMP is not set: set the input artifact-dir}/mlgate-artifact}"
+fi
+if [ "$mode" = run ]; then
   report_id="${INPUT_REPORT_ID:-default}"
   # Artifact names may not hold " : < > | * ? \ / or line breaks.
   artifact_name="mlgate-${report_id//[^A-Za-z0-9._-]/-}"
@@ -49,6 +53,8 @@ if [ "$mode" != full ]; then
     echo "artifact-dir=$artifact_dir"
     echo "artifact-name=$artifact_name"
   } >> "$output"
+elif [ "$mode" = publish ]; then
+  args+=(--report "$artifact_dir/mlgate-report.md" --json "$artifact_dir/mlgate-result.json")
 fi
 
 bin_dir="$(dirname "$python")"

@@ -3,15 +3,18 @@
 One scenario, run once for the module (see tests/e2e/README.md for how act behaves here):
 
 1. A temp git repository holds the example project: a baseline commit on ``main`` (metrics committed),
-   then a pull request branch whose first commit degrades the model (the ``accuracy`` gate fails) and
-   whose second commit restores it (every gate passes).
-2. The GitHub double runs as a separate process on 127.0.0.1 and holds pull request #1.
-3. For each of the two pushes, ``act pull_request`` runs a workflow that uses the action as a user
-   would (``uses: octo-org/mlgate@v1``, mapped by ``--local-repository`` to a copy of this checkout),
-   on the self-hosted platform, offline, with a pull_request event payload, ``GITHUB_API_URL`` at the
-   double and the token as the secret ``GITHUB_TOKEN``. A last workflow step (``if: always()``) copies
-   the action's outputs, the report and the result out of act's workspace; the job summary and the job's
-   result come from act's JSON log (``--json``: ``{"command": "summary", "content": ...}`` per step).
+   a pull request branch whose first commit degrades the model (the ``accuracy`` gate fails) and whose
+   second commit restores it (every gate passes), and a fork's branch that degrades it again.
+2. The GitHub double runs as a separate process on 127.0.0.1 and holds pull requests #1 and #2 (#2 from
+   a fork, whose token cannot write).
+3. ``act`` runs workflows that use the action as a user would (``uses: octo-org/mlgate@v1``, mapped by
+   ``--local-repository`` to a copy of this checkout), on the self-hosted platform, offline, with an
+   event payload, ``GITHUB_API_URL`` at the double and the token as the secret ``GITHUB_TOKEN``:
+   PR #1's two pushes in ``mode: full``; PR #2 in ``mode: run`` (``pull_request``), then its
+   ``workflow_run`` in ``mode: publish`` on the uploaded files. A last workflow step (``if: always()``)
+   copies the action's outputs, the report and the result out of act's workspace; the job summary and
+   the job's result come from act's JSON log (``--json``). Remote actions inside action.yml are mapped
+   to offline stand-ins; the one for actions/upload-artifact records what it was given.
 
 The tests then read what act returned and what the double holds.
 """
@@ -44,6 +47,9 @@ REPOSITORY = "octo-org/ml-project"  # the double's default repository; act deriv
 ACTION_REF = "octo-org/mlgate@v1"  # how the workflow names the action; --local-repository maps it here
 PR_NUMBER = 1
 TOKEN = "e2e-workflow-token"
+FORK = "forker/ml-project"  # the fork PR #2 comes from
+FORK_PR = 2
+FORK_TOKEN = "e2e-read-only-token"  # a fork's pull_request run gets a token that cannot write
 # The venv the action reuses (its `venv` input) instead of installing mlgate and DVC from the registry.
 VENV = Path(os.environ.get("MLGATE_E2E_VENV", sys.prefix))
 ACT = Path(os.environ.get("MLGATE_E2E_ACT", Path(sys.executable).parent / "act"))
@@ -56,41 +62,52 @@ GIT_ENV = {
 # Environment of the outer CI job that must not reach act's steps (act sets its own).
 _OUTER_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "MLGATE_")
 
-WORKFLOW = f"""\
-name: mlgate-e2e
-on: pull_request
-permissions:
-  contents: read
-  pull-requests: write
-  statuses: write
-jobs:
-  train:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1 (act copies the local repo)
-        with:
-          fetch-depth: 0
-      - id: mlgate
-        uses: {ACTION_REF}
-        with:
-          python-version: ""
-          venv: ${{{{ env.E2E_VENV }}}}
+_COPY_OUT = """\
       - name: Copy outputs, report and result out of act's workspace
         if: always()
         shell: bash
         env:
-          VERDICT: ${{{{ steps.mlgate.outputs.verdict }}}}
-          FAILED_GATES: ${{{{ steps.mlgate.outputs.failed-gates }}}}
-          REPORT_PATH: ${{{{ steps.mlgate.outputs.report-path }}}}
-          RESULT_PATH: ${{{{ steps.mlgate.outputs.result-path }}}}
-          COMMENT_URL: ${{{{ steps.mlgate.outputs.comment-url }}}}
+          VERDICT: ${{ steps.mlgate.outputs.verdict }}
+          FAILED_GATES: ${{ steps.mlgate.outputs.failed-gates }}
+          REPORT_PATH: ${{ steps.mlgate.outputs.report-path }}
+          RESULT_PATH: ${{ steps.mlgate.outputs.result-path }}
+          COMMENT_URL: ${{ steps.mlgate.outputs.comment-url }}
         run: |
           mkdir -p "$E2E_OUT"
-          python3 -c 'import json, os, sys; json.dump({{k: os.environ[k] for k in sys.argv[1:]}}, sys.stdout)' \\
+          python3 -c 'import json, os, sys; json.dump({k: os.environ[k] for k in sys.argv[1:]}, sys.stdout)' \\
             VERDICT FAILED_GATES REPORT_PATH RESULT_PATH COMMENT_URL > "$E2E_OUT/outputs.json"
           if [ -n "$REPORT_PATH" ]; then cp "$REPORT_PATH" "$E2E_OUT/report.md"; fi
           if [ -n "$RESULT_PATH" ]; then cp "$RESULT_PATH" "$E2E_OUT/result.json"; fi
 """
+
+_CHECKOUT = """\
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1 (act copies the local repo)
+        with:
+          fetch-depth: 0
+"""
+
+
+def _workflow(name: str, on: str, permissions: str, *, checkout: bool, inputs: str) -> str:
+    """A user's workflow: (checkout,) the action with ``inputs``, then the step that copies results out."""
+    return (f"name: {name}\non: {on}\npermissions: {permissions}\njobs:\n  train:\n    runs-on: ubuntu-latest\n"
+            f"    steps:\n{_CHECKOUT if checkout else ''}"
+            f"      - id: mlgate\n        uses: {ACTION_REF}\n        with:\n"
+            f"          python-version: \"\"\n          venv: ${{{{ env.E2E_VENV }}}}\n{inputs}{_COPY_OUT}")
+
+
+WORKFLOWS = {
+    # The one-workflow setup of a same-repository pull request.
+    "mlgate.yml": _workflow("mlgate", "pull_request", "{contents: read, pull-requests: write, statuses: write}",
+                            checkout=True, inputs=""),
+    # The fork setup: the pull request's code runs read-only in mode run ...
+    "mlgate-fork.yml": _workflow("mlgate-fork", "pull_request", "{contents: read}", checkout=True,
+                                 inputs="          mode: run\n"),
+    # ... and a workflow_run publishes the artifact (the test stands in for actions/download-artifact).
+    "mlgate-publish.yml": _workflow(
+        "mlgate-publish", "{workflow_run: {workflows: [mlgate-fork], types: [completed]}}",
+        "{actions: read, pull-requests: write, statuses: write}", checkout=False,
+        inputs="          mode: publish\n          artifact-dir: ${{ env.E2E_ARTIFACT }}\n"),
+}
 
 STAND_IN = """\
 name: offline stand-in
@@ -100,6 +117,24 @@ runs:
   steps:
     - shell: bash
       run: echo "the offline stand-in of a remote action ran; the e2e workflow must skip it" >&2; exit 1
+"""
+
+UPLOAD_RECORDER = """\
+name: upload-artifact recorder
+description: Stands in for actions/upload-artifact; copies the artifact to $E2E_OUT/artifacts/NAME.
+inputs:
+  name: {description: artifact name, required: true}
+  path: {description: what to upload, required: true}
+  if-no-files-found: {description: ignored, default: warn}
+  retention-days: {description: ignored, default: "0"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        SOURCE: ${{ inputs.path }}
+      run: mkdir -p "$E2E_OUT/artifacts/$NAME" && cp -R "$SOURCE/." "$E2E_OUT/artifacts/$NAME/"
 """
 
 
@@ -117,8 +152,8 @@ class Run:
     result: dict[str, Any]
     state: dict[str, Any] = field(repr=False)
 
-    def comments(self) -> list[dict[str, Any]]:
-        return [c for c in self.state["comments"] if c["issue_number"] == PR_NUMBER]
+    def comments(self, number: int = PR_NUMBER) -> list[dict[str, Any]]:
+        return [c for c in self.state["comments"] if c["issue_number"] == number]
 
     def statuses(self, sha: str) -> list[dict[str, Any]]:
         return [s for s in self.state["statuses"] if s["sha"] == sha]
@@ -127,8 +162,11 @@ class Run:
 @dataclass
 class Scenario:
     base_sha: str
-    failing: Run
-    passing: Run
+    failing: Run  # PR #1, first push: a blocking gate fails (mode full)
+    passing: Run  # PR #1, second push: every gate passes (mode full)
+    fork_run: Run  # PR #2 from a fork, read-only token, mode run
+    fork_publish: Run  # its workflow_run, mode publish
+    artifacts: Path  # what the upload-artifact recorder received in fork_run
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -152,12 +190,20 @@ def _set_params(repo: Path, **train: Any) -> None:
     params_file.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
 
-def _make_project(repo: Path) -> tuple[str, str, str]:
-    """Baseline on main, then two commits on a PR branch: (base, failing head, passing head) SHAs."""
+@dataclass
+class Commits:
+    base: str  # main: the baseline, metrics committed
+    failing: str  # PR #1, first push: shallow trees on five features (the accuracy gate fails)
+    passing: str  # PR #1, second push: back to the baseline's trees
+    fork: str  # PR #2 from a fork: shallow trees again, fewer of them
+
+
+def _make_project(repo: Path) -> Commits:
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("data", "models", "eval", "__pycache__",
                                                                   ".dvc", "dvc.lock"))
     (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "mlgate.yml").write_text(WORKFLOW, encoding="utf-8")
+    for name, text in WORKFLOWS.items():
+        (repo / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "remote", "add", "origin", f"https://github.com/{REPOSITORY}.git")
     env = _venv_env()
@@ -167,8 +213,8 @@ def _make_project(repo: Path) -> tuple[str, str, str]:
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "Baseline")
     base = _git(repo, "rev-parse", "HEAD")
-    _git(repo, "checkout", "-q", "-b", "feature/shallow-trees")
     original = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["train"]
+    _git(repo, "checkout", "-q", "-b", "feature/shallow-trees")
     # The example's README: max_depth 1 on the first 5 features drops accuracy from ~0.965 to ~0.874.
     _set_params(repo, max_depth=1, n_features=5)
     _git(repo, "commit", "-q", "-am", "Shallow trees on five features")
@@ -176,7 +222,11 @@ def _make_project(repo: Path) -> tuple[str, str, str]:
     _set_params(repo, max_depth=original["max_depth"], n_features=original["n_features"])
     _git(repo, "commit", "-q", "-am", "Back to the baseline's trees")
     passing = _git(repo, "rev-parse", "HEAD")
-    return base, failing, passing
+    _git(repo, "checkout", "-q", "-b", "fork-feature", base)
+    _set_params(repo, max_depth=1, n_features=5, n_estimators=20)
+    _git(repo, "commit", "-q", "-am", "Fewer, shallower trees")
+    fork = _git(repo, "rev-parse", "HEAD")
+    return Commits(base, failing, passing, fork)
 
 
 def _copy_action(dest: Path) -> None:
@@ -191,24 +241,50 @@ def _copy_action(dest: Path) -> None:
             shutil.copytree(ROOT / name, dest / name, ignore=ignore)
 
 
-def _remote_actions() -> list[str]:
+def _stand_ins(work: Path) -> list[str]:
+    """``--local-repository`` arguments mapping each remote action of action.yml to an offline stand-in."""
+    failing, recorder = work / "stand-in", work / "upload-recorder"
+    for directory, text in ((failing, STAND_IN), (recorder, UPLOAD_RECORDER)):
+        directory.mkdir(exist_ok=True)
+        (directory / "action.yml").write_text(text, encoding="utf-8")
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    return [s["uses"] for s in action["runs"]["steps"] if "uses" in s and not s["uses"].startswith("./")]
+    args = []
+    for uses in (s["uses"] for s in action["runs"]["steps"] if "uses" in s and not s["uses"].startswith("./")):
+        target = recorder if uses.startswith("actions/upload-artifact@") else failing
+        args += ["--local-repository", f"{uses}={target}"]
+    return args
 
 
-def _event(base: str, head: str) -> dict[str, Any]:
-    repo = {"full_name": REPOSITORY, "name": REPOSITORY.split("/")[1], "default_branch": "main",
-            "owner": {"login": REPOSITORY.split("/")[0]}}
+_REPO = {"full_name": REPOSITORY, "name": REPOSITORY.split("/")[1], "default_branch": "main",
+         "owner": {"login": REPOSITORY.split("/")[0]}}
+
+
+def _pull_request_event(number: int, base: str, head: str, head_ref: str, head_repo: str) -> dict[str, Any]:
+    head_obj = {**_REPO, "full_name": head_repo, "owner": {"login": head_repo.split("/")[0]}}
     return {
         "action": "synchronize",
-        "number": PR_NUMBER,
+        "number": number,
         "pull_request": {
-            "number": PR_NUMBER,
+            "number": number,
             "title": "Shallow trees",
-            "head": {"sha": head, "ref": "feature/shallow-trees", "repo": repo},
-            "base": {"sha": base, "ref": "main", "repo": repo},
+            "head": {"sha": head, "ref": head_ref, "repo": head_obj},
+            "base": {"sha": base, "ref": "main", "repo": _REPO},
         },
-        "repository": repo,
+        "repository": _REPO,
+    }
+
+
+def _workflow_run_event(head: str, head_ref: str, head_repo: str) -> dict[str, Any]:
+    """What GitHub sends the publishing workflow: a fork's run lists no pull requests."""
+    return {
+        "action": "completed",
+        "workflow_run": {
+            "id": 4242, "name": "mlgate-fork", "event": "pull_request", "status": "completed",
+            "conclusion": "failure", "head_sha": head, "head_branch": head_ref,
+            "head_repository": {"full_name": head_repo}, "repository": {"full_name": REPOSITORY},
+            "pull_requests": [],
+        },
+        "repository": _REPO,
     }
 
 
@@ -237,11 +313,13 @@ class _Double:
             body = response.read()
         return json.loads(body) if body else None
 
-    def open_pull(self, base: str, head: str) -> None:
-        """Add or replace pull request #1 with this head, as a push to the PR branch does."""
-        self._call("POST", "/_double/state", {"pulls": [{
-            "number": PR_NUMBER, "head_sha": head, "base_sha": base, "head_ref": "feature/shallow-trees",
-            "base_ref": "main", "repo": REPOSITORY}]})
+    def seed(self, seed: dict[str, Any]) -> None:
+        self._call("POST", "/_double/state", seed)
+
+    def open_pull(self, number: int, base: str, head: str, head_ref: str, head_repo: str = REPOSITORY) -> None:
+        """Add or replace a pull request with this head, as a push to its branch does."""
+        self.seed({"pulls": [{"number": number, "head_sha": head, "base_sha": base, "head_ref": head_ref,
+                              "base_ref": "main", "head_repo": head_repo, "repo": REPOSITORY}]})
 
     def state(self) -> dict[str, Any]:
         return self._call("GET", "/_double/state")
@@ -258,27 +336,28 @@ class _Double:
             self.proc.stderr.close()
 
 
-def _act(repo: Path, work: Path, double: _Double, *, base: str, head: str, tag: str) -> Run:
+def _act(repo: Path, work: Path, double: _Double, *, event_name: str, event: dict[str, Any], workflow: str,
+         head: str, tag: str, token: str = TOKEN, env: dict[str, str] | None = None) -> Run:
     event_file, out_dir = work / f"event-{tag}.json", work / f"out-{tag}"
-    event_file.write_text(json.dumps(_event(base, head)), encoding="utf-8")
-    stand_in = work / "stand-in"
+    event_file.write_text(json.dumps(event), encoding="utf-8")
     command = [
-        str(ACT), "pull_request",
-        "-W", str(repo / ".github" / "workflows" / "mlgate.yml"),
+        str(ACT), event_name,
+        "-W", str(repo / ".github" / "workflows" / workflow),
         "-e", str(event_file),
         "-P", "ubuntu-latest=-self-hosted", "--json",
         "--pull=false", "--action-offline-mode", "--no-cache-server",
         "--action-cache-path", str(work / "act-cache"),
         "--defaultbranch", "main",
         "--local-repository", f"{ACTION_REF}={work / 'action'}",
-        *[arg for uses in _remote_actions() for arg in ("--local-repository", f"{uses}={stand_in}")],
-        "-s", f"GITHUB_TOKEN={TOKEN}",
+        *_stand_ins(work),
+        "-s", f"GITHUB_TOKEN={token}",
         "--env", f"GITHUB_API_URL={double.url}",
         "--env", f"E2E_VENV={VENV}",
         "--env", f"E2E_OUT={out_dir}",
+        *[arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")],
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER_PREFIXES)}
-    proc = subprocess.Popen(command, cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    outer = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER_PREFIXES)}
+    proc = subprocess.Popen(command, cwd=repo, env=outer, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         log, _ = proc.communicate(timeout=ACT_TIMEOUT)
@@ -325,20 +404,35 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
                     " the action reuses it instead of installing from the registry; run `make venv`")
     work = tmp_path_factory.mktemp("action-e2e")
     repo = work / "repo"
-    base, failing_sha, passing_sha = _make_project(repo)
+    commits = _make_project(repo)
     _copy_action(work / "action")
-    (work / "stand-in").mkdir()
-    (work / "stand-in" / "action.yml").write_text(STAND_IN, encoding="utf-8")
+    branch = "feature/shallow-trees"
 
     double = _Double(work)
     try:
-        double.open_pull(base, failing_sha)
-        _git(repo, "checkout", "-q", "-B", "feature/shallow-trees", failing_sha)
-        failing = _act(repo, work, double, base=base, head=failing_sha, tag="failing")
-        double.open_pull(base, passing_sha)
-        _git(repo, "checkout", "-q", "-B", "feature/shallow-trees", passing_sha)
-        passing = _act(repo, work, double, base=base, head=passing_sha, tag="passing")
-        yield Scenario(base, failing, passing)
+        # PR #1, same repository, mode full: two pushes.
+        runs = []
+        for tag, head in (("failing", commits.failing), ("passing", commits.passing)):
+            double.open_pull(PR_NUMBER, commits.base, head, branch)
+            _git(repo, "checkout", "-q", "-B", branch, head)
+            runs.append(_act(repo, work, double, event_name="pull_request", workflow="mlgate.yml", head=head,
+                             tag=tag, event=_pull_request_event(PR_NUMBER, commits.base, head, branch, REPOSITORY)))
+        # PR #2 from a fork: mode run with a read-only token, then mode publish under workflow_run.
+        double.seed({"tokens": {FORK_TOKEN: {"login": "github-actions[bot]", "user_endpoint": False,
+                                             "write": False}}})
+        double.open_pull(FORK_PR, commits.base, commits.fork, "fork-feature", head_repo=FORK)
+        _git(repo, "checkout", "-q", "fork-feature")
+        fork_run = _act(repo, work, double, event_name="pull_request", workflow="mlgate-fork.yml",
+                        head=commits.fork, tag="fork-run", token=FORK_TOKEN,
+                        event=_pull_request_event(FORK_PR, commits.base, commits.fork, "fork-feature", FORK))
+        artifacts = work / "out-fork-run" / "artifacts"
+        # The publishing workflow runs on the default branch; the test stands in for download-artifact.
+        _git(repo, "checkout", "-q", "main")
+        fork_publish = _act(repo, work, double, event_name="workflow_run", workflow="mlgate-publish.yml",
+                            head=commits.fork, tag="fork-publish",
+                            event=_workflow_run_event(commits.fork, "fork-feature", FORK),
+                            env={"E2E_ARTIFACT": str(artifacts / "mlgate-default")})
+        yield Scenario(commits.base, runs[0], runs[1], fork_run, fork_publish, artifacts)
     finally:
         double.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -404,3 +498,30 @@ def test_outputs_and_job_summary_are_set(scenario: Scenario) -> None:
         heading = next(line for line in run.report.splitlines() if line.startswith("## "))
         assert heading in run.summary, _explain(run)
     assert "`accuracy`" in scenario.failing.summary
+
+
+def test_fork_mode_run_uploads_the_result_and_publishes_nothing(scenario: Scenario) -> None:
+    run = scenario.fork_run
+    assert run.returncode != 0 and run.job_result == "failure", _explain(run)  # the gate still fails the job
+    assert run.outputs.get("VERDICT") == "fail", _explain(run)
+    assert sorted(p.name for p in scenario.artifacts.iterdir()) == ["mlgate-default"], _explain(run)
+    uploaded = scenario.artifacts / "mlgate-default"
+    assert sorted(p.name for p in uploaded.iterdir()) == ["mlgate-report.md", "mlgate-result.json"]
+    assert json.loads((uploaded / "mlgate-result.json").read_text(encoding="utf-8"))["verdict"] == "fail"
+    assert run.comments(FORK_PR) == []
+    assert run.statuses(run.head_sha) == []
+    assert "accuracy" in run.summary, _explain(run)
+
+
+def test_fork_mode_publish_posts_the_uploaded_report(scenario: Scenario) -> None:
+    run = scenario.fork_publish
+    assert run.returncode == 0 and run.job_result == "success", _explain(run)
+    comments = run.comments(FORK_PR)
+    assert len(comments) == 1, _explain(run)
+    uploaded = (scenario.artifacts / "mlgate-default" / "mlgate-report.md").read_text(encoding="utf-8")
+    heading = next(line for line in uploaded.splitlines() if line.startswith("## "))
+    assert heading in comments[0]["body"]
+    assert run.head_sha[:7] in comments[0]["body"]
+    assert [(s["context"], s["state"]) for s in run.statuses(run.head_sha)] == [("mlgate", "failure")], _explain(run)
+    assert run.outputs.get("VERDICT") == "fail", _explain(run)
+    assert run.outputs.get("COMMENT_URL") == comments[0]["html_url"], _explain(run)

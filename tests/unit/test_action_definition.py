@@ -230,6 +230,14 @@ def test_run_script_mode_run_names_the_artifact(tmp_path: Path) -> None:
     assert output == [f"artifact-dir={artifact_dir}", "artifact-name=mlgate-model-a"]
 
 
+def test_run_script_mode_publish_reads_the_artifact(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, INPUT_MODE="publish", INPUT_ARTIFACT_DIR="/downloads/mlgate")
+    assert proc.returncode == 0, proc.stderr
+    assert _args(tmp_path) == ["ci", "--mode", "publish", "--status", "--report", "/downloads/mlgate/mlgate-report.md",
+                               "--json", "/downloads/mlgate/mlgate-result.json"]
+    assert not (tmp_path / "output").exists()
+
+
 @pytest.mark.parametrize(("mlgate_exit", "fail_on_gate", "expected"), [
     (1, "true", 1), (1, "false", 0), (0, "false", 0), (2, "false", 2), (3, "true", 3), (4, "false", 4),
 ])
