@@ -30,7 +30,7 @@ class RunOptions:
     base_sha: str | None = None  # an exact commit (from the CI context); wins over `base`
     base_how: str | None = None
     repro: bool = True
-    pull: bool = False
+    pull: bool | None = None  # dvc repro --pull; None: when the project has a default DVC remote
     report_id: str = "default"
     head_ref: str | None = None  # a display name for the head (CI knows the PR branch)
     head_sha: str | None = None  # the commit the report is about (CI: the PR head, not the merge commit)
@@ -99,9 +99,15 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
     base, base_how = resolve_base(git, options, config)
 
     stages: list[dict[str, Any]] = []
+    pull = project.has_remote() if options.pull is None else options.pull
+    if options.repro and options.pull and not project.has_remote():
+        raise InputError(
+            f"--pull: the DVC project in {prepared.project_rel.as_posix() or '.'} has no default remote; "
+            "add one with 'dvc remote add -d NAME URL' or drop --pull"
+        )
     if options.repro:
         with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}", untrusted_output=True):
-            stages = [run.to_dict() for run in project.reproduce(progress, pull=options.pull)]
+            stages = [run.to_dict() for run in project.reproduce(progress, pull=pull)]
     head_snap = project.snapshot()
 
     with progress.step("resolving the baseline"):
