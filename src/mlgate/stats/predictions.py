@@ -184,7 +184,7 @@ def _numeric(col: pd.Series) -> bool:
 def _no_missing(col: pd.Series, key: str, column: str, name: str, ids: np.ndarray | None) -> None:
     missing = col.isna().to_numpy()
     if _numeric(col) and col.dtype != bool:
-        missing |= ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
+        missing = missing | ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
         where = f"at id {ids[first]!r}" if ids is not None else f"in data row {first + 1}"
