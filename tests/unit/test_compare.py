@@ -24,7 +24,7 @@ def test_numbers_are_numbers(value):
     assert is_number(value)
 
 
-@pytest.mark.parametrize("value", [True, False, None, "0.9", [1], {"a": 1}])
+@pytest.mark.parametrize("value", [True, False, None, "0.9", [1], {"a": 1}, 10**400, -(10**400)])
 def test_bools_text_and_containers_are_not_numbers(value):
     assert not is_number(value)
 
@@ -42,7 +42,7 @@ def test_numeric_diff_with_nan_is_nan():
     assert math.isnan(numeric_diff(1.0, math.nan))
 
 
-@pytest.mark.parametrize(("old", "new"), [(None, 1.0), (1.0, None), ("a", 1.0), (True, 1.0), (1.0, [1])])
+@pytest.mark.parametrize(("old", "new"), [(None, 1.0), (1.0, None), ("a", 1.0), (True, 1.0), (1.0, [1]), (1, 10**400)])
 def test_numeric_diff_is_none_unless_both_are_numbers(old, new):
     assert numeric_diff(old, new) is None
 

@@ -317,7 +317,7 @@ def test_infinities_get_a_clear_outcome(rules, old, new, status):
     assert "nan" not in outcome.message.lower()
 
 
-@pytest.mark.parametrize("value", ["0.95", True, None, [0.9], {"a": 1}])
+@pytest.mark.parametrize("value", ["0.95", True, None, [0.9], {"a": 1}, 10**400])
 def test_non_numeric_head_value_fails_clearly(value):
     outcome = gate({"min": 0.5}, 0.9, value)
     assert outcome.status == FAIL
