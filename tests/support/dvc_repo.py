@@ -20,7 +20,8 @@ Shapes worth knowing:
   nested sections become dotted keys;
 - a section whose value is a string is written verbatim (a corrupt metrics file: ``"{not json"``);
 - ``top_level_metrics=["eval/missing.json"]``: a metrics file DVC knows but no stage writes;
-- ``stages={...}``: raw ``dvc.yaml`` stages instead of the generated one (``python_cmd`` helps).
+- ``stages={...}``: raw ``dvc.yaml`` stages instead of the generated one (``train_stage`` and ``python_cmd``
+  help; the writer script is always there).
 
 Stage commands call this interpreter by absolute path, so no PATH set-up is needed, and DVC analytics are
 off in the project's own config, so nothing reaches the network.
@@ -212,9 +213,9 @@ def make_project(
 
     project.write_params(DEFAULT_PARAMS if params is None else params)
     metrics = {"metrics.json": "metrics"} if metrics is None else metrics
+    project.write(WRITER_NAME, WRITER)  # also there for custom stages built with train_stage()
     if stages is None:
         stages = {"train": train_stage(metrics, cache=cache_metrics)} if metrics else {}
-        project.write(WRITER_NAME, WRITER)
     dvc_yaml: dict[str, Any] = {"stages": stages}
     if top_level_metrics:
         dvc_yaml["metrics"] = list(top_level_metrics)
