@@ -71,7 +71,9 @@ def resolve(
         )
 
     try:
-        snap = reproduce_in_worktree(git, project, project_rel, base_sha, progress)
+        # 'always' distrusts what is committed at the base (say, latency measured on another machine), so
+        # every stage runs again; 'auto' only gets here when nothing is readable, and DVC decides.
+        snap = reproduce_in_worktree(git, project, project_rel, base_sha, progress, force=config.reproduce == "always")
     except MlgateError as exc:
         warnings.append(f"reproducing the base {short} failed: {exc}")
         return Resolved(Baseline("none", f"reproducing {short} failed"), None, warnings)
@@ -84,7 +86,7 @@ def resolve(
 
 
 def reproduce_in_worktree(
-    git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress
+    git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress, *, force: bool = False
 ) -> Snapshot | None:
     """Check the base out beside the work tree, share the DVC cache, reproduce, read, clean up.
 
@@ -102,7 +104,7 @@ def reproduce_in_worktree(
             try:
                 with progress.step(f"reproducing the base {sha[:7]} in a worktree"):
                     _checkout_quietly(base_project)
-                    base_project.reproduce(progress)
+                    base_project.reproduce(progress, force=force)
                 return base_project.snapshot()
             finally:
                 base_project.close()

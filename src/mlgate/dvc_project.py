@@ -76,8 +76,10 @@ class DvcProject:
     def has_remote(self) -> bool:
         return bool(self.repo.config.get("core", {}).get("remote"))
 
-    def reproduce(self, progress: Progress, *, pull: bool = False) -> list[StageRun]:
+    def reproduce(self, progress: Progress, *, pull: bool = False, force: bool = False) -> list[StageRun]:
         """Run ``dvc repro`` in-process; report each stage as it runs, is skipped or is restored.
+
+        With ``force``: ``dvc repro --force``, every stage runs even when DVC finds it up to date.
 
         With ``pull``: ``dvc repro --pull`` (the run-cache is pulled first; an unchanged stage whose
         outputs are missing is restored from the remote; a changed one is restored from the run-cache
@@ -93,7 +95,7 @@ class DvcProject:
             # DVC resolves its default target 'dvc.yaml' against the working directory, as its CLI does:
             # run from the project root, or a subdirectory project or a worktree reproduces the wrong one.
             with contextlib.chdir(self.root), events.attached():
-                self.repo.reproduce(pull=pull)
+                self.repo.reproduce(pull=pull, force=force)
                 if pull:
                     self.repo.reproduce()
         except DvcException as exc:

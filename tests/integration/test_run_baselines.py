@@ -254,6 +254,9 @@ def test_reproduce_always_rebuilds_the_base_even_with_committed_metrics(committe
     assert run.result["baseline"]["source"] == "reproduced"
     loss = run.gate("loss")
     assert (loss["old"], loss["status"]) == (main_metrics["loss"], "fail")
+    # main's outputs are up to date, yet its stage ran again, in the worktree, with main's params.
+    base_runs = [r for r in stage_runs(stage_log) if r["cwd"] != str(project.dir)]
+    assert [r["params"]["metrics"] for r in base_runs] == [main_metrics]
     assert "reproducing the base" in run.err
     assert worktrees(project) == [str(project.root)]
 
