@@ -19,12 +19,12 @@ from typing import Any
 
 from mlgate import __version__, compare
 from mlgate.errors import ConfigError
+from mlgate.marker import marker
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.result import Result
 
 COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1_048_576
-MARKER_PREFIX = "<!-- mlgate:report"
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -37,8 +37,8 @@ _SOURCES = {
 MINUS = "\u2212"
 
 
-def marker(report_id: str, head_sha: str | None) -> str:
-    return f"{MARKER_PREFIX} id={_marker_safe(report_id)} head={head_sha[:7] if head_sha else ''} -->"
+def report_marker(report_id: str, head_sha: str | None) -> str:
+    return marker(report_id, head_sha[:7] if head_sha else None)
 
 
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
@@ -102,7 +102,7 @@ class _Rows:
         gates = _keep(self.gates, plan["gates"], keep=lambda g: g.status in (FAIL, WARN))
         return {
             "r": r,
-            "marker": marker(r.report_id, r.head.sha),
+            "marker": report_marker(r.report_id, r.head.sha),
             "gates": gates,
             "gates_omitted": len(self.gates) - len(gates),
             "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
@@ -260,7 +260,3 @@ def _environment(template_dir: Path | None) -> Any:
     )
     env.filters.update(_FILTERS)
     return env
-
-
-def _marker_safe(report_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-/]", "_", report_id)[:100]

@@ -18,6 +18,7 @@ from mlgate.config import CONFIG_NAME, Config, load_config
 from mlgate.dvc_project import DvcProject
 from mlgate.errors import InputError
 from mlgate.git import Git
+from mlgate.marker import check_report_id
 from mlgate.progress import Progress
 from mlgate.result import Result, Revision
 
@@ -50,6 +51,7 @@ class Prepared:
 
 
 def prepare(options: RunOptions) -> Prepared:
+    check_report_id(options.report_id)
     project_dir = options.project_dir.resolve()
     if not project_dir.is_dir():
         raise InputError(f"{options.project_dir}: no such directory; pass an existing --project-dir")

@@ -15,7 +15,7 @@ import pytest
 
 from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
-from mlgate.report import COMMENT_LIMIT, SUMMARY_LIMIT, code, delta, marker, num, render, text
+from mlgate.report import COMMENT_LIMIT, SUMMARY_LIMIT, code, delta, num, render, report_marker, text
 from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -133,7 +133,7 @@ def test_golden_report_shape():
     """What the golden file must show, so a regenerated golden cannot silently lose it."""
     report = GOLDEN.read_text(encoding="utf-8")
     lines = report.splitlines()
-    assert lines[0] == marker("default", HEAD_SHA) == "<!-- mlgate:report id=default head=3f2a9c1 -->"
+    assert lines[0] == report_marker("default", HEAD_SHA) == "<!-- mlgate:report id=default head=3f2a9c1 -->"
     assert lines[1] == "## ❌ mlgate — 1 of 5 KPI gates failed"
     assert "`feature/deeper-trees` @ `3f2a9c1` vs `main` @ `a81d0e4` (merge-base)" in report
     assert "baseline: metrics committed at the base" in report
@@ -306,9 +306,12 @@ def test_delta_filter(entry, expected):
     assert delta(entry) == expected
 
 
-def test_marker_is_safe_and_short():
-    assert marker("my report --> <b>", HEAD_SHA) == "<!-- mlgate:report id=my_report_--___b_ head=3f2a9c1 -->"
-    assert marker("a" * 300, None) == f"<!-- mlgate:report id={'a' * 100} head= -->"  # no commit yet: no sha
+def test_marker_refuses_an_unsafe_report_id_and_is_short():
+    from mlgate.errors import InputError
+
+    with pytest.raises(InputError, match="report-id 'my report --> <b>' is not valid"):
+        report_marker("my report --> <b>", HEAD_SHA)
+    assert report_marker("model-a", None) == "<!-- mlgate:report id=model-a head= -->"  # no commit yet: no sha
 
 
 # -- size budget -----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlgate.errors import InputError
+from mlgate.marker import check_report_id, marker, parse_marker
 from mlgate.github.client import GitHubClient, GitHubError, GitHubHTTPError, PublishDenied
 
 log = logging.getLogger("mlgate.github")
@@ -44,8 +45,6 @@ TRUNCATION_NOTE = (
     " the full report is in the job summary and the workflow's report file.\n"
 )
 
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
-_MARKER_RE = re.compile(r"^<!-- mlgate:report id=(?P<id>\S+) head=(?P<head>[0-9A-Fa-f]*) -->[ \t]*$")
 
 Action = Literal["created", "updated", "unchanged", "skipped-stale"]
 Shorten = Callable[[str, int], str]
@@ -57,30 +56,6 @@ class CommentResult:
     url: str | None
     id: int | None
     deleted: tuple[int, ...] = ()  # duplicate comments removed
-
-
-def marker(report_id: str, head_sha: str) -> str:
-    """The hidden first line that identifies a report comment."""
-    check_report_id(report_id)
-    if not re.fullmatch(r"[0-9A-Fa-f]{4,64}", head_sha or ""):
-        raise InputError(f"head SHA {head_sha!r} is not a commit SHA; pass the pull request's head commit")
-    return f"<!-- mlgate:report id={report_id} head={head_sha} -->"
-
-
-def check_report_id(report_id: str) -> str:
-    if not _ID_RE.fullmatch(report_id or ""):
-        raise InputError(f"report-id {report_id!r} is not valid; use letters, digits, '.', '_', '-' or '/'"
-                         " (at most 100 characters)")
-    return report_id
-
-
-def parse_marker(body: str | None) -> tuple[str, str] | None:
-    """``(report_id, head_sha)`` from a comment body's first line, or None."""
-    if not body:
-        return None
-    first = body.lstrip().split("\n", 1)[0].rstrip("\r")
-    match = _MARKER_RE.match(first)
-    return (match["id"], match["head"]) if match else None
 
 
 def with_marker(body: str, report_id: str, head_sha: str) -> str:
