@@ -45,17 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
         p.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
         p.add_argument("--no-repro", dest="repro", action="store_false", help="use the outputs as they are")
-        p.add_argument("--pull", action="store_true", help="dvc repro --pull: restore unchanged stages from the remote")
+        p.add_argument("--pull", action=argparse.BooleanOptionalAction, default=None,
+                       help="dvc repro --pull: restore unchanged stages from the DVC remote and run-cache "
+                            "(default: on when the project has a default DVC remote)")
+        p.add_argument("--push-cache", action=argparse.BooleanOptionalAction, default=None,
+                       help="dvc push --run-cache after the run (default: on when recording and a DVC remote exists)")
+        p.add_argument("--trend", type=int, default=20, metavar="N",
+                       help="KPI trend over the last N ledger entries on the default branch; 0 = none (default: %(default)s)")
         p.add_argument("--report-id", default="default", metavar="ID", help="names this report (several per PR)")
         p.add_argument("--quiet", action="store_true", help="no progress lines")
 
     p_run = sub.add_parser("run", help="reproduce, compare with the base, check the gates, write the report",
                            epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     run_options(p_run)
+    p_run.add_argument("--record", action="store_true",
+                       help="record this commit's metrics in the ledger (refs/notes/mlgate) and push it to origin")
 
     p_ci = sub.add_parser("ci", help="what the GitHub Action runs: run, then comment, status, summary, outputs",
                           epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     run_options(p_ci)
+    p_ci.add_argument("--record", action=argparse.BooleanOptionalAction, default=None,
+                      help="record the head in the metrics ledger and push it (default: on a push to the default branch)")
     p_ci.add_argument("--mode", choices=("full", "run", "publish"), default="full",
                       help="full; or run and publish separately for fork pull requests (default: %(default)s)")
     p_ci.add_argument("--comment", choices=("always", "on-failure", "never"), default="always",
@@ -69,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
+
+    p_history = sub.add_parser("history", help="the metrics ledger's history: each KPI per commit, with sparklines")
+    common(p_history)
+    p_history.add_argument("--kpi", action="append", metavar="NAME",
+                           help="a KPI selector from mlgate.yaml or a metric 'file:key' (repeatable; default: the KPIs)")
+    p_history.add_argument("-n", type=int, default=20, metavar="N", help="the last N entries (default: %(default)s)")
+    p_history.add_argument("--ref", metavar="REF", help="whose first-parent history (default: the default branch)")
+    p_history.add_argument("--report-id", default="default", metavar="ID", help="the ledger of this report id")
+    p_history.add_argument("--no-fetch", dest="fetch", action="store_false", help="do not fetch the ledger from origin")
     return parser
 
 
@@ -102,6 +121,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.ci import ci_command
 
         return ci_command(args)
+    if args.command == "history":
+        from mlgate.commands.history import history_command
+
+        return history_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

@@ -20,7 +20,8 @@ from mlgate.git import Git
 from mlgate.progress import Progress
 from mlgate.publish import Published, actions_outputs, cml_comment, github_channels
 from mlgate.result import Result
-from mlgate.runner import RunOptions, execute, prepare
+from mlgate.recording import run_with_ledger
+from mlgate.runner import RunOptions, prepare
 from mlgate.terminal import verdict_table
 
 
@@ -84,10 +85,19 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
                     sha, how = git.resolve("HEAD~1"), "previous commit"
             options.base_sha, options.base, options.base_how = sha, choice.ref, how
     prepared = prepare(options)
+    # A push to the default branch records its numbers, so pull requests compare without retraining.
+    record = args.record
+    if record is None:
+        record = ctx.event_name == "push" and ctx.is_default_branch and prepared.config.baseline.ledger
     try:
-        result = execute(prepared, options, progress)
+        result, done = run_with_ledger(prepared, options, progress, record=record, push_cache=args.push_cache,
+                                       trend_entries=args.trend, default_branch=ctx.default_branch)
     finally:
         prepared.project.close()
+    from mlgate.github import workflow
+
+    for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
+        workflow.warning(warning, title="mlgate ledger and cache")
     template = prepared.config.report.template
     report = finish(result, report_path, json_path,
                     template_dir=(prepared.config_path.parent / template) if template else None)

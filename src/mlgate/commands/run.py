@@ -11,7 +11,8 @@ from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.progress import Progress
 from mlgate.report import render
 from mlgate.result import Result, write_text
-from mlgate.runner import RunOptions, execute, prepare
+from mlgate.recording import run_with_ledger
+from mlgate.runner import RunOptions, prepare
 from mlgate.terminal import verdict_table
 
 
@@ -31,7 +32,8 @@ def run_command(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     prepared = prepare(options)
     try:
-        result = execute(prepared, options, progress)
+        result, _ = run_with_ledger(prepared, options, progress, record=args.record, push_cache=args.push_cache,
+                                    trend_entries=args.trend)
     finally:
         prepared.project.close()
     finish(result, Path(args.report), Path(args.json), template_dir=_template_dir(prepared))

@@ -1,0 +1,112 @@
+"""mlgate history: the metrics ledger in the terminal — one row per commit, a sparkline per KPI.
+
+Reads ``refs/notes/mlgate`` (fetched from origin first when there is one) along the first-parent
+history of the default branch (or ``--ref``). The KPIs are mlgate.yaml's selectors, or ``--kpi``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlgate.config import CONFIG_NAME, load_config
+from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
+from mlgate.git import Git
+from mlgate.ledger import Ledger, LedgerHit
+from mlgate.recording import default_branch_rev, display_branch, ledger_ref
+from mlgate.selectors import match
+from mlgate.trend import flat_metrics, kpi_series, sparkline
+
+
+def history_command(args: argparse.Namespace) -> int:
+    if args.n <= 0:
+        raise InputError(f"-n {args.n}: give a positive number of entries, e.g. -n 20")
+    project_dir = Path(args.project_dir)
+    if not project_dir.is_dir():
+        raise InputError(f"{args.project_dir}: no such directory; pass an existing --project-dir")
+    git = Git.discover(project_dir)
+    ledger = Ledger(git.root, ledger_ref(args.report_id))
+    if args.fetch and ledger.has_remote():
+        try:
+            ledger.fetch()
+        except MlgateError as exc:
+            print(f"mlgate: warning: showing the local ledger only: {exc}", file=sys.stderr)
+    rev = args.ref or default_branch_rev(git) or "HEAD"
+    hits = ledger.history(rev, args.n)
+    if not hits:
+        print(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "
+              "record some with 'mlgate run --record' on that branch, or the Action on push")
+        return EXIT_OK
+    selectors = args.kpi or _config_selectors(args, project_dir)
+    print(render_history(hits, selectors, title=display_branch(rev)))
+    return EXIT_OK
+
+
+def _config_selectors(args: argparse.Namespace, project_dir: Path) -> list[str]:
+    path = Path(args.config) if args.config else project_dir / CONFIG_NAME
+    if not args.config and not path.exists():
+        return []
+    return list(load_config(path).kpis)
+
+
+def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[str, str]]:
+    """(label, "file:key") for each metric the selectors name in the entries; all metrics without selectors."""
+    keys: dict[str, set[str]] = {}
+    for hit in hits:
+        for name in flat_metrics(hit.entry.get("metrics")):
+            path, _, key = name.partition(":")
+            keys.setdefault(path, set()).add(key)
+    if selectors:
+        found: list[tuple[str, str]] = []
+        for selector in selectors:
+            try:
+                matched = match(selector, keys, source="--kpi")
+            except ConfigError as exc:
+                raise InputError(str(exc)) from None
+            if not matched:
+                known = ", ".join(sorted(f"{p}:{k}" for p, ks in keys.items() for k in ks)[:12]) or "none"
+                raise InputError(f"--kpi {selector}: no ledger entry has this metric (known: {known}); fix the name")
+            found += [m for m in matched if m not in found]
+    else:
+        found = sorted((p, k) for p, ks in keys.items() for k in ks)
+    bare = [k for _, k in found]
+    return [(k if bare.count(k) == 1 else f"{p}:{k}", f"{p}:{k}") for p, k in found]
+
+
+def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str) -> str:
+    """The table (oldest first, like the sparklines) and one sparkline line per KPI."""
+    from mlgate.report import num
+
+    columns = metric_columns(hits, selectors)
+    series = {name: kpi_series(hits, name) for _, name in columns}
+    header = ["commit", "date", "verdict", *[label for label, _ in columns]]
+    rows = [
+        [hit.sha[:7], _date(hit.entry), str(hit.entry.get("verdict", "?")),
+         *[num(series[name][i][1]) for _, name in columns]]
+        for i, hit in enumerate(hits)
+    ]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(w) if c < 3 else cell.rjust(w) for c, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [f"mlgate history: {title} · last {len(hits)} ledger entr{'y' if len(hits) == 1 else 'ies'}, oldest first", ""]
+    out += [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    if columns:
+        out.append("")
+        width = max(len(label) for label, _ in columns)
+        for label, name in columns:
+            values = [v for _, v in series[name]]
+            present = [v for v in values if v is not None]
+            summary = f"min {num(min(present))} · max {num(max(present))} · last {num(values[-1])}" if present else "no values"
+            out.append(f"{label.ljust(width)}  {sparkline(values)}  {summary}")
+    return "\n".join(out)
+
+
+def _date(entry: dict[str, Any]) -> str:
+    stamp = entry.get("created_at") or entry.get("recorded_at")
+    if not isinstance(stamp, str) or len(stamp) < 16:
+        return "?"
+    return stamp[:10] + " " + stamp[11:16]
