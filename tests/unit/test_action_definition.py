@@ -172,6 +172,20 @@ def test_action_has_the_inputs_and_outputs_issue_3_names() -> None:
     assert {"name", "description", "branding"} <= set(action)
 
 
+def test_inputs_name_the_choices_mlgate_ci_accepts() -> None:
+    """The comment, publisher and mode inputs describe exactly the values `mlgate ci` takes."""
+    from mlgate.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    ci = sub.choices["ci"]
+    choices = {a.option_strings[0].lstrip("-"): a.choices for a in ci._actions if a.choices and a.option_strings}
+    inputs = _load(ACTION)["inputs"]
+    for name in ("comment", "publisher", "mode"):
+        described = re.findall(r"\b[a-z][a-z-]*\b", inputs[name]["description"])
+        assert set(choices[name]) <= set(described), (name, choices[name])
+        assert inputs[name]["default"] in choices[name]
+
+
 # -- the runner scripts, run for real -------------------------------------------------------------------------
 
 _FAKE_PYTHON = """#!/usr/bin/env bash
