@@ -5,9 +5,9 @@ filter is registered in ``_FILTERS`` below, and untrusted text (metric names, pa
 names) only enters the report through the ``code`` or ``text`` filters, which make it inert.
 
 The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
-trimmed least-important first (all-metrics rows, then params rows, then passing gate rows, failing
-ones only when they alone overflow), whole rows at a time so no table is cut in half, and the report
-says what was left out.
+trimmed least-important first (the trend charts, then all-metrics rows, then params rows, then passing
+gate rows, failing ones only when they alone overflow), whole rows at a time so no table is cut in
+half, and the report says what was left out.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from mlgate.errors import ConfigError
 from mlgate.marker import marker
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.result import Result
+from mlgate.trend import mermaid_xychart, sparkline
 
 COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1_048_576
@@ -35,6 +36,7 @@ _SOURCES = {
     "none": "none",
 }
 MINUS = "\u2212"
+MAX_CHARTS_TRIMMED = 5
 
 
 def report_marker(report_id: str, head_sha: str | None) -> str:
@@ -68,6 +70,8 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     template = env.get_template("report.md.j2")
     rows = _Rows(result)
     plans = [
+        {"metrics": None, "params": None, "gates": None, "charts": None},
+        {"metrics": None, "params": None, "gates": None, "charts": MAX_CHARTS_TRIMMED},  # charts go first
         {"metrics": None, "params": None, "gates": None},
         {"metrics": 200, "params": None, "gates": None},
         {"metrics": 50, "params": 100, "gates": None},
@@ -96,6 +100,10 @@ class _Rows:
         self.metrics = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
         changed = compare.changed_only(result.params)
         self.params = [(p, k, e) for p, keys in changed.items() for k, e in keys.items()]
+        trend = _trend_series(result)
+        self.sparks = {name: sparkline([v for _, v in points]) for name, points in trend.items()}
+        self.charts = _trend_charts(trend, self.gates)
+        self.trend_entries = max((len(points) for points in trend.values()), default=0)
 
     def context(self, plan: dict[str, int | None]) -> dict[str, Any]:
         r = self.result
@@ -113,11 +121,55 @@ class _Rows:
             "params_total": len(self.params),
             "base_label": (r.base.ref if r.base else None) or "base",
             "head_label": "this PR" if r.context.get("pr_number") else (r.head.ref or "head"),
-            "source": _SOURCES.get(r.baseline.source, r.baseline.source),
+            "source": _SOURCES.get(r.baseline.source) or text(r.baseline.source),
+            "baseline_text": _baseline_text(r),
+            "sparks": self.sparks,
+            "charts": self.charts[: plan.get("charts", 0)] if plan.get("charts", 0) is not None else self.charts,
+            "charts_total": len(self.charts),
+            "trend_ref": str(r.context.get("trend_ref") or "default branch"),
+            "trend_entries": self.trend_entries,
             "pipeline": _pipeline_text(r),
             "version": __version__,
             "problems": [g for g in gates if g.status in (FAIL, WARN)],
         }
+
+
+def _baseline_text(r: Result) -> str:
+    """'metrics ledger (entry for `abc1234`, 2 commits before the merge-base)' and the like."""
+    b = r.baseline
+    source = _SOURCES.get(b.source) or text(b.source)
+    if b.source == "ledger" and b.distance and b.sha:
+        where = "the merge-base" if r.base_how == "merge-base" else "the base"
+        n = b.distance
+        return f"{source} (entry for {code(b.sha[:7])}, {n} commit{'s' if n != 1 else ''} before {where})"
+    return f"{source} ({text(b.detail)})" if b.distance else source
+
+
+def _trend_series(r: Result) -> dict[str, list[tuple[str, Any]]]:
+    """result.trend as {"file:key": [(label, value)]}; malformed parts (a hand-edited result) are dropped."""
+    trend = r.trend if isinstance(r.trend, dict) else {}
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for name, points in trend.items():
+        if isinstance(points, list):
+            kept = [(str(p[0]), p[1]) for p in points if isinstance(p, list | tuple) and len(p) == 2]
+            if kept:
+                out[str(name)] = kept
+    return out
+
+
+def _trend_charts(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome]) -> list[str]:
+    """One Mermaid xychart per gated metric with a trend, in the gates' order (failures first)."""
+    charts: list[str] = []
+    seen: set[str] = set()
+    for g in gates:
+        name = f"{g.file}:{g.key}"
+        if name in seen or name not in trend:
+            continue
+        seen.add(name)
+        chart = mermaid_xychart(g.name, trend[name], g.key)
+        if chart:
+            charts.append(chart)
+    return charts
 
 
 def _tidy(markdown: str) -> str:
