@@ -127,6 +127,23 @@ class DvcProject:
         with contextlib.chdir(self.root):
             return self._snapshot(repo, rev)
 
+    def read_file(self, path: str, rev: str) -> bytes | None:
+        """The bytes of ``path`` (relative to the project) at git revision ``rev``, without reproducing:
+        committed to git, or a DVC output in the cache (or the default remote). None when it is in neither.
+        """
+        import dvc.api
+        from dvc.exceptions import DvcException, FileMissingError, PathMissingError
+
+        git_root = Path(self.repo.scm.root_dir).resolve()
+        rel = (self.root.resolve() / path).relative_to(git_root).as_posix()
+        try:
+            with dvc.api.open(rel, repo=str(git_root), rev=rev, mode="rb") as handle:
+                return handle.read()
+        except (FileMissingError, PathMissingError):
+            return None
+        except DvcException as exc:
+            raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
+
     def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
         if rev is None:
             metrics = repo.metrics.show(hide_workspace=False)
