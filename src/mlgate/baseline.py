@@ -10,7 +10,7 @@ The Baseline record always names the source used.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ class Resolved:
     baseline: Baseline
     snapshot: Snapshot | None
     warnings: list[str]
+    files: dict[str, bytes] = field(default_factory=dict)  # `keep` files from a reproduced base, by path
 
 
 def resolve(
@@ -43,7 +44,9 @@ def resolve(
     config: BaselineConfig,
     progress: Progress,
     ledger: LedgerReader | None = None,
+    keep: tuple[str, ...] = (),
 ) -> Resolved:
+    """`keep`: files (relative to the project) a base reproduced in a worktree hands back in `Resolved.files`."""
     warnings: list[str] = []
     if base_sha is None:
         return Resolved(Baseline("none", "no base commit"), None, warnings)
@@ -73,7 +76,9 @@ def resolve(
     try:
         # 'always' distrusts what is committed at the base (say, latency measured on another machine), so
         # every stage runs again; 'auto' only gets here when nothing is readable, and DVC decides.
-        snap = reproduce_in_worktree(git, project, project_rel, base_sha, progress, force=config.reproduce == "always")
+        kept: dict[str, bytes] = {}
+        snap = reproduce_in_worktree(git, project, project_rel, base_sha, progress, force=config.reproduce == "always",
+                                     keep=keep, kept=kept)
     except MlgateError as exc:
         warnings.append(f"reproducing the base {short} failed: {exc}")
         return Resolved(Baseline("none", f"reproducing {short} failed"), None, warnings)
@@ -82,15 +87,17 @@ def resolve(
         return Resolved(Baseline("none", f"no DVC project in {where} at {short}"), None, warnings)
     if snap.is_empty():
         return Resolved(Baseline("none", f"the pipeline at {short} writes no readable metrics"), None, warnings)
-    return Resolved(Baseline("reproduced", f"reproduced {short} in a worktree", base_sha), snap, warnings)
+    return Resolved(Baseline("reproduced", f"reproduced {short} in a worktree", base_sha), snap, warnings, kept)
 
 
 def reproduce_in_worktree(
-    git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress, *, force: bool = False
+    git: Git, project: DvcProject, project_rel: Path, sha: str, progress: Progress, *, force: bool = False,
+    keep: tuple[str, ...] = (), kept: dict[str, bytes] | None = None,
 ) -> Snapshot | None:
     """Check the base out beside the work tree, share the DVC cache, reproduce, read, clean up.
 
-    None when the base has no DVC project at `project_rel` (nothing to reproduce).
+    None when the base has no DVC project at `project_rel` (nothing to reproduce). The files in `keep`
+    (relative to the project) that the base wrote are read into `kept` before the worktree goes.
     """
     with tempfile.TemporaryDirectory(prefix="mlgate-base-") as tmp:
         tree = Path(tmp) / "base"
@@ -105,6 +112,9 @@ def reproduce_in_worktree(
                 with progress.step(f"reproducing the base {sha[:7]} in a worktree"):
                     _checkout_quietly(base_project)
                     base_project.reproduce(progress, force=force)
+                for rel in keep:
+                    if kept is not None and (root / rel).is_file():
+                        kept[rel] = (root / rel).read_bytes()
                 return base_project.snapshot()
             finally:
                 base_project.close()
