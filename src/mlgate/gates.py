@@ -7,6 +7,7 @@ the gate's status is the worst of them, softened to ``warn`` when the KPI's seve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,10 @@ from mlgate.snapshot import Snapshot
 _TOLERANCE = 1e-9
 
 PASS, FAIL, WARN, SKIPPED, NO_BASELINE = "pass", "fail", "warn", "skipped", "no_baseline"
+
+# judge(file, key, rule, threshold, kpi): a rule judged another way (on a confidence interval, see
+# prediction_gates), or None for the plain comparison.
+Judge = Callable[[str | None, str, str, float, Kpi], "RuleOutcome | None"]
 
 
 @dataclass
@@ -76,8 +81,13 @@ def describe_rule(rule: str, threshold: float) -> str:
     }[rule]
 
 
-def evaluate(config: Config, head: Snapshot, base: Snapshot | None, *, source: str = "mlgate.yaml") -> list[GateOutcome]:
-    """All gates, in mlgate.yaml order. Raises ConfigError for a selector that matches nothing anywhere."""
+def evaluate(
+    config: Config, head: Snapshot, base: Snapshot | None, *, source: str = "mlgate.yaml", judge: Judge | None = None
+) -> list[GateOutcome]:
+    """All gates, in mlgate.yaml order. Raises ConfigError for a selector that matches nothing anywhere.
+
+    `judge` may take over a rule (statistical gates); where it returns None the plain comparison applies.
+    """
     keys: dict[str, set[str]] = {}
     for side in (head, base):
         for path, values in (side.metrics if side else {}).items():
@@ -100,11 +110,13 @@ def evaluate(config: Config, head: Snapshot, base: Snapshot | None, *, source: s
                 "fix the name, qualify it as 'file:key', or add 'optional: true'"
             )
         for path, key in found:
-            gates.append(evaluate_one(selector, kpi, path, key, head, base))
+            gates.append(evaluate_one(selector, kpi, path, key, head, base, judge=judge))
     return gates
 
 
-def evaluate_one(selector: str, kpi: Kpi, path: str, key: str, head: Snapshot, base: Snapshot | None) -> GateOutcome:
+def evaluate_one(
+    selector: str, kpi: Kpi, path: str, key: str, head: Snapshot, base: Snapshot | None, *, judge: Judge | None = None
+) -> GateOutcome:
     head_values = head.metrics.get(path, {})
     if key not in head_values:
         if kpi.optional:
@@ -114,7 +126,11 @@ def evaluate_one(selector: str, kpi: Kpi, path: str, key: str, head: Snapshot, b
         return _missing(selector, path, key, kpi, reason, old=_base_value(base, path, key))
     new = head_values[key]
     old = _base_value(base, path, key)
-    outcomes = [_rule(rule, threshold, old, new, kpi, base is not None) for rule, threshold in kpi.rules()]
+    outcomes = [
+        (judge and compare.is_number(new) and not math.isnan(new) and judge(path, key, rule, threshold, kpi))
+        or _rule(rule, threshold, old, new, kpi, base is not None)
+        for rule, threshold in kpi.rules()
+    ]
     failed = [o for o in outcomes if o.status == FAIL]
     if failed:
         status = WARN if kpi.severity == "warn" else FAIL
