@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import baseline as baseline_mod
-from mlgate import compare, gates
+from mlgate import compare, gates, prediction_gates
 from mlgate.config import CONFIG_NAME, Config, load_config
 from mlgate.dvc_project import DvcProject
 from mlgate.errors import InputError
@@ -58,6 +58,7 @@ def prepare(options: RunOptions) -> Prepared:
     git = Git.discover(project_dir)
     config_path = options.config_path or project_dir / CONFIG_NAME
     config = load_config(config_path)
+    prediction_gates.check_config(config, _display(config_path))
     project = DvcProject(project_dir)
     project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
     return Prepared(git, project, project_dir.relative_to(git.root), config, config_path)
@@ -115,13 +116,19 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
     with progress.step("resolving the baseline"):
         resolved = baseline_mod.resolve(
             git=git, project=project, project_rel=prepared.project_rel, base_sha=base.sha if base else None,
-            config=config.baseline, progress=progress, ledger=ledger,
+            config=config.baseline, progress=progress, ledger=ledger, keep=prediction_gates.keep_paths(config),
         )
         progress.line(f"  baseline: {resolved.baseline.source} ({resolved.baseline.detail})")
     base_snap = resolved.snapshot
 
-    outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path))
-    warnings = list(resolved.warnings)
+    predictions = None
+    if config.predictions is not None:
+        with progress.step("reading the predictions and their intervals"):
+            predictions = prediction_gates.gather(config, project, resolved)
+            predictions.add_metrics(head_snap, base_snap)
+    outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path),
+                              judge=predictions.judge if predictions else None)
+    warnings = list(resolved.warnings) + (predictions.warnings if predictions else [])
     warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
     errors = {"head": dict(head_snap.errors)}
     if base_snap is not None and base_snap.errors:
