@@ -123,7 +123,7 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
 
     predictions = None
     if config.predictions is not None:
-        with progress.step("reading the predictions and their intervals"):
+        with progress.step("reading the predictions"):
             predictions = prediction_gates.gather(config, project, resolved)
             predictions.add_metrics(head_snap, base_snap)
     outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path),
