@@ -21,6 +21,7 @@ from mlgate import __version__, compare
 from mlgate.errors import ConfigError
 from mlgate.marker import marker
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
+from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline
 
@@ -293,6 +294,7 @@ _FILTERS = {
     "rule_text": rule_text,
     "icon": icon,
     "entry_status": entry_status,
+    **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
 }
 
 
