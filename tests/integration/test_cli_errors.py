@@ -1,0 +1,309 @@
+"""The `mlgate` command as a user meets it: a real subprocess in a real git + DVC project.
+
+Every exit code (0 pass, 1 blocking failure, 2 bad config/input/usage, 3 pipeline failure), and for every
+bad input one `mlgate: error: ...` line on stderr that names the file and key, and never a traceback.
+One project is built per module; tests that change it work on a copy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import pytest
+import yaml
+
+from mlgate import __version__
+from tests.support.dvc_repo import Project, make_project, python_cmd
+
+CONFIG = {
+    "version": 1,
+    "kpis": {"accuracy": {"min": 0.9, "max_drop": 0.01}, "loss": {"max_increase_pct": 10}},
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """main: params → metrics.json (accuracy 0.95, f1 0.93, loss 0.2), reproduced and committed."""
+    return make_project(tmp_path_factory.mktemp("cli") / "repo", config=CONFIG)
+
+
+@pytest.fixture
+def project(template: Project, tmp_path: Path) -> Project:
+    return template.copy(tmp_path / "repo")
+
+
+def run(project: Project, tmp_path: Path, *args: str, command: str = "run") -> CompletedProcess[str]:
+    """`mlgate COMMAND ARGS` with the report and result written under tmp_path (not into the project)."""
+    extra = ["--report", str(tmp_path / "report.md"), "--json", str(tmp_path / "result.json")] if command == "run" else []
+    return project.mlgate(command, *extra, *args)
+
+
+def error_line(proc: CompletedProcess[str]) -> str:
+    """The one `mlgate: error:` line; nothing on either stream looks like a traceback."""
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mlgate: error: ")]
+    assert len(errors) == 1, proc.stderr
+    return errors[0]
+
+
+def branch(project: Project, name: str, metrics: dict) -> None:
+    project.checkout(name, new=True)
+    project.update_params({"metrics": metrics})
+    project.commit(name)
+
+
+# -- 0 and 1 ----------------------------------------------------------------------------------------------
+
+def test_a_better_change_passes_with_exit_0(project, tmp_path):
+    branch(project, "better", {"accuracy": 0.96, "loss": 0.19})
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["verdict"] == "pass"
+    assert {g["kpi"]: g["status"] for g in result["gates"]} == {"accuracy": "pass", "loss": "pass"}
+    assert result["baseline"]["source"] == "committed"
+    assert (tmp_path / "report.md").read_text().splitlines()[1] == "## ✅ mlgate — all 2 KPI gates passed"
+    assert "mlgate: PASS — all 2 KPI gates passed" in proc.stdout
+    assert "train: ran" in proc.stderr  # the head was reproduced, stage by stage
+
+
+def test_a_worse_change_fails_with_exit_1(project, tmp_path):
+    branch(project, "worse", {"accuracy": 0.93})
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 1, proc.stderr
+    assert "mlgate: error" not in proc.stderr  # a failed gate is a verdict, not an error
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["verdict"] == "fail"
+    accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
+    assert (accuracy["status"], accuracy["message"]) == ("fail", "drop 0.02 > 0.01")
+    assert "mlgate: FAIL — 1 of 2 KPI gates failed" in proc.stdout
+    assert "| ❌ | `accuracy` | 0.95 | 0.93 | −0.02 (−2.1%) | ≥ 0.9 · drop ≤ 0.01 |" in (tmp_path / "report.md").read_text()
+
+
+def test_a_warn_only_failure_does_not_block(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"accuracy": {"max_drop": 0.01, "severity": "warn"}}})
+    branch(project, "warned", {"accuracy": 0.5})
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["gates"][0]["status"] == "warn"
+
+
+def test_nan_text_and_huge_values_at_the_head_fail_their_gates_clearly(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.9}, "f1": {"min": 0.9}, "loss": {"max": 1}}})
+    branch(project, "odd-values", {"accuracy": float("nan"), "f1": "high", "loss": 10**400})
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    messages = {g["kpi"]: (g["status"], g["message"]) for g in result["gates"]}
+    assert messages["accuracy"] == ("fail", "value is NaN")
+    assert messages["f1"] == ("fail", "value 'high' is not a number")
+    assert messages["loss"][0] == "fail" and messages["loss"][1].endswith("is not a number")
+    assert next(g for g in result["gates"] if g["kpi"] == "accuracy")["new"] == "NaN"
+
+
+# -- 2: usage --------------------------------------------------------------------------------------------
+
+def test_help_and_version_exit_0(template):
+    helped = template.mlgate("--help")
+    assert helped.returncode == 0 and "exit codes:" in helped.stdout and helped.stderr == ""
+    assert template.mlgate("run", "--help").returncode == 0
+    version = template.mlgate("--version")
+    assert (version.returncode, version.stdout.strip()) == (0, f"mlgate {__version__}")
+
+
+def test_no_command_prints_help_and_exits_2(template):
+    proc = template.mlgate()
+    assert proc.returncode == 2
+    assert "usage: mlgate" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["run", "--frobnicate"], ["frobnicate"], ["run", "--base"]])
+def test_bad_usage_exits_2_with_one_line(template, args):
+    proc = template.mlgate(*args)
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert "--help" in line
+    assert proc.stderr.count("\n") == 1
+
+
+def test_unknown_base_ref_exits_2(template, tmp_path):
+    proc = run(template, tmp_path, "--base", "no-such-branch", "--no-repro")
+    assert proc.returncode == 2
+    assert error_line(proc) == (
+        f"mlgate: error: --base 'no-such-branch': no such branch, tag or commit in {template.root}; "
+        "fix the name or fetch it"
+    )
+
+
+def test_not_a_dvc_project_exits_2(tmp_path):
+    plain = Project(tmp_path / "plain", tmp_path / "plain")
+    plain.dir.mkdir()
+    plain.git("init", "--quiet")
+    plain.write_config(CONFIG)
+    proc = plain.mlgate("run", "--no-repro")
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert line.startswith(f"mlgate: error: {plain.dir}: not a DVC project")
+    assert "dvc init" in line
+
+
+def test_not_a_git_repository_exits_2(tmp_path):
+    bare = tmp_path / "nogit"
+    bare.mkdir()
+    proc = Project(bare, bare).mlgate("run")
+    assert proc.returncode == 2
+    assert "not inside a git repository" in error_line(proc)
+
+
+def test_missing_project_dir_exits_2(template, tmp_path):
+    proc = run(template, tmp_path, "--project-dir", str(tmp_path / "nope"))
+    assert proc.returncode == 2
+    assert error_line(proc) == f"mlgate: error: {tmp_path / 'nope'}: no such directory; pass an existing --project-dir"
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_missing_config_exits_2_naming_the_file(template, tmp_path, command):
+    missing = tmp_path / "absent.yaml"
+    proc = run(template, tmp_path, "--config", str(missing), command=command)
+    assert proc.returncode == 2
+    assert error_line(proc) == (
+        f"mlgate: error: {missing}: no such file; create it (see the README's mlgate.yaml reference) or pass --config"
+    )
+
+
+def test_default_config_is_looked_for_in_the_project_dir(project, tmp_path):
+    (project.dir / "mlgate.yaml").unlink()
+    proc = run(project, tmp_path)
+    assert proc.returncode == 2
+    assert error_line(proc).startswith(f"mlgate: error: {project.dir / 'mlgate.yaml'}: no such file")
+
+
+# -- 2: bad config through the CLI -------------------------------------------------------------------------
+
+# (YAML, line or None, key or None, a fragment of the explanation)
+BAD_CONFIGS = {
+    "unknown key": ("version: 1\nkpis:\n  accuracy:\n    min: 0.9\n    max_dorp: 0.01\n",
+                    5, "kpis.accuracy.max_dorp", "unknown key; did you mean 'max_drop'?"),
+    "unknown top-level key": ("version: 1\nkpi:\n  accuracy: {min: 0.9}\n", 2, "kpi", "did you mean 'kpis'?"),
+    "quoted number": ("version: 1\nkpis:\n  accuracy:\n    min: '0.9'\n",
+                      4, "kpis.accuracy.min", "expected a number, got '0.9'; write it without quotes"),
+    "bool as number": ("version: 1\nkpis:\n  accuracy:\n    max_drop: yes\n",
+                       4, "kpis.accuracy.max_drop", "expected a number, got True (a boolean)"),
+    "min above max": ("version: 1\nkpis:\n  accuracy:\n    min: 0.9\n    max: 0.5\n",
+                      3, "kpis.accuracy", "min (0.9) is above max (0.5); no value can pass, swap them"),
+    "negative margin": ("version: 1\nkpis:\n  loss:\n    max_increase_pct: -10\n",
+                        4, "kpis.loss.max_increase_pct", "must be at least 0"),
+    "drop and increase": ("version: 1\nkpis:\n  accuracy:\n    max_drop: 0.01\n    max_increase: 0.01\n",
+                          3, "kpis.accuracy", "contradict; keep one kind"),
+    "empty rule set": ("version: 1\nkpis:\n  accuracy:\n    optional: true\n",
+                       3, "kpis.accuracy", "no rule given; add at least one of min, max"),
+    "version missing": ("kpis:\n  accuracy: {min: 0.9}\n", None, None, "missing 'version'; add 'version: 1' at the top"),
+    "version wrong": ("version: 2\nkpis:\n  accuracy: {min: 0.9}\n", 1, "version", "expected 1, got 2"),
+    "version as a bool": ("version: true\n", 1, "version", "expected 1, got True (a boolean)"),
+    "duplicate key": ("version: 1\nkpis:\n  accuracy: {min: 0.9}\n  accuracy: {min: 0.8}\n",
+                      4, "kpis.accuracy", "key given twice; keep one of them"),
+    "invalid YAML": ("version: 1\nkpis:\n  accuracy: [min: 0.9\n", 4, None, "not valid YAML"),
+    "not a mapping": ("- version: 1\n", None, None, "expected a mapping with 'version: 1' and 'kpis:', got a list"),
+    "bad severity": ("version: 1\nkpis:\n  accuracy:\n    min: 0.9\n    severity: block\n",
+                     5, "kpis.accuracy.severity", "expected 'fail' or 'warn', got 'block'"),
+    "bad reproduce mode": ("version: 1\nbaseline:\n  reproduce: maybe\n",
+                           3, "baseline.reproduce", "expected 'auto', 'always' or 'never'"),
+    "kpis as a list": ("version: 1\nkpis:\n  - accuracy\n", 2, "kpis", "expected a mapping of keys"),
+    "number as a selector": ("version: 1\nkpis:\n  0.5:\n    min: 1\n", 3, "kpis.0.5", "a key must be text"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_exits_2_with_one_line_naming_file_line_and_key(template, tmp_path, case):
+    text, line, key, fragment = BAD_CONFIGS[case]
+    config = tmp_path / "conf" / "mlgate.yaml"
+    config.parent.mkdir()
+    config.write_text(text)
+    proc = run(template, tmp_path, "--config", str(config), "--no-repro")
+    assert proc.returncode == 2
+    where = f"{config}:{line}" if line else str(config)
+    prefix = f"mlgate: error: {where}: " + (f"{key}: " if key else "")
+    assert proc.stderr.splitlines() == [error_line(proc)]  # nothing else: it failed before any work
+    assert error_line(proc).startswith(prefix), error_line(proc)
+    assert fragment in error_line(proc)
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_bad_config_in_the_project_dir_is_named_by_its_path(project, tmp_path):
+    project.write_config("version: 1\nkpis:\n  accuracy:\n    mni: 0.9\n")
+    for command in ("run", "check"):
+        proc = run(project, tmp_path, command=command)
+        assert proc.returncode == 2
+        assert error_line(proc).startswith(
+            f"mlgate: error: {project.dir / 'mlgate.yaml'}:4: kpis.accuracy.mni: unknown key; did you mean 'min'?"
+        )
+
+
+def test_there_are_at_least_fifteen_bad_config_cases():
+    assert len(BAD_CONFIGS) >= 15
+
+
+def test_selector_matching_nothing_exits_2_naming_it(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "recal": {"min": 0.5}}})
+    proc = run(project, tmp_path, "--base", "main", "--no-repro")
+    assert proc.returncode == 2
+    assert error_line(proc) == (
+        "mlgate: error: mlgate.yaml: kpis.recal: matches no metric (known: accuracy, f1, loss); "
+        "fix the name, qualify it as 'file:key', or add 'optional: true'"
+    )
+
+
+def test_check_reports_what_each_selector_matches(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "slices.*.recall": {"min": 0.5, "optional": True}}})
+    proc = run(project, tmp_path, command="check")
+    assert proc.returncode == 0, proc.stderr
+    assert "accuracy → metrics.json:accuracy = 0.95  [min 0.5]" in proc.stdout
+    assert "slices.*.recall: optional, skipped" in proc.stdout
+
+
+def test_check_with_a_selector_matching_nothing_exits_2(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"recal": {"min": 0.5}}})
+    proc = run(project, tmp_path, command="check")
+    assert proc.returncode == 2
+    assert "kpis.recal: matches no metric in the workspace" in error_line(proc)
+    assert "MATCHES NOTHING" in proc.stdout
+
+
+# -- 2: unreadable metrics at the head -------------------------------------------------------------------
+
+def test_corrupt_head_metrics_exit_2_but_report_and_result_are_written(project, tmp_path):
+    branch(project, "corrupt", {})
+    project.update_params({"metrics": '{"accuracy": 0.95,'})  # the stage writes this text verbatim
+    project.commit("corrupt metrics")
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert line.startswith("mlgate: error: metrics.json: cannot be read at the head: ")
+    assert line.endswith("; fix the file the pipeline writes")
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["verdict"] == "error"
+    assert "metrics.json" in result["errors"]["head"]
+    accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
+    assert accuracy["status"] == "fail" and accuracy["message"].startswith("metrics.json failed to load: ")
+    report = (tmp_path / "report.md").read_text()
+    assert report.splitlines()[1].startswith("## ⚠️ mlgate — the run could not be completed")
+
+
+# -- 3: the pipeline fails ---------------------------------------------------------------------------------
+
+def test_a_failing_stage_exits_3(project, tmp_path):
+    dvc_yaml = yaml.safe_load(project.path("dvc.yaml").read_text())
+    dvc_yaml["stages"]["train"]["cmd"] = python_cmd("import sys; print('boom', file=sys.stderr); sys.exit(1)")
+    project.write("dvc.yaml", yaml.safe_dump(dvc_yaml, sort_keys=False))
+    project.commit("broken stage")
+    proc = run(project, tmp_path, "--base", "main")
+    assert proc.returncode == 3
+    line = error_line(proc)
+    assert line.startswith(f"mlgate: error: dvc repro failed in {project.dir}: ")
+    assert "train" in line
+    assert not (tmp_path / "result.json").exists()
+
