@@ -265,3 +265,30 @@ def test_auc_with_one_class_in_the_truth_is_an_input_error() -> None:
     s = np.linspace(0, 1, 5)
     with pytest.raises(InputError, match=r"predictions\.roc_auc is undefined: the labels hold only one class"):
         compare_paired("roc_auc", y, y, y, base_score=s, head_score=s)
+
+
+def test_unpaired_rows_and_delong_methods_give_each_sides_own_value() -> None:
+    rng = np.random.default_rng(14)
+    y_h, y_b = rng.normal(size=200), rng.normal(size=150)
+    p_h, p_b = y_h + rng.normal(0, 0.5, 200), y_b + rng.normal(0, 0.7, 150)
+    c = compare_unpaired("rmse", y_h, p_h, y_b, p_b)
+    assert (c.method, c.n_head, c.n_base, c.paired) == ("unpaired_rows", 200, 150, False)
+    assert c.head == pytest.approx(compute("rmse", y_h, p_h), rel=1e-12)
+    assert c.base == pytest.approx(compute("rmse", y_b, p_b), rel=1e-12)
+    assert c.diff_low < c.diff < c.diff_high
+
+    t_h, t_b = rng.integers(0, 2, 200), rng.integers(0, 2, 150)
+    s_h, s_b = np.clip(0.4 * t_h + 0.6 * rng.random(200), 0, 1), np.clip(0.3 * t_b + 0.7 * rng.random(150), 0, 1)
+    a = compare_unpaired("roc_auc", t_h, t_h, t_b, t_b, head_score=s_h, base_score=s_b)
+    assert (a.method, a.test) == ("unpaired_delong", "delong")
+    assert a.head == pytest.approx(compute("roc_auc", t_h, t_h, s_h), rel=1e-12)
+    assert a.diff_low < a.diff < a.diff_high and 0 < a.p_value < 1
+
+
+def test_pairing_narrows_the_interval_when_the_models_agree_on_most_rows() -> None:
+    rng = np.random.default_rng(15)
+    y, b, h = _correlated_classifiers(rng, 1000, 0.85, 0.03, 0.02)
+    paired = compare_paired("accuracy", y, b, h)
+    unpaired = compare_unpaired("accuracy", y, h, y, b)
+    assert paired.diff == unpaired.diff
+    assert (paired.diff_high - paired.diff_low) < 0.5 * (unpaired.diff_high - unpaired.diff_low)
