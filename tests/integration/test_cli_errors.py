@@ -243,6 +243,16 @@ def test_bad_config_in_the_project_dir_is_named_by_its_path(project, tmp_path):
         )
 
 
+def test_a_broken_report_template_exits_2_naming_it(project, tmp_path):
+    project.write("templates/report.md.j2", '{% extends "base.md.j2" %}\n{% block footer %}\n{{ r.nope.nope }}{% endblock %}\n')
+    project.write_config({**CONFIG, "report": {"template": "templates"}})
+    proc = run(project, tmp_path, "--base", "main", "--no-repro")
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert line.startswith(f"mlgate: error: {project.dir / 'templates'}: report template failed: UndefinedError: ")
+    assert line.endswith("; fix the template or remove report.template")
+
+
 def test_there_are_at_least_fifteen_bad_config_cases():
     assert len(BAD_CONFIGS) >= 15
 
