@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# DVC binds its log handlers to sys.stdout and sys.stderr when first imported: import it now, under the
+# session's capture, not inside a test whose capsys stream is closed afterwards (DVC's next log would raise).
+import dvc.repo  # noqa: F401
 import pytest
 
 from mlgate.cli import main

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# DVC binds its log handlers to sys.stdout and sys.stderr when first imported: import it now, under the
+# session's capture, not inside a test whose capsys stream is closed afterwards (DVC's next log would raise).
+import dvc.repo  # noqa: F401
 import pytest
 import yaml
 
@@ -352,3 +355,22 @@ def test_no_repro_runs_no_stage_and_uses_the_outputs_as_they_are(staged_template
     assert run.result["params"]["params.yaml"]["metrics.accuracy"] == {
         "old": main_metrics["accuracy"], "new": 0.5, "diff": 0.5 - main_metrics["accuracy"]
     }
+
+
+def test_a_stage_restored_from_the_run_cache_is_reported_as_restored(staged_template, tmp_path, mlgate):
+    project = staged_template.copy(tmp_path / "repo")
+    project.checkout("feature", new=True)
+    main_rows, main_metrics = project.params["prep"]["rows"], project.read_json("metrics.json")
+    project.update_params({"prep": {"rows": main_rows + 1}})
+    changed = mlgate(project.dir, "--base", "main")
+    project.update_params({"prep": {"rows": main_rows}})  # back to main's: DVC's run-cache has those runs
+
+    restored = mlgate(project.dir, "--base", "main")
+
+    assert [(s["name"], s["status"]) for s in changed.result["stages"]] == [("prepare", "ran"), ("train", "ran")]
+    assert [(s["name"], s["status"]) for s in restored.result["stages"]] == [
+        ("prepare", "restored"), ("train", "restored")
+    ]
+    assert "prepare: restored" in restored.err and "train: restored" in restored.err
+    assert project.read_json("data/prep.json") == {"rows": main_rows}
+    assert project.read_json("metrics.json") == main_metrics
