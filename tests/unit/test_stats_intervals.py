@@ -292,3 +292,10 @@ def test_pairing_narrows_the_interval_when_the_models_agree_on_most_rows() -> No
     unpaired = compare_unpaired("accuracy", y, h, y, b)
     assert paired.diff == unpaired.diff
     assert (paired.diff_high - paired.diff_low) < 0.5 * (unpaired.diff_high - unpaired.diff_low)
+
+
+def test_class_metric_on_a_continuous_target_is_an_input_error() -> None:
+    y = np.linspace(0, 1, 1500)
+    with pytest.raises(InputError, match=r"^p\.csv: predictions\.accuracy sees 1,500 distinct labels \(more than "
+                       r"1,000 classes\); for a regression target use predictions\.mae"):
+        compare_paired("accuracy", y, y, y, source="p.csv")

@@ -161,7 +161,7 @@ def compare_paired(
         return _finish(spec, source, head_v, base_v, h_boot, b_boot, alpha, method="paired_rows",
                        resamples=resamples, p_value=None, test=None, **common)
 
-    k = len(labels)
+    k = _check_classes(spec, source, labels)
     b, h = m.encode(base_pred, labels), m.encode(head_pred, labels)
     cells, cnt = _cells(((t, k), (b, k), (h, k)))
     ct, cb, ch = cells
@@ -231,7 +231,7 @@ def compare_unpaired(
         return _finish(spec, source, float(h_stats.mean()), float(b_stats.mean()), h_boot, b_boot, alpha,
                        method="unpaired_rows", resamples=resamples, p_value=None, test=None, **common)
 
-    k = len(labels)
+    k = _check_classes(spec, source, labels)
     values, boots, right = [], [], []
     for t, pred, n in ((th, head_pred, n_h), (tb, base_pred, n_b)):
         (ct, cp), cnt = _cells(((t, k), (m.encode(pred, labels), k)))
@@ -274,6 +274,18 @@ def _check_inputs(
             f"{source}: {spec.key} needs a score column; set predictions.score in mlgate.yaml "
             "to the column holding the positive-class probability"
         )
+
+
+MAX_CLASSES = 1000
+
+
+def _check_classes(spec: m.Metric, source: str, labels: np.ndarray) -> int:
+    if len(labels) > MAX_CLASSES:
+        raise InputError(
+            f"{source}: {spec.key} sees {len(labels):,} distinct labels (more than {MAX_CLASSES:,} classes); "
+            "for a regression target use predictions.mae, rmse or r2"
+        )
+    return len(labels)
 
 
 def _binary_truth(spec: m.Metric, source: str, labels: np.ndarray, t: np.ndarray, pos_index: int) -> np.ndarray:
