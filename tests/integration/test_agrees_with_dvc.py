@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +20,12 @@ from typing import Any
 import dvc.repo  # noqa: F401
 import pytest
 
-from mlgate.cli import main
-from tests.support.dvc_repo import PYTHON, Project, make_project
+from tests.support.dvc_repo import PYTHON, Project, make_project, mlgate_env
 
 pytestmark = pytest.mark.slow
 
 DVC = Path(sys.executable).with_name("dvc")
+MLGATE = Path(sys.executable).with_name("mlgate")
 
 PREPARE = '''\
 from pathlib import Path
@@ -112,7 +111,7 @@ def regression(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def dvc_json(project: Project, *args: str) -> dict[str, Any]:
     """`dvc ARGS --json`: the real DVC CLI of this environment, from the project directory."""
     proc = subprocess.run([str(DVC), *args, "--json"], cwd=project.dir, capture_output=True, text=True,
-                          check=False, env={**os.environ, "DVC_NO_ANALYTICS": "1"})
+                          check=False, env=mlgate_env())
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -129,20 +128,20 @@ def same_number(a: Any, b: Any) -> bool:
     ("scenario", "alpha", "expected_exit"),
     [("degraded", 5.0, 1), ("improved", 0.1, 0)],
 )
-def test_mlgate_gates_the_change_and_agrees_with_dvc_metrics_diff(
-    regression, tmp_path, monkeypatch, capsys, scenario, alpha, expected_exit
-):
+def test_mlgate_gates_the_change_and_agrees_with_dvc_metrics_diff(regression, tmp_path, scenario, alpha, expected_exit):
     project = regression.copy(tmp_path / "repo")
     project.checkout(scenario, new=True)
     project.update_params({"train": {"alpha": alpha}})
     project.commit(f"alpha {alpha}")
     result_path = tmp_path / "result.json"
 
-    monkeypatch.chdir(project.dir)
-    code = main(["run", "--base", "main", "--json", str(result_path), "--report", str(tmp_path / "report.md")])
-    err = capsys.readouterr().err
+    # The console script a user runs, as a real process: its exit code is what CI sees.
+    proc = subprocess.run(
+        [str(MLGATE), "run", "--base", "main", "--json", str(result_path), "--report", str(tmp_path / "report.md")],
+        cwd=project.dir, capture_output=True, text=True, check=False, env=mlgate_env(),
+    )
 
-    assert code == expected_exit, err
+    assert proc.returncode == expected_exit, proc.stdout + proc.stderr
     result = json.loads(result_path.read_text())
     assert [(s["name"], s["status"]) for s in result["stages"]] == [("prepare", "skipped"), ("train", "ran")]
     assert result["baseline"]["source"] == "committed"
