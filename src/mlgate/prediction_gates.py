@@ -5,7 +5,8 @@ the statistics engine (``mlgate.stats``).
 
 1. ``check_config(config, source)`` at prepare time: ``confidence``/``significance`` only on
    ``predictions.*`` KPIs, metric names known, a score column when a metric needs one (ConfigError).
-2. ``gather(config, project, resolved)``: the head's predictions from the workspace; the base's from
+2. ``load_head(config, project)`` before the baseline: the head's predictions from the workspace;
+   ``gather(config, project, resolved, head)`` after it: the base's predictions from
    wherever the base's numbers came from — read at the base commit through DVC (``committed``, and
    ``ledger`` when DVC can still read the file at the ledger's commit), kept from the worktree
    (``reproduced``), or none. Rows pair by id; when they do not, the comparison is unpaired and a
@@ -26,7 +27,6 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.compare import is_number
@@ -185,33 +185,47 @@ class PredictionData:
         return result
 
 
-def gather(config: Config, project: DvcProject, resolved: Resolved, *, resamples: int = 2000,
-           seed: int = 0) -> PredictionData | None:
-    """Load head and base predictions (see the module doc); None without a ``predictions:`` block.
-
-    The head's file must be there and valid (InputError, exit 2); a missing or broken base file is a
-    warning: relative rules then judge without base predictions.
-    """
-    from mlgate.stats import PredictionSpec, load_predictions, pair
-
-    cfg = config.predictions
-    if cfg is None:
+def load_head(config: Config, project: DvcProject) -> Predictions | None:
+    """The head's predictions from the workspace (InputError, exit 2, when missing or invalid); None
+    without a ``predictions:`` block. Called before the baseline is resolved, so a bad file fails fast."""
+    if config.predictions is None:
         return None
-    spec = PredictionSpec(cfg.path, id=cfg.id, label=cfg.label, prediction=cfg.prediction, score=cfg.score)
-    head = load_predictions(spec, project.root / cfg.path, name=cfg.path)
+    from mlgate.stats import load_predictions
+
+    return load_predictions(_spec(config), project.root / config.predictions.path, name=config.predictions.path)
+
+
+def gather(config: Config, project: DvcProject, resolved: Resolved, head: Predictions, *, resamples: int = 2000,
+           seed: int = 0) -> PredictionData:
+    """Head (from ``load_head``) and base predictions, paired (see the module doc).
+
+    A missing or broken base file is a warning: relative rules then judge without base predictions.
+    """
+    from mlgate.stats import pair
+
+    assert config.predictions is not None
+    path = config.predictions.path
     warnings: list[str] = []
-    base, origin = _load_base(spec, project, resolved, warnings)
-    wanted = wanted_metrics(config, head, base)
-    data = PredictionData(file=cfg.path, head=head, base=base, base_origin=origin, metrics=wanted,
-                          warnings=warnings, resamples=resamples, seed=seed)
+    base, origin = _load_base(_spec(config), project, resolved, warnings)
+    data = PredictionData(file=path, head=head, base=base, base_origin=origin,
+                          metrics=wanted_metrics(config, head, base), warnings=warnings,
+                          resamples=resamples, seed=seed)
     if base is not None:
         data.pairing = pair(head, base)
         if not data.pairing.paired or data.pairing.dropped_head or data.pairing.dropped_base:
-            warnings.append(f"{cfg.path}: {data.pairing.reason}")
+            warnings.append(f"{path}: {data.pairing.reason}")
     elif resolved.baseline.source != "none" and _has_confidence(config):
-        warnings.append(f"{cfg.path}: no base predictions ({origin}); drop and rise rules with a confidence "
+        warnings.append(f"{path}: no base predictions ({origin}); drop and rise rules with a confidence "
                         "level take the base value as fixed")
     return data
+
+
+def _spec(config: Config) -> Any:
+    from mlgate.stats import PredictionSpec
+
+    cfg = config.predictions
+    assert cfg is not None
+    return PredictionSpec(cfg.path, id=cfg.id, label=cfg.label, prediction=cfg.prediction, score=cfg.score)
 
 
 def _load_base(spec: Any, project: DvcProject, resolved: Resolved, warnings: list[str]) -> tuple[Predictions | None, str]:
@@ -224,7 +238,7 @@ def _load_base(spec: Any, project: DvcProject, resolved: Resolved, warnings: lis
     short = baseline.sha[:7]
     name = f"{path} (base {short})"
     if baseline.source == "reproduced":
-        data = resolved.files.get(path) if hasattr(resolved, "files") else None
+        data = resolved.files.get(path)
         if data is None:
             return None, f"the reproduced base {short} did not write {path}"
         origin = f"reproduced base {short}"
@@ -344,6 +358,3 @@ def interval_record(c: Comparison, rule: str, reading: str, significant: bool, m
         "seed": c.seed,
     }
 
-
-def predictions_path(project_root: Path, config: Config) -> Path | None:
-    return project_root / config.predictions.path if config.predictions is not None else None

@@ -112,6 +112,7 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
         with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}", untrusted_output=True):
             stages = [run.to_dict() for run in project.reproduce(progress, pull=pull)]
     head_snap = project.snapshot()
+    head_predictions = prediction_gates.load_head(config, project)  # a bad file fails before the baseline work
 
     with progress.step("resolving the baseline"):
         resolved = baseline_mod.resolve(
@@ -122,9 +123,9 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
     base_snap = resolved.snapshot
 
     predictions = None
-    if config.predictions is not None:
+    if head_predictions is not None:
         with progress.step("reading the predictions"):
-            predictions = prediction_gates.gather(config, project, resolved)
+            predictions = prediction_gates.gather(config, project, resolved, head_predictions)
             predictions.add_metrics(head_snap, base_snap)
     outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path),
                               judge=predictions.judge if predictions else None)
