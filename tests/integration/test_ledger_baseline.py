@@ -8,6 +8,7 @@ back from the ledger on origin or from the files the pipeline wrote.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -22,26 +23,39 @@ from mlgate.trend import sparkline
 from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
 
-pytestmark = pytest.mark.slow
-
-
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:
     return Runner(tmp_path, monkeypatch, capsys)
 
 
-@pytest.fixture
-def recorded(tmp_path: Path, mlgate: Runner) -> Origin:
+@pytest.fixture(scope="module")
+def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Origin:
+    """main reproduced, committed and pushed; nothing recorded, nothing in the DVC remote."""
+    return Origin.make(tmp_path_factory.mktemp("fresh") / "world")
+
+
+@pytest.fixture(scope="module")
+def recorded_template(fresh_template: Origin, tmp_path_factory: pytest.TempPathFactory) -> Origin:
     """origin/main recorded in the ledger (and its cache pushed) by `mlgate run --record` in `dev`."""
-    world = Origin.make(tmp_path)
-    run = mlgate(world.dev.dir, "--record")
-    assert run.code == 0, run.err
-    mlgate.reset()
+    world = fresh_template.copy(tmp_path_factory.mktemp("recorded") / "world")
+    proc = world.dev.mlgate("run", "--record", "--quiet", "--report", os.devnull, "--json", os.devnull,
+                            env={"STAGE_LOG": ""})
+    assert proc.returncode == 0, proc.stderr
     return world
 
 
-def test_record_on_main_stores_and_pushes_the_entry(tmp_path: Path, mlgate: Runner) -> None:
-    world = Origin.make(tmp_path)
+@pytest.fixture
+def fresh(fresh_template: Origin, tmp_path: Path) -> Origin:
+    return fresh_template.copy(tmp_path / "world")
+
+
+@pytest.fixture
+def recorded(recorded_template: Origin, tmp_path: Path) -> Origin:
+    return recorded_template.copy(tmp_path / "world")
+
+
+def test_record_on_main_stores_and_pushes_the_entry(fresh: Origin, mlgate: Runner) -> None:
+    world = fresh
     main_sha = world.dev.sha()
 
     run = mlgate(world.dev.dir, "--record")
@@ -59,8 +73,8 @@ def test_record_on_main_stores_and_pushes_the_entry(tmp_path: Path, mlgate: Runn
     assert any((world.remote / "runs").rglob("*")), "run-cache not pushed"
 
 
-def test_dirty_work_tree_is_not_recorded_and_says_why(tmp_path: Path, mlgate: Runner) -> None:
-    world = Origin.make(tmp_path)
+def test_dirty_work_tree_is_not_recorded_and_says_why(fresh: Origin, mlgate: Runner) -> None:
+    world = fresh
     world.dev.write("params.yaml", "train:\n  accuracy: 0.8\n  loss: 0.2\n")
 
     run = mlgate(world.dev.dir, "--record")
