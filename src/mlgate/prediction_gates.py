@@ -201,22 +201,28 @@ def gather(config: Config, project: DvcProject, resolved: Resolved, head: Predic
 
     A missing or broken base file is a warning: relative rules then judge without base predictions.
     """
+    warnings: list[str] = []
+    base, origin = _load_base(_spec(config), project, resolved, warnings)
+    data = from_sides(config, head, base, base_origin=origin, resamples=resamples, seed=seed)
+    data.warnings[:0] = warnings
+    if base is None and resolved.baseline.source != "none" and _has_confidence(config):
+        data.warnings.append(f"{data.file}: no base predictions ({origin}); drop and rise rules with a confidence "
+                             "level take the base value as fixed")
+    return data
+
+
+def from_sides(config: Config, head: Predictions, base: Predictions | None, *, base_origin: str = "",
+               resamples: int = 2000, seed: int = 0) -> PredictionData:
+    """PredictionData from loaded sides (pure: no I/O), paired by id when there is a base."""
     from mlgate.stats import pair
 
     assert config.predictions is not None
-    path = config.predictions.path
-    warnings: list[str] = []
-    base, origin = _load_base(_spec(config), project, resolved, warnings)
-    data = PredictionData(file=path, head=head, base=base, base_origin=origin,
-                          metrics=wanted_metrics(config, head, base), warnings=warnings,
-                          resamples=resamples, seed=seed)
+    data = PredictionData(file=config.predictions.path, head=head, base=base, base_origin=base_origin,
+                          metrics=wanted_metrics(config, head, base), resamples=resamples, seed=seed)
     if base is not None:
         data.pairing = pair(head, base)
         if not data.pairing.paired or data.pairing.dropped_head or data.pairing.dropped_base:
-            warnings.append(f"{path}: {data.pairing.reason}")
-    elif resolved.baseline.source != "none" and _has_confidence(config):
-        warnings.append(f"{path}: no base predictions ({origin}); drop and rise rules with a confidence "
-                        "level take the base value as fixed")
+            data.warnings.append(f"{data.file}: {data.pairing.reason}")
     return data
 
 
