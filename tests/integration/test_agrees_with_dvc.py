@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.dvc_repo import PYTHON, Project, make_project, mlgate_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("agrees_with_dvc")]  # one worker builds the project once
 
 DVC = Path(sys.executable).with_name("dvc")
 MLGATE = Path(sys.executable).with_name("mlgate")
