@@ -226,6 +226,21 @@ def from_sides(config: Config, head: Predictions, base: Predictions | None, *, b
     return data
 
 
+def add_workspace_metrics(config: Config, project: DvcProject, snap: Snapshot) -> str | None:
+    """For ``mlgate check``: the workspace's ``predictions.<metric>`` values into ``snap`` so selectors match.
+
+    Returns a warning instead when the predictions file is not written yet; InputError when it is invalid.
+    """
+    if config.predictions is None:
+        return None
+    if not (project.root / config.predictions.path).is_file():
+        return (f"{config.predictions.path}: not written yet; run the pipeline to check the predictions.* KPIs")
+    head = load_head(config, project)
+    assert head is not None
+    from_sides(config, head, None).add_metrics(snap, None)
+    return None
+
+
 def _spec(config: Config) -> Any:
     from mlgate.stats import PredictionSpec
 

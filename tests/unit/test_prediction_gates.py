@@ -270,3 +270,24 @@ def test_golden_report_shows_interval_test_n_and_reading():
     assert "DeLong (paired) · DeLong z p" in text
     assert "within noise of the minimum 0.85" in text or "above the minimum 0.85" in text
     assert "| `eval/predictions.csv` | `predictions.log_loss` |" in text
+
+
+# ---- mlgate check ----------------------------------------------------------------------------------------
+
+
+class _Workspace:
+    """What add_workspace_metrics needs of a DvcProject: its root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+
+def test_check_sees_the_workspace_predictions_metrics_or_says_they_are_not_written(tmp_path):
+    cfg = config({"predictions.accuracy": {"min": 0.5}}, {**BLOCK, "score": None})
+    snap = Snapshot()
+    warning = prediction_gates.add_workspace_metrics(cfg, _Workspace(tmp_path), snap)
+    assert warning == f"{FILE}: not written yet; run the pipeline to check the predictions.* KPIs" and not snap.metrics
+    (tmp_path / "eval").mkdir()
+    (tmp_path / FILE).write_text("id,label,pred\na,1,1\nb,0,1\nc,0,0\nd,1,1\n", encoding="utf-8")
+    assert prediction_gates.add_workspace_metrics(cfg, _Workspace(tmp_path), snap) is None
+    assert snap.metrics[FILE]["predictions.accuracy"] == 0.75
