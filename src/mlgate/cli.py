@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from mlgate import __version__
-from mlgate.errors import EXIT_BAD_INPUT, EXIT_BUG, MlgateError
+from mlgate.errors import EXIT_BAD_INPUT, EXIT_BUG, InputError, MlgateError
 
 EXIT_CODES_HELP = """exit codes:
   0  all blocking gates passed      3  the pipeline or git failed
@@ -22,7 +22,7 @@ EXIT_CODES_HELP = """exit codes:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's default exits 2 with usage; keep it one line
-        raise MlgateError(f"{self.prog}: {message}; see '{self.prog} --help'")
+        raise InputError(f"{message}; see '{self.prog} --help'")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = build_parser().parse_known_args(argv)
+        if extra:
+            where = f"mlgate {args.command}" if args.command else "mlgate"
+            raise InputError(f"unrecognized arguments: {' '.join(extra)}; see '{where} --help'")
         if args.command is None:
             build_parser().print_help()
             return EXIT_BAD_INPUT

@@ -21,6 +21,7 @@ from mlgate.snapshot import Snapshot
 _TOLERANCE = 1e-9
 
 PASS, FAIL, WARN, SKIPPED, NO_BASELINE = "pass", "fail", "warn", "skipped", "no_baseline"
+NOT_JUDGED = "not_judged"  # a rule on a metric that is missing
 
 # judge(file, key, rule, threshold, kpi): a rule judged another way (on a confidence interval, see
 # prediction_gates), or None for the plain comparison.
@@ -158,13 +159,19 @@ def _base_value(base: Snapshot | None, path: str, key: str) -> Any:
 
 def _skipped(selector: str, kpi: Kpi, message: str, path: str | None = None, key: str | None = None) -> GateOutcome:
     return GateOutcome(kpi=selector, file=path, key=key or selector, severity=kpi.severity, status=SKIPPED,
-                       message=message, higher_is_better=kpi.higher_is_better)
+                       message=message, higher_is_better=kpi.higher_is_better, rules=_unjudged(kpi, message))
 
 
 def _missing(selector: str, path: str | None, key: str, kpi: Kpi, message: str, old: Any = None) -> GateOutcome:
     status = WARN if kpi.severity == "warn" else FAIL
     return GateOutcome(kpi=selector, file=path, key=key, severity=kpi.severity, status=status, message=message,
-                       old=old, higher_is_better=kpi.higher_is_better)
+                       old=old, higher_is_better=kpi.higher_is_better, rules=_unjudged(kpi, message))
+
+
+def _unjudged(kpi: Kpi, message: str) -> list[RuleOutcome]:
+    """The KPI's rules, kept on a gate whose metric is missing, so the report still shows what was asked."""
+    return [RuleOutcome(rule=rule, threshold=threshold, status=NOT_JUDGED, message=message)
+            for rule, threshold in kpi.rules()]
 
 
 def _rule(rule: str, threshold: float, old: Any, new: Any, kpi: Kpi, have_base: bool) -> RuleOutcome:

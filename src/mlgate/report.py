@@ -204,16 +204,21 @@ def _pipeline_text(r: Result) -> str:
 
 # -- filters -----------------------------------------------------------------------------------------
 
-def code(value: Any) -> str:
-    """Untrusted text as an inline code span: nothing inside is Markdown, HTML or a mention."""
-    text = " ".join(str(value).split()).replace("|", "\\|")
+def code(value: Any, table: bool = True) -> str:
+    """Untrusted text as an inline code span: nothing inside is Markdown, HTML or a mention.
+
+    In a table cell a `|` would end the cell even inside a code span, so it is escaped there only.
+    """
+    text = " ".join(str(value).split())
+    if table:
+        text = text.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # enough to stop emphasis, code, links, tables
 
 
 def text(value: Any) -> str:
@@ -278,6 +283,10 @@ def rule_text(gate: GateOutcome) -> str:
     return " · ".join(parts)
 
 
+def seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
 def icon(status: str) -> str:
     return _ICONS.get(status, "")
 
@@ -293,6 +302,7 @@ _FILTERS = {
     "delta": delta,
     "rule_text": rule_text,
     "icon": icon,
+    "seconds": seconds,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
 }

@@ -16,7 +16,7 @@ from mlgate import baseline as baseline_mod
 from mlgate import compare, gates, prediction_gates
 from mlgate.config import CONFIG_NAME, Config, load_config
 from mlgate.dvc_project import DvcProject
-from mlgate.errors import InputError
+from mlgate.errors import ConfigError, InputError
 from mlgate.git import Git
 from mlgate.marker import check_report_id
 from mlgate.progress import Progress
@@ -49,6 +49,12 @@ class Prepared:
     config: Config
     config_path: Path
 
+    @property
+    def template_dir(self) -> Path | None:
+        """The user's report template directory (report.template), relative to mlgate.yaml."""
+        template = self.config.report.template
+        return (self.config_path.parent / template) if template else None
+
 
 def prepare(options: RunOptions) -> Prepared:
     check_report_id(options.report_id)
@@ -61,7 +67,13 @@ def prepare(options: RunOptions) -> Prepared:
     prediction_gates.check_config(config, _display(config_path))
     project = DvcProject(project_dir)
     project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
-    return Prepared(git, project, project_dir.relative_to(git.root), config, config_path)
+    prepared = Prepared(git, project, project_dir.relative_to(git.root), config, config_path)
+    if prepared.template_dir is not None and not prepared.template_dir.is_dir():
+        raise ConfigError(
+            f"{_display(config_path)}: report.template: {prepared.template_dir} is not a directory; "
+            "point it at a directory holding report.md.j2, or remove the key"
+        )
+    return prepared
 
 
 def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revision | None, str | None]:

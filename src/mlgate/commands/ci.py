@@ -98,9 +98,7 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
 
     for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
         workflow.warning(warning, title="mlgate ledger and cache")
-    template = prepared.config.report.template
-    report = finish(result, report_path, json_path,
-                    template_dir=(prepared.config_path.parent / template) if template else None)
+    report = finish(result, report_path, json_path, template_dir=prepared.template_dir)
     return result, report
 
 

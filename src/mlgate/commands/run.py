@@ -36,7 +36,7 @@ def run_command(args: argparse.Namespace) -> int:
                                     trend_entries=args.trend)
     finally:
         prepared.project.close()
-    finish(result, Path(args.report), Path(args.json), template_dir=_template_dir(prepared))
+    finish(result, Path(args.report), Path(args.json), template_dir=prepared.template_dir)
     print(verdict_table(result), file=sys.stdout)
     print(f"mlgate: report {args.report} · result {args.json}", file=sys.stdout)
     return exit_code(result)
@@ -47,8 +47,8 @@ def finish(result: Result, report_path: Path, json_path: Path, *, template_dir: 
     unreadable = {p: why for p, why in result.errors.get("head", {}).items() if not is_missing(why)}
     if unreadable:
         result.verdict = "error"
+    result.write(json_path)  # first: a report template error must not lose the result
     report = render(result, template_dir=template_dir)
-    result.write(json_path)
     write_text(report_path, report)
     if unreadable:
         path, why = next(iter(unreadable.items()))
@@ -58,8 +58,3 @@ def finish(result: Result, report_path: Path, json_path: Path, *, template_dir: 
 
 def exit_code(result: Result) -> int:
     return EXIT_GATE_FAILED if result.verdict == "fail" else EXIT_OK
-
-
-def _template_dir(prepared) -> Path | None:  # noqa: ANN001
-    template = prepared.config.report.template
-    return (prepared.config_path.parent / template) if template else None
