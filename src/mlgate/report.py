@@ -229,7 +229,22 @@ def text(value: Any) -> str:
     return s.replace("@", "@\u200b")
 
 
-def num(value: Any) -> str:
+def digits(row: Any) -> int | None:
+    """Decimals that show a row's old and new values alike (0.9650 beside 0.9231, 2.0 beside 2.1)."""
+    values = (row.old, row.new) if isinstance(row, GateOutcome) else (row.get("old"), row.get("new"))
+    found = [_decimals(v) for v in values if isinstance(v, float) and math.isfinite(v)]
+    found = [d for d in found if d is not None]
+    return min(max(found), 6) if found else None
+
+
+def _decimals(value: float) -> int | None:
+    if value != 0 and not 1e-4 <= abs(value) < 1000:
+        return None
+    shown = f"{value:.4g}"
+    return len(shown.split(".")[1]) if "." in shown else 0
+
+
+def num(value: Any, places: int | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool) or not compare.is_number(value):
@@ -241,7 +256,9 @@ def num(value: Any) -> str:
     if math.isinf(value):
         return "∞" if value > 0 else f"{MINUS}∞"
     magnitude = abs(value)
-    if magnitude != 0 and (magnitude >= 1e6 or magnitude < 1e-4):
+    if places is not None and (magnitude == 0 or 1e-4 <= magnitude < 1000):
+        out = f"{value:.{places}f}"
+    elif magnitude != 0 and (magnitude >= 1e6 or magnitude < 1e-4):
         out = f"{value:.3e}"
     elif magnitude >= 1000:
         out = f"{value:,.1f}"
@@ -250,7 +267,7 @@ def num(value: Any) -> str:
     return out.replace("-", MINUS)
 
 
-def delta(gate_or_entry: Any) -> str:
+def delta(gate_or_entry: Any, places: int | None = None) -> str:
     """'−0.0175 (−1.8%)' for a gate or a diff entry; '—' when there is nothing to compare."""
     if isinstance(gate_or_entry, GateOutcome):
         diff, pct = gate_or_entry.diff, gate_or_entry.pct
@@ -263,7 +280,7 @@ def delta(gate_or_entry: Any) -> str:
     if isinstance(diff, float) and math.isnan(diff):
         return "NaN"
     sign = "+" if diff > 0 else ""
-    out = f"{sign}{num(diff)}"
+    out = f"{sign}{num(diff, places)}"
     if pct is not None and math.isfinite(pct) and abs(pct) >= 0.1 and diff != 0:
         out += f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", MINUS)
     return out
@@ -299,6 +316,7 @@ _FILTERS = {
     "code": code,
     "text": text,
     "num": num,
+    "digits": digits,
     "delta": delta,
     "rule_text": rule_text,
     "icon": icon,
