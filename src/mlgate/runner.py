@@ -62,6 +62,7 @@ def prepare(options: RunOptions) -> Prepared:
     if not project_dir.is_dir():
         raise InputError(f"{options.project_dir}: no such directory; pass an existing --project-dir")
     git = Git.discover(project_dir)
+    project_dir = _dvc_root(project_dir, git.root)
     config_path = options.config_path or project_dir / CONFIG_NAME
     config = load_config(config_path)
     prediction_gates.check_config(config, _display(config_path))
@@ -74,6 +75,16 @@ def prepare(options: RunOptions) -> Prepared:
             "point it at a directory holding report.md.j2, or remove the key"
         )
     return prepared
+
+
+def _dvc_root(start: Path, top: Path) -> Path:
+    """The DVC project holding `start` (like git, mlgate works from any folder inside the project)."""
+    for folder in (start, *start.parents):
+        if (folder / ".dvc").is_dir():
+            return folder
+        if folder == top:
+            break
+    return start  # not a DVC project: opening it says so, with the fix
 
 
 def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revision | None, str | None]:

@@ -131,6 +131,22 @@ def test_a_project_in_a_subdirectory_runs_from_the_root_and_from_inside(subdir_t
     assert result["config_path"] == (f"{SUBDIR}/mlgate.yaml" if where.startswith("--project-dir") else "mlgate.yaml")
 
 
+def test_a_folder_inside_the_project_runs_the_whole_project(subdir_template, tmp_path, mlgate):
+    """Like git, mlgate works from any folder inside the DVC project: it finds the project's root."""
+    project = subdir_template.copy(tmp_path / "repo")
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.5}})
+    project.commit("much worse")
+    inner = project.dir / "notebooks" / "scratch"
+    inner.mkdir(parents=True)
+
+    run = mlgate(inner, "--base", "main")
+
+    assert run.code == 1, run.err
+    assert run.result["project_dir"] == SUBDIR
+    assert run.gate("accuracy")["new"] == 0.5
+
+
 def test_a_subdirectory_project_reproduces_its_base_in_a_worktree(tmp_path, mlgate):
     project = make_project(tmp_path / "repo", subdir=SUBDIR, cache_metrics=True)
     main_params = project.params["metrics"]
