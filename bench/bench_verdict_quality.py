@@ -4,7 +4,11 @@ Two gates with the same margin on ``predictions.accuracy``:
 
 * plain — ``max_drop: 0.01``: fails when head − base < −0.01;
 * confidence — ``max_drop: 0.01, confidence: 0.95``: fails when the upper end of the paired 95 %
-  bootstrap interval of head − base is below −0.01 (``mlgate.stats.decide``).
+  bootstrap interval of head − base is below −0.01.
+
+Both run through the real gate path, as ``mlgate run`` does after loading the files: one mlgate.yaml
+with both KPIs, ``prediction_gates.from_sides`` (pairing by id, metrics into the Snapshots), then
+``gates.evaluate`` with the predictions' judge (production defaults: 2,000 resamples, seed 0).
 
 (a) False alarms: the same RandomForest code retrained with other seeds on a fixed split; every
 ordered pair of seeds (base, head) is one comparison of identical code. Evaluation sets: breast
@@ -25,7 +29,10 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from mlgate.stats import compare_paired, decide
+from mlgate import gates, prediction_gates
+from mlgate.config import parse_config
+from mlgate.snapshot import Snapshot
+from mlgate.stats import PredictionSpec, Predictions
 
 MARGIN = 0.01
 CONFIDENCE = 0.95
@@ -52,13 +59,31 @@ def _predictions(x_train, x_test, y_train, seeds: int, trees: int = 100) -> list
     ]
 
 
-def _plain_fails(y: np.ndarray, base: np.ndarray, head: np.ndarray) -> bool:
-    return float(np.mean(head == y) - np.mean(base == y)) < -MARGIN
+PLAIN_KPI = "eval/predictions.csv:predictions.accuracy"  # the same metric, selected with its file
+CONFIG = parse_config(f"""
+version: 1
+predictions: {{path: eval/predictions.csv, id: id, label: label, prediction: pred}}
+kpis:
+  predictions.accuracy: {{max_drop: {MARGIN}, confidence: {CONFIDENCE}}}
+  "{PLAIN_KPI}": {{max_drop: {MARGIN}}}
+""")
+SPEC = PredictionSpec("eval/predictions.csv", id="id", label="label", prediction="pred")
 
 
-def _confidence_fails(y: np.ndarray, base: np.ndarray, head: np.ndarray, seed: int) -> bool:
-    comparison = compare_paired("accuracy", y, base, head, confidence=CONFIDENCE, resamples=RESAMPLES, seed=seed)
-    return not decide(comparison, "max_drop", MARGIN).passed
+def _side(name: str, y: np.ndarray, pred: np.ndarray) -> Predictions:
+    ids = np.array([f"ex{i}" for i in range(len(y))], dtype=object)
+    return Predictions(source=name, spec=SPEC, ids=ids, label=y, prediction=pred, score=None)
+
+
+def _fails(y: np.ndarray, base: np.ndarray, head: np.ndarray) -> tuple[bool, bool]:
+    """(plain gate fails, confidence gate fails), from one gates.evaluate over both KPIs."""
+    data = prediction_gates.from_sides(CONFIG, _side("head", y, head), _side("base", y, base), resamples=RESAMPLES)
+    head_snap, base_snap = Snapshot(), Snapshot()
+    data.add_metrics(head_snap, base_snap)
+    outcomes = {g.kpi: g for g in gates.evaluate(CONFIG, head_snap, base_snap, judge=data.judge)}
+    confidence = outcomes["predictions.accuracy"]
+    assert confidence.rules[0].interval is not None and outcomes[PLAIN_KPI].rules[0].interval is None
+    return outcomes[PLAIN_KPI].status == gates.FAIL, confidence.status == gates.FAIL
 
 
 def _rate(k: int, n: int) -> str:
@@ -84,17 +109,18 @@ def main() -> str:
         accs = np.array([np.mean(p == y_test) for p in preds])
         pairs = list(itertools.permutations(range(seeds), 2))
         where = f"{name} ({len(y_test):,} examples)"
-        plain = sum(_plain_fails(y_test, preds[i], preds[j]) for i, j in pairs)
-        conf = sum(_confidence_fails(y_test, preds[i], preds[j], seed=k) for k, (i, j) in enumerate(pairs))
+        verdicts = [_fails(y_test, preds[i], preds[j]) for i, j in pairs]
+        plain, conf = sum(v[0] for v in verdicts), sum(v[1] for v in verdicts)
         alarms.append((f"false alarms, identical code, {where}", _rate(plain, len(pairs)), _rate(conf, len(pairs)),
                        "≤ 1 %"))
         plain = conf = 0
         realised = []
-        for k, (i, j) in enumerate(pairs):
+        for i, j in pairs:
             head = _break(rng, y_test, preds[j])
             realised.append(np.mean(head == y_test) - np.mean(preds[i] == y_test))
-            plain += _plain_fails(y_test, preds[i], head)
-            conf += _confidence_fails(y_test, preds[i], head, seed=10_000 + k)
+            plain_fails, conf_fails = _fails(y_test, preds[i], head)
+            plain += plain_fails
+            conf += conf_fails
         big = len(y_test) >= 5000
         detections.append((f"detection of a true 2-point drop, {where}", _rate(plain, len(pairs)),
                            _rate(conf, len(pairs)), "≥ 90 %" if big else "none (small set)"))
@@ -111,7 +137,8 @@ def main() -> str:
 Command: `make bench` (module `bench/bench_verdict_quality.py`); {elapsed:.0f} s on this machine.
 Both gates on `predictions.accuracy` with `max_drop: {MARGIN}`; the confidence gate adds
 `confidence: {CONFIDENCE}` (paired bootstrap, {RESAMPLES:,} resamples, McNemar alongside) and fails only
-when the interval's upper end of head − base is below −{MARGIN}. RandomForest (100 trees) retrained
+when the interval's upper end of head − base is below −{MARGIN}. Both are judged by the real gate path
+(`prediction_gates` + `gates.evaluate`, one mlgate.yaml holding both KPIs). RandomForest (100 trees) retrained
 with other seeds on a fixed split; every ordered pair of seeds is one comparison. Rates with exact
 95 % binomial intervals (comparisons share models, so these intervals are optimistic).
 
