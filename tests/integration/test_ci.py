@@ -255,3 +255,36 @@ def test_outside_actions_ci_says_to_use_run(project):
     proc = project.mlgate("ci")
     assert proc.returncode == 2
     assert "GITHUB_EVENT_NAME is not set" in proc.stderr and "mlgate run" in proc.stderr
+
+
+def _outside_code_spans(markdown: str) -> str:
+    """The Markdown with every inline code span removed: what GitHub would interpret."""
+    import re
+
+    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", markdown)
+
+
+def test_untrusted_names_reach_the_comment_inert(template, gh, tmp_path):
+    """Metric names, param values and branch names with Markdown, HTML, @mentions and ${{ }}: all inert."""
+    evil = "<script>alert(1)</script>|@octocat ${{ secrets.TOKEN }} **bold** [x](http://e.invalid)"
+    project = template.copy(tmp_path / "repo")
+    project.checkout("main")
+    project.checkout("evil", new=True)
+    # DVC itself cannot lock a param *key* this wild, so the metric key is shorter; the value carries it all.
+    project.update_params({"metrics": {"accuracy": 0.96, "<b>@octocat|${{ x }}": 1.0}, "train": {"note": evil}})
+    project.repro()
+    project.commit("evil names")
+    gh.add_pull(11, head_sha=project.sha(), base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "evil", number=11) | {"GITHUB_API_URL": gh.url, "GITHUB_HEAD_REF": evil}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    body = gh.comments(11)[0]["body"]
+    assert "secrets.TOKEN" in body and "<b>@octocat" in body  # the names are shown ...
+    live = _outside_code_spans(body)
+    for dangerous in ("<script", "<b>", "@octocat", "${{", "**bold**", "](http://e.invalid)"):
+        assert dangerous not in live, dangerous  # ... but nowhere GitHub would interpret them
+    for line in body.splitlines():
+        if line.startswith("|"):  # a table row keeps its shape: no cell was split by the name's `|`
+            assert line.endswith("|") and "|@octocat" not in line.replace("\\|", "")
