@@ -56,10 +56,6 @@ def metric_pattern(selector: str) -> str:
     return selector.rpartition(":")[2]
 
 
-def is_predictions_selector(selector: str) -> bool:
-    return metric_pattern(selector).startswith(PREFIX)
-
-
 # --------------------------------------------------------------------------------------------------
 # 1. Config checks
 
