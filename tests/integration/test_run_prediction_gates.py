@@ -24,7 +24,7 @@ from tests.support.dvc_repo import PYTHON, Project, make_project
 PREDICTIONS = "eval/predictions.csv"
 SCRIPT_NAME = "make_predictions.py"
 SCRIPT = '''\
-"""Write eval/predictions.csv from params.yaml's eval section (tests/integration/test_prediction_gates.py)."""
+"""Write eval/predictions.csv from params.yaml's eval section (tests/integration/test_run_prediction_gates.py)."""
 import json
 from pathlib import Path
 
