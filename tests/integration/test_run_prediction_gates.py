@@ -278,3 +278,13 @@ def test_confidence_on_a_metric_that_is_not_from_predictions_is_a_config_error(s
     (line,) = proc.stderr.strip().splitlines()
     assert "kpis.rows: confidence needs per-example predictions" in line
     assert "add a predictions: block and use predictions.<metric>" in line
+
+
+def test_check_shows_what_a_predictions_kpi_matches(small, tmp_path):
+    project = small.copy(tmp_path / "repo")
+
+    proc = project.mlgate("check")
+
+    assert proc.returncode == 0, proc.stderr
+    expected = accuracy(predictions(project))
+    assert f"predictions.accuracy → {PREDICTIONS}:predictions.accuracy = {expected:.6g}" in proc.stdout

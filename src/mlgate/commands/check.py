@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mlgate import prediction_gates
 from mlgate.compare import is_number
 from mlgate.errors import ConfigError, EXIT_OK
 from mlgate.runner import RunOptions, prepare
@@ -15,10 +16,13 @@ def check_command(args: argparse.Namespace) -> int:
     prepared = prepare(RunOptions(project_dir=Path(args.project_dir), config_path=Path(args.config) if args.config else None))
     try:
         snap = prepared.project.snapshot()
+        note = prediction_gates.add_workspace_metrics(prepared.config, prepared.project, snap)
     finally:
         prepared.project.close()
     source = str(prepared.config_path)
     print(f"mlgate: {source} is valid ({len(prepared.config.kpis)} KPI{'s' if len(prepared.config.kpis) != 1 else ''})")
+    if note:
+        print(f"  warning: {note}")
     for path, why in snap.errors.items():
         print(f"  warning: {path}: {why}")
     problems = []
