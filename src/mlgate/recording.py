@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.dvc_project import DvcProject
+from mlgate.dvc_project import DvcProject, redact_urls
 from mlgate.errors import MlgateError
 from mlgate.git import Git
 from mlgate.ledger import DEFAULT_REF, Ledger
@@ -41,7 +41,8 @@ def open_ledger(git: Git, report_id: str = "default", *, progress: Progress | No
         try:
             found = ledger.fetch()
         except MlgateError as exc:
-            warnings.append(f"the metrics ledger was not fetched ({exc}); baselines come from git or DVC instead")
+            warnings.append(f"the metrics ledger was not fetched ({redact_urls(str(exc))}); "
+                            "baselines come from git or DVC instead")
         else:
             if progress is not None:
                 progress.line(f"mlgate: metrics ledger {ledger.ref} {'fetched' if found else 'not on origin yet'}")
@@ -168,7 +169,9 @@ def _record(result: Result, ledger: Ledger, progress: Progress, push: bool, done
         try:
             ledger.push()
         except MlgateError as exc:
-            done.warnings.append(f"the metrics ledger entry for {sha[:7]} was recorded locally but not pushed: {exc}")
+            done.warnings.append(
+                f"the metrics ledger entry for {sha[:7]} was recorded locally but not pushed: {redact_urls(str(exc))}"
+            )
         else:
             done.ledger_pushed = True
             progress.line(f"mlgate: pushed the metrics ledger to '{ledger.remote}'")
