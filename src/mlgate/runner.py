@@ -97,7 +97,7 @@ def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revisio
         ref = git.default_branch()
         if ref is None:
             return None, None
-    sha = git.resolve(ref)
+    sha = git.resolve(ref) or git.resolve(f"refs/remotes/origin/{ref}")  # a fresh clone has origin/main only
     if sha is None:
         if git.is_shallow():
             raise InputError(

@@ -179,6 +179,22 @@ def test_metrics_committed_on_main_are_the_baseline(committed_template, tmp_path
     assert "metrics committed at the base" in run.report
 
 
+def test_a_fresh_clone_with_only_origin_main_compares_with_base_main(committed_template, tmp_path, stage_log, mlgate):
+    """A CI-style clone has `origin/main` but no local `main`: `--base main` still finds it."""
+    clone = tmp_path / "clone"
+    committed_template.git("clone", "--quiet", "--no-local", str(committed_template.root), str(clone))
+    project = Project(clone, clone)
+    project.git("checkout", "--quiet", "-b", "feature")
+    project.git("branch", "--quiet", "-D", "main")  # as actions/checkout leaves a pull request's clone
+    assert project.git("branch", "--list", "main") == ""  # no local main, only origin/main
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    assert run.result["base"]["sha"] == committed_template.sha("main")
+    assert run.result["baseline"]["source"] == "committed"
+
+
 def test_metrics_in_the_dvc_cache_at_main_are_read_without_reproducing(tmp_path, stage_log, mlgate):
     project = build(tmp_path / "repo", cache=True)
     main_metrics = project.read_json("metrics.json")
