@@ -9,6 +9,7 @@ The Baseline record always names the source used.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,7 @@ def _checkout_quietly(project: DvcProject) -> None:
     from dvc.exceptions import DvcException
 
     try:
-        project.repo.checkout(allow_missing=True)
+        with contextlib.chdir(project.root):  # DVC resolves the pipeline's paths from the cwd
+            project.repo.checkout(allow_missing=True)
     except DvcException:
         pass

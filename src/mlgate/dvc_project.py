@@ -71,7 +71,7 @@ class DvcProject:
 
     @property
     def cache_dir(self) -> str:
-        return self.repo.cache.local.path
+        return self.repo.cache.local_cache_dir  # the cache root (.dvc/cache), not its files/md5 part
 
     def has_remote(self) -> bool:
         return bool(self.repo.config.get("core", {}).get("remote"))

@@ -348,3 +348,34 @@ def test_a_base_without_a_dvc_project_gives_no_baseline(tmp_path, stage_log, mlg
     assert run.gate("accuracy")["status"] == "pass"
     assert run.gate("loss")["status"] == "no_baseline"
     assert worktrees(project) == [str(project.root)]
+
+
+def test_the_base_worktree_shares_the_dvc_cache_so_an_unchanged_stage_is_restored_not_run(tmp_path, stage_log, mlgate):
+    """main never ran; the head's run filled the cache. Reproducing main in a worktree restores the
+    shared `prepare` stage from the run-cache and runs only `train`, with main's params."""
+    log_prepare = LOG_CODE.replace("'cwd'", "'stage': 'prepare', 'cwd'")
+    log_train = LOG_CODE.replace("'cwd'", "'stage': 'train', 'cwd'")
+    train = train_stage(METRICS)
+    write_data = python_cmd("open('data.txt', 'w').write('rows')")
+    stages = {
+        "prepare": {
+            "cmd": f"{write_data} && {python_cmd(log_prepare)}",
+            "deps": ["raw.txt"],  # DVC keeps no run-cache for a stage without dependencies
+            "outs": ["data.txt"],
+        },
+        "train": {**train, "deps": [*train.get("deps", []), "data.txt"], "cmd": f"{train['cmd']} && {python_cmd(log_train)}"},
+    }
+    project = make_project(tmp_path / "repo", stages=stages, repro=False, commit=False)
+    project.write(WRITER_NAME, WRITER)
+    project.write("raw.txt", "raw data")
+    project.commit("pipeline, never run on main")
+    branch_with(project, {**project.params["metrics"], "accuracy": 0.97})
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "reproduced"
+    ran = [(r["stage"], r["cwd"] == str(project.dir)) for r in stage_runs(stage_log)]
+    assert ran.count(("prepare", True)) == 1 and ("prepare", False) not in ran, ran  # restored in the worktree
+    assert ran.count(("train", False)) == 1, ran  # the base's own train ran, with main's params
+    assert "prepare: restored" in run.err
