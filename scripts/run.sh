@@ -14,6 +14,15 @@ fail() { # one line, as an annotation, then exit 2 (bad input)
   exit 2
 }
 
+switch() { # input-name value flag: appends --flag / --no-flag for true / false, nothing for auto
+  case "$2" in
+    auto | "") ;;
+    true | True | TRUE) args+=("--$3") ;;
+    false | False | FALSE) args+=("--no-$3") ;;
+    *) fail "action input $1 is '$2': set it to auto, true or false" ;;
+  esac
+}
+
 boolean() { # input-name value: sets $bool to true or false, or fails naming the input
   case "$2" in
     true | True | TRUE) bool=true ;;
@@ -38,6 +47,12 @@ args=(ci --mode "$mode")
 [ -n "${INPUT_COMMENT:-}" ] && args+=(--comment "$INPUT_COMMENT")
 [ -n "${INPUT_PUBLISHER:-}" ] && args+=(--publisher "$INPUT_PUBLISHER")
 if [ "$status" = true ]; then args+=(--status); else args+=(--no-status); fi
+switch record "${INPUT_RECORD:-auto}" record
+switch push-cache "${INPUT_PUSH_CACHE:-auto}" push-cache
+if [ -n "${INPUT_TREND:-}" ]; then
+  [[ "$INPUT_TREND" =~ ^[0-9]+$ ]] || fail "action input trend is '$INPUT_TREND': set it to a whole number (0 for none)"
+  args+=(--trend "$INPUT_TREND")
+fi
 
 # The two halves of the fork setup share one directory: `run` saves mlgate-report.md and
 # mlgate-result.json there (the action uploads it), `publish` reads them from there (downloaded).

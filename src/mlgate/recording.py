@@ -8,6 +8,7 @@ each step that touches a remote degrades to a warning, so the verdict never depe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +31,14 @@ def ledger_ref(report_id: str = "default") -> str:
     return f"{DEFAULT_REF}-{re.sub(r'[^A-Za-z0-9_.-]', '_', report_id).strip('.')[:100] or '_'}"
 
 
-def open_ledger(git: Git, report_id: str = "default", *, progress: Progress | None = None) -> tuple[Ledger, list[str]]:
+def open_ledger(git: Git, report_id: str = "default", *, progress: Progress | None = None,
+                git_env: Mapping[str, str] | None = None) -> tuple[Ledger, list[str]]:
     """The local ledger, first merged with origin's when there is an origin (quietly: none is fine).
 
-    Returns the ledger and warnings (origin unreachable: the run goes on with what is local).
+    Returns the ledger and warnings (origin unreachable: the run goes on with what is local). ``git_env``
+    is the environment for git (in Actions: the token's credentials, see mlgate.github.git_auth).
     """
-    ledger = Ledger(git.root, ledger_ref(report_id))
+    ledger = Ledger(git.root, ledger_ref(report_id), env=git_env)
     warnings: list[str] = []
     if ledger.has_remote():
         try:
@@ -81,13 +84,15 @@ def run_with_ledger(
     push_cache: bool | None,
     trend_entries: int = DEFAULT_TREND_ENTRIES,
     default_branch: str | None = None,
+    git_env: Mapping[str, str] | None = None,
 ) -> tuple[Result, AfterRun]:
     """Fetch the ledger, run (the baseline tries the ledger first), then ``after_run``.
 
     Without ``baseline.ledger`` and without ``record`` no ledger is opened at all (and no trend).
     """
     use = prepared.config.baseline.ledger or record
-    ledger, notes = open_ledger(prepared.git, options.report_id, progress=progress) if use else (None, [])
+    ledger, notes = (open_ledger(prepared.git, options.report_id, progress=progress, git_env=git_env)
+                     if use else (None, []))
     result = execute(prepared, options, progress, ledger=ledger)
     result.warnings.extend(notes)
     done = after_run(

@@ -90,8 +90,11 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
     if record is None:
         record = ctx.event_name == "push" and ctx.is_default_branch and prepared.config.baseline.ledger
     try:
+        from mlgate.github.git_auth import token_env
+
+        git_env = token_env(prepared.git, server_url=ctx.server_url, token=os.environ.get("GITHUB_TOKEN", ""))
         result, done = run_with_ledger(prepared, options, progress, record=record, push_cache=args.push_cache,
-                                       trend_entries=args.trend, default_branch=ctx.default_branch)
+                                       trend_entries=args.trend, default_branch=ctx.default_branch, git_env=git_env)
     finally:
         prepared.project.close()
     from mlgate.github import workflow
