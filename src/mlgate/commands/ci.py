@@ -45,7 +45,7 @@ def ci_command(args: argparse.Namespace) -> int:
 
     progress = Progress(github=True)
     try:
-        result, report = _run(args, ctx, progress, report_path, json_path)
+        result, report = _run(args, ctx, progress, report_path, json_path, token)
     except MlgateError as exc:
         _note_failure(ctx, token, args, str(exc), environ)
         raise
@@ -59,8 +59,13 @@ def ci_command(args: argparse.Namespace) -> int:
     return exit_code(result)
 
 
-def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Path, json_path: Path) -> tuple[Result, str]:
+def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Path, json_path: Path,
+         token: str) -> tuple[Result, str]:
+    from mlgate.github import workflow
+    from mlgate.github.git_auth import token_env
+
     git = Git.discover(Path(args.project_dir))
+    git_env = token_env(git, server_url=ctx.server_url, token=token)  # for fetching the base and the ledger
     options = RunOptions(
         project_dir=Path(args.project_dir),
         config_path=Path(args.config) if args.config else None,
@@ -77,7 +82,7 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
     else:
         choice = ctx.comparison_base()
         if choice.rev is not None:
-            sha = ensure_commit(git, choice.rev)
+            sha = ensure_commit(git, choice.rev, env=git_env)
             how = "previous commit"
             if choice.merge_base:
                 sha, how = git.merge_base("HEAD", sha) or sha, "merge-base"
@@ -90,30 +95,25 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
     if record is None:
         record = ctx.event_name == "push" and ctx.is_default_branch and prepared.config.baseline.ledger
     try:
-        from mlgate.github.git_auth import token_env
-
-        git_env = token_env(prepared.git, server_url=ctx.server_url, token=os.environ.get("GITHUB_TOKEN", ""))
         result, done = run_with_ledger(prepared, options, progress, record=record, push_cache=args.push_cache,
                                        trend_entries=args.trend, default_branch=ctx.default_branch, git_env=git_env)
     finally:
         prepared.project.close()
-    from mlgate.github import workflow
-
     for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
         workflow.warning(warning, title="mlgate ledger and cache")
     report = finish(result, report_path, json_path, template_dir=prepared.template_dir)
     return result, report
 
 
-def ensure_commit(git: Git, rev: str) -> str:
+def ensure_commit(git: Git, rev: str, *, env: dict[str, str] | None = None) -> str:
     """The commit `rev` names, deepening a shallow clone once; else one line saying to fetch all history."""
     sha = git.resolve(rev)
     if sha is None and git.is_shallow():
         print(f"mlgate: {rev} is not in this shallow clone; fetching the full history", file=sys.stderr)
-        git.run("fetch", "--no-tags", "--unshallow", "origin", check=False)
+        git.run("fetch", "--no-tags", "--unshallow", "origin", check=False, env=env)
         sha = git.resolve(rev)
     elif sha is None and len(rev) == 40:
-        git.run("fetch", "--no-tags", "origin", rev, check=False)
+        git.run("fetch", "--no-tags", "origin", rev, check=False, env=env)
         sha = git.resolve(rev)
     if sha is None:
         raise InputError(
