@@ -6,12 +6,12 @@ numpy). The interval record is written by ``prediction_gates.interval_record``.
 
 from __future__ import annotations
 
+
 import math
 from typing import Any
 
 from mlgate.gates import GateOutcome, RuleOutcome, describe_rule
-
-MINUS = "\u2212"
+from mlgate.number_text import confidence_pct, fixed, interval_digits
 
 
 def interval_cell(gate: GateOutcome) -> str:
@@ -19,10 +19,10 @@ def interval_cell(gate: GateOutcome) -> str:
     for rule in gate.rules:
         iv = rule.interval
         if iv and iv.get("of") == "diff":
-            digits = _digits(iv["low"], iv["high"], iv["value"])
+            digits = interval_digits(iv["low"], iv["high"], iv["value"])
             word = "significant" if iv.get("significant") else "within noise"
-            return (f" [{_num(iv['low'], digits, sign=True)}, {_num(iv['high'], digits, sign=True)}]"
-                    f" ({_pct(iv['confidence'])} %), {word}")
+            return (f" [{fixed(iv['low'], digits, sign=True)}, {fixed(iv['high'], digits, sign=True)}]"
+                    f" ({confidence_pct(iv['confidence'])} %), {word}")
     return ""
 
 
@@ -58,28 +58,6 @@ def _p(p: float) -> str:
     if p < 0.0001:
         return "< 0.0001"
     return f"= {p:.2g}" if p < 0.01 else f"= {p:.2f}"
-
-
-def _pct(confidence: float) -> str:
-    return f"{confidence * 100:.10g}"
-
-
-def _digits(lo: float, hi: float, value: float) -> int:
-    """Decimals that show the interval to about two significant digits of its width (as stats.decision)."""
-    width = hi - lo
-    scale = width if width > 0 else abs(value)
-    if not math.isfinite(scale) or scale == 0:
-        return 4
-    return max(0, min(8, 2 - math.floor(math.log10(scale))))
-
-
-def _num(x: float, digits: int, *, sign: bool = False) -> str:
-    text = f"{abs(x):.{digits}f}"
-    if float(text) == 0:
-        return text
-    if x < 0:
-        return MINUS + text
-    return ("+" if sign else "") + text
 
 
 FILTERS: dict[str, Any] = {

@@ -20,6 +20,7 @@ from typing import Any
 from mlgate import __version__, compare
 from mlgate.errors import ConfigError
 from mlgate.marker import marker
+from mlgate.number_text import MINUS
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
 from mlgate.result import Result
@@ -36,7 +37,6 @@ _SOURCES = {
     "reproduced": "base reproduced in a worktree",
     "none": "none",
 }
-MINUS = "\u2212"
 MAX_CHARTS_TRIMMED = 5
 
 

@@ -22,16 +22,16 @@ chooses the words ("improvement" or "worse") of the reading.
 
 from __future__ import annotations
 
+
 import math
 from dataclasses import dataclass
 
+from mlgate.number_text import confidence_pct, fixed, interval_digits
 from mlgate.stats.intervals import Comparison
 
 DIFF_RULES = ("max_drop", "max_drop_pct", "max_increase", "max_increase_pct")
 VALUE_RULES = ("min", "max")
 RULES = VALUE_RULES + DIFF_RULES
-
-MINUS = "\u2212"
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ def decide(comparison: Comparison, rule: str, threshold: float, higher_is_better
     """Pass or fail ``rule`` (a name from ``RULES``) with ``threshold``, judged at the comparison's confidence."""
     c = comparison
     better_up = c.higher_is_better if higher_is_better is None else higher_is_better
-    conf = f"({_pct(c.confidence)} %)"
+    conf = f"({confidence_pct(c.confidence)} %)"
     if rule in VALUE_RULES:
         lo, hi, value = c.head_low, c.head_high, c.head
-        digits = _digits(lo, hi, value)
-        shown = f"{_num(value, digits)} [{_num(lo, digits)}, {_num(hi, digits)}] {conf}"
+        digits = interval_digits(lo, hi, value)
+        shown = f"{fixed(value, digits)} [{fixed(lo, digits)}, {fixed(hi, digits)}] {conf}"
         t = f"{threshold:g}"
         if rule == "min":
             failed, significant = hi < threshold, lo >= threshold or hi < threshold
@@ -75,8 +75,8 @@ def decide(comparison: Comparison, rule: str, threshold: float, higher_is_better
     margin = threshold / 100 * abs(c.base) if rule.endswith("_pct") else threshold
     margin_text = f"{threshold:g} % ({margin:.3g})" if rule.endswith("_pct") else f"{margin:g}"
     lo, hi, diff = c.diff_low, c.diff_high, c.diff
-    digits = _digits(lo, hi, diff)
-    shown = f"{_num(diff, digits, sign=True)} [{_num(lo, digits, sign=True)}, {_num(hi, digits, sign=True)}] {conf}"
+    digits = interval_digits(lo, hi, diff)
+    shown = f"{fixed(diff, digits, sign=True)} [{fixed(lo, digits, sign=True)}, {fixed(hi, digits, sign=True)}] {conf}"
     significant = lo > 0 or hi < 0
     watch_drop = rule.startswith("max_drop")
     worse_word, other_word = ("drop", "rise") if watch_drop else ("rise", "drop")
@@ -103,23 +103,3 @@ def decide(comparison: Comparison, rule: str, threshold: float, higher_is_better
     return Decision(True, f"{shown}, within noise", False, margin)
 
 
-def _pct(confidence: float) -> str:
-    return f"{confidence * 100:.10g}"
-
-
-def _digits(lo: float, hi: float, value: float) -> int:
-    """Decimals that show the interval to about two significant digits of its width."""
-    width = hi - lo
-    scale = width if width > 0 else abs(value)
-    if not math.isfinite(scale) or scale == 0:
-        return 4
-    return max(0, min(8, 2 - math.floor(math.log10(scale))))
-
-
-def _num(x: float, digits: int, *, sign: bool = False) -> str:
-    text = f"{abs(x):.{digits}f}"
-    if float(text) == 0:
-        return text
-    if x < 0:
-        return MINUS + text
-    return ("+" if sign else "") + text
