@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ import dvc.repo  # noqa: F401
 import pytest
 import yaml
 
-from mlgate.cli import main
 from tests.support.dvc_repo import (
     DEFAULT_CONFIG,
     WRITER,
@@ -31,6 +29,7 @@ from tests.support.dvc_repo import (
     python_cmd,
     train_stage,
 )
+from tests.support.inprocess import runner
 
 METRICS = {"metrics.json": "metrics"}
 LOG_CODE = (
@@ -56,19 +55,6 @@ def build(root: Path, *, cache: bool = False, repro: bool = True, commit: bool =
     return project
 
 
-@dataclass
-class Run:
-    code: int
-    result: dict[str, Any] | None
-    report: str | None
-    out: str
-    err: str
-
-    def gate(self, kpi: str) -> dict[str, Any]:
-        assert self.result is not None
-        found = [g for g in self.result["gates"] if g["kpi"] == kpi]
-        assert len(found) == 1, self.result["gates"]
-        return found[0]
 
 
 @pytest.fixture
@@ -86,25 +72,7 @@ def stage_runs(log: Path) -> list[dict[str, Any]]:
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """Run `mlgate ARGS` in-process from `cwd`; the result and report go to fresh files in tmp_path."""
-    counter = iter(range(1000))
-
-    def run(cwd: Path, *args: str) -> Run:
-        n = next(counter)
-        out_dir = tmp_path / f"out{n}"
-        report, result = out_dir / "report.md", out_dir / "result.json"
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = main(["run", *args, "--report", str(report), "--json", str(result)])
-        captured = capsys.readouterr()
-        return Run(
-            code,
-            json.loads(result.read_text()) if result.exists() else None,
-            report.read_text() if report.exists() else None,
-            captured.out,
-            captured.err,
-        )
-
-    return run
+    return runner(tmp_path, monkeypatch, capsys)
 
 
 def committed_metrics(project: Project, ref: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,10 @@ import dvc.repo  # noqa: F401
 import pytest
 import yaml
 
-from mlgate.cli import main
 from tests.support.dvc_repo import WRITER, WRITER_NAME, Project, make_project, train_stage
+from tests.support.inprocess import runner
 
 
-@dataclass
-class Run:
-    code: int
-    result: dict[str, Any] | None
-    report: str | None
-    out: str
-    err: str
-
-    def gate(self, kpi: str) -> dict[str, Any]:
-        assert self.result is not None
-        found = [g for g in self.result["gates"] if g["kpi"] == kpi]
-        assert len(found) == 1, self.result["gates"]
-        return found[0]
 
 
 @pytest.fixture(autouse=True)
@@ -47,24 +33,7 @@ def _quiet_dvc(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """Run `mlgate run ARGS` in-process from `cwd`; the result and report go to fresh files in tmp_path."""
-    counter = iter(range(1000))
-
-    def run(cwd: Path, *args: str) -> Run:
-        out_dir = tmp_path / f"out{next(counter)}"
-        report, result = out_dir / "report.md", out_dir / "result.json"
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = main(["run", *args, "--report", str(report), "--json", str(result)])
-        captured = capsys.readouterr()
-        return Run(
-            code,
-            json.loads(result.read_text()) if result.exists() else None,
-            report.read_text() if report.exists() else None,
-            captured.out,
-            captured.err,
-        )
-
-    return run
+    return runner(tmp_path, monkeypatch, capsys)
 
 
 def flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -26,6 +26,7 @@ import pytest
 
 from mlgate.cli import main
 from tests.support.dvc_repo import PYTHON, Project, git, make_project
+from tests.support.inprocess import Run, run_mlgate
 
 LOG_LINE = "import os; log = os.environ.get('STAGE_LOG'); log and open(log, 'a').write('{name} ' + os.getcwd() + '\\n')"
 
@@ -109,22 +110,6 @@ class Origin:
         return json.loads(proc.stdout) if proc.returncode == 0 else None
 
 
-@dataclass
-class Run:
-    code: int
-    result: dict[str, Any] | None
-    report: str | None
-    out: str
-    err: str
-
-    def gate(self, kpi: str) -> dict[str, Any]:
-        assert self.result is not None
-        (found,) = [g for g in self.result["gates"] if g["kpi"] == kpi]
-        return found
-
-    def stage_status(self) -> dict[str, str]:
-        assert self.result is not None
-        return {s["name"]: s["status"] for s in self.result["stages"]}
 
 
 class Runner:
@@ -141,14 +126,7 @@ class Runner:
 
     def __call__(self, cwd: Path, *args: str, command: str = "run") -> Run:
         self.count += 1
-        out_dir = self.tmp / f"out{self.count}"
-        report, result = out_dir / "report.md", out_dir / "result.json"
-        self.monkeypatch.chdir(cwd)
-        self.capsys.readouterr()
-        code = main([command, *args, "--report", str(report), "--json", str(result), "--quiet"])
-        captured = self.capsys.readouterr()
-        return Run(code, json.loads(result.read_text()) if result.exists() else None,
-                   report.read_text() if report.exists() else None, captured.out, captured.err)
+        return run_mlgate(self.monkeypatch, self.capsys, cwd, [command, *args, "--quiet"], self.tmp / f"out{self.count}")
 
     def history(self, cwd: Path, *args: str) -> tuple[int, str, str]:
         self.monkeypatch.chdir(cwd)
