@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.util
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,29 +39,45 @@ def machine() -> str:
             f"Python {platform.python_version()}, mlgate at {git or 'unknown commit'}")
 
 
+_MARK = "<!-- bench:{} -->"
+
+
+def _existing_sections() -> dict[str, str]:
+    """The sections already in docs/benchmarks.md, by module, so a partial run replaces only its own."""
+    if not OUT.exists():
+        return {}
+    found: dict[str, str] = {}
+    parts = re.split(r"^<!-- bench:(\w+) -->\n", OUT.read_text(encoding="utf-8"), flags=re.M)
+    for name, text in zip(parts[1::2], parts[2::2]):
+        found[name] = text.strip()
+    return found
+
+
 def main(argv: list[str]) -> int:
     only = argv[1:] if len(argv) > 1 else []
     modules = sorted((ROOT / "bench").glob("bench_*.py"))
     if only:
         modules = [m for m in modules if any(word in m.stem for word in only)]
-    sections = []
+    sections = _existing_sections() if only else {}
     for path in modules:
         print(f"bench: {path.stem} …", file=sys.stderr, flush=True)
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         assert spec.loader is not None
         spec.loader.exec_module(module)
-        sections.append(module.main().strip())
-        print(sections[-1], file=sys.stderr)
+        sections[path.stem] = module.main().strip()
+        print(sections[path.stem], file=sys.stderr)
     header = (
         "# Benchmarks\n\n"
-        f"Written by `make bench` (`python bench/run.py`) on {dt.date.today().isoformat()}.\n\n"
+        f"Written by `make bench` (`python bench/run.py`; `python bench/run.py NAME` reruns one section) "
+        f"on {dt.date.today().isoformat()}.\n\n"
         f"Machine: {machine()}.\n\n"
         "Figures are medians of repeated runs unless a section says otherwise. Targets are checked here, "
         "never by timed assertions in the test suite.\n"
     )
+    body = "\n\n".join(f"{_MARK.format(name)}\n{text}" for name, text in sorted(sections.items()))
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    OUT.write_text(header + "\n" + body + "\n", encoding="utf-8")
     print(f"bench: wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
