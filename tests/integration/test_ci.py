@@ -117,18 +117,24 @@ def test_pull_request_fails_gate_posts_one_comment_and_a_status_then_updates_it(
     assert gh.statuses(new_head)[-1]["state"] == "success"
 
 
-def test_read_only_token_degrades_to_the_summary_and_keeps_the_verdict(project, gh, tmp_path):
-    gh.add_pull(8, head_sha=project.sha("worse"), base_sha=project.sha("main"))
+@pytest.mark.parametrize(("branch", "code", "verdict", "headline"), [
+    ("worse", 1, "fail", "1 of 2 KPI gates failed"),
+    ("better", 0, "pass", "all 2 KPI gates passed"),  # green: publishing degraded, the run is not failed
+])
+def test_read_only_token_degrades_to_the_summary_and_keeps_the_verdict(project, gh, tmp_path, branch, code, verdict,
+                                                                       headline):
+    gh.add_pull(8, head_sha=project.sha(branch), base_sha=project.sha("main"))
     gh.set_identity(write=False)
-    env = pr_event(project, tmp_path, "worse", number=8, fork=True) | {"GITHUB_API_URL": gh.url}
+    env = pr_event(project, tmp_path, branch, number=8, fork=True) | {"GITHUB_API_URL": gh.url}
 
     proc = project.mlgate("ci", env=env)
 
-    assert proc.returncode == 1, proc.stderr  # the gate's verdict, not a publishing crash
+    assert proc.returncode == code, proc.stderr  # the gate's verdict, not a publishing crash
     assert "::warning title=mlgate report not published::the pull-request comment was not posted" in proc.stdout
-    assert gh.comments(8) == []
-    assert "1 of 2 KPI gates failed" in (tmp_path / "summary.md").read_text()
-    assert outputs(tmp_path)["verdict"] == "fail"
+    assert "::warning title=mlgate report not published::the commit status was not posted" in proc.stdout
+    assert gh.comments(8) == [] and gh.statuses() == []
+    assert headline in (tmp_path / "summary.md").read_text()
+    assert outputs(tmp_path)["verdict"] == verdict
 
 
 def test_push_to_default_branch_compares_with_the_commit_before(project, gh, tmp_path):
