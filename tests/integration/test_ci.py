@@ -41,7 +41,8 @@ def gh():
         yield double
 
 
-def pr_event(p: Project, tmp_path: Path, branch: str, number: int = 7, *, fork: bool = False) -> dict[str, str]:
+def pr_event(p: Project, tmp_path: Path, branch: str, number: int = 7, *, fork: bool = False,
+             body: str | None = None) -> dict[str, str]:
     p.checkout(branch)
     head, base = p.sha(), p.sha("main")
     head_repo = "someone/fork" if fork else DEFAULT_REPOSITORY
@@ -49,6 +50,7 @@ def pr_event(p: Project, tmp_path: Path, branch: str, number: int = 7, *, fork: 
         "number": number,
         "pull_request": {
             "number": number,
+            "body": body,
             "head": {"sha": head, "ref": branch, "repo": {"full_name": head_repo}},
             "base": {"sha": base, "ref": "main", "repo": {"full_name": DEFAULT_REPOSITORY}},
         },
@@ -294,3 +296,15 @@ def test_untrusted_names_reach_the_comment_inert(template, gh, tmp_path):
     for line in body.splitlines():
         if line.startswith("|"):  # a table row keeps its shape: no cell was split by the name's `|`
             assert line.endswith("|") and "|@octocat" not in line.replace("\\|", "")
+
+
+def test_the_pull_requests_hypothesis_heads_the_report(project, gh, tmp_path):
+    gh.add_pull(12, head_sha=project.sha("better"), base_sha=project.sha("main"))
+    body = "Some context.\r\n\r\n**Hypothesis:** more trees improve recall on <small> tumours @octocat\r\nMore."
+    env = pr_event(project, tmp_path, "better", number=12, body=body) | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    comment = gh.comments(12)[0]["body"]
+    assert "> **Hypothesis:** more trees improve recall on &lt;small&gt; tumours @\u200boctocat" in comment

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -77,6 +78,9 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
         links={k: v for k, v in {"run_url": ctx.run_url}.items() if v},
         context={"event": ctx.event_name, "pr_number": ctx.pr_number, "repository": ctx.repository},
     )
+    hypothesis = pr_hypothesis(ctx.payload)
+    if hypothesis:
+        options.context["hypothesis"] = hypothesis
     if args.base:
         options.base = args.base
     else:
@@ -103,6 +107,19 @@ def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Pa
         workflow.warning(warning, title="mlgate ledger and cache")
     report = finish(result, report_path, json_path, template_dir=prepared.template_dir)
     return result, report
+
+
+def pr_hypothesis(payload: Any) -> str | None:
+    """The text after "Hypothesis:" on a line of the pull request's description, if the author wrote one."""
+    pr = payload.get("pull_request") if isinstance(payload, dict) else None
+    body = pr.get("body") if isinstance(pr, dict) else None
+    if not isinstance(body, str):
+        return None
+    for line in body.splitlines():
+        found = re.match(r"^\W*hypothesis\W*:\s*(.+)$", line.strip(), flags=re.IGNORECASE)
+        if found:
+            return found[1].strip().lstrip("*_ ").strip()[:500] or None
+    return None
 
 
 def ensure_commit(git: Git, rev: str, *, env: dict[str, str] | None = None) -> str:
