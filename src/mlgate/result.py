@@ -17,7 +17,8 @@ from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READS = (1, 2)  # version 1 had no trend and no statistical intervals; both default to empty
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _VALUE_FIELDS = ("old", "new", "diff", "pct")
 
@@ -124,10 +125,10 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READS or isinstance(version, bool):
             raise InputError(
                 f"result schema_version {version!r} is not supported by mlgate {__version__} "
-                f"(reads {SCHEMA_VERSION}); re-run 'mlgate run' with this version"
+                f"(reads {', '.join(map(str, READS))}); re-run 'mlgate run' with this version"
             )
         data = _decode(dict(data))
         data["head"] = Revision(**data["head"])

@@ -85,7 +85,7 @@ def test_json_is_strict_with_nonfinite_values_as_strings():
     assert (loss["new"], loss["diff"], loss["pct"]) == ("Infinity", "Infinity", "Infinity")
     floor = data["metrics"]["eval/m.json"]["floor"]
     assert (floor["old"], floor["new"]) == ("-Infinity", "-Infinity")
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["mlgate_version"] == __version__
 
 
@@ -127,14 +127,14 @@ def test_unknown_top_level_fields_from_a_newer_writer_are_ignored():
     assert Result.from_dict(data) == make_result()
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [3, 0, "1", None, True])
 def test_other_schema_versions_are_refused(version):
     data = json.loads(make_result().to_json())
     data["schema_version"] = version
     with pytest.raises(InputError) as err:
         Result.from_dict(data)
     assert str(err.value) == (
-        f"result schema_version {version!r} is not supported by mlgate {__version__} (reads 1); "
+        f"result schema_version {version!r} is not supported by mlgate {__version__} (reads 1, 2); "
         "re-run 'mlgate run' with this version"
     )
     assert err.value.exit_code == EXIT_BAD_INPUT
@@ -195,3 +195,17 @@ def test_failed_and_judged_gates():
     assert [g.key for g in result.failed_gates] == ["a"]
     assert [g.key for g in result.judged_gates] == ["a", "c"]
     assert result.count(WARN) == 1
+
+
+def test_a_version_1_result_is_still_read():
+    """Version 1 (before trends and statistical intervals) reads as a version 2 result with those empty."""
+    data = json.loads(make_result().to_json())
+    data["schema_version"] = 1
+    data.pop("trend", None)
+    for gate in data["gates"]:
+        for rule in gate["rules"]:
+            rule.pop("interval", None)
+    old = Result.from_dict(data)
+    assert old.trend == {} and all(r.interval is None for g in old.gates for r in g.rules)
+    assert [g.to_dict() for g in old.gates] == [g.to_dict() for g in make_result().gates]
+    assert old.verdict == make_result().verdict
