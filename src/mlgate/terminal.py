@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN
-from mlgate.report import delta, num, rule_text
+from mlgate.report import delta, digits, num, rule_text
 from mlgate.result import Result
 
 _MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a ", SKIPPED: "skip"}
@@ -18,8 +18,8 @@ def verdict_table(result: Result) -> str:
         )
     else:
         lines.append(f"  head {result.head.ref} @ {result.head.short or 'workspace'} · baseline: none")
-    rows = [(_MARKS.get(g.status, g.status), g.name, num(g.old), num(g.new), delta(g), rule_text(g), g.message)
-            for g in result.gates]
+    rows = [(_MARKS.get(g.status, g.status), g.name, num(g.old, p), num(g.new, p), delta(g, p), rule_text(g), g.message)
+            for g in result.gates for p in [digits(g)]]
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for row in rows:
