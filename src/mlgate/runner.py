@@ -111,6 +111,12 @@ def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revisio
         if merge_base is None:
             raise InputError(f"base '{ref}' shares no history with HEAD; pass a related --base")
         sha = merge_base
+        if sha == head and not git.is_dirty():
+            # On the base branch itself with nothing uncommitted: HEAD against HEAD says nothing, so the
+            # base is the previous commit (as on a push to the default branch in CI).
+            parent = git.resolve(f"{head}~1")
+            if parent:
+                return Revision(ref=f"{ref}~1", sha=parent), "previous commit"
     return Revision(ref=ref, sha=sha), how
 
 

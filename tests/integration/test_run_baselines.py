@@ -347,3 +347,23 @@ def test_the_base_worktree_shares_the_dvc_cache_so_an_unchanged_stage_is_restore
     assert ran.count(("prepare", True)) == 1 and ("prepare", False) not in ran, ran  # restored in the worktree
     assert ran.count(("train", False)) == 1, ran  # the base's own train ran, with main's params
     assert "prepare: restored" in run.err
+
+
+def test_on_the_base_branch_a_clean_tree_compares_with_the_previous_commit(committed_template, tmp_path, stage_log,
+                                                                          mlgate):
+    project = copy(committed_template, tmp_path)
+    before = project.sha()
+    project.update_params({"metrics": {**project.params["metrics"], "accuracy": 0.5}})
+    project.repro()
+    project.commit("main gets worse")
+
+    clean = mlgate(project.dir)  # on main, nothing uncommitted: main~1 is the base
+    assert clean.code == 1, clean.err
+    assert clean.result["base"] == {"ref": "main~1", "sha": before, "dirty": False}
+    assert clean.result["base_how"] == "previous commit"
+    assert clean.gate("accuracy")["new"] == 0.5
+
+    project.update_params({"metrics": {**project.params["metrics"], "accuracy": 0.55}})
+    dirty = mlgate(project.dir)  # uncommitted changes: compared with the last commit, main itself
+    assert dirty.result["base"]["sha"] == project.sha("main") and dirty.result["base_how"] == "merge-base"
+    assert dirty.gate("accuracy")["old"] == 0.5
