@@ -230,7 +230,7 @@ def test_trend_chart_renders_from_the_ledger(tmp_path: Path, count: int) -> None
     assert result.trend["eval/metrics.json:accuracy"] == [[s[:7], v] for s, v in zip(shas[-20:], kept)]
     assert result.context["trend_ref"] == "main"
     assert report.count("```mermaid") == 2
-    assert "Trend on `main`" in report
+    assert "Trend on <code>main</code>" in report  # HTML: GitHub renders no Markdown inside <summary>
     assert f"last {len(kept)} ledger entr" in report
     series = "line" if count > 1 else "bar"
     assert f"    {series} [{', '.join(str(v) for v in kept)}]" in report
