@@ -150,6 +150,10 @@ def _digits(values: Sequence[float]) -> int:
     return min(15, max(6, math.ceil(math.log10(largest / span)) + 3))
 
 
+# Mermaid's default palette draws the line in a pale lavender that is hard to see on GitHub's white page.
+CHART_THEME = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0969da"}}}}%%'
+
+
 def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "") -> str:
     """A fenced ```mermaid block with an ``xychart-beta`` line chart of the points, oldest first.
 
@@ -179,6 +183,7 @@ def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "") -> s
     series = "bar" if len(kept) == 1 else "line"
     lines = [
         "```mermaid",
+        CHART_THEME,
         "xychart-beta",
         f'    title "{mermaid_text(title)}"',
         f'    x-axis "{mermaid_text(x_title)}" [{quoted}]',

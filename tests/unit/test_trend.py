@@ -22,8 +22,9 @@ def sha(i: int) -> str:
 def chart_parts(block: str) -> dict[str, str]:
     """The chart's statements by keyword, after checking the fence and the header."""
     lines = block.rstrip("\n").split("\n")
-    assert lines[0] == "```mermaid" and lines[-1] == "```" and lines[1] == "xychart-beta"
-    body = [ln.strip() for ln in lines[2:-1]]
+    assert lines[0] == "```mermaid" and lines[-1] == "```" and lines[2] == "xychart-beta"
+    assert lines[1].startswith("%%{init:") and lines[1].endswith("}%%")  # the line's colour, nothing else
+    body = [ln.strip() for ln in lines[3:-1]]
     assert all("`" not in ln for ln in body)
     return {ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in body}
 
@@ -119,7 +120,7 @@ def test_chart_escapes_quotes_backticks_and_newlines_in_text() -> None:
     block = mermaid_xychart('acc "best" ```\nx-axis [evil] %% c', [("a1", 1.0), ('b"2', 2.0)], 'y "label"')
     parts = chart_parts(block)
     assert parts["title"].count('"') == 2 and parts["title"].startswith('"acc ')
-    assert "%%" not in block
+    assert "%%" not in block.split("\n", 2)[2]  # no user text can open a directive; line 1 is our own theme
     assert categories(parts["x-axis"]) == ["a1", "b'2"]
     assert parts["y-axis"].count('"') == 2
     assert block.count("\n") == 7  # fence, header, 4 statements, fence
