@@ -123,7 +123,7 @@ def test_chart_escapes_quotes_backticks_and_newlines_in_text() -> None:
     assert "%%" not in block.split("\n", 2)[2]  # no user text can open a directive; line 1 is our own theme
     assert categories(parts["x-axis"]) == ["a1", "b'2"]
     assert parts["y-axis"].count('"') == 2
-    assert block.count("\n") == 7  # fence, header, 4 statements, fence
+    assert block.count("\n") == 8  # fence, theme, header, 4 statements, fence
 
 
 def test_chart_of_a_flat_series_has_a_non_empty_range() -> None:
