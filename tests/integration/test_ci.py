@@ -308,3 +308,23 @@ def test_the_pull_requests_hypothesis_heads_the_report(project, gh, tmp_path):
     assert proc.returncode == 0, proc.stderr
     comment = gh.comments(12)[0]["body"]
     assert "> **Hypothesis:** more trees improve recall on &lt;small&gt; tumours @\u200boctocat" in comment
+
+
+def test_a_run_that_cannot_complete_posts_an_error_status_and_says_so_in_the_summary(template, gh, tmp_path):
+    project = template.copy(tmp_path / "repo")
+    project.checkout("main")
+    project.checkout("broken", new=True)
+    project.update_params({"metrics": '{"accuracy": 0.95,'})  # the stage writes this text verbatim: bad JSON
+    project.repro()
+    head = project.commit("corrupt metrics")
+    gh.add_pull(13, head_sha=head, base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "broken", number=13) | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 2, proc.stderr
+    assert "::error title=mlgate::metrics.json: cannot be read at the head" in proc.stdout
+    status = gh.statuses(head)[-1]
+    assert status["state"] == "error" and status["description"].startswith("metrics.json: cannot be read")
+    assert "mlgate could not complete" in (tmp_path / "summary.md").read_text()
+    assert outputs(tmp_path)["verdict"] == "error"
