@@ -107,7 +107,6 @@ class PredictionsConfig(_Strict):
 class ReportConfig(_Strict):
     title: str = "mlgate"
     template: str | None = None
-    max_metrics: int = Field(default=200, ge=1)
 
 
 class Config(_Strict):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TextIO
 
 
@@ -29,15 +28,15 @@ class Progress:
         """
         start = time.monotonic()
         self.line(f"::group::{title}" if self.github else f"mlgate: {title}")
-        token = secrets.token_hex(16) if self.github and untrusted_output else None
-        if token:
-            self.line(f"::stop-commands::{token}")
         try:
-            yield
+            with ExitStack() as stack:
+                if self.github and untrusted_output and not self.quiet:
+                    from mlgate.github.workflow import stop_commands
+
+                    stack.enter_context(stop_commands(self.stream))
+                yield
         finally:
             seconds = time.monotonic() - start
-            if token:
-                self.line(f"::{token}::")
             if self.github:
                 self.line("::endgroup::")
             self.line(f"mlgate: {title}: done in {seconds:.1f} s")

@@ -23,7 +23,6 @@ from mlgate.errors import PublishError
 from mlgate.gates import FAIL, WARN
 from mlgate.result import Result
 
-COMMENT_MODES = ("always", "on-failure", "never")
 _STATE = {"pass": "success", "fail": "failure", "error": "error"}
 
 

@@ -181,7 +181,7 @@ def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledg
         project_dir=prepared.project_rel.as_posix() or ".",
         config_path=_display(prepared.config_path),
         links=dict(options.links),
-        context=dict(options.context),
+        context={**options.context, "title": config.report.title},
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.dvc_repo import Project, make_project
+from tests.support.dvc_repo import Project, make_project, mlgate_env, python_cmd, train_stage
 from tests.support.github_double import DEFAULT_REPOSITORY, start_double
 
 TOKEN = "test-token"
@@ -328,3 +330,29 @@ def test_a_run_that_cannot_complete_posts_an_error_status_and_says_so_in_the_sum
     assert status["state"] == "error" and status["description"].startswith("metrics.json: cannot be read")
     assert "mlgate could not complete" in (tmp_path / "summary.md").read_text()
     assert outputs(tmp_path)["verdict"] == "error"
+
+
+def test_the_pipelines_own_log_cannot_issue_workflow_commands(tmp_path):
+    """A stage that prints `::error::` or `::add-mask::` runs with workflow commands switched off."""
+    train = train_stage({"metrics.json": "metrics"})
+    inject = python_cmd("print('::error title=pwned::injected by the pipeline'); print('::add-mask::x')")
+    project = make_project(tmp_path / "repo", stages={"train": {**train, "cmd": f"{train['cmd']} && {inject}"}})
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.commit("feature")
+    env = pr_event(project, tmp_path, "feature") | {"GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_TOKEN": ""}
+
+    # One pipe for both streams, as the runner reads them: the order of lines is the order of writes.
+    proc = subprocess.run([sys.executable, "-m", "mlgate", "ci", "--publisher", "none"], cwd=project.dir,
+                          env=mlgate_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=120)
+
+    assert proc.returncode == 0, proc.stdout
+    log = proc.stdout.splitlines()
+    (stop,) = [i for i, line in enumerate(log) if line.startswith("::stop-commands::")]
+    token = log[stop].split("::")[2]
+    assert re.fullmatch(r"mlgate-[0-9a-f]{32}", token)
+    resume = log.index(f"::{token}::")
+    injected = log.index("::error title=pwned::injected by the pipeline")
+    assert log[stop - 1].startswith("::group::reproducing the pipeline")
+    assert stop < injected < resume and log[resume + 1] == "::endgroup::"

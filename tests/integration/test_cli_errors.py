@@ -317,3 +317,11 @@ def test_a_failing_stage_exits_3(project, tmp_path):
     assert "train" in line
     assert not (tmp_path / "result.json").exists()
 
+
+
+def test_report_title_heads_the_report_escaped(project, tmp_path):
+    project.write_config({**CONFIG, "report": {"title": "mlgate · churn *model* @octocat"}})
+    proc = run(project, tmp_path, "--base", "main", "--no-repro")
+    assert proc.returncode == 0, proc.stderr
+    heading = (tmp_path / "report.md").read_text().splitlines()[1]
+    assert heading == "## ✅ mlgate · churn \\*model\\* @\u200boctocat — all 2 KPI gates passed"

@@ -8,7 +8,6 @@ back from the ledger on origin or from the files the pipeline wrote.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -38,9 +37,7 @@ def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Origin:
 def recorded_template(fresh_template: Origin, tmp_path_factory: pytest.TempPathFactory) -> Origin:
     """origin/main recorded in the ledger (and its cache pushed) by `mlgate run --record` in `dev`."""
     world = fresh_template.copy(tmp_path_factory.mktemp("recorded") / "world")
-    proc = world.dev.mlgate("run", "--record", "--quiet", "--report", os.devnull, "--json", os.devnull,
-                            env={"STAGE_LOG": ""})
-    assert proc.returncode == 0, proc.stderr
+    world.record_main()
     return world
 
 

@@ -15,6 +15,7 @@ committed ``.dvc/config`` so every clone uses it). The remote's URL is relative 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -89,6 +90,12 @@ class Origin:
         dev.git("push", "--quiet", "-u", "origin", "main")
         dev.git("remote", "set-head", "origin", "main")
         return cls(dev, origin, remote, tmp)
+
+    def record_main(self) -> None:
+        """`mlgate run --record` in `dev` (on main): the ledger entry and the DVC cache reach the remotes."""
+        proc = self.dev.mlgate("run", "--record", "--quiet", "--report", os.devnull, "--json", os.devnull,
+                               env={"STAGE_LOG": ""})
+        assert proc.returncode == 0, proc.stderr
 
     def copy(self, dest: Path) -> Origin:
         """The same world (history, ledger, caches and remotes) under ``dest``: cheaper than ``make``."""

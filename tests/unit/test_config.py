@@ -50,7 +50,7 @@ def test_defaults():
     assert config.kpis == {}
     assert (config.baseline.ref, config.baseline.reproduce, config.baseline.ledger) == (None, "auto", True)
     assert config.predictions is None
-    assert config.report.max_metrics == 200
+    assert (config.report.title, config.report.template) == ("mlgate", None)
 
 
 def test_the_bundled_example_config_loads():
@@ -92,7 +92,7 @@ BAD = {
     ),
     "unknown key, nothing close": (
         "version: 1\nreport:\n  colour: red\n",
-        "mlgate.yaml:3: report.colour: unknown key; (allowed: title, template, max_metrics)",
+        "mlgate.yaml:3: report.colour: unknown key; (allowed: title, template)",
     ),
     "quoted number": (
         "version: 1\nkpis:\n  accuracy:\n    min: '0.9'\n",
