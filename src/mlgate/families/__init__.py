@@ -1,0 +1,90 @@
+"""Metric families: the kinds of number mlgate computes beyond the pipeline's own metrics.
+
+A family is a pure function from what a run collected for both sides to metrics under its own key
+prefix (``predictions.*``, ``model.*``, ``data.*``), plus, for statistical families, a judge that decides
+a rule on an interval, and a JSON-serialisable section for the report. The run (``mlgate.run``) calls
+every configured family once, merges its metrics into the head's and the base's numbers under the
+pseudo-file ``FamilyResult.file``, and from then on gates, the report, the ledger and the trend treat
+them like any metric. A family never publishes, records or prints: it returns.
+
+Files are read through a ``Side``: the head's workspace, or the base revision (a worktree it was
+reproduced in, or read through DVC at the base commit). When the base came from the metrics ledger
+there may be no base files at all; the family then returns ``base=None`` and the recorded values stand.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mlgate.gates import Judge
+
+
+class Side(Protocol):
+    """One revision's files, as a family reads them."""
+
+    name: str  # "head" | "base"
+    sha: str | None
+
+    def path(self, rel: str) -> Path | None:
+        """A local, readable path for the project-relative file ``rel`` at this revision; None if absent."""
+
+    def glob(self, pattern: str) -> list[str]:
+        """Project-relative paths matching ``pattern`` at this revision, sorted."""
+
+
+@dataclass(frozen=True)
+class DirectorySide:
+    """A revision whose files are a directory: the head's workspace, or the worktree a base ran in."""
+
+    name: str
+    sha: str | None
+    root: Path
+
+    def path(self, rel: str) -> Path | None:
+        candidate = (self.root / rel).resolve()
+        root = self.root.resolve()
+        if candidate != root and root not in candidate.parents:
+            return None  # outside the project: config validation refuses such paths with a message
+        return candidate if candidate.exists() else None
+
+    def glob(self, pattern: str) -> list[str]:
+        root = self.root.resolve()
+        found = _glob.glob(pattern, root_dir=root, recursive=True)
+        return sorted(p for p in found if self.path(p) is not None)
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    """What one family computed. Keys are full metric names, starting with the family's prefix."""
+
+    key: str  # "predictions" | "model" | "data" | ...: the prefix, and the report section's name
+    file: str  # the pseudo-file its metrics appear under in the diff and the ledger
+    head: dict[str, Any]
+    base: dict[str, Any] | None = None  # None: no base files were read (a ledger baseline keeps its values)
+    judge: Judge | None = None
+    section: dict[str, Any] = field(default_factory=dict)  # for the report's section; JSON-serialisable
+    warnings: tuple[str, ...] = ()
+
+
+def combine_judges(judges: Sequence[Judge | None]) -> Judge | None:
+    """One judge asking each family's in turn; the first that decides a rule wins."""
+    present = [j for j in judges if j is not None]
+    if not present:
+        return None
+
+    def judge(file: str | None, key: str, rule: str, threshold: float, kpi: Any) -> Any:
+        for one in present:
+            outcome = one(file, key, rule, threshold, kpi)
+            if outcome is not None:
+                return outcome
+        return None
+
+    return judge
+
+
+Compute = Callable[..., FamilyResult | None]
