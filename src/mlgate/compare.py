@@ -7,19 +7,12 @@ removed one ``new: None``; ``diff`` is present only when both sides are numbers.
 from __future__ import annotations
 
 import math
-import sys
+
 from typing import Any
 
+from mlgate.rules import is_number
+
 from mlgate.snapshot import Flat
-
-
-def is_number(value: Any) -> bool:
-    """A float, or an int within float range (math.isnan(10**400) raises OverflowError); never a bool."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) <= sys.float_info.max
-    return isinstance(value, float)
 
 
 def numeric_diff(old: Any, new: Any) -> float | None:

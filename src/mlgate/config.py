@@ -14,17 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from mlgate.errors import ConfigError
+from mlgate.rules import NAMES as RULE_NAMES
+from mlgate.rules import RULES, Rule
 
 CONFIG_NAME = "mlgate.yaml"
-
-RELATIVE_DROP_RULES = ("max_drop", "max_drop_pct")
-RELATIVE_RISE_RULES = ("max_increase", "max_increase_pct")
-ABSOLUTE_RULES = ("min", "max")
-RULES = ABSOLUTE_RULES + RELATIVE_DROP_RULES + RELATIVE_RISE_RULES
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
@@ -37,15 +33,9 @@ class BaselineConfig(_Strict):
     max_distance: int = Field(default=20, ge=0)
 
 
-class Kpi(_Strict):
-    """The rules on one KPI selector. Every rule given applies."""
+class _KpiOptions(_Strict):
+    """The options of one KPI selector; its rules are added from the registry (mlgate.rules) below."""
 
-    min: float | None = None
-    max: float | None = None
-    max_drop: float | None = Field(default=None, ge=0)
-    max_drop_pct: float | None = Field(default=None, ge=0)
-    max_increase: float | None = Field(default=None, ge=0)
-    max_increase_pct: float | None = Field(default=None, ge=0)
     direction: Literal["higher", "lower"] | None = None
     severity: Literal["fail", "warn"] = "fail"
     optional: bool = False
@@ -53,35 +43,44 @@ class Kpi(_Strict):
     significance: float | None = Field(default=None, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Kpi:
-        if not any(getattr(self, rule) is not None for rule in RULES):
-            raise ValueError(f"no rule given; add at least one of {', '.join(RULES)}")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g}); no value can pass, swap them")
-        drops = [r for r in RELATIVE_DROP_RULES if getattr(self, r) is not None]
-        rises = [r for r in RELATIVE_RISE_RULES if getattr(self, r) is not None]
-        if drops and rises:
+    def _consistent(self) -> _KpiOptions:
+        given = [RULES[name] for name, _ in self.rules()]
+        if not given:
+            raise ValueError(f"no rule given; add at least one of {', '.join(RULE_NAMES)}")
+        low, high = getattr(self, "min", None), getattr(self, "max", None)
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min ({low:g}) is above max ({high:g}); no value can pass, swap them")
+        implied: dict[str, str] = {}
+        for rule in given:
+            if rule.better:
+                implied.setdefault(rule.better, rule.name)
+        if len(implied) > 1:
             raise ValueError(
-                f"{drops[0]} (higher is better) and {rises[0]} (lower is better) contradict; keep one kind"
+                f"{implied['higher']} (higher is better) and {implied['lower']} (lower is better) contradict; keep one kind"
             )
-        if self.direction == "lower" and drops:
-            raise ValueError(f"direction: lower contradicts {drops[0]}; use max_increase or max_increase_pct")
-        if self.direction == "higher" and rises:
-            raise ValueError(f"direction: higher contradicts {rises[0]}; use max_drop or max_drop_pct")
+        if self.direction and implied and self.direction not in implied:
+            other = next(iter(implied.values()))
+            fix = " or ".join(r.name for r in RULES.values() if r.better == self.direction and r.kind == "change")
+            raise ValueError(f"direction: {self.direction} contradicts {other}; use {fix}")
         if self.confidence is not None and self.significance is not None:
             if not math.isclose(self.confidence, 1 - self.significance):
                 raise ValueError("confidence and significance disagree; give only one of them")
+        if self.confidence_level is not None:
+            for rule in given:
+                if rule.interval is None:
+                    option = "confidence" if self.confidence is not None else "significance"
+                    raise ValueError(f"{rule.name} cannot be judged on a confidence interval; remove {option} "
+                                     "or put the rule on a KPI of its own")
         return self
 
     @property
     def higher_is_better(self) -> bool | None:
-        """The KPI's direction: given explicitly or implied by its relative rules; None if unknown."""
+        """The KPI's direction: given explicitly or implied by its rules; None if unknown."""
         if self.direction:
             return self.direction == "higher"
-        if any(getattr(self, r) is not None for r in RELATIVE_DROP_RULES):
-            return True
-        if any(getattr(self, r) is not None for r in RELATIVE_RISE_RULES):
-            return False
+        for name, _ in self.rules():
+            if RULES[name].better:
+                return RULES[name].better == "higher"
         return None
 
     @property
@@ -92,8 +91,23 @@ class Kpi(_Strict):
             return 1 - self.significance
         return None
 
-    def rules(self) -> list[tuple[str, float]]:
-        return [(rule, getattr(self, rule)) for rule in RULES if getattr(self, rule) is not None]
+    def rules(self) -> list[tuple[str, Any]]:
+        """(rule name, threshold) for every rule given, in the registry's order."""
+        return [(name, getattr(self, name)) for name in RULE_NAMES if getattr(self, name, None) is not None]
+
+
+def _rule_field(rule: Rule) -> tuple[Any, Any]:
+    if rule.flag:
+        return (Literal[True] | None, None)
+    if rule.kind == "change":
+        return (float | None, Field(default=None, ge=0))
+    return (float | None, None)
+
+
+Kpi = create_model(  # one field per rule in the registry, after the options
+    "Kpi", __base__=_KpiOptions, __doc__="The rules on one KPI selector. Every rule given applies.",
+    **{rule.name: _rule_field(rule) for rule in RULES.values()},
+)
 
 
 class PredictionsConfig(_Strict):
@@ -115,6 +129,25 @@ class Config(_Strict):
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     predictions: PredictionsConfig | None = None
     report: ReportConfig = ReportConfig()
+
+    @field_validator("kpis", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``data.train.schema: unchanged`` is ``{unchanged: true}`` (a flag rule named alone)."""
+        if not isinstance(value, dict):
+            return value
+        flags = [r.name for r in RULES.values() if r.flag]
+        out = {}
+        for key, kpi in value.items():
+            if isinstance(kpi, str):
+                if kpi not in flags:
+                    raise ValueError(
+                        f"{_one_line(str(key))}: {_one_line(repr(kpi))} is not a rule; write a mapping such as "
+                        f"{{min: 0.9}}, or one of {', '.join(flags)} alone"
+                    )
+                kpi = {kpi: True}
+            out[key] = kpi
+        return out
 
 
 def load_config(path: Path) -> Config:
@@ -150,9 +183,50 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
         where = f"{name}:{lines[('version',)]}" if ("version",) in lines else name
         raise ConfigError(f"{where}: version: expected 1, got {_show(data['version'])}; write 'version: 1'")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_error(exc, name, lines, data)) from None
+    _check_predictions_kpis(config, name)
+    return config
+
+
+PREDICTIONS_PREFIX = "predictions."
+
+
+def _check_predictions_kpis(config: Config, source: str) -> None:
+    """``confidence``/``significance`` only on ``predictions.*`` KPIs, which name known metrics, with a
+    score column when a metric needs one."""
+    for selector, kpi in config.kpis.items():
+        pattern = selector.rpartition(":")[2]
+        shown = _one_line(selector)
+        option = "confidence" if kpi.confidence is not None else "significance"
+        if kpi.confidence_level is not None and not pattern.startswith(PREDICTIONS_PREFIX):
+            raise ConfigError(
+                f"{source}: kpis.{shown}: {option} needs per-example predictions, but {shown!r} is not "
+                "a predictions metric; add a predictions: block and use predictions.<metric> "
+                f"(e.g. predictions.accuracy), or remove {option}"
+            )
+        if not pattern.startswith(PREDICTIONS_PREFIX) or config.predictions is None:
+            if kpi.confidence_level is not None:
+                raise ConfigError(
+                    f"{source}: kpis.{shown}: {option} needs per-example predictions; add a predictions: "
+                    "block (path, id, label, prediction, score) naming the file the evaluate stage writes"
+                )
+            continue
+        name = pattern.removeprefix(PREDICTIONS_PREFIX)
+        if "*" in name or "." in name:  # a wildcard, or a metric of a family nested under predictions.
+            continue
+        from mlgate.stats.metrics import METRICS
+
+        metric = METRICS.get(name)
+        if metric is None:
+            known = ", ".join(PREDICTIONS_PREFIX + n for n in METRICS)
+            raise ConfigError(f"{source}: kpis.{shown}: no such predictions metric; use one of {known}")
+        if metric.needs_score and config.predictions.score is None:
+            raise ConfigError(
+                f"{source}: kpis.{shown}: {metric.key} needs the positive-class probability; "
+                "set predictions.score to the column that holds it"
+            )
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:
@@ -236,6 +310,8 @@ def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
         if nested is None:
             break
         model = nested
+    if model is Kpi:  # the rules first, then the options
+        return [*RULE_NAMES, *(name for name in model.model_fields if name not in RULES)]
     return list(model.model_fields)
 
 

@@ -14,13 +14,11 @@ from typing import Any
 from mlgate import compare
 from mlgate.config import Config, Kpi
 from mlgate.errors import ConfigError
+from mlgate.rules import FAIL, NO_BASELINE, PASS, RULES, describe_rule
 from mlgate.selectors import match
 from mlgate.snapshot import Snapshot
 
-# Float noise must not flip a gate: 0.9561 - 0.9461 is 0.010000000000000009, which is a drop of 0.01.
-_TOLERANCE = 1e-9
-
-PASS, FAIL, WARN, SKIPPED, NO_BASELINE = "pass", "fail", "warn", "skipped", "no_baseline"
+WARN, SKIPPED = "warn", "skipped"
 NOT_JUDGED = "not_judged"  # a rule on a metric that is missing
 
 # judge(file, key, rule, threshold, kpi): a rule judged another way (on a confidence interval, see
@@ -31,7 +29,7 @@ Judge = Callable[[str | None, str, str, float, Kpi], "RuleOutcome | None"]
 @dataclass
 class RuleOutcome:
     rule: str
-    threshold: float
+    threshold: Any  # a number, or True for a flag rule (unchanged)
     status: str  # pass | fail | no_baseline
     message: str
     interval: dict[str, Any] | None = None  # set by statistical rules
@@ -68,18 +66,6 @@ class GateOutcome:
         data = dict(data)
         data["rules"] = [RuleOutcome(**r) for r in data.get("rules", [])]
         return cls(**data)
-
-
-def describe_rule(rule: str, threshold: float) -> str:
-    t = f"{threshold:g}"
-    return {
-        "min": f"≥ {t}",
-        "max": f"≤ {t}",
-        "max_drop": f"drop ≤ {t}",
-        "max_drop_pct": f"drop ≤ {t}%",
-        "max_increase": f"rise ≤ {t}",
-        "max_increase_pct": f"rise ≤ {t}%",
-    }[rule]
 
 
 def evaluate(
@@ -129,7 +115,7 @@ def evaluate_one(
     old = _base_value(base, path, key)
     outcomes = [
         (judge and compare.is_number(new) and not math.isnan(new) and judge(path, key, rule, threshold, kpi))
-        or _rule(rule, threshold, old, new, kpi, base is not None)
+        or _rule(rule, threshold, old, new, base is not None)
         for rule, threshold in kpi.rules()
     ]
     failed = [o for o in outcomes if o.status == FAIL]
@@ -174,44 +160,6 @@ def _unjudged(kpi: Kpi, message: str) -> list[RuleOutcome]:
             for rule, threshold in kpi.rules()]
 
 
-def _rule(rule: str, threshold: float, old: Any, new: Any, kpi: Kpi, have_base: bool) -> RuleOutcome:
-    def out(status: str, message: str) -> RuleOutcome:
-        return RuleOutcome(rule=rule, threshold=threshold, status=status, message=message)
-
-    text = describe_rule(rule, threshold)
-    if not compare.is_number(new):
-        return out(FAIL, f"value {new!r} is not a number")
-    if math.isnan(new):
-        return out(FAIL, "value is NaN")
-    if rule == "min":
-        return out(PASS if new >= threshold else FAIL, f"{_g(new)} {'≥' if new >= threshold else '<'} {_g(threshold)}")
-    if rule == "max":
-        return out(PASS if new <= threshold else FAIL, f"{_g(new)} {'≤' if new <= threshold else '>'} {_g(threshold)}")
-    # Relative rules need the baseline.
-    if not have_base:
-        return out(NO_BASELINE, f"{text}: no baseline")
-    if old is None:
-        return out(NO_BASELINE, f"{text}: not in the baseline")
-    if not compare.is_number(old) or math.isnan(old):
-        return out(NO_BASELINE, f"{text}: baseline value {old!r} is not a number")
-    worse = (old - new) if rule.startswith("max_drop") else (new - old)  # positive = got worse
-    if math.isinf(old) or math.isinf(new):
-        worse = 0.0 if old == new else worse
-    word = "drop" if rule.startswith("max_drop") else "rise"
-    if rule in ("max_drop", "max_increase"):
-        slack = _TOLERANCE * (max(1.0, abs(old)) if math.isfinite(old) else 1.0)  # inf slack would pass anything
-        ok = worse <= threshold + slack
-        return out(PASS if ok else FAIL, f"{word} {_g(max(worse, 0.0))} {'≤' if ok else '>'} {_g(threshold)}")
-    if old == 0:
-        ok = worse <= 0
-        return out(PASS if ok else FAIL, f"baseline is 0: {'no ' + word if ok else f'any {word} is an infinite percentage'}")
-    if math.isinf(old):  # a percentage of an infinite baseline is undefined (inf / inf)
-        ok = worse <= 0
-        return out(PASS if ok else FAIL, f"baseline is {_g(old)}: {'no ' + word if ok else f'any {word} from it has no percentage'}")
-    pct = worse / abs(old) * 100
-    ok = pct <= threshold + _TOLERANCE * 100
-    return out(PASS if ok else FAIL, f"{word} {_g(max(pct, 0.0))}% {'≤' if ok else '>'} {_g(threshold)}%")
-
-
-def _g(value: float) -> str:
-    return f"{value:.4g}"
+def _rule(rule: str, threshold: Any, old: Any, new: Any, have_base: bool) -> RuleOutcome:
+    status, message = RULES[rule].check(old, new, threshold, have_base)
+    return RuleOutcome(rule=rule, threshold=threshold, status=status, message=message)

@@ -1,58 +1,76 @@
-"""The git edge: a thin runner over the git CLI, and the few questions mlgate asks of a repository."""
+"""The git edge: the one runner over the git CLI, and the few questions mlgate asks of a repository.
+
+Every git call in mlgate goes through :meth:`Git.exec`: the same locale (parseable messages), no
+credential prompt on a CI runner, a timeout, and one kind of error (:class:`GitError`, one line).
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlgate.errors import GitError, InputError
+
+LOCAL_TIMEOUT_S = 60
+NETWORK_TIMEOUT_S = 300
+_FIXED_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def last_line(stream: bytes | str) -> str:
+    """The last non-empty line of a git message stream, or a placeholder."""
+    text = stream.decode("utf-8", errors="replace") if isinstance(stream, bytes) else stream
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no message)"
 
 
 @dataclass(frozen=True)
 class Git:
     root: Path  # the repository's top level
+    env: Mapping[str, str] = field(default_factory=dict, compare=False)  # added to os.environ for every call
 
     @classmethod
-    def discover(cls, path: Path) -> Git:
-        try:
-            out = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
-            )
-        except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH; install git") from None
-        except NotADirectoryError:
-            raise InputError(f"{path}: not a directory; pass an existing --project-dir") from None
-        if out.returncode != 0:
+    def discover(cls, path: Path, env: Mapping[str, str] | None = None) -> Git:
+        if not path.is_dir():
+            raise InputError(f"{path}: not a directory; pass an existing --project-dir")
+        proc = _spawn(["rev-parse", "--show-toplevel"], path, None, dict(env or {}), LOCAL_TIMEOUT_S)
+        if proc.returncode != 0:
             raise InputError(f"{path}: not inside a git repository; run 'git init' or pass --project-dir")
-        return cls(Path(out.stdout.strip()).resolve())
+        return cls(Path(proc.stdout.decode().strip()).resolve(), dict(env or {}))
 
-    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=False, env=env)
+    def with_env(self, env: Mapping[str, str]) -> Git:
+        """The same repository, with more environment for every call (e.g. the token's credentials)."""
+        return Git(self.root, {**self.env, **env})
+
+    def exec(self, *args: str, stdin: bytes | None = None, check: bool = True, env: Mapping[str, str] | None = None,
+             timeout: float = LOCAL_TIMEOUT_S) -> subprocess.CompletedProcess[bytes]:
+        proc = _spawn(list(args), self.root, stdin, {**self.env, **(env or {})}, timeout)
         if check and proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()
-            raise GitError(f"git {' '.join(args)} failed: {detail[-1] if detail else f'exit {proc.returncode}'}")
-        return proc.stdout.strip()
+            raise GitError(f"git {args[0]} failed in {self.root}: {last_line(proc.stderr or proc.stdout)}")
+        return proc
+
+    def run(self, *args: str, stdin: bytes | None = None, check: bool = True, env: Mapping[str, str] | None = None,
+            timeout: float = LOCAL_TIMEOUT_S) -> str:
+        proc = self.exec(*args, stdin=stdin, check=check, env=env, timeout=timeout)
+        return proc.stdout.decode("utf-8", "replace").strip()
 
     def ok(self, *args: str) -> bool:
-        return subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False).returncode == 0
+        return self.exec(*args, check=False).returncode == 0
 
     def resolve(self, ref: str) -> str | None:
         """The commit sha a ref names, or None."""
         if not ref or ref.startswith("-"):
             return None
-        out = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-            cwd=self.root, capture_output=True, text=True, check=False,
-        )
-        return out.stdout.strip() if out.returncode == 0 else None
+        proc = self.exec("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def head_sha(self) -> str | None:
         return self.resolve("HEAD")
 
     def current_branch(self) -> str | None:
-        name = self.run("branch", "--show-current", check=False)
-        return name or None
+        return self.run("branch", "--show-current", check=False) or None
 
     def is_dirty(self, path: Path | None = None) -> bool:
         args = ["status", "--porcelain", "--untracked-files=no"]
@@ -64,8 +82,11 @@ class Git:
         return self.run("rev-parse", "--is-shallow-repository", check=False) == "true"
 
     def merge_base(self, a: str, b: str) -> str | None:
-        out = self.run("merge-base", a, b, check=False)
-        return out or None
+        return self.run("merge-base", a, b, check=False) or None
+
+    def parent(self, sha: str) -> str | None:
+        """The first parent of a commit; None for a root commit (or one whose parent is not fetched)."""
+        return self.resolve(f"{sha}~1")
 
     def default_branch(self) -> str | None:
         """origin's HEAD branch when known, else a local main or master."""
@@ -79,12 +100,28 @@ class Git:
                 return f"origin/{name}"
         return None
 
-    def short(self, sha: str | None) -> str | None:
-        return sha[:7] if sha else None
+    def tracks(self, sha: str, path: str) -> bool:
+        """Whether ``path`` (relative to the repository) is committed to git at ``sha``."""
+        return self.ok("cat-file", "-e", f"{sha}:{path}")
+
+    def fetch(self, *args: str) -> bool:
+        """``git fetch --no-tags origin ARGS``; False when it failed (the caller says what that means)."""
+        return self.exec("fetch", "--no-tags", "origin", *args, check=False, timeout=NETWORK_TIMEOUT_S).returncode == 0
 
     def worktree_add(self, path: Path, sha: str) -> None:
-        self.run("worktree", "add", "--detach", "--force", str(path), sha)
+        self.exec("worktree", "add", "--detach", "--force", str(path), sha)
 
     def worktree_remove(self, path: Path) -> None:
-        self.run("worktree", "remove", "--force", str(path), check=False)
-        self.run("worktree", "prune", check=False)
+        self.exec("worktree", "remove", "--force", str(path), check=False)
+        self.exec("worktree", "prune", check=False)
+
+
+def _spawn(args: list[str], cwd: Path, stdin: bytes | None, env: Mapping[str, str],
+           timeout: float) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False,
+                              env={**os.environ, **env, **_FIXED_ENV}, timeout=timeout)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {timeout:.0f} s in {cwd}; check the network and the remote") from None

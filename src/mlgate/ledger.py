@@ -9,7 +9,7 @@ Concurrency: entries for distinct commits never conflict. Pushing is fast-forwar
 push fetches the remote ledger into ``refs/notes/remotes/<remote>/<name>``, merges it (git's three-way
 notes merge, then "newest ``recorded_at`` wins" for a commit both sides changed) and retries.
 
-All git calls go through :class:`_Git`, a small runner around the ``git`` CLI; git is the edge.
+All git calls go through :class:`mlgate.git.Git`, the one runner around the ``git`` CLI.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import math
 import os
 import random
 import re
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.errors import ConfigError, GitError
+from mlgate.git import NETWORK_TIMEOUT_S, Git, last_line
 
 DEFAULT_REF = "refs/notes/mlgate"
 NOTES_IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_NETWORK_TIMEOUT_S = 300
-_LOCAL_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -57,53 +55,6 @@ class LedgerSearch:
     hit: LedgerHit | None
     scanned: int
     truncated: bool
-
-
-class _Git:
-    """Run ``git`` in one repository with a fixed environment; failures become :class:`GitError`."""
-
-    def __init__(self, repo_dir: Path, env: Mapping[str, str]) -> None:
-        self.repo_dir = repo_dir
-        self.env = dict(env)
-        # Parseable messages, and never wait for a credential prompt on a CI runner.
-        self.env.update({"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"})
-
-    def run(
-        self,
-        *args: str,
-        stdin: bytes | None = None,
-        check: bool = True,
-        env: Mapping[str, str] | None = None,
-        timeout: float = _LOCAL_TIMEOUT_S,
-    ) -> subprocess.CompletedProcess[bytes]:
-        try:
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.repo_dir,
-                input=stdin,
-                capture_output=True,
-                env={**self.env, **(env or {})},
-                timeout=timeout,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise GitError("git is not installed or not on PATH: install git and retry") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise GitError(
-                f"git {args[0]} timed out after {timeout:.0f} s in {self.repo_dir}: check the network and the remote"
-            ) from exc
-        if check and proc.returncode != 0:
-            raise GitError(f"git {args[0]} failed in {self.repo_dir}: {last_line(proc.stderr)}")
-        return proc
-
-    def out(self, *args: str, **kwargs: Any) -> str:
-        return self.run(*args, **kwargs).stdout.decode("utf-8", errors="replace").strip()
-
-
-def last_line(stream: bytes) -> str:
-    """The last non-empty line of a git message stream, or a placeholder."""
-    lines = [ln.strip() for ln in stream.decode("utf-8", errors="replace").splitlines() if ln.strip()]
-    return lines[-1] if lines else "(no message)"
 
 
 def canonical_json(entry: Mapping[str, Any]) -> bytes:
@@ -171,7 +122,7 @@ class Ledger:
         self.ref = ref
         self.remote = remote
         self.tracking_ref = f"refs/notes/remotes/{remote}/{ref.removeprefix('refs/notes/')}"
-        self._git = _Git(self.repo_dir, os.environ if env is None else env)
+        self._git = Git(self.repo_dir, dict(env) if env is not None else {})
         self._sleep = sleep
         self._identity: dict[str, str] | None = None
 
@@ -180,7 +131,7 @@ class Ledger:
     def read(self, sha: str) -> dict[str, Any] | None:
         """The entry recorded for commit ``sha`` (any revision git can resolve), or None."""
         oid = self._resolve(sha, allow_absent=True)
-        proc = self._git.run("notes", "--ref", self.ref, "list", oid, check=False)
+        proc = self._git.exec("notes", "--ref", self.ref, "list", oid, check=False)
         if proc.returncode != 0:
             if b"no note found" in proc.stderr or not self._ref_exists(self.ref):
                 return None
@@ -249,14 +200,14 @@ class Ledger:
             data = canonical_json(payload)
         except (TypeError, ValueError) as exc:
             raise GitError(f"ledger entry for {oid[:7]} is not JSON-serialisable: {exc}") from exc
-        blob = self._git.out("hash-object", "-w", "--stdin", stdin=data)
+        blob = self._git.run("hash-object", "-w", "--stdin", stdin=data)
         # -C reuses the blob byte for byte (-m/-F would run git's whitespace clean-up on it).
-        self._git.run("notes", "--ref", self.ref, "add", "-f", "-C", blob, oid, env=self._identity_env())
+        self._git.exec("notes", "--ref", self.ref, "add", "-f", "-C", blob, oid, env=self._identity_env())
 
     # ---- sharing -------------------------------------------------------------------------
 
     def has_remote(self) -> bool:
-        return self._git.run("remote", "get-url", self.remote, check=False).returncode == 0
+        return self._git.exec("remote", "get-url", self.remote, check=False).returncode == 0
 
     def fetch(self) -> bool:
         """Fetch the remote ledger and merge it into the local one.
@@ -265,14 +216,14 @@ class Ledger:
         configured (check :meth:`has_remote` first to treat that as "no ledger") or unreachable.
         """
         self._require_remote()
-        proc = self._git.run(
+        proc = self._git.exec(
             "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
             f"+{self.ref}:{self.tracking_ref}",
-            check=False, timeout=_NETWORK_TIMEOUT_S,
+            check=False, timeout=NETWORK_TIMEOUT_S,
         )  # fmt: skip
         if proc.returncode != 0:
             if b"couldn't find remote ref" in proc.stderr:
-                self._git.run("update-ref", "-d", self.tracking_ref, check=False)
+                self._git.exec("update-ref", "-d", self.tracking_ref, check=False)
                 return False
             raise GitError(
                 f"cannot fetch the ledger {self.ref} from '{self.remote}': {last_line(proc.stderr)}; "
@@ -290,9 +241,9 @@ class Ledger:
             return
         self._require_remote()
         for attempt in range(1, max_attempts + 1):
-            proc = self._git.run(
+            proc = self._git.exec(
                 "push", "--porcelain", "--no-verify", self.remote, f"{self.ref}:{self.ref}",
-                check=False, timeout=_NETWORK_TIMEOUT_S,
+                check=False, timeout=NETWORK_TIMEOUT_S,
             )  # fmt: skip
             if proc.returncode == 0:
                 return
@@ -311,20 +262,20 @@ class Ledger:
 
     def _merge_tracking(self) -> None:
         """Merge the fetched remote ledger into ours: union, newest ``recorded_at`` per commit."""
-        theirs = self._git.out("rev-parse", "--verify", self.tracking_ref)
+        theirs = self._git.run("rev-parse", "--verify", self.tracking_ref)
         ours = self._rev(self.ref)
         if ours is None:
-            self._git.run("update-ref", self.ref, theirs, "")
+            self._git.exec("update-ref", self.ref, theirs, "")
             return
         if ours == theirs or self._is_ancestor(theirs, ours):
             return
         if self._is_ancestor(ours, theirs):
-            self._git.run("update-ref", self.ref, theirs, ours)
+            self._git.exec("update-ref", self.ref, theirs, ours)
             return
         env = self._identity_env()
         # Three-way merge of the notes trees; where both sides changed one commit's note, keep ours
         # for now, then let the newer recorded_at win below.
-        self._git.run("notes", "--ref", self.ref, "merge", "--quiet", "-s", "ours", self.tracking_ref, env=env)
+        self._git.exec("notes", "--ref", self.ref, "merge", "--quiet", "-s", "ours", self.tracking_ref, env=env)
         theirs_notes = self._notes(self.tracking_ref)
         merged_notes = self._notes(self.ref)
         differing = {
@@ -337,7 +288,7 @@ class Ledger:
         blobs = self._cat_blobs([b for pair in differing.values() for b in pair])
         for commit, (kept, other) in sorted(differing.items()):
             if _prefer(blobs.get(other, b""), other, blobs.get(kept, b""), kept):
-                self._git.run("notes", "--ref", self.ref, "add", "-f", "-C", other, commit, env=env)
+                self._git.exec("notes", "--ref", self.ref, "add", "-f", "-C", other, commit, env=env)
 
     def _notes(self, ref: str | None = None) -> dict[str, str]:
         """{annotated commit: note blob} for every note under ``ref``."""
@@ -345,21 +296,21 @@ class Ledger:
         if not self._ref_exists(ref):
             return {}
         notes: dict[str, str] = {}
-        for line in self._git.out("notes", "--ref", ref, "list").splitlines():
+        for line in self._git.run("notes", "--ref", ref, "list").splitlines():
             blob, _, commit = line.partition(" ")
             if commit:
                 notes[commit] = blob
         return notes
 
     def _cat_blob(self, blob: str) -> bytes:
-        return self._git.run("cat-file", "blob", blob).stdout
+        return self._git.exec("cat-file", "blob", blob).stdout
 
     def _cat_blobs(self, blobs: list[str]) -> dict[str, bytes]:
         """Read many blobs with one ``git cat-file --batch``."""
         unique = list(dict.fromkeys(blobs))
         if not unique:
             return {}
-        raw = self._git.run("cat-file", "--batch", stdin="\n".join(unique).encode() + b"\n").stdout
+        raw = self._git.exec("cat-file", "--batch", stdin="\n".join(unique).encode() + b"\n").stdout
         out: dict[str, bytes] = {}
         pos = 0
         for blob in unique:
@@ -377,7 +328,7 @@ class Ledger:
         """The full commit id for ``rev``; a full hex id is accepted as is when ``allow_absent``."""
         if allow_absent and _FULL_SHA.match(rev.lower()):
             return rev.lower()
-        proc = self._git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+        proc = self._git.exec("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
         if proc.returncode != 0:
             raise GitError(
                 f"unknown commit {rev!r} in {self.repo_dir}: fetch it (or a deeper history) first"
@@ -385,13 +336,13 @@ class Ledger:
         return proc.stdout.decode().strip()
 
     def _commit_present(self, oid: str) -> bool:
-        return self._git.run("cat-file", "-e", f"{oid}^{{commit}}", check=False).returncode == 0
+        return self._git.exec("cat-file", "-e", f"{oid}^{{commit}}", check=False).returncode == 0
 
     def _first_parent(self, oid: str, count: int) -> list[str]:
-        return self._git.out("rev-list", "--first-parent", f"--max-count={count}", oid).split()
+        return self._git.run("rev-list", "--first-parent", f"--max-count={count}", oid).split()
 
     def _shallow_boundary(self) -> set[str]:
-        path = Path(self._git.out("rev-parse", "--git-path", "shallow"))
+        path = Path(self._git.run("rev-parse", "--git-path", "shallow"))
         path = path if path.is_absolute() else self.repo_dir / path
         try:
             return set(path.read_text().split())
@@ -399,14 +350,14 @@ class Ledger:
             return set()
 
     def _rev(self, ref: str) -> str | None:
-        proc = self._git.run("rev-parse", "--verify", "--quiet", ref, check=False)
+        proc = self._git.exec("rev-parse", "--verify", "--quiet", ref, check=False)
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def _ref_exists(self, ref: str) -> bool:
         return self._rev(ref) is not None
 
     def _is_ancestor(self, a: str, b: str) -> bool:
-        return self._git.run("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+        return self._git.exec("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
 
     def _require_remote(self) -> None:
         if not self.has_remote():
@@ -418,12 +369,12 @@ class Ledger:
     def _identity_env(self) -> dict[str, str]:
         """Author/committer for notes commits: the repository's own if set, else mlgate's."""
         if self._identity is None:
-            env = self._git.env
+            env = {**os.environ, **self._git.env}
 
             def configured(key: str, var: str) -> bool:
                 if env.get(var):
                     return True
-                return self._git.run("config", "--get", key, check=False).returncode == 0
+                return self._git.exec("config", "--get", key, check=False).returncode == 0
 
             if configured("user.name", "GIT_COMMITTER_NAME") and configured("user.email", "GIT_COMMITTER_EMAIL"):
                 self._identity = {}

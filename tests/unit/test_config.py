@@ -70,8 +70,15 @@ def test_yaml_anchors_are_resolved():
 
 
 def test_confidence_and_significance_agreeing_is_fine():
-    kpi = parse_config("version: 1\nkpis:\n  a: {max_drop: 0.01, confidence: 0.95, significance: 0.05}\n").kpis["a"]
+    text = ("version: 1\npredictions: {path: p.csv}\n"
+            "kpis:\n  predictions.accuracy: {max_drop: 0.01, confidence: 0.95, significance: 0.05}\n")
+    kpi = parse_config(text).kpis["predictions.accuracy"]
     assert kpi.confidence_level == pytest.approx(0.95)
+
+
+def test_a_flag_rule_named_alone_is_the_rule_set_to_true():
+    kpi = parse_config("version: 1\nkpis:\n  data.train.schema: unchanged\n").kpis["data.train.schema"]
+    assert kpi.rules() == [("unchanged", True)]
 
 
 # Each bad input: (YAML, the exact one-line message parse_config gives for a file called mlgate.yaml).
@@ -79,7 +86,7 @@ BAD = {
     "unknown key, did you mean": (
         "version: 1\nkpis:\n  accuracy:\n    min: 0.9\n    max_dorp: 0.01\n",
         "mlgate.yaml:5: kpis.accuracy.max_dorp: unknown key; did you mean 'max_drop'? (allowed: min, max, max_drop, "
-        "max_drop_pct, max_increase, max_increase_pct, direction, severity, optional, confidence, significance)",
+        "max_drop_pct, max_increase, max_increase_pct, unchanged, direction, severity, optional, confidence, significance)",
     ),
     "unknown top-level key": (
         "version: 1\nkpi:\n  accuracy: {min: 0.9}\n",
@@ -132,10 +139,20 @@ BAD = {
         "version: 1\nkpis:\n  accuracy:\n    max_drop: 0.01\n    direction: lower\n",
         "mlgate.yaml:3: kpis.accuracy: direction: lower contradicts max_drop; use max_increase or max_increase_pct",
     ),
+    "a word that is not a rule": (
+        "version: 1\nkpis:\n  accuracy: higher\n",
+        "mlgate.yaml:2: kpis: accuracy: 'higher' is not a rule; write a mapping such as {min: 0.9}, "
+        "or one of unchanged alone",
+    ),
+    "a rule with no interval decision under confidence": (
+        "version: 1\npredictions: {path: p.csv}\nkpis:\n  predictions.accuracy: {unchanged: true, confidence: 0.9}\n",
+        "mlgate.yaml:4: kpis.predictions.accuracy: unchanged cannot be judged on a confidence interval; "
+        "remove confidence or put the rule on a KPI of its own",
+    ),
     "empty rule set": (
         "version: 1\nkpis:\n  accuracy:\n    severity: warn\n",
         "mlgate.yaml:3: kpis.accuracy: no rule given; add at least one of min, max, max_drop, max_drop_pct, "
-        "max_increase, max_increase_pct",
+        "max_increase, max_increase_pct, unchanged",
     ),
     "KPI with nothing under it": (
         "version: 1\nkpis:\n  accuracy:\n",

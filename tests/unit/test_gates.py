@@ -91,7 +91,7 @@ def test_relative_gate_reports_values_diff_and_percent():
     assert outcome.diff == pytest.approx(-0.0175)
     assert outcome.pct == pytest.approx(-0.0175 / 0.9561 * 100)
     assert outcome.higher_is_better is True
-    assert outcome.message == "drop 0.0175 > 0.01"
+    assert outcome.message == "dropped by 0.0175 > 0.01"
 
 
 def test_direction_is_implied_by_the_rules():
@@ -132,13 +132,13 @@ def test_all_rules_on_a_kpi_apply_and_the_failing_one_decides():
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.93)
     assert [(r.rule, r.status) for r in outcome.rules] == [("min", PASS), ("max_drop", FAIL)]
     assert outcome.status == FAIL
-    assert outcome.message == "drop 0.03 > 0.01"
+    assert outcome.message == "dropped by 0.03 > 0.01"
 
 
 def test_every_failing_rule_is_in_the_message():
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.85)
     assert outcome.status == FAIL
-    assert outcome.message == "0.85 < 0.9; drop 0.11 > 0.01"
+    assert outcome.message == "0.85 < 0.9; dropped by 0.11 > 0.01"
 
 
 def test_absolute_rule_fails_even_when_the_relative_one_passes():
@@ -321,7 +321,8 @@ def test_infinities_get_a_clear_outcome(rules, old, new, status):
 def test_non_numeric_head_value_fails_clearly(value):
     outcome = gate({"min": 0.5}, 0.9, value)
     assert outcome.status == FAIL
-    assert outcome.message == f"value {value!r} is not a number"
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "…"  # a long value is cut, not dropped
+    assert outcome.message == f"value {shown} is not a number"
 
 
 @pytest.mark.parametrize("value", ["0.95", True, [0.9]])

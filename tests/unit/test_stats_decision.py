@@ -94,7 +94,7 @@ def test_confidence_is_shown_as_given() -> None:
 
 
 def test_unknown_rule_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown rule 'max_dorp'"):
+    with pytest.raises(ValueError, match="rule .max_dorp. cannot be decided on an interval"):
         decide(_comparison(0, 0, 0), "max_dorp", 0.01)
 
 

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from mlgate.number_text import confidence_pct, fixed, interval_digits
 from mlgate.stats.intervals import Comparison
 
-DIFF_RULES = ("max_drop", "max_drop_pct", "max_increase", "max_increase_pct")
-VALUE_RULES = ("min", "max")
-RULES = VALUE_RULES + DIFF_RULES
+from mlgate.rules import RULES as _REGISTRY
+
+# The rules an interval can decide, by how (from the registry: mlgate.rules).
+RULES = tuple(name for name, rule in _REGISTRY.items() if rule.interval is not None)
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,18 @@ class Decision:
 
 def decide(comparison: Comparison, rule: str, threshold: float, higher_is_better: bool | None = None) -> Decision:
     """Pass or fail ``rule`` (a name from ``RULES``) with ``threshold``, judged at the comparison's confidence."""
+    how = _REGISTRY[rule].interval if rule in _REGISTRY else None
+    if how is None:
+        raise ValueError(f"rule {rule!r} cannot be decided on an interval; expected one of {', '.join(RULES)}")
     c = comparison
     better_up = c.higher_is_better if higher_is_better is None else higher_is_better
     conf = f"({confidence_pct(c.confidence)} %)"
-    if rule in VALUE_RULES:
+    if how in ("head_min", "head_max"):
         lo, hi, value = c.head_low, c.head_high, c.head
         digits = interval_digits(lo, hi, value)
         shown = f"{fixed(value, digits)} [{fixed(lo, digits)}, {fixed(hi, digits)}] {conf}"
         t = f"{threshold:g}"
-        if rule == "min":
+        if how == "head_min":
             failed, significant = hi < threshold, lo >= threshold or hi < threshold
             if failed:
                 return Decision(False, f"{shown}, significantly below the minimum {t}", True)
@@ -68,17 +72,16 @@ def decide(comparison: Comparison, rule: str, threshold: float, higher_is_better
             return Decision(True, f"{shown}, below the maximum {t}", significant)
         return Decision(True, f"{shown}, within noise of the maximum {t}", significant)
 
-    if rule not in DIFF_RULES:
-        raise ValueError(f"unknown rule {rule!r}; expected one of {', '.join(RULES)}")
     if threshold < 0 or not math.isfinite(threshold):
         raise ValueError(f"{rule} needs a finite threshold >= 0, got {threshold}")
-    margin = threshold / 100 * abs(c.base) if rule.endswith("_pct") else threshold
-    margin_text = f"{threshold:g} % ({margin:.3g})" if rule.endswith("_pct") else f"{margin:g}"
+    percent = _REGISTRY[rule].percent
+    margin = threshold / 100 * abs(c.base) if percent else threshold
+    margin_text = f"{threshold:g} % ({margin:.3g})" if percent else f"{margin:g}"
     lo, hi, diff = c.diff_low, c.diff_high, c.diff
     digits = interval_digits(lo, hi, diff)
     shown = f"{fixed(diff, digits, sign=True)} [{fixed(lo, digits, sign=True)}, {fixed(hi, digits, sign=True)}] {conf}"
     significant = lo > 0 or hi < 0
-    watch_drop = rule.startswith("max_drop")
+    watch_drop = how == "diff_drop"
     worse_word, other_word = ("drop", "rise") if watch_drop else ("rise", "drop")
     if watch_drop:
         failed = hi < -margin
