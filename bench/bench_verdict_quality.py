@@ -7,7 +7,7 @@ Two gates with the same margin on ``predictions.accuracy``:
   bootstrap interval of head − base is below −0.01.
 
 Both run through the real gate path, as ``mlgate run`` does after loading the files: one mlgate.yaml
-with both KPIs, ``prediction_gates.from_sides`` (pairing by id, metrics into the Snapshots), then
+with both KPIs, ``families.predictions.judge_sides`` (pairing by id, metrics per side), then
 ``gates.evaluate`` with the predictions' judge (production defaults: 2,000 resamples, seed 0).
 
 (a) False alarms: the same RandomForest code retrained with other seeds on a fixed split; every
@@ -29,7 +29,8 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from mlgate import gates, prediction_gates
+from mlgate import gates
+from mlgate.families import predictions as family
 from mlgate.config import parse_config
 from mlgate.snapshot import Snapshot
 from mlgate.stats import PredictionSpec, Predictions
@@ -77,9 +78,9 @@ def _side(name: str, y: np.ndarray, pred: np.ndarray) -> Predictions:
 
 def _fails(y: np.ndarray, base: np.ndarray, head: np.ndarray) -> tuple[bool, bool]:
     """(plain gate fails, confidence gate fails), from one gates.evaluate over both KPIs."""
-    data = prediction_gates.from_sides(CONFIG, _side("head", y, head), _side("base", y, base), resamples=RESAMPLES)
-    head_snap, base_snap = Snapshot(), Snapshot()
-    data.add_metrics(head_snap, base_snap)
+    data = family.judge_sides(CONFIG, _side("head", y, head), _side("base", y, base), resamples=RESAMPLES)
+    file = CONFIG.predictions.path
+    head_snap, base_snap = Snapshot({file: data.head_metrics()}), Snapshot({file: data.base_metrics() or {}})
     outcomes = {g.kpi: g for g in gates.evaluate(CONFIG, head_snap, base_snap, judge=data.judge)}
     confidence = outcomes["predictions.accuracy"]
     assert confidence.rules[0].interval is not None and outcomes[PLAIN_KPI].rules[0].interval is None
@@ -138,7 +139,7 @@ Command: `make bench` (module `bench/bench_verdict_quality.py`); {elapsed:.0f} s
 Both gates on `predictions.accuracy` with `max_drop: {MARGIN}`; the confidence gate adds
 `confidence: {CONFIDENCE}` (paired bootstrap, {RESAMPLES:,} resamples, McNemar alongside) and fails only
 when the interval's upper end of head − base is below −{MARGIN}. Both are judged by the real gate path
-(`prediction_gates` + `gates.evaluate`, one mlgate.yaml holding both KPIs). RandomForest (100 trees) retrained
+(`families.predictions` + `gates.evaluate`, one mlgate.yaml holding both KPIs). RandomForest (100 trees) retrained
 with other seeds on a fixed split; every ordered pair of seeds is one comparison. Rates with exact
 95 % binomial intervals (comparisons share models, so these intervals are optimistic).
 

@@ -7,7 +7,6 @@ it cannot load under ``error`` instead of raising; we keep those errors in the S
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import logging
 import re
 import time
@@ -99,10 +98,46 @@ class DvcProject:
                 if pull:
                     self.repo.reproduce()
         except DvcException as exc:
-            events.finish(failed=True)
-            raise PipelineError(f"dvc repro failed in {self.root}: {_one_line(exc)}; see the stage's output above") from None
+            ran = events.finish(failed=True)
+            where = "; see the stage's output above" if ran else "; fix the cause and run again"
+            raise PipelineError(f"dvc repro failed in {self.root}: {redact_urls(_one_line(exc))}{where}") from None
         events.finish()
         return events.runs
+
+    def checkout_quietly(self) -> None:
+        """Restore tracked data from the cache; what is not there the pipeline rebuilds (no error)."""
+        from dvc.exceptions import DvcException
+
+        with contextlib.suppress(DvcException), contextlib.chdir(self.root):  # DVC resolves paths from the cwd
+            self.repo.checkout(allow_missing=True)
+
+    def cached(self, rev: str) -> set[str]:
+        """The outputs in ``rev``'s dvc.lock (paths relative to the project) whose data is in the local cache."""
+        import yaml
+
+        git_root = Path(self.repo.scm.root_dir).resolve()
+        text = _git_show(git_root, rev, (self.root.resolve() / "dvc.lock").relative_to(git_root).as_posix())
+        try:
+            data = yaml.safe_load(text) if text else None
+        except yaml.YAMLError:
+            return set()
+        stages = data.get("stages") if isinstance(data, dict) else None
+        found: set[str] = set()
+        for stage in (stages or {}).values() if isinstance(stages, dict) else ():
+            for out in stage.get("outs") or [] if isinstance(stage, dict) else ():
+                md5 = out.get("md5") if isinstance(out, dict) else None
+                if isinstance(md5, str) and len(md5) > 2 and self._in_cache(md5):
+                    found.add(str(out.get("path")))
+        return found
+
+    def _in_cache(self, md5: str) -> bool:
+        return (Path(self.cache_dir) / "files" / "md5" / md5[:2] / md5[2:]).exists()
+
+    def tracked_by_git(self, rev: str, path: str) -> bool:
+        """Whether ``path`` (relative to the project) is committed to git at ``rev``."""
+        git_root = Path(self.repo.scm.root_dir).resolve()
+        rel = (self.root.resolve() / path).relative_to(git_root).as_posix()
+        return _git_show(git_root, rev, rel, check_only=True) is not None
 
     def push(self) -> int:
         """``dvc push --run-cache`` to the default remote: the cached outputs and the run-cache.
@@ -127,10 +162,13 @@ class DvcProject:
         with contextlib.chdir(self.root):
             return self._snapshot(repo, rev)
 
-    def read_file(self, path: str, rev: str) -> bytes | None:
-        """The bytes of ``path`` (relative to the project) at git revision ``rev``, without reproducing:
-        committed to git, or a DVC output in the cache (or the default remote). None when it is in neither.
+    def copy_file(self, path: str, rev: str, dest: Path) -> bool:
+        """Stream ``path`` (relative to the project) at git revision ``rev`` into ``dest``, without
+        reproducing: committed to git, or a DVC output in the cache (or the default remote). False when it
+        is in neither.
         """
+        import shutil
+
         import dvc.api
         from dvc.exceptions import DvcException, FileMissingError, PathMissingError
 
@@ -138,11 +176,28 @@ class DvcProject:
         rel = (self.root.resolve() / path).relative_to(git_root).as_posix()
         try:
             with dvc.api.open(rel, repo=str(git_root), rev=rev, mode="rb") as handle:
-                return handle.read()
-        except (FileMissingError, PathMissingError):
-            return None
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with dest.open("wb") as out:
+                    shutil.copyfileobj(handle, out, 1 << 20)
+            return True
+        except (FileMissingError, PathMissingError, IsADirectoryError):
+            return False
         except DvcException as exc:
             raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
+
+    def glob_at(self, pattern: str, rev: str) -> list[str]:
+        """Files matching ``pattern`` (relative to the project) at git revision ``rev``: git and DVC outputs."""
+        import fnmatch
+
+        from dvc.api import DVCFileSystem
+
+        git_root = Path(self.repo.scm.root_dir).resolve()
+        prefix = self.root.resolve().relative_to(git_root).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        fs = DVCFileSystem(str(git_root), rev=rev)
+        found = fs.find("/" + prefix) if prefix else fs.find("/")
+        rels = [f.lstrip("/")[len(prefix):] for f in found]
+        return sorted(r for r in rels if fnmatch.fnmatch(r, pattern))
 
     def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
         if rev is None:
@@ -177,6 +232,26 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
     return out
 
 
+_WARNINGS = [
+    (re.compile(r"^Failed to pull run cache: (?P<why>.*)", re.S),
+     "the run-cache could not be pulled ({why}); stages DVC cannot restore from the cache or the remote run "
+     "instead, so the result is the same, only slower"),
+    (re.compile(r"run-cache is not supported for (?P<why>.*)", re.S),
+     "the DVC remote does not support the run-cache ({why}); unchanged stages are restored from their "
+     "outputs only, and changed ones run"),
+]
+
+
+def explain_dvc_warning(message: str) -> str:
+    """A warning DVC logged during a run, with what it means for this run when we know it."""
+    text = " ".join(message.split())
+    for pattern, explanation in _WARNINGS:
+        found = pattern.search(text)
+        if found:
+            return explanation.format(**found.groupdict())
+    return text
+
+
 def redact_urls(text: str) -> str:
     """``scheme://user:secret@host`` becomes ``scheme://***@host``."""
     return _URL_CREDENTIALS.sub(r"\1***@", text)
@@ -192,12 +267,28 @@ def _describe_load_error(exc: Any) -> str:
     return _one_line(exc)
 
 
+def _git_show(git_root: Path, rev: str, rel: str, *, check_only: bool = False) -> str | None:
+    from mlgate.git import Git
+
+    git = Git(git_root)
+    if check_only:
+        return "" if git.tracks(rev, rel) else None
+    proc = git.exec("show", f"{rev}:{rel}", check=False)
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+
+
 def _one_line(exc: Any) -> str:
-    text = str(exc) or type(exc).__name__
-    cause = getattr(exc, "__cause__", None)
-    if cause is not None and str(cause) and str(cause) not in text:
-        text = f"{text}: {cause}"
-    return " ".join(text.split())
+    """The exception and its whole cause chain on one line: DVC wraps the real cause several levels deep
+    ("failed to reproduce …: SCM error: Failed to clone …: No git repository was found at …")."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = " ".join((str(exc) or type(exc).__name__).split())
+        if not any(text in part for part in parts):
+            parts.append(text)
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return ": ".join(parts)
 
 
 class _StageEvents(logging.Handler):
@@ -208,24 +299,32 @@ class _StageEvents(logging.Handler):
         self.progress = progress
         self.runs: list[StageRun] = []
         self._current: tuple[str, float] | None = None
+        self._pulling: str | None = None  # a stage whose outputs are being pulled: restored only once it worked
+        self.ran_any = False
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            self.progress.line(f"  DVC warning: {redact_urls(explain_dvc_warning(message))}")
+            return
         for pattern, status in _EVENTS:
             found = pattern.match(message)
             if found:
-                self._close()
                 name = found["name"]
-                if status == "ran":
-                    self._current = (name, time.monotonic())
-                    self.progress.stage(name, "running")
-                elif status == "unpulled":  # the remote lacks its outputs: DVC runs it next
+                if status == "unpulled":  # the remote lacks its outputs: DVC runs it next
+                    self._pulling = None
                     self.runs = [r for r in self.runs if r.name != name]
                     self.progress.stage(name, "not in the remote", detail="running it instead")
+                    return
+                self._close()
+                if status == "ran":
+                    self.ran_any = True
+                    self._current = (name, time.monotonic())
+                    self.progress.stage(name, "running")
+                elif message.startswith("Pulling"):
+                    self._pulling = name
                 elif self._add(StageRun(name, status, 0.0)):
                     detail = {"skipped": "unchanged", "restored": "from run-cache"}[status]
-                    if message.startswith("Pulling"):
-                        detail = "outputs pulled from the DVC remote"
                     self.progress.stage(name, status, detail=detail)
                 return
 
@@ -241,6 +340,10 @@ class _StageEvents(logging.Handler):
         return True
 
     def _close(self, failed: bool = False) -> None:
+        if self._pulling is not None:  # the pull of its outputs went through: nothing said otherwise
+            name, self._pulling = self._pulling, None
+            if not failed and self._add(StageRun(name, "restored", 0.0)):
+                self.progress.stage(name, "restored", detail="outputs pulled from the DVC remote")
         if self._current is None:
             return
         name, start = self._current
@@ -252,16 +355,18 @@ class _StageEvents(logging.Handler):
         self._add(StageRun(name, "ran", seconds))
         self.progress.stage(name, "ran", seconds)
 
-    def finish(self, failed: bool = False) -> None:
+    def finish(self, failed: bool = False) -> bool:
+        """Close the last stage; True when any stage ran (its output is above)."""
         self._close(failed)
+        return self.ran_any
 
     @contextmanager
     def attached(self) -> Iterator[None]:
         """Listen to DVC's logger while quieting its own console chatter below warnings."""
         logger = logging.getLogger("dvc")
         saved = [(h, h.level) for h in logger.handlers]
-        for handler, _ in saved:
-            handler.setLevel(max(handler.level, logging.WARNING))
+        for handler, _ in saved:  # DVC's warnings come through this handler, explained; its errors stay
+            handler.setLevel(max(handler.level, logging.ERROR))
         logger.addHandler(self)
         try:
             yield
@@ -269,3 +374,24 @@ class _StageEvents(logging.Handler):
             logger.removeHandler(self)
             for handler, level in saved:
                 handler.setLevel(level)
+
+
+class RevisionSide:
+    """A revision's files as a metric family reads them, through DVC at a commit (see mlgate.families):
+    each file asked for is streamed once into a scratch folder the run owns."""
+
+    def __init__(self, name: str, sha: str, project: DvcProject, scratch: Path) -> None:
+        self.name, self.sha, self.project, self.scratch = name, sha, project, scratch
+        self._missing: set[str] = set()
+
+    def path(self, rel: str) -> Path | None:
+        target = (self.scratch / rel).resolve()
+        if self.scratch.resolve() not in target.parents or rel in self._missing:
+            return None
+        if target.exists() or self.project.copy_file(rel, self.sha, target):
+            return target
+        self._missing.add(rel)
+        return None
+
+    def glob(self, pattern: str) -> list[str]:
+        return self.project.glob_at(pattern, self.sha)

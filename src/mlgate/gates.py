@@ -22,7 +22,7 @@ WARN, SKIPPED = "warn", "skipped"
 NOT_JUDGED = "not_judged"  # a rule on a metric that is missing
 
 # judge(file, key, rule, threshold, kpi): a rule judged another way (on a confidence interval, see
-# prediction_gates), or None for the plain comparison.
+# mlgate.families.predictions), or None for the plain comparison.
 Judge = Callable[[str | None, str, str, float, Kpi], "RuleOutcome | None"]
 
 

@@ -1,7 +1,7 @@
 """How a statistically judged rule reads in the report: report filters over ``RuleOutcome.interval``.
 
 Everything here is built from numbers and fixed words (no user text), and is light to import (no
-numpy). The interval record is written by ``prediction_gates.interval_record``.
+numpy). The interval record is written by ``mlgate.families.predictions.interval_record``.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
-"""The metrics ledger and the DVC remote around a run: fetch the ledger before it; afterwards record the
-head's entry, push the ledger and the DVC cache, and attach the trend on the default branch.
+"""The steps after a run that touch the ledger and the DVC remote: record the head's entry, push the
+ledger and the DVC cache. They only read the finished Result; each degrades to a warning, so the
+verdict never depends on the network. (``open_ledger`` fetches the ledger before the run, for the
+baseline and the trend.)
 
-The commands call these in order (``open_ledger`` → ``runner.execute(ledger=...)`` → ``after_run``);
-each step that touches a remote degrades to a warning, so the verdict never depends on the network.
+Only a complete run is recorded: never one whose verdict is ``error``, whose head metrics did not all
+load, whose work tree was dirty, or whose pipeline was not reproduced. Recorded entries are what the
+next pull request trusts as its baseline.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +20,6 @@ from mlgate.git import Git
 from mlgate.ledger import DEFAULT_REF, Ledger
 from mlgate.progress import Progress
 from mlgate.result import Result
-from mlgate.runner import Prepared, RunOptions, execute
-from mlgate.trend import gate_trends
-
-DEFAULT_TREND_ENTRIES = 20
-
 
 def ledger_ref(report_id: str = "default") -> str:
     """One notes ref per report id: several projects of one repository never overwrite each other."""
@@ -31,14 +28,14 @@ def ledger_ref(report_id: str = "default") -> str:
     return f"{DEFAULT_REF}-{re.sub(r'[^A-Za-z0-9_.-]', '_', report_id).strip('.')[:100] or '_'}"
 
 
-def open_ledger(git: Git, report_id: str = "default", *, progress: Progress | None = None,
-                git_env: Mapping[str, str] | None = None) -> tuple[Ledger, list[str]]:
+def open_ledger(git: Git, report_id: str = "default", *,
+                progress: Progress | None = None) -> tuple[Ledger, list[str]]:
     """The local ledger, first merged with origin's when there is an origin (quietly: none is fine).
 
-    Returns the ledger and warnings (origin unreachable: the run goes on with what is local). ``git_env``
-    is the environment for git (in Actions: the token's credentials, see mlgate.github.git_auth).
+    Returns the ledger and warnings (origin unreachable: the run goes on with what is local). Git runs
+    with ``git.env`` (in Actions: the token's credentials, see mlgate.github.git_auth).
     """
-    ledger = Ledger(git.root, ledger_ref(report_id), env=git_env)
+    ledger = Ledger(git.root, ledger_ref(report_id), env=git.env)
     warnings: list[str] = []
     if ledger.has_remote():
         try:
@@ -75,38 +72,9 @@ def _head_values(diff: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[s
     return out
 
 
-def run_with_ledger(
-    prepared: Prepared,
-    options: RunOptions,
-    progress: Progress,
-    *,
-    record: bool,
-    push_cache: bool | None,
-    trend_entries: int = DEFAULT_TREND_ENTRIES,
-    default_branch: str | None = None,
-    git_env: Mapping[str, str] | None = None,
-) -> tuple[Result, AfterRun]:
-    """Fetch the ledger, run (the baseline tries the ledger first), then ``after_run``.
-
-    Without ``baseline.ledger`` and without ``record`` no ledger is opened at all (and no trend).
-    """
-    use = prepared.config.baseline.ledger or record
-    ledger, notes = (open_ledger(prepared.git, options.report_id, progress=progress, git_env=git_env)
-                     if use else (None, []))
-    result = execute(prepared, options, progress, ledger=ledger)
-    result.warnings.extend(notes)
-    done = after_run(
-        result, ledger=ledger, project=prepared.project, progress=progress, record=record, push_ledger=True,
-        push_cache=push_cache, trend_rev=default_branch_rev(prepared.git, default_branch),
-        trend_entries=trend_entries,
-    )
-    done.warnings[:0] = notes
-    return result, done
-
-
 @dataclass
 class AfterRun:
-    """What ``after_run`` did; ``warnings`` were also added to the Result."""
+    """What ``after_run`` did, and what it could not do (warnings for the terminal and the summary)."""
 
     recorded: bool = False
     ledger_pushed: bool = False
@@ -123,13 +91,11 @@ def after_run(
     record: bool,
     push_ledger: bool,
     push_cache: bool | None,
-    trend_rev: str | None,
-    trend_entries: int = DEFAULT_TREND_ENTRIES,
 ) -> AfterRun:
-    """Record the head (when asked and the work tree is clean), push, then attach the trend.
+    """Record the head (when asked and the run is complete), push the ledger, push the DVC cache.
 
     ``push_cache``: True pushes the DVC cache and run-cache, False never, None when recording and a
-    DVC remote exists. ``trend_rev`` is the default branch's revision (None: no trend).
+    DVC remote exists.
     """
     done = AfterRun()
     if record and ledger is not None:
@@ -142,9 +108,6 @@ def after_run(
                 done.warnings.append(f"the DVC cache was not pushed: {exc}")
             else:
                 progress.line(f"  {done.cache_pushed} file{'s' if done.cache_pushed != 1 else ''} pushed")
-    if ledger is not None and trend_rev and trend_entries > 0:
-        attach_trend(result, ledger, trend_rev, trend_entries, done)
-    result.warnings.extend(done.warnings)
     return done
 
 
@@ -159,8 +122,14 @@ def _record(result: Result, ledger: Ledger, progress: Progress, push: bool, done
             f"are not commit {sha[:7]}'s; commit them (or stash them) and run again"
         )
         return
-    if result.verdict == "error" or not result.reproduced:
-        why = "the run could not complete" if result.verdict == "error" else "the pipeline was not reproduced (--no-repro)"
+    incomplete = sorted(result.errors.get("head", {}))
+    if result.verdict == "error" or incomplete or not result.reproduced:
+        if result.verdict == "error":
+            why = "the run could not complete"
+        elif incomplete:
+            why = f"the head's metrics are incomplete ({', '.join(incomplete)} did not load)"
+        else:
+            why = "the pipeline was not reproduced (--no-repro)"
         done.warnings.append(f"not recorded in the metrics ledger: {why}")
         return
     try:
@@ -192,35 +161,3 @@ def _wants_cache_push(flag: bool | None, record: bool, result: Result, project: 
     if flag:
         done.warnings.append("--push-cache: the project has no default DVC remote; add one with 'dvc remote add -d NAME URL'")
     return False
-
-
-def attach_trend(result: Result, ledger: Ledger, rev: str, n: int, done: AfterRun | None = None) -> None:
-    """``result.trend``: each gate's metric over the last ``n`` entries on ``rev``'s first-parent line."""
-    try:
-        hits = ledger.history(rev, n)
-    except MlgateError as exc:
-        if done is not None:
-            done.warnings.append(f"no trend: the ledger history of {rev} could not be read ({exc})")
-        return
-    result.trend = gate_trends(result.gates, hits)
-    if result.trend:
-        result.context["trend_ref"] = display_branch(rev)
-        result.context["trend_entries"] = len(hits)
-
-
-def display_branch(rev: str) -> str:
-    """``origin/main`` → ``main``."""
-    for prefix in ("refs/remotes/origin/", "origin/", "refs/heads/"):
-        if rev.startswith(prefix):
-            return rev[len(prefix):]
-    return rev
-
-
-def default_branch_rev(git: Git, default_branch: str | None = None) -> str | None:
-    """The revision whose history the trend follows: origin's default branch when present, else local."""
-    if default_branch:
-        for rev in (f"origin/{default_branch}", default_branch):
-            if git.resolve(rev):
-                return rev
-        return None
-    return git.default_branch()

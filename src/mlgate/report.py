@@ -33,7 +33,10 @@ _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
 _SOURCES = {
     "ledger": "metrics ledger",
-    "committed": "metrics committed at the base",
+    "git": "metrics committed to git",
+    "dvc-cache": "metrics in the DVC cache",
+    "dvc-remote": "metrics pulled from the DVC remote",
+    "committed": "metrics committed at the base",  # result schema 1 and 2
     "reproduced": "base reproduced in a worktree",
     "none": "none",
 }
@@ -139,11 +142,14 @@ def _baseline_text(r: Result) -> str:
     """'metrics ledger (entry for `abc1234`, 2 commits before the merge-base)' and the like."""
     b = r.baseline
     source = _SOURCES.get(b.source) or text(b.source)
-    if b.source == "ledger" and b.distance and b.sha:
+    if b.source == "ledger" and b.sha:
         where = "the merge-base" if r.base_how == "merge-base" else "the base"
         n = b.distance
-        return f"{source} (entry for {code(b.sha[:7])}, {n} commit{'s' if n != 1 else ''} before {where})"
-    return f"{source} ({text(b.detail)})" if b.distance else source
+        before = f", {n} commit{'s' if n != 1 else ''} before {where}" if n else ""
+        return f"{source} (entry for {code(b.sha[:7], False)}{before})"
+    if b.sha and b.source in ("git", "dvc-cache", "dvc-remote") and "and" in b.detail:  # a mix of places
+        return text(b.detail)
+    return source
 
 
 def _trend_series(r: Result) -> dict[str, list[tuple[str, Any]]]:

@@ -17,13 +17,15 @@ from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 
-SCHEMA_VERSION = 2
-READS = (1, 2)  # version 1 had no trend and no statistical intervals; both default to empty
+SCHEMA_VERSION = 3
+# version 1 had no trend and no statistical intervals; version 2 no sections, no error, and the baseline
+# source "committed" where version 3 names git, the DVC cache or the DVC remote. All still read.
+READS = (1, 2, 3)
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _VALUE_FIELDS = ("old", "new", "diff", "pct")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Revision:
     ref: str | None = None
     sha: str | None = None
@@ -34,27 +36,29 @@ class Revision:
         return self.sha[:7] if self.sha else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Baseline:
-    source: str = "none"  # ledger | committed | reproduced | none
+    source: str = "none"  # ledger | git | dvc-cache | dvc-remote | reproduced | none (| committed: schema ≤ 2)
     detail: str = ""
     sha: str | None = None  # the commit whose numbers were used (may be an ancestor of the base)
     distance: int = 0  # first-parent commits between the base and `sha`
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
+    """Finished by the run before anything reads it, and frozen: later steps (record, publish) only read."""
+
     verdict: str  # pass | fail | error
     head: Revision
     base: Revision | None
-    base_how: str | None  # merge-base | given | previous-commit | None
+    base_how: str | None  # merge-base | given | previous commit | None
     baseline: Baseline
-    gates: list[GateOutcome]
+    gates: tuple[GateOutcome, ...]
     metrics: dict[str, Any]  # DVC diff shape: {path: {key: {old, new, diff}}}
     params: dict[str, Any]
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # side -> path -> message
-    warnings: list[str] = field(default_factory=list)
-    stages: list[dict[str, Any]] = field(default_factory=list)  # {name, status, seconds}
+    warnings: tuple[str, ...] = ()
+    stages: tuple[dict[str, Any], ...] = ()  # {name, status, seconds}
     reproduced: bool = False
     duration_s: float = 0.0
     report_id: str = "default"
@@ -66,8 +70,15 @@ class Result:
     # Each KPI gate's metric over the last ledger entries on the default branch (context["trend_ref"]),
     # oldest first: {"file:key": [[short sha, value or null], ...]}. Empty without a ledger.
     trend: dict[str, list[list[Any]]] = field(default_factory=dict)
+    # Each metric family's details for its report section (mlgate.families): {"predictions": {...}, ...}
+    sections: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # with verdict "error": why, in one line
     mlgate_version: str = __version__
     schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        for name in ("gates", "warnings", "stages"):  # sequences stay unchangeable too
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     # -- summaries the report, the status and the outputs share -------------------------------
     def count(self, status: str) -> int:
@@ -114,6 +125,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["gates"] = [g.to_dict() for g in self.gates]
+        for name in ("warnings", "stages"):
+            data[name] = list(data[name])
         return _encode(data)
 
     def to_json(self) -> str:

@@ -1,53 +1,71 @@
-"""`mlgate run` as a library call: context → reproduce(head) → collect → baseline → compare → gates → Result.
+"""One run: ``run(options, edges) -> Result``, the one library call ``mlgate run`` and ``mlgate ci`` share.
 
-The caller builds the real edges (git, DVC project, ledger, progress) and passes options in; this module
-only orders the steps. Rendering and publishing happen elsewhere, from the Result alone.
+The data flows one way: choose the base → reproduce the head → read the head's numbers → resolve the
+base's → the metric families → compare → gates → the verdict, warnings and trend → a finished, frozen
+Result. Nothing here records, pushes, writes or publishes: those steps come after, and only read it.
+
+The command that owns them builds the edges once (``open_edges``: git, the DVC project, the validated
+config, the ledger, progress) and closes them after the run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlgate import baseline as baseline_mod
-from mlgate import compare, gates, prediction_gates
+from mlgate import compare, gates
+from mlgate.base_choice import BaseChoice, BaseRequest, choose_base
 from mlgate.config import CONFIG_NAME, Config, load_config
-from mlgate.dvc_project import DvcProject
-from mlgate.errors import ConfigError, InputError
+from mlgate.dvc_project import DvcProject, is_missing
+from mlgate.errors import ConfigError, InputError, MlgateError
+from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side, combine_judges
 from mlgate.git import Git
+from mlgate.ledger import Ledger
 from mlgate.marker import check_report_id
 from mlgate.progress import Progress
 from mlgate.result import Result, Revision
+from mlgate.snapshot import Snapshot
+from mlgate.trend import gate_trends
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
+    """What to run, typed. ``mlgate ci`` fills the CI fields from the GitHub event before the run."""
+
     project_dir: Path = Path(".")
     config_path: Path | None = None
-    base: str | None = None  # a ref; None = baseline.ref from the config, else merge-base with the default branch
-    base_sha: str | None = None  # an exact commit (from the CI context); wins over `base`
-    base_how: str | None = None
+    base: BaseRequest = BaseRequest()
     repro: bool = True
     pull: bool | None = None  # dvc repro --pull; None: when the project has a default DVC remote
     report_id: str = "default"
+    trend_entries: int = 20  # 0: no trend
+    trend_branch: str | None = None  # whose history the trend follows (None: the default branch)
     head_ref: str | None = None  # a display name for the head (CI knows the PR branch)
     head_sha: str | None = None  # the commit the report is about (CI: the PR head, not the merge commit)
-    links: dict[str, str] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
+    links: Mapping[str, str] = field(default_factory=dict)
+    event: Mapping[str, Any] = field(default_factory=dict)  # CI: event, pr_number, repository, hypothesis
 
 
-@dataclass
-class Prepared:
-    """What a run needs before any work: the repository, the project and the validated config."""
+@dataclass(frozen=True)
+class Edges:
+    """The outside world of one run, built once by the command (see ``open_edges``)."""
 
     git: Git
     project: DvcProject
     project_rel: Path
     config: Config
     config_path: Path
+    progress: Progress
+    ledger: Ledger | None
+    scratch: ExitStack  # temporary folders and worktrees, removed when the edges close
+    notes: tuple[str, ...] = ()  # what opening them could not do (the ledger not fetched): warnings
 
     @property
     def template_dir(self) -> Path | None:
@@ -56,25 +74,170 @@ class Prepared:
         return (self.config_path.parent / template) if template else None
 
 
-def prepare(options: RunOptions) -> Prepared:
+@contextmanager
+def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str, str] | None = None,
+               ledger: bool | None = None) -> Iterator[Edges]:
+    """Validate the config, open git, the DVC project and (``ledger``; None: when ``baseline.ledger``)
+    the metrics ledger, fetched from origin. Everything is closed on exit."""
     check_report_id(options.report_id)
     project_dir = options.project_dir.resolve()
-    if not project_dir.is_dir():
-        raise InputError(f"{options.project_dir}: no such directory; pass an existing --project-dir")
-    git = Git.discover(project_dir)
+    git = Git.discover(project_dir, git_env)
     project_dir = _dvc_root(project_dir, git.root)
     config_path = options.config_path or project_dir / CONFIG_NAME
     config = load_config(config_path)
-    prediction_gates.check_config(config, _display(config_path))
-    project = DvcProject(project_dir)
-    project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
-    prepared = Prepared(git, project, project_dir.relative_to(git.root), config, config_path)
-    if prepared.template_dir is not None and not prepared.template_dir.is_dir():
+    if config.report.template and not (config_path.parent / config.report.template).is_dir():
         raise ConfigError(
-            f"{_display(config_path)}: report.template: {prepared.template_dir} is not a directory; "
-            "point it at a directory holding report.md.j2, or remove the key"
+            f"{display(config_path)}: report.template: {config_path.parent / config.report.template} is not a "
+            "directory; point it at a directory holding report.md.j2, or remove the key"
         )
-    return prepared
+    project = DvcProject(project_dir)
+    with ExitStack() as scratch:
+        scratch.callback(project.close)
+        project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
+        opened, notes = None, ()
+        if config.baseline.ledger if ledger is None else ledger:
+            from mlgate.recording import open_ledger
+
+            opened, notes = open_ledger(git, options.report_id, progress=progress)
+        yield Edges(git, project, project_dir.relative_to(git.root), config, config_path, progress, opened,
+                    scratch, tuple(notes))
+
+
+def run(options: RunOptions, edges: Edges) -> Result:
+    started = time.monotonic()
+    git, project, config, progress = edges.git, edges.project, edges.config, edges.progress
+    source = display(edges.config_path)
+    where = edges.project_rel.as_posix() or "."
+    head = Revision(ref=options.head_ref or git.current_branch() or "HEAD", sha=options.head_sha or git.head_sha(),
+                    dirty=git.is_dirty())
+    choice = choose_base(git, options.base, config_ref=config.baseline.ref)
+
+    stages: list[dict[str, Any]] = []
+    if options.repro:
+        if options.pull and not project.has_remote():
+            raise InputError(f"--pull: the DVC project in {where} has no default remote; "
+                             "add one with 'dvc remote add -d NAME URL' or drop --pull")
+        pull = project.has_remote() if options.pull is None else options.pull
+        with progress.step(f"reproducing the pipeline in {where}", untrusted_output=True):
+            stages = [stage.to_dict() for stage in project.reproduce(progress, pull=pull)]
+    head_snap = project.snapshot()
+
+    with progress.step("resolving the baseline"):
+        resolved = baseline_mod.resolve(
+            git=git, project=project, project_rel=edges.project_rel, base_sha=_sha(choice),
+            config=config.baseline, progress=progress, scratch=edges.scratch, ledger=edges.ledger,
+        )
+        progress.line(f"  baseline: {resolved.baseline.source} ({resolved.baseline.detail})")
+    base_snap = resolved.snapshot
+
+    families = compute_families(config, DirectorySide("head", head.sha, project.root), resolved.side,
+                                base_snap, progress)
+    head_snap, base_snap = with_families(head_snap, base_snap, families)
+    judge = combine_judges([f.judge for f in families])
+    outcomes = gates.evaluate(config, head_snap, base_snap, source=source, judge=judge)
+
+    unreadable = {p: why for p, why in head_snap.errors.items() if not is_missing(why)}
+    error = None
+    if unreadable:
+        path, why = next(iter(unreadable.items()))
+        error = f"{path}: cannot be read at the head: {why}; fix the file the pipeline writes"
+    warnings = [*edges.notes, *resolved.warnings, *(w for f in families for w in f.warnings)]
+    warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
+    if choice.revision is None and choice.why_none:
+        warnings.append(f"no baseline: {choice.why_none}")
+    errors = {"head": dict(head_snap.errors)}
+    if base_snap is not None and base_snap.errors:
+        errors["base"] = dict(base_snap.errors)
+    trend, trend_context = _trend(edges, options, outcomes, head.sha, warnings)
+    return Result(
+        verdict="error" if error else gates.verdict(outcomes),
+        error=error,
+        head=head,
+        base=choice.revision,
+        base_how=choice.how,
+        baseline=resolved.baseline,
+        gates=tuple(outcomes),
+        metrics=compare.diff_flat(base_snap.metrics if base_snap else None, head_snap.metrics),
+        params=compare.diff_flat(resolved.params if (base_snap or resolved.params) else None, head_snap.params),
+        errors=errors,
+        warnings=tuple(warnings),
+        stages=tuple(stages),
+        reproduced=options.repro,
+        duration_s=round(time.monotonic() - started, 2),
+        report_id=options.report_id,
+        project_dir=where,
+        config_path=source,
+        links=dict(options.links),
+        context={**options.event, "title": config.report.title, **trend_context},
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        trend=trend,
+        sections={f.key: f.section for f in families if f.section},
+    )
+
+
+def compute_families(config: Config, head: Side, base: Side | None, base_snap: Snapshot | None,
+                     progress: Progress | None = None) -> list[FamilyResult]:
+    """Every configured metric family, in FAMILY_MODULES order (mlgate.families)."""
+    out: list[FamilyResult] = []
+    recorded = base_snap.metrics if base_snap is not None else {}
+    for name in FAMILY_MODULES:
+        family = importlib.import_module(name)
+        found = family.compute(config, head, base, recorded=recorded, progress=progress)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def with_families(head: Snapshot, base: Snapshot | None, families: list[FamilyResult]) -> tuple[Snapshot, Snapshot | None]:
+    """The sides' numbers with each family's metrics under its pseudo-file (new Snapshots; none changed)."""
+    head = Snapshot({**head.metrics}, head.params, head.errors)
+    base = Snapshot({**base.metrics}, base.params, base.errors) if base is not None else None
+    for family in families:
+        if family.head:
+            head.metrics[family.file] = dict(family.head)
+        if base is not None and family.base is not None:
+            base.metrics[family.file] = dict(family.base)
+    return head, base
+
+
+def _trend(edges: Edges, options: RunOptions, outcomes: list[Any], head_sha: str | None,
+           warnings: list[str]) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
+    """Each gate's metric over the last ledger entries of the default branch (the head's own excluded)."""
+    if edges.ledger is None or options.trend_entries <= 0:
+        return {}, {}
+    rev = default_branch_rev(edges.git, options.trend_branch)
+    if rev is None:
+        return {}, {}
+    try:
+        hits = [h for h in edges.ledger.history(rev, options.trend_entries + 1) if h.sha != head_sha]
+    except MlgateError as exc:
+        warnings.append(f"no trend: the ledger history of {rev} could not be read ({exc})")
+        return {}, {}
+    hits = hits[-options.trend_entries:]
+    trend = gate_trends(outcomes, hits)
+    return trend, ({"trend_ref": display_branch(rev), "trend_entries": len(hits)} if trend else {})
+
+
+def display_branch(rev: str) -> str:
+    """``origin/main`` → ``main``."""
+    for prefix in ("refs/remotes/origin/", "origin/", "refs/heads/"):
+        if rev.startswith(prefix):
+            return rev[len(prefix):]
+    return rev
+
+
+def default_branch_rev(git: Git, default_branch: str | None = None) -> str | None:
+    """The revision whose history the trend follows: origin's default branch when present, else local."""
+    if default_branch:
+        for rev in (f"origin/{default_branch}", default_branch):
+            if git.resolve(rev):
+                return rev
+        return None
+    return git.default_branch()
+
+
+def _sha(choice: BaseChoice) -> str | None:
+    return choice.revision.sha if choice.revision else None
 
 
 def _dvc_root(start: Path, top: Path) -> Path:
@@ -87,106 +250,7 @@ def _dvc_root(start: Path, top: Path) -> Path:
     return start  # not a DVC project: opening it says so, with the fix
 
 
-def resolve_base(git: Git, options: RunOptions, config: Config) -> tuple[Revision | None, str | None]:
-    """The base commit and how it was chosen: an exact sha, a ref's merge-base, or the default branch's."""
-    if options.base_sha:
-        return Revision(ref=options.base or options.base_sha[:7], sha=options.base_sha), options.base_how or "given"
-    ref = options.base or config.baseline.ref
-    how = "merge-base"
-    if not ref:
-        ref = git.default_branch()
-        if ref is None:
-            return None, None
-    sha = git.resolve(ref) or git.resolve(f"refs/remotes/origin/{ref}")  # a fresh clone has origin/main only
-    if sha is None:
-        if git.is_shallow():
-            raise InputError(
-                f"base '{ref}' is not in this shallow clone; fetch full history (actions/checkout with fetch-depth: 0)"
-            )
-        flag = "--base" if options.base else "baseline.ref"
-        raise InputError(f"{flag} '{ref}': no such branch, tag or commit in {git.root}; fix the name or fetch it")
-    head = git.head_sha()
-    if head:
-        merge_base = git.merge_base(head, sha)
-        if merge_base is None:
-            raise InputError(f"base '{ref}' shares no history with HEAD; pass a related --base")
-        sha = merge_base
-        if sha == head and not git.is_dirty():
-            # On the base branch itself with nothing uncommitted: HEAD against HEAD says nothing, so the
-            # base is the previous commit (as on a push to the default branch in CI).
-            parent = git.resolve(f"{head}~1")
-            if parent:
-                return Revision(ref=f"{ref}~1", sha=parent), "previous commit"
-    return Revision(ref=ref, sha=sha), how
-
-
-def execute(prepared: Prepared, options: RunOptions, progress: Progress, *, ledger: Any = None) -> Result:
-    started = time.monotonic()
-    git, project, config = prepared.git, prepared.project, prepared.config
-    head = Revision(
-        ref=options.head_ref or git.current_branch() or "HEAD",
-        sha=options.head_sha or git.head_sha(),
-        dirty=git.is_dirty(),
-    )
-    base, base_how = resolve_base(git, options, config)
-
-    stages: list[dict[str, Any]] = []
-    pull = project.has_remote() if options.pull is None else options.pull
-    if options.repro and options.pull and not project.has_remote():
-        raise InputError(
-            f"--pull: the DVC project in {prepared.project_rel.as_posix() or '.'} has no default remote; "
-            "add one with 'dvc remote add -d NAME URL' or drop --pull"
-        )
-    if options.repro:
-        with progress.step(f"reproducing the pipeline in {prepared.project_rel.as_posix() or '.'}", untrusted_output=True):
-            stages = [run.to_dict() for run in project.reproduce(progress, pull=pull)]
-    head_snap = project.snapshot()
-    head_predictions = prediction_gates.load_head(config, project)  # a bad file fails before the baseline work
-
-    with progress.step("resolving the baseline"):
-        resolved = baseline_mod.resolve(
-            git=git, project=project, project_rel=prepared.project_rel, base_sha=base.sha if base else None,
-            config=config.baseline, progress=progress, ledger=ledger, keep=prediction_gates.keep_paths(config),
-        )
-        progress.line(f"  baseline: {resolved.baseline.source} ({resolved.baseline.detail})")
-    base_snap = resolved.snapshot
-
-    predictions = None
-    if head_predictions is not None:
-        with progress.step("reading the predictions"):
-            predictions = prediction_gates.gather(config, project, resolved, head_predictions)
-            predictions.add_metrics(head_snap, base_snap)
-    outcomes = gates.evaluate(config, head_snap, base_snap, source=_display(prepared.config_path),
-                              judge=predictions.judge if predictions else None)
-    warnings = list(resolved.warnings) + (predictions.warnings if predictions else [])
-    warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
-    errors = {"head": dict(head_snap.errors)}
-    if base_snap is not None and base_snap.errors:
-        errors["base"] = dict(base_snap.errors)
-    return Result(
-        verdict=gates.verdict(outcomes),
-        head=head,
-        base=base,
-        base_how=base_how,
-        baseline=resolved.baseline,
-        gates=outcomes,
-        metrics=compare.diff_flat(base_snap.metrics if base_snap else None, head_snap.metrics),
-        params=compare.diff_flat(base_snap.params if base_snap else None, head_snap.params),
-        errors=errors,
-        warnings=warnings,
-        stages=stages,
-        reproduced=options.repro,
-        duration_s=round(time.monotonic() - started, 2),
-        report_id=options.report_id,
-        project_dir=prepared.project_rel.as_posix() or ".",
-        config_path=_display(prepared.config_path),
-        links=dict(options.links),
-        context={**options.context, "title": config.report.title},
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    )
-
-
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:

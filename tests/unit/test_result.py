@@ -85,7 +85,7 @@ def test_json_is_strict_with_nonfinite_values_as_strings():
     assert (loss["new"], loss["diff"], loss["pct"]) == ("Infinity", "Infinity", "Infinity")
     floor = data["metrics"]["eval/m.json"]["floor"]
     assert (floor["old"], floor["new"]) == ("-Infinity", "-Infinity")
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["mlgate_version"] == __version__
 
 
@@ -118,7 +118,7 @@ def test_round_trip_without_a_base():
 def test_text_that_looks_like_nan_outside_value_fields_stays_text():
     result = make_result(warnings=["NaN"], context={"title": "Infinity"})
     back = Result.from_dict(json.loads(result.to_json()))
-    assert back.warnings == ["NaN"] and back.context == {"title": "Infinity"}
+    assert back.warnings == ("NaN",) and back.context == {"title": "Infinity"}
 
 
 def test_unknown_top_level_fields_from_a_newer_writer_are_ignored():
@@ -127,14 +127,14 @@ def test_unknown_top_level_fields_from_a_newer_writer_are_ignored():
     assert Result.from_dict(data) == make_result()
 
 
-@pytest.mark.parametrize("version", [3, 0, "1", None, True])
+@pytest.mark.parametrize("version", [4, 0, "1", None, True])
 def test_other_schema_versions_are_refused(version):
     data = json.loads(make_result().to_json())
     data["schema_version"] = version
     with pytest.raises(InputError) as err:
         Result.from_dict(data)
     assert str(err.value) == (
-        f"result schema_version {version!r} is not supported by mlgate {__version__} (reads 1, 2); "
+        f"result schema_version {version!r} is not supported by mlgate {__version__} (reads 1, 2, 3); "
         "re-run 'mlgate run' with this version"
     )
     assert err.value.exit_code == EXIT_BAD_INPUT

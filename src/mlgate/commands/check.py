@@ -1,48 +1,89 @@
-"""mlgate check: validate mlgate.yaml and show which metric each KPI selector matches, without running."""
+"""mlgate check: validate mlgate.yaml and show which metric each KPI selector matches, without running.
+
+Selectors are matched against the metrics mlgate can read without running anything: the workspace's,
+else the base commit's (committed to git or in the DVC cache), else the metrics ledger's last entry on
+the default branch. When there are none yet (a fresh clone of a project whose metrics are pipeline
+outputs), that is said plainly and the check passes: the names are checked by the first run.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from mlgate import prediction_gates
+from mlgate.base_choice import BaseRequest, choose_base
 from mlgate.compare import is_number
-from mlgate.errors import ConfigError, EXIT_OK
-from mlgate.runner import RunOptions, prepare
+from mlgate.errors import EXIT_OK, ConfigError, MlgateError
+from mlgate.families import DirectorySide
+from mlgate.progress import Progress
+from mlgate.runner import Edges, RunOptions, compute_families, default_branch_rev, display, open_edges, with_families
 from mlgate.selectors import match
+from mlgate.snapshot import Snapshot
 
 
 def check_command(args: argparse.Namespace) -> int:
-    prepared = prepare(RunOptions(project_dir=Path(args.project_dir), config_path=Path(args.config) if args.config else None))
-    try:
-        snap = prepared.project.snapshot()
-        note = prediction_gates.add_workspace_metrics(prepared.config, prepared.project, snap)
-    finally:
-        prepared.project.close()
-    source = str(prepared.config_path)
-    print(f"mlgate: {source} is valid ({len(prepared.config.kpis)} KPI{'s' if len(prepared.config.kpis) != 1 else ''})")
-    if note:
-        print(f"  warning: {note}")
-    for path, why in snap.errors.items():
-        print(f"  warning: {path}: {why}")
-    problems = []
-    for selector, kpi in prepared.config.kpis.items():
+    options = RunOptions(project_dir=Path(args.project_dir), config_path=Path(args.config) if args.config else None)
+    with open_edges(options, Progress(quiet=True)) as edges:
+        snap, where, notes = visible_metrics(edges)
+    config, source = edges.config, display(edges.config_path)
+    count = f"{len(config.kpis)} KPI{'s' if len(config.kpis) != 1 else ''}"
+    if snap.is_empty():
+        print(f"mlgate: {source} is valid ({count}); no metrics to match yet: run the pipeline once, or 'mlgate run'")
+        for selector in config.kpis:
+            print(f"  {selector}: not checked yet")
+        return EXIT_OK
+    lines, problems = [], []
+    for selector, kpi in config.kpis.items():
+        rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
         found = match(selector, snap.metrics, source=source)
-        rules = ", ".join(f"{rule} {value:g}" for rule, value in kpi.rules())
         if not found:
-            note = "optional, skipped" if kpi.optional else "MATCHES NOTHING"
-            print(f"  {selector}: {note}  [{rules}]")
+            lines.append(f"  {selector}: {'optional, skipped' if kpi.optional else 'MATCHES NOTHING'}  [{rules}]")
             if not kpi.optional:
                 problems.append(selector)
-            continue
         for path, key in found:
             value = snap.metrics[path][key]
             shown = f"{value:.6g}" if is_number(value) else repr(value)
-            print(f"  {selector} → {path}:{key} = {shown}  [{rules}]")
+            lines.append(f"  {selector} → {path}:{key} = {shown}  [{rules}]")
+    if not problems:
+        print(f"mlgate: {source} is valid ({count}); matched against the metrics in {where}")
+    print("\n".join(lines))
+    for note in notes:
+        print(f"  warning: {note}")
     if problems:
         known = sorted({k for keys in snap.metrics.values() for k in keys})
         raise ConfigError(
-            f"{source}: kpis.{problems[0]}: matches no metric in the workspace (known: {', '.join(known[:12]) or 'none'}); "
+            f"{source}: kpis.{problems[0]}: matches no metric in {where} (known: {', '.join(known[:12]) or 'none'}); "
             "fix the name, or add 'optional: true'"
         )
     return EXIT_OK
+
+
+def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str]]:
+    """The metrics readable without running: (numbers, where they came from, warnings)."""
+    project = edges.project
+    snap = project.snapshot()
+    notes = [f"{path}: {why}" for path, why in snap.errors.items()]
+    try:
+        families = compute_families(edges.config, DirectorySide("head", None, project.root), None, None)
+    except MlgateError as exc:  # a predictions file not written yet: its KPIs are checked by the first run
+        families, notes = [], [*notes, str(exc)]
+    head, _ = with_families(snap, None, families)
+    if not head.is_empty():
+        return head, "the workspace", notes
+    try:
+        base = choose_base(edges.git, BaseRequest(), config_ref=edges.config.baseline.ref).revision
+    except MlgateError:
+        base = None
+    if base is not None and base.sha:
+        at_base = project.snapshot(base.sha)
+        if not at_base.is_empty():
+            return at_base, f"the base commit {base.sha[:7]}", notes
+    rev = default_branch_rev(edges.git)
+    if edges.ledger is not None and rev:
+        try:
+            hits = edges.ledger.history(rev, 1)
+        except MlgateError:
+            hits = []
+        if hits:
+            return Snapshot.from_dict(hits[-1].entry), f"the metrics ledger's entry for {hits[-1].sha[:7]}", notes
+    return Snapshot(), "nowhere yet", notes

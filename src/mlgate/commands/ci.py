@@ -11,18 +11,17 @@ import argparse
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-from mlgate.commands.run import exit_code, finish
+from mlgate.base_choice import BaseRequest
+from mlgate.commands.run import exit_code, options_from_args, record, write_outputs
 from mlgate.errors import EXIT_OK, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.progress import Progress
 from mlgate.publish import Published, actions_outputs, cml_comment, github_channels
 from mlgate.result import Result
-from mlgate.recording import run_with_ledger
-from mlgate.runner import RunOptions, prepare
+from mlgate.runner import RunOptions, open_edges, run
 from mlgate.terminal import verdict_table
 
 
@@ -60,52 +59,41 @@ def ci_command(args: argparse.Namespace) -> int:
     return exit_code(result)
 
 
+def ci_options(args: argparse.Namespace, ctx: Any) -> RunOptions:
+    """The run's options from the command line and the GitHub event: base, head, links, hypothesis."""
+    if args.base:
+        base = BaseRequest(ref=args.base)
+    else:
+        choice = ctx.comparison_base()
+        base = BaseRequest(ref=choice.ref, rev=choice.rev, merge_base=choice.merge_base, fetch=True)
+    event = {"event": ctx.event_name, "pr_number": ctx.pr_number, "repository": ctx.repository}
+    hypothesis = pr_hypothesis(ctx.payload)
+    if hypothesis:
+        event["hypothesis"] = hypothesis
+    return options_from_args(
+        args, base=base, trend_branch=ctx.default_branch,
+        head_ref=ctx.head_ref or (ctx.head_sha[:7] if ctx.head_sha else None), head_sha=ctx.head_sha,
+        links={k: v for k, v in {"run_url": ctx.run_url}.items() if v}, event=event,
+    )
+
+
 def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Path, json_path: Path,
          token: str) -> tuple[Result, str]:
     from mlgate.github import workflow
     from mlgate.github.git_auth import token_env
 
-    git = Git.discover(Path(args.project_dir))
-    git_env = token_env(git, server_url=ctx.server_url, token=token)  # for fetching the base and the ledger
-    options = RunOptions(
-        project_dir=Path(args.project_dir),
-        config_path=Path(args.config) if args.config else None,
-        repro=args.repro,
-        pull=args.pull,
-        report_id=args.report_id,
-        head_ref=ctx.head_ref or (ctx.head_sha[:7] if ctx.head_sha else None),
-        head_sha=ctx.head_sha,
-        links={k: v for k, v in {"run_url": ctx.run_url}.items() if v},
-        context={"event": ctx.event_name, "pr_number": ctx.pr_number, "repository": ctx.repository},
-    )
-    hypothesis = pr_hypothesis(ctx.payload)
-    if hypothesis:
-        options.context["hypothesis"] = hypothesis
-    if args.base:
-        options.base = args.base
-    else:
-        choice = ctx.comparison_base()
-        if choice.rev is not None:
-            sha = ensure_commit(git, choice.rev, env=git_env)
-            how = "previous commit"
-            if choice.merge_base:
-                sha, how = git.merge_base("HEAD", sha) or sha, "merge-base"
-                if sha == git.head_sha():  # dispatch or schedule on the default branch itself
-                    sha, how = git.resolve("HEAD~1"), "previous commit"
-            options.base_sha, options.base, options.base_how = sha, choice.ref, how
-    prepared = prepare(options)
+    git_env = token_env(Git.discover(Path(args.project_dir)), server_url=ctx.server_url, token=token)
+    options = ci_options(args, ctx)
     # A push to the default branch records its numbers, so pull requests compare without retraining.
-    record = args.record
-    if record is None:
-        record = ctx.event_name == "push" and ctx.is_default_branch and prepared.config.baseline.ledger
-    try:
-        result, done = run_with_ledger(prepared, options, progress, record=record, push_cache=args.push_cache,
-                                       trend_entries=args.trend, default_branch=ctx.default_branch, git_env=git_env)
-    finally:
-        prepared.project.close()
+    wants_record = args.record
+    with open_edges(options, progress, git_env=git_env, ledger=True if args.record else None) as edges:
+        if wants_record is None:
+            wants_record = ctx.event_name == "push" and ctx.is_default_branch and edges.config.baseline.ledger
+        result = run(options, edges)
+        report = write_outputs(result, report_path, json_path, edges)
+        done = record(result, edges, record=bool(wants_record), push_cache=args.push_cache)
     for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
         workflow.warning(warning, title="mlgate ledger and cache")
-    report = finish(result, report_path, json_path, template_dir=prepared.template_dir)
     return result, report
 
 
@@ -120,24 +108,6 @@ def pr_hypothesis(payload: Any) -> str | None:
         if found:
             return found[1].strip().lstrip("*_ ").strip()[:500] or None
     return None
-
-
-def ensure_commit(git: Git, rev: str, *, env: dict[str, str] | None = None) -> str:
-    """The commit `rev` names, deepening a shallow clone once; else one line saying to fetch all history."""
-    sha = git.resolve(rev)
-    if sha is None and git.is_shallow():
-        print(f"mlgate: {rev} is not in this shallow clone; fetching the full history", file=sys.stderr)
-        git.run("fetch", "--no-tags", "--unshallow", "origin", check=False, env=env)
-        sha = git.resolve(rev)
-    elif sha is None and len(rev) == 40:
-        git.run("fetch", "--no-tags", "origin", rev, check=False, env=env)
-        sha = git.resolve(rev)
-    if sha is None:
-        raise InputError(
-            f"base {rev} is not in the checkout and could not be fetched; "
-            "set 'fetch-depth: 0' on actions/checkout so mlgate can compare with the base"
-        )
-    return sha
 
 
 def _publish(args: argparse.Namespace, ctx: Any, result: Result, report: str, report_path: Path,

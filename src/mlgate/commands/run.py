@@ -6,55 +6,58 @@ import argparse
 import sys
 from pathlib import Path
 
-from mlgate.dvc_project import is_missing
+from mlgate.base_choice import BaseRequest
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.progress import Progress
+from mlgate.recording import AfterRun, after_run
 from mlgate.report import render
 from mlgate.result import Result, write_text
-from mlgate.recording import run_with_ledger
-from mlgate.runner import RunOptions, prepare
+from mlgate.runner import Edges, RunOptions, open_edges, run
 from mlgate.terminal import verdict_table
 
 
-def options_from_args(args: argparse.Namespace) -> RunOptions:
+def options_from_args(args: argparse.Namespace, **more: object) -> RunOptions:
     return RunOptions(
         project_dir=Path(args.project_dir),
         config_path=Path(args.config) if args.config else None,
-        base=args.base,
+        base=BaseRequest(ref=args.base) if args.base else BaseRequest(),
         repro=args.repro,
         pull=args.pull,
         report_id=args.report_id,
+        trend_entries=args.trend,
+        **more,  # type: ignore[arg-type]
     )
 
 
 def run_command(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     options = options_from_args(args)
-    prepared = prepare(options)
-    try:
-        result, _ = run_with_ledger(prepared, options, progress, record=args.record, push_cache=args.push_cache,
-                                    trend_entries=args.trend)
-    finally:
-        prepared.project.close()
-    finish(result, Path(args.report), Path(args.json), template_dir=prepared.template_dir)
+    with open_edges(options, progress, ledger=True if args.record else None) as edges:
+        result = run(options, edges)
+        write_outputs(result, Path(args.report), Path(args.json), edges)
+        done = record(result, edges, record=args.record, push_cache=args.push_cache)
     print(verdict_table(result), file=sys.stdout)
+    for warning in done.warnings:
+        print(f"mlgate: warning: {warning}", file=sys.stderr)
     print(f"mlgate: report {args.report} · result {args.json}", file=sys.stdout)
     return exit_code(result)
 
 
-def finish(result: Result, report_path: Path, json_path: Path, *, template_dir: Path | None = None) -> str:
-    """Write the result and the report (always, so nothing is lost), then refuse unreadable head metrics."""
-    unreadable = {p: why for p, why in result.errors.get("head", {}).items() if not is_missing(why)}
-    if unreadable:
-        result.verdict = "error"
-    result.write(json_path)  # first: a report template error must not lose the result
-    report = render(result, template_dir=template_dir)
+def write_outputs(result: Result, report_path: Path, json_path: Path, edges: Edges | None = None) -> str:
+    """The result first (a report template error must not lose it), then the report."""
+    result.write(json_path)
+    report = render(result, template_dir=edges.template_dir if edges else None)
     write_text(report_path, report)
-    if unreadable:
-        path, why = next(iter(unreadable.items()))
-        raise InputError(f"{path}: cannot be read at the head: {why}; fix the file the pipeline writes")
     return report
 
 
+def record(result: Result, edges: Edges, *, record: bool, push_cache: bool | None) -> AfterRun:
+    return after_run(result, ledger=edges.ledger, project=edges.project, progress=edges.progress, record=record,
+                     push_ledger=True, push_cache=push_cache)
+
+
 def exit_code(result: Result) -> int:
+    """The verdict's exit code; a run that could not judge its head raises (exit 2) after its files are written."""
+    if result.verdict == "error":
+        raise InputError(result.error or "the run could not be completed; see the report")
     return EXIT_GATE_FAILED if result.verdict == "fail" else EXIT_OK

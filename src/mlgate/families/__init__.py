@@ -88,3 +88,10 @@ def combine_judges(judges: Sequence[Judge | None]) -> Judge | None:
 
 
 Compute = Callable[..., FamilyResult | None]
+
+
+# The families a run computes, in this order: each module has
+#   compute(config, head: Side, base: Side | None, *, recorded: Flat, progress) -> FamilyResult | None
+# where ``recorded`` is the base's numbers as the baseline has them ({file: {key: value}}; from the
+# ledger when the base's files are gone), and None means the family is not configured.
+FAMILY_MODULES: tuple[str, ...] = ("mlgate.families.predictions",)

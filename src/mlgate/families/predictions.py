@@ -1,47 +1,36 @@
-"""Gates on per-example predictions: the glue between ``predictions:`` in mlgate.yaml, the DVC edge and
-the statistics engine (``mlgate.stats``).
+"""The predictions family: metrics from per-example predictions, and the judge that decides a rule with a
+confidence level on an interval (``mlgate.stats``).
 
-``runner.execute`` calls, in order:
+``compute`` reads the predictions file of each side through its ``Side`` (the head's workspace; the base
+commit through DVC, or the worktree it was reproduced in) and hands them to ``judge_sides``, the pure
+part: (head predictions, base predictions, config) → ``PredictionData`` (metrics per side, the judge).
+Rows pair by id; when they do not, the comparison is unpaired and a warning says so.
 
-1. ``check_config(config, source)`` at prepare time: ``confidence``/``significance`` only on
-   ``predictions.*`` KPIs, metric names known, a score column when a metric needs one (ConfigError).
-2. ``load_head(config, project)`` before the baseline: the head's predictions from the workspace;
-   ``gather(config, project, resolved, head)`` after it: the base's predictions from
-   wherever the base's numbers came from — read at the base commit through DVC (``committed``, and
-   ``ledger`` when DVC can still read the file at the ledger's commit), kept from the worktree
-   (``reproduced``), or none. Rows pair by id; when they do not, the comparison is unpaired and a
-   warning says so.
-3. ``PredictionData.add_metrics(head, base)``: ``predictions.<metric>`` values into each side's
-   Snapshot, under the predictions file's path, so plain rules and the "All metrics" table see them.
-4. ``PredictionData.judge`` goes to ``gates.evaluate``: a rule of a KPI with a confidence level is
-   judged on a confidence interval by ``stats.decide``; every other rule stays a plain comparison.
-
-Without base predictions but with a base value (a ledger baseline whose files DVC cannot read any
-more), drop/rise rules take the base value as fixed and judge the head's interval against it; the
+Without base predictions but with a recorded base value (a ledger baseline whose files DVC cannot read
+any more), drop/rise rules take the base value as fixed and judge the head's interval against it; the
 interval says so. The statistics are imported lazily: they cost about a second.
 """
 
 from __future__ import annotations
 
-import io
+
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from mlgate.compare import is_number
+from mlgate.config import PREDICTIONS_PREFIX as PREFIX
 from mlgate.config import Config, Kpi
-from mlgate.errors import ConfigError, InputError, MlgateError
-from mlgate.gates import FAIL, PASS, RuleOutcome
-from mlgate.snapshot import Snapshot
+from mlgate.errors import InputError, MlgateError
+from mlgate.families import FamilyResult, Side
+from mlgate.gates import RuleOutcome
+from mlgate.rules import FAIL, PASS, RULES, is_number
+from mlgate.snapshot import Flat
 
 if TYPE_CHECKING:
-    from mlgate.baseline import Resolved
-    from mlgate.dvc_project import DvcProject
+    from mlgate.progress import Progress
     from mlgate.stats import Comparison, Pairing, Predictions
 
-PREFIX = "predictions."
-VALUE_RULES = ("min", "max")
 
 CLASSIFICATION_DEFAULTS = ("accuracy", "precision", "recall", "f1")
 SCORE_DEFAULTS = ("roc_auc", "log_loss")
@@ -57,50 +46,7 @@ def metric_pattern(selector: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# 1. Config checks
-
-
-def check_config(config: Config, source: str = "mlgate.yaml") -> None:
-    """ConfigError (exit 2) for a statistical option the predictions cannot serve."""
-    for selector, kpi in config.kpis.items():
-        pattern = metric_pattern(selector)
-        option = "confidence" if kpi.confidence is not None else "significance"
-        if kpi.confidence_level is not None and not pattern.startswith(PREFIX):
-            raise ConfigError(
-                f"{source}: kpis.{selector}: {option} needs per-example predictions, but {selector!r} is not "
-                "a predictions metric; add a predictions: block and use predictions.<metric> "
-                f"(e.g. predictions.accuracy), or remove {option}"
-            )
-        if not pattern.startswith(PREFIX) or config.predictions is None:
-            if kpi.confidence_level is not None:
-                raise ConfigError(
-                    f"{source}: kpis.{selector}: {option} needs per-example predictions; add a predictions: "
-                    "block (path, id, label, prediction, score) naming the file the evaluate stage writes"
-                )
-            continue
-        name = pattern.removeprefix(PREFIX)
-        if "*" in name:
-            continue
-        from mlgate.stats.metrics import METRICS
-
-        metric = METRICS.get(name)
-        if metric is None:
-            known = ", ".join(PREFIX + n for n in METRICS)
-            raise ConfigError(f"{source}: kpis.{selector}: no such predictions metric; use one of {known}")
-        if metric.needs_score and config.predictions.score is None:
-            raise ConfigError(
-                f"{source}: kpis.{selector}: {metric.key} needs the positive-class probability; "
-                "set predictions.score to the column that holds it"
-            )
-
-
-def keep_paths(config: Config) -> tuple[str, ...]:
-    """Files a base reproduced in a worktree must hand back (the predictions), relative to the project."""
-    return (config.predictions.path,) if config.predictions is not None else ()
-
-
-# --------------------------------------------------------------------------------------------------
-# 2. Loading both sides
+# The judge
 
 
 @dataclass
@@ -116,19 +62,21 @@ class PredictionData:
     resamples: int = 2000
     seed: int = 0
     pairing: Pairing | None = None
-    base_value: dict[str, Any] = field(default_factory=dict)  # "predictions.x" -> the base Snapshot's value
+    base_value: dict[str, Any] = field(default_factory=dict)  # "predictions.x" -> the base's value
     _cache: dict[tuple[str, float, str], Comparison] = field(default_factory=dict, repr=False)
 
-    # -- 3. metrics into the Snapshots ------------------------------------------------------------------
-    def add_metrics(self, head: Snapshot, base: Snapshot | None) -> None:
-        """``predictions.<metric>`` for each side that has predictions; a base value already there (from
-        the ledger) stays when the base predictions are unavailable."""
-        head.metrics[self.file] = side_metrics(self.head, self.metrics)
-        if base is not None and self.base is not None:
-            base.metrics[self.file] = side_metrics(self.base, self.metrics)
-        self.base_value = dict(base.metrics.get(self.file, {})) if base is not None else {}
+    # -- metrics per side -------------------------------------------------------------------------------
+    def head_metrics(self) -> dict[str, float]:
+        return side_metrics(self.head, self.metrics)
 
-    # -- 4. the judge -----------------------------------------------------------------------------------
+    def base_metrics(self) -> dict[str, float] | None:
+        """None without base predictions: a recorded base value (the ledger's) stands."""
+        if self.base is None:
+            return None
+        self.base_value = side_metrics(self.base, self.metrics)
+        return self.base_value
+
+    # -- the judge --------------------------------------------------------------------------------------
     def judge(self, path: str | None, key: str, rule: str, threshold: float, kpi: Kpi) -> RuleOutcome | None:
         """A RuleOutcome judged on an interval, or None to leave the rule to the plain comparison."""
         from mlgate.stats import decide
@@ -136,7 +84,7 @@ class PredictionData:
         level = kpi.confidence_level
         if level is None or path != self.file or not key.startswith(PREFIX):
             return None
-        if rule in VALUE_RULES:
+        if RULES[rule].kind == "value":
             comparison = self._comparison(key, level, "head")
         elif self.base is not None:
             comparison = self._comparison(key, level, "pair")
@@ -181,60 +129,79 @@ class PredictionData:
         return result
 
 
-def load_head(config: Config, project: DvcProject) -> Predictions | None:
-    """The head's predictions from the workspace (InputError, exit 2, when missing or invalid); None
-    without a ``predictions:`` block. Called before the baseline is resolved, so a bad file fails fast."""
+def compute(config: Config, head: Side, base: Side | None, *, recorded: Flat | None = None,
+            progress: Progress | None = None) -> FamilyResult | None:
+    """Both sides' predictions metrics and the judge; None without a ``predictions:`` block.
+
+    The head's file must be there and valid (InputError, exit 2); a missing or broken base file is a
+    warning: relative rules then judge against the recorded base value, or report no baseline.
+    """
     if config.predictions is None:
         return None
     from mlgate.stats import load_predictions
 
-    return load_predictions(_spec(config), project.root / config.predictions.path, name=config.predictions.path)
-
-
-def gather(config: Config, project: DvcProject, resolved: Resolved, head: Predictions, *, resamples: int = 2000,
-           seed: int = 0) -> PredictionData:
-    """Head (from ``load_head``) and base predictions, paired (see the module doc).
-
-    A missing or broken base file is a warning: relative rules then judge without base predictions.
-    """
+    spec = _spec(config)
+    rel = config.predictions.path
+    where = head.path(rel)
+    if where is None:
+        raise InputError(f"{rel}: no such predictions file at the head; check predictions.path in mlgate.yaml "
+                         "and that the evaluate stage writes it")
+    head_predictions = load_predictions(spec, where, name=rel)
     warnings: list[str] = []
-    base, origin = _load_base(_spec(config), project, resolved, warnings)
-    data = from_sides(config, head, base, base_origin=origin, resamples=resamples, seed=seed)
-    data.warnings[:0] = warnings
-    if base is None and resolved.baseline.source != "none" and _has_confidence(config):
-        data.warnings.append(f"{data.file}: no base predictions ({origin}); drop and rise rules with a confidence "
-                             "level take the base value as fixed")
-    return data
+    base_predictions, origin = _load_base(spec, base, warnings)
+    recorded_values = dict((recorded or {}).get(rel, {}))
+    data = judge_sides(config, head_predictions, base_predictions, base_origin=origin, recorded=recorded_values)
+    warnings += data.warnings
+    if base_predictions is None and recorded_values and _has_confidence(config):
+        warnings.append(f"{rel}: no base predictions ({origin}); drop and rise rules with a confidence "
+                        "level take the base value as fixed")
+    return FamilyResult(
+        key="predictions", file=rel, head=data.head_metrics(),
+        base=data.base_metrics(), judge=data.judge, warnings=tuple(warnings),
+        section={"n_head": int(len(head_predictions.label)),
+                 "n_base": int(len(base_predictions.label)) if base_predictions is not None else None,
+                 "base_origin": origin},
+    )
 
 
-def from_sides(config: Config, head: Predictions, base: Predictions | None, *, base_origin: str = "",
-               resamples: int = 2000, seed: int = 0) -> PredictionData:
-    """PredictionData from loaded sides (pure: no I/O), paired by id when there is a base."""
+def _load_base(spec: Any, base: Side | None, warnings: list[str]) -> tuple[Predictions | None, str]:
+    from mlgate.stats import load_predictions
+
+    rel = str(spec.path)
+    if base is None:
+        return None, "no baseline"
+    short = (base.sha or "")[:7]
+    try:
+        where = base.path(rel)
+    except MlgateError as exc:
+        warnings.append(f"{rel} (base {short}): cannot be read through DVC: {exc}")
+        return None, f"{rel} is not readable at {short}"
+    if where is None:
+        return None, f"{rel} is neither committed nor in the DVC cache or remote at {short}"
+    try:
+        return load_predictions(spec, where, name=f"{rel} (base {short})"), f"{base.name} {short}"
+    except InputError as exc:
+        warnings.append(f"base predictions unusable: {exc}")
+        return None, f"the base's {rel} is unusable"
+
+
+def judge_sides(config: Config, head: Predictions, base: Predictions | None, *, base_origin: str = "",
+                recorded: dict[str, Any] | None = None, resamples: int = 2000, seed: int = 0) -> PredictionData:
+    """PredictionData from loaded sides (pure: no I/O), paired by id when there is a base.
+
+    ``recorded``: the base's values of this file's metrics from elsewhere (the ledger), for a base
+    without predictions."""
     from mlgate.stats import pair
 
     assert config.predictions is not None
     data = PredictionData(file=config.predictions.path, head=head, base=base, base_origin=base_origin,
-                          metrics=wanted_metrics(config, head, base), resamples=resamples, seed=seed)
+                          metrics=wanted_metrics(config, head, base), resamples=resamples, seed=seed,
+                          base_value=dict(recorded or {}))
     if base is not None:
         data.pairing = pair(head, base)
         if not data.pairing.paired or data.pairing.dropped_head or data.pairing.dropped_base:
             data.warnings.append(f"{data.file}: {data.pairing.reason}")
     return data
-
-
-def add_workspace_metrics(config: Config, project: DvcProject, snap: Snapshot) -> str | None:
-    """For ``mlgate check``: the workspace's ``predictions.<metric>`` values into ``snap`` so selectors match.
-
-    Returns a warning instead when the predictions file is not written yet; InputError when it is invalid.
-    """
-    if config.predictions is None:
-        return None
-    if not (project.root / config.predictions.path).is_file():
-        return (f"{config.predictions.path}: not written yet; run the pipeline to check the predictions.* KPIs")
-    head = load_head(config, project)
-    assert head is not None
-    from_sides(config, head, None).add_metrics(snap, None)
-    return None
 
 
 def _spec(config: Config) -> Any:
@@ -243,36 +210,6 @@ def _spec(config: Config) -> Any:
     cfg = config.predictions
     assert cfg is not None
     return PredictionSpec(cfg.path, id=cfg.id, label=cfg.label, prediction=cfg.prediction, score=cfg.score)
-
-
-def _load_base(spec: Any, project: DvcProject, resolved: Resolved, warnings: list[str]) -> tuple[Predictions | None, str]:
-    from mlgate.stats import load_predictions
-
-    baseline = resolved.baseline
-    path = str(spec.path)
-    if baseline.source == "none" or baseline.sha is None:
-        return None, "no baseline"
-    short = baseline.sha[:7]
-    name = f"{path} (base {short})"
-    if baseline.source == "reproduced":
-        data = resolved.files.get(path)
-        if data is None:
-            return None, f"the reproduced base {short} did not write {path}"
-        origin = f"reproduced base {short}"
-    else:
-        try:
-            data = project.read_file(path, baseline.sha)
-        except MlgateError as exc:
-            warnings.append(f"{name}: cannot be read through DVC: {exc}")
-            return None, f"{path} is not readable at {short}"
-        if data is None:
-            return None, f"{path} is neither committed nor in the DVC cache or remote at {short}"
-        origin = f"{'ledger commit' if baseline.source == 'ledger' else 'committed at'} {short}"
-    try:
-        return load_predictions(spec, io.BytesIO(data), name=name), origin
-    except InputError as exc:
-        warnings.append(f"base predictions unusable: {exc}")
-        return None, f"the base's {path} is unusable"
 
 
 def _has_confidence(config: Config) -> bool:
@@ -344,7 +281,7 @@ def side_metrics(p: Predictions, names: Iterable[str]) -> dict[str, float]:
 def interval_record(c: Comparison, rule: str, reading: str, significant: bool, margin: float | None) -> dict[str, Any]:
     from mlgate.stats import METHOD_TEXT, TEST_TEXT
 
-    of_head = rule in VALUE_RULES
+    of_head = RULES[rule].kind == "value"
     kind = c.method.rsplit("_", 1)[-1]
     if c.method.startswith("head_"):
         method_text = _SIDE_METHOD.get(kind, kind)

@@ -1,8 +1,9 @@
-"""prediction_gates: config checks, metrics into Snapshots, rules judged on intervals, the report with intervals.
+"""The predictions family: config checks, metrics per side, rules judged on intervals, the report with intervals.
 
-Pure: predictions are built in memory (``from_sides``), the gates run through ``gates.evaluate`` with
-the predictions' judge, exactly as ``runner.execute`` calls them. Regenerate the golden file after an
-intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_prediction_gates.py`` and review it.
+Pure: predictions are built in memory (``judge_sides``), the gates run through ``gates.evaluate`` with
+the predictions' judge, exactly as the run calls them (``runner.with_families``). Regenerate the golden
+file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_family_predictions.py``
+and review it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import pytest
 import yaml
 from sklearn import metrics as skm
 
-from mlgate import compare, gates, prediction_gates
+from mlgate import compare, gates
+from mlgate.families import DirectorySide
+from mlgate.families import predictions as family
 from mlgate.config import parse_config
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, InputError
 from mlgate.report import render
 from mlgate.result import Baseline, Result, Revision
 from mlgate.snapshot import Snapshot
@@ -63,10 +66,13 @@ def binary(n: int = 2000, *, worse: int = 0, better: int = 0, seed: int = 0) -> 
 
 def run_gates(cfg: Any, head: Predictions, base: Predictions | None, *, base_values: dict[str, float] | None = None,
               with_base: bool = True) -> tuple[list[gates.GateOutcome], Any, Snapshot, Snapshot | None]:
-    data = prediction_gates.from_sides(cfg, head, base, base_origin="ledger commit abc1234")
-    head_snap = Snapshot()
-    base_snap = Snapshot(metrics={FILE: dict(base_values)} if base_values else {}) if with_base else None
-    data.add_metrics(head_snap, base_snap)
+    recorded = dict(base_values or {})
+    data = family.judge_sides(cfg, head, base, base_origin="ledger commit abc1234", recorded=recorded)
+    head_snap = Snapshot(metrics={FILE: data.head_metrics()})
+    base_metrics = data.base_metrics()
+    if base_metrics is not None:
+        recorded = base_metrics
+    base_snap = Snapshot(metrics={FILE: recorded} if recorded else {}) if with_base else None
     return gates.evaluate(cfg, head_snap, base_snap, judge=data.judge), data, head_snap, base_snap
 
 
@@ -75,9 +81,8 @@ def run_gates(cfg: Any, head: Predictions, base: Predictions | None, *, base_val
 
 @pytest.mark.parametrize("option", ["confidence", "significance"])
 def test_a_statistical_option_on_a_plain_metric_names_the_kpi_and_the_fix(option):
-    cfg = config({"accuracy": {"max_drop": 0.01, option: 0.05 if option == "significance" else 0.95}})
     with pytest.raises(ConfigError) as info:
-        prediction_gates.check_config(cfg, "mlgate.yaml")
+        config({"accuracy": {"max_drop": 0.01, option: 0.05 if option == "significance" else 0.95}})
     message = str(info.value)
     assert message.startswith(f"mlgate.yaml: kpis.accuracy: {option} needs per-example predictions")
     assert "add a predictions: block and use predictions.<metric>" in message
@@ -85,29 +90,26 @@ def test_a_statistical_option_on_a_plain_metric_names_the_kpi_and_the_fix(option
 
 
 def test_confidence_without_a_predictions_block_asks_for_one():
-    cfg = config({"predictions.accuracy": {"max_drop": 0.01, "confidence": 0.95}}, predictions=None)
     with pytest.raises(ConfigError, match=r"kpis\.predictions\.accuracy: confidence needs per-example predictions; "
                                           r"add a predictions: block"):
-        prediction_gates.check_config(cfg)
+        config({"predictions.accuracy": {"max_drop": 0.01, "confidence": 0.95}}, predictions=None)
 
 
 def test_an_unknown_predictions_metric_lists_the_known_ones():
-    cfg = config({"predictions.acuracy": {"min": 0.9}})
     with pytest.raises(ConfigError, match=r"kpis\.predictions\.acuracy: no such predictions metric; use one of "
                                           r"predictions\.accuracy, "):
-        prediction_gates.check_config(cfg)
+        config({"predictions.acuracy": {"min": 0.9}})
 
 
 def test_a_score_metric_without_a_score_column_says_which_key_to_set():
-    cfg = config({"predictions.roc_auc": {"min": 0.9}}, predictions={**BLOCK, "score": None})
     with pytest.raises(ConfigError, match=r"predictions\.roc_auc needs the positive-class probability; "
                                           r"set predictions\.score"):
-        prediction_gates.check_config(cfg)
+        config({"predictions.roc_auc": {"min": 0.9}}, predictions={**BLOCK, "score": None})
 
 
 def test_plain_predictions_keys_without_a_block_are_left_to_metrics_files():
-    prediction_gates.check_config(config({"predictions.accuracy": {"min": 0.9}}, predictions=None))
-    prediction_gates.check_config(config({"predictions.*": {"min": 0.5, "confidence": 0.9}}))
+    assert config({"predictions.accuracy": {"min": 0.9}}, predictions=None).kpis
+    assert config({"predictions.*": {"min": 0.5, "confidence": 0.9}}).kpis
 
 
 # ---- metrics into the Snapshots ---------------------------------------------------------------------------
@@ -133,10 +135,8 @@ def test_regression_predictions_get_the_regression_metrics():
     rng = np.random.default_rng(1)
     y = rng.normal(10, 2, 300)
     head = side("head", y, y + rng.normal(0, 1, 300))
-    snap = Snapshot()
-    data = prediction_gates.from_sides(config({"predictions.mse": {"max": 5}}, {**BLOCK, "score": None}), head, None)
-    data.add_metrics(snap, None)
-    values = snap.metrics[FILE]
+    data = family.judge_sides(config({"predictions.mse": {"max": 5}}, {**BLOCK, "score": None}), head, None)
+    values = data.head_metrics()
     assert set(values) == {"predictions.mae", "predictions.rmse", "predictions.r2", "predictions.mse"}
     assert values["predictions.mae"] == pytest.approx(skm.mean_absolute_error(y, head.prediction))
     assert values["predictions.rmse"] == pytest.approx(skm.mean_squared_error(y, head.prediction) ** 0.5)
@@ -147,7 +147,7 @@ def test_three_classes_get_no_binary_score_metrics():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 3, 200)
     head = side("head", y, y, score=rng.random(200))
-    assert prediction_gates.wanted_metrics(config({"predictions.accuracy": {"min": 0.5}}), head) == (
+    assert family.wanted_metrics(config({"predictions.accuracy": {"min": 0.5}}), head) == (
         "accuracy", "precision", "recall", "f1")
 
 
@@ -275,19 +275,12 @@ def test_golden_report_shows_interval_test_n_and_reading():
 # ---- mlgate check ----------------------------------------------------------------------------------------
 
 
-class _Workspace:
-    """What add_workspace_metrics needs of a DvcProject: its root."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-
-def test_check_sees_the_workspace_predictions_metrics_or_says_they_are_not_written(tmp_path):
+def test_the_family_reads_the_workspace_predictions_or_says_they_are_not_written(tmp_path):
     cfg = config({"predictions.accuracy": {"min": 0.5}}, {**BLOCK, "score": None})
-    snap = Snapshot()
-    warning = prediction_gates.add_workspace_metrics(cfg, _Workspace(tmp_path), snap)
-    assert warning == f"{FILE}: not written yet; run the pipeline to check the predictions.* KPIs" and not snap.metrics
+    with pytest.raises(InputError, match=f"{FILE}: no such predictions file at the head"):
+        family.compute(cfg, DirectorySide("head", None, tmp_path), None)
     (tmp_path / "eval").mkdir()
     (tmp_path / FILE).write_text("id,label,pred\na,1,1\nb,0,1\nc,0,0\nd,1,1\n", encoding="utf-8")
-    assert prediction_gates.add_workspace_metrics(cfg, _Workspace(tmp_path), snap) is None
-    assert snap.metrics[FILE]["predictions.accuracy"] == 0.75
+    found = family.compute(cfg, DirectorySide("head", None, tmp_path), None)
+    assert found is not None and found.file == FILE and found.base is None
+    assert found.head["predictions.accuracy"] == 0.75
