@@ -53,9 +53,9 @@ def choose_base(git: Git, request: BaseRequest, *, config_ref: str | None = None
     merge_base = git.merge_base(head, sha)
     if merge_base is None:
         raise InputError(f"base '{ref}' shares no history with HEAD; pass a related {flag}")
-    if merge_base == head and not git.is_dirty():
+    if merge_base == head and not git.is_dirty() and git.parent(head):
         return _previous(git, head, f"{ref}~1")
-    return BaseChoice(Revision(ref=ref, sha=merge_base), "merge-base")
+    return BaseChoice(Revision(ref=ref, sha=merge_base), "merge-base")  # a root commit: itself, said so
 
 
 def _from_revision(git: Git, request: BaseRequest, head: str | None) -> BaseChoice:

@@ -10,6 +10,8 @@ import re
 
 from mlgate.errors import InputError
 
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body (the report is rendered to fit)
+
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 _MARKER_RE = re.compile(r"^<!-- mlgate:report id=(?P<id>\S+) head=(?P<head>[0-9A-Fa-f]*) -->[ \t]*$")
 

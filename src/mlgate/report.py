@@ -19,15 +19,13 @@ from typing import Any
 
 from mlgate import __version__, compare
 from mlgate.errors import ConfigError
-from mlgate.marker import marker
+from mlgate.marker import COMMENT_LIMIT, marker
 from mlgate.number_text import MINUS
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline
 
-COMMENT_LIMIT = 65_536
-SUMMARY_LIMIT = 1_048_576
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -47,14 +45,19 @@ def report_marker(report_id: str, head_sha: str | None) -> str:
     return marker(report_id, head_sha[:7] if head_sha else None)
 
 
+def check_template_dir(template_dir: Path, source: str = "mlgate.yaml") -> None:
+    """report.template must be a folder (else Jinja's loader silently falls back to the built-in report)."""
+    if not template_dir.is_dir():
+        raise ConfigError(f"{source}: report.template: {template_dir} is not a directory; "
+                          "point it at a directory holding report.md.j2, or remove the key")
+
+
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
     """The report as Markdown, at most `limit` characters. A broken user template is a ConfigError."""
     from jinja2 import TemplateError
 
-    if template_dir is not None and not template_dir.is_dir():  # else the loader silently falls back
-        raise ConfigError(
-            f"{template_dir}: report.template is not a directory; point it at the folder holding report.md.j2"
-        )
+    if template_dir is not None:
+        check_template_dir(template_dir)
     try:
         return _render(result, limit, template_dir)
     except TemplateError as exc:

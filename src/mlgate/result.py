@@ -116,6 +116,8 @@ class Result:
 
     def status_description(self) -> str:
         """Short text for a commit status (at most 140 characters)."""
+        if self.verdict == "error" and self.error:
+            return self.error[:140]
         judged = len(self.judged_gates)
         passed = sum(1 for g in self.judged_gates if g.status in (PASS, WARN))
         unjudged = self.count(NO_BASELINE)

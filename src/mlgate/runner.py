@@ -24,7 +24,7 @@ from mlgate import compare, gates
 from mlgate.base_choice import BaseChoice, BaseRequest, choose_base
 from mlgate.config import CONFIG_NAME, Config, load_config
 from mlgate.dvc_project import DvcProject, is_missing
-from mlgate.errors import ConfigError, InputError, MlgateError
+from mlgate.errors import InputError, MlgateError
 from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side, combine_judges
 from mlgate.git import Git
 from mlgate.ledger import Ledger
@@ -85,11 +85,10 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
     project_dir = _dvc_root(project_dir, git.root)
     config_path = options.config_path or project_dir / CONFIG_NAME
     config = load_config(config_path)
-    if config.report.template and not (config_path.parent / config.report.template).is_dir():
-        raise ConfigError(
-            f"{display(config_path)}: report.template: {config_path.parent / config.report.template} is not a "
-            "directory; point it at a directory holding report.md.j2, or remove the key"
-        )
+    if config.report.template:
+        from mlgate.report import check_template_dir
+
+        check_template_dir(config_path.parent / config.report.template, display(config_path))
     project = DvcProject(project_dir)
     with ExitStack() as scratch:
         scratch.callback(project.close)
@@ -202,18 +201,23 @@ def with_families(head: Snapshot, base: Snapshot | None, families: list[FamilyRe
 
 def _trend(edges: Edges, options: RunOptions, outcomes: list[Any], head_sha: str | None,
            warnings: list[str]) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
-    """Each gate's metric over the last ledger entries of the default branch (the head's own excluded)."""
     if edges.ledger is None or options.trend_entries <= 0:
         return {}, {}
     rev = default_branch_rev(edges.git, options.trend_branch)
     if rev is None:
         return {}, {}
     try:
-        hits = [h for h in edges.ledger.history(rev, options.trend_entries + 1) if h.sha != head_sha]
+        return ledger_trend(edges.ledger, rev, options.trend_entries, outcomes, head_sha)
     except MlgateError as exc:
         warnings.append(f"no trend: the ledger history of {rev} could not be read ({exc})")
         return {}, {}
-    hits = hits[-options.trend_entries:]
+
+
+def ledger_trend(ledger: Ledger, rev: str, n: int, outcomes: Any, head_sha: str | None = None
+                 ) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
+    """Each gate's metric over the last ``n`` ledger entries on ``rev``'s first-parent line (the head's
+    own entry excluded), and the report's context for it."""
+    hits = [h for h in ledger.history(rev, n + 1) if h.sha != head_sha][-n:]
     trend = gate_trends(outcomes, hits)
     return trend, ({"trend_ref": display_branch(rev), "trend_entries": len(hits)} if trend else {})
 

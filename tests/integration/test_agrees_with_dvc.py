@@ -144,7 +144,7 @@ def test_mlgate_gates_the_change_and_agrees_with_dvc_metrics_diff(regression, tm
     assert proc.returncode == expected_exit, proc.stdout + proc.stderr
     result = json.loads(result_path.read_text())
     assert [(s["name"], s["status"]) for s in result["stages"]] == [("prepare", "skipped"), ("train", "ran")]
-    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["source"] == "git"
     r2 = next(g for g in result["gates"] if g["kpi"] == "r2")
     assert r2["status"] == ("fail" if scenario == "degraded" else "pass")
     assert (r2["new"] < r2["old"]) is (scenario == "degraded")

@@ -155,7 +155,7 @@ def test_push_to_default_branch_compares_with_the_commit_before(project, gh, tmp
     assert proc.returncode == 0, proc.stderr
     result = json.loads((project.dir / "mlgate-result.json").read_text())
     assert result["base"]["sha"] == before and result["base_how"] == "previous commit"
-    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["source"] == "git"
     assert gh.comments() == []  # no pull request, no comment
     assert gh.statuses(after)[-1]["state"] == "success"
 
@@ -328,7 +328,8 @@ def test_a_run_that_cannot_complete_posts_an_error_status_and_says_so_in_the_sum
     assert "::error title=mlgate::metrics.json: cannot be read at the head" in proc.stdout
     status = gh.statuses(head)[-1]
     assert status["state"] == "error" and status["description"].startswith("metrics.json: cannot be read")
-    assert "mlgate could not complete" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()  # the report itself, written before the exit
+    assert "the run could not be completed" in summary and "metrics.json: cannot be read at the head" in summary
     assert outputs(tmp_path)["verdict"] == "error"
 
 

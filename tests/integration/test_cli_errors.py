@@ -64,7 +64,7 @@ def test_a_better_change_passes_with_exit_0(project, tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["verdict"] == "pass"
     assert {g["kpi"]: g["status"] for g in result["gates"]} == {"accuracy": "pass", "loss": "pass"}
-    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["source"] == "git"
     assert (tmp_path / "report.md").read_text().splitlines()[1] == "## ✅ mlgate — all 2 KPI gates passed"
     assert "mlgate: PASS — all 2 KPI gates passed" in proc.stdout
     assert "train: ran" in proc.stderr  # the head was reproduced, stage by stage

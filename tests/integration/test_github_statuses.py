@@ -8,7 +8,7 @@ import pytest
 
 from mlgate.errors import InputError
 from mlgate.github.client import GitHubClient, PublishDenied
-from mlgate.github.statuses import gates_description, post_status, status_context
+from mlgate.github.statuses import post_status, status_context
 from tests.support.github_double import GitHubDouble, start_double
 
 SHA = "c" * 40
@@ -28,7 +28,7 @@ def client(gh: GitHubDouble) -> Iterator[GitHubClient]:
 
 
 def test_status_is_posted_with_context_description_and_link(gh: GitHubDouble, client: GitHubClient) -> None:
-    post_status(client, SHA, "failure", gates_description(3, 4), status_context("rf"), RUN)
+    post_status(client, SHA, "failure", "3/4 KPI gates passed", status_context("rf"), RUN)
     (status,) = gh.statuses(SHA)
     assert (status["state"], status["context"], status["description"], status["target_url"]) == (
         "failure", "mlgate/rf", "3/4 KPI gates passed", RUN)

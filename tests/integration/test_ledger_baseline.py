@@ -7,6 +7,8 @@ back from the ledger on origin or from the files the pipeline wrote.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import subprocess
 from pathlib import Path
@@ -15,8 +17,10 @@ import pytest
 
 from mlgate.gates import GateOutcome
 from mlgate.ledger import Ledger
-from mlgate.recording import AfterRun, attach_trend, ledger_entry
-from mlgate.report import COMMENT_LIMIT, render
+from mlgate.recording import ledger_entry
+from mlgate.runner import ledger_trend
+from mlgate.marker import COMMENT_LIMIT
+from mlgate.report import render
 from mlgate.result import Baseline, Result, Revision
 from mlgate.trend import sparkline
 from tests.support.dvc_repo import git
@@ -79,7 +83,8 @@ def test_dirty_work_tree_is_not_recorded_and_says_why(fresh: Origin, mlgate: Run
     assert run.result is not None, run.err
     assert world.notes(world.dev.sha()) is None
     assert Ledger(world.dev.root).read(world.dev.sha()) is None
-    assert any("not recorded in the metrics ledger" in w and "uncommitted changes" in w for w in run.result["warnings"])
+    # Recording comes after the finished Result: its warning is printed, not added to the result.
+    assert "warning: not recorded in the metrics ledger: the work tree has uncommitted changes" in run.err
 
 
 def test_fresh_clone_pr_reads_the_base_from_the_ledger_and_never_runs_the_base(recorded: Origin, mlgate: Runner) -> None:
@@ -162,7 +167,8 @@ def test_ci_push_to_main_records_automatically(recorded: Origin, mlgate: Runner,
     assert recorded.notes(after)["metrics"]["metrics.json"] == dev.read_json("metrics.json")
     assert run.result["baseline"] == {"source": "ledger", "detail": f"ledger entry for {before[:7]}",
                                       "sha": before, "distance": 0}
-    assert [p[0] for p in run.result["trend"]["metrics.json:accuracy"]] == [before[:7], after[:7]]
+    # The trend is decided inside the run, before the head is recorded: main's history up to the base.
+    assert [p[0] for p in run.result["trend"]["metrics.json:accuracy"]] == [before[:7]]
 
 
 def test_ci_ledger_push_refused_is_a_warning_not_a_failure(recorded: Origin, mlgate: Runner,
@@ -184,7 +190,7 @@ def test_ci_ledger_push_refused_is_a_warning_not_a_failure(recorded: Origin, mlg
     assert Ledger(dev.root).read(after) is not None  # recorded locally
     assert recorded.notes(after) is None
     assert "::warning title=mlgate ledger and cache::" in run.out
-    assert any("recorded locally but not pushed" in w for w in run.result["warnings"])
+    assert "recorded locally but not pushed" in run.out  # after the run: an annotation, not in the result
 
 
 # ---- the trend ---------------------------------------------------------------------------------------
@@ -204,10 +210,11 @@ def _ledger_repo(tmp_path: Path, accuracies: list[float]) -> tuple[Path, list[st
     return repo, shas
 
 
-def _result(gates: list[GateOutcome]) -> Result:
+def _result(gates: list[GateOutcome], ledger: Ledger | None = None, n: int = 20) -> Result:
+    trend, context = ledger_trend(ledger, "main", n, gates) if ledger is not None else ({}, {})
     return Result(verdict="pass", head=Revision("feature", "f" * 40), base=Revision("main", "e" * 40),
                   base_how="merge-base", baseline=Baseline("ledger", "ledger entry for eeeeeee", "e" * 40),
-                  gates=gates, metrics={}, params={})
+                  gates=gates, metrics={}, params={}, trend=trend, context=context)
 
 
 def _gate(key: str, file: str = "eval/metrics.json") -> GateOutcome:
@@ -218,9 +225,8 @@ def _gate(key: str, file: str = "eval/metrics.json") -> GateOutcome:
 def test_trend_chart_renders_from_the_ledger(tmp_path: Path, count: int) -> None:
     values = [round(0.8 + (i % 7) / 100, 4) for i in range(count)]
     repo, shas = _ledger_repo(tmp_path, values)
-    result = _result([_gate("accuracy"), _gate("loss")])
+    result = _result([_gate("accuracy"), _gate("loss")], Ledger(repo))
 
-    attach_trend(result, Ledger(repo), "main", 20, AfterRun())
     report = render(Result.from_dict(result.to_dict()))  # rendered from the Result alone
 
     kept = values[-20:]
@@ -243,8 +249,7 @@ def test_charts_are_the_first_to_go_when_the_report_is_over_budget(tmp_path: Pat
         entry["metrics"]["eval/metrics.json"].update({f"slice_{k:03d}_recall": 0.5 + k / 1000 for k in range(120)})
         ledger.record(sha, entry)
     gates = [_gate(f"slice_{k:03d}_recall") for k in range(120)]
-    result = _result(gates)
-    attach_trend(result, ledger, "main", 30, AfterRun())
+    result = _result(gates, ledger, 30)
     full = render(result, limit=10**7)
     without = render(_result(gates))
     assert len(without) < COMMENT_LIMIT < len(full)  # the charts alone push it over
@@ -308,9 +313,10 @@ def test_history_without_a_ledger_says_how_to_get_one(tmp_path: Path, mlgate: Ru
 def test_ledger_entry_is_nested_per_file_and_readable_as_a_snapshot() -> None:
     from mlgate.snapshot import Snapshot
 
-    result = _result([])
-    result.metrics = {"m.json": {"acc": {"old": 0.8, "new": 0.9, "diff": 0.1}, "gone": {"old": 1, "new": None}}}
-    result.params = {"params.yaml": {"lr": {"old": None, "new": 0.01}}}
+    result = dataclasses.replace(
+        _result([]), metrics={"m.json": {"acc": {"old": 0.8, "new": 0.9, "diff": 0.1}, "gone": {"old": 1, "new": None}}},
+        params={"params.yaml": {"lr": {"old": None, "new": 0.01}}},
+    )
 
     entry = ledger_entry(result)
 

@@ -132,7 +132,7 @@ def test_metrics_committed_on_main_are_the_baseline(committed_template, tmp_path
 
     assert run.code == 1, run.err
     result = run.result
-    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["source"] == "git"
     assert result["baseline"]["sha"] == result["base"]["sha"] == project.sha("main")
     assert result["head"]["sha"] == project.sha("feature")
     head_metrics = project.read_json("metrics.json")
@@ -144,7 +144,7 @@ def test_metrics_committed_on_main_are_the_baseline(committed_template, tmp_path
     assert run.gate("loss")["status"] == "pass"
     # Only the head's pipeline ran; the baseline was read, not rebuilt.
     assert [r["cwd"] for r in stage_runs(stage_log)] == [str(project.dir)]
-    assert "metrics committed at the base" in run.report
+    assert "metrics committed to git" in run.report
 
 
 def test_a_fresh_clone_with_only_origin_main_compares_with_base_main(committed_template, tmp_path, stage_log, mlgate):
@@ -160,7 +160,7 @@ def test_a_fresh_clone_with_only_origin_main_compares_with_base_main(committed_t
 
     assert run.code == 0, run.err
     assert run.result["base"]["sha"] == committed_template.sha("main")
-    assert run.result["baseline"]["source"] == "committed"
+    assert run.result["baseline"]["source"] == "git"
 
 
 def test_metrics_in_the_dvc_cache_at_main_are_read_without_reproducing(tmp_path, stage_log, mlgate):
@@ -172,7 +172,7 @@ def test_metrics_in_the_dvc_cache_at_main_are_read_without_reproducing(tmp_path,
     run = mlgate(project.dir, "--base", "main")
 
     assert run.code == 0, run.err
-    assert run.result["baseline"]["source"] == "committed"
+    assert run.result["baseline"]["source"] == "dvc-cache"
     assert run.gate("accuracy")["old"] == main_metrics["accuracy"]
     assert [r["cwd"] for r in stage_runs(stage_log)] == [str(project.dir)]
 

@@ -143,7 +143,7 @@ def test_a_real_two_point_drop_on_5000_rows_fails_with_confidence(large, tmp_pat
 
     head = predictions(project)
     assert run.code == 1, run.err
-    assert run.result["baseline"]["source"] == "committed"
+    assert run.result["baseline"]["source"] == "git"
     gate = run.gate("predictions.accuracy")
     assert gate["file"] == PREDICTIONS and gate["status"] == "fail"
     assert gate["old"] == pytest.approx(accuracy(base)) and gate["new"] == pytest.approx(accuracy(head))

@@ -88,7 +88,7 @@ def test_a_project_in_a_subdirectory_runs_from_the_root_and_from_inside(subdir_t
     assert run.code == 1, run.err
     result = run.result
     assert result["project_dir"] == SUBDIR
-    assert result["baseline"]["source"] == "committed"
+    assert result["baseline"]["source"] == "git"
     assert [(s["name"], s["status"]) for s in result["stages"]] == [("train", "ran")]
     head_metrics = project.read_json("metrics.json")
     assert set(result["metrics"]) == {"metrics.json"}
@@ -260,7 +260,7 @@ def test_a_metrics_file_the_head_stops_writing_fails_its_gates(missing_template,
     assert run.code == 1, run.err
     assert not project.path("eval/extra.json").exists()
     assert run.result["verdict"] == "fail"
-    assert run.result["baseline"]["source"] == "committed"
+    assert run.result["baseline"]["source"] == "git"
     gate = run.gate("eval/extra.json:latency")
     assert gate["status"] == "fail"
     assert "eval/extra.json" in gate["message"]

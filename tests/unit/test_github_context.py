@@ -152,8 +152,7 @@ def test_run_url_links_the_workflow_run_and_its_attempt(tmp_path: Path) -> None:
 
 def test_environment_paths_are_carried(tmp_path: Path) -> None:
     ctx = GitHubContext.from_env(env_for(tmp_path, "push", push_payload()))
-    assert (ctx.api_url, ctx.step_summary, ctx.output, ctx.workspace) == (
-        "https://api.github.example", "/tmp/summary", "/tmp/out", "/ws")
+    assert (ctx.api_url, ctx.workspace) == ("https://api.github.example", "/ws")
 
 
 @pytest.mark.parametrize("missing", ["GITHUB_EVENT_NAME", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH"])

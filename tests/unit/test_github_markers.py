@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github.comments import MAX_COMMENT_CHARS, marker, parse_marker, truncate_body, with_marker
+from mlgate.github.comments import marker, parse_marker, truncate_body, with_marker
+from mlgate.marker import COMMENT_LIMIT
 from mlgate.github.statuses import fit_description, gates_description, status_context
 
 SHA = "3f2a9c1" + "0" * 33
@@ -48,7 +49,7 @@ def test_truncate_keeps_marker_closes_details_and_fits() -> None:
 
 
 def test_truncate_leaves_short_bodies_alone() -> None:
-    assert truncate_body("short", MAX_COMMENT_CHARS) == "short"
+    assert truncate_body("short", COMMENT_LIMIT) == "short"
 
 
 def test_status_context_per_report_id() -> None:

@@ -59,12 +59,6 @@ def test_injected_command_in_a_metric_name_stays_inside_one_command() -> None:
     assert text.count("\n") == 1 and text.startswith("::warning title=x%3A%3Ay::")
 
 
-def test_notice_without_properties() -> None:
-    out = io.StringIO()
-    workflow.notice("hello", stream=out)
-    assert out.getvalue() == "::notice::hello\n"
-
-
 def test_group_folds_even_when_the_body_raises() -> None:
     out = io.StringIO()
     with pytest.raises(RuntimeError), workflow.group("dvc repro: train", stream=out):

@@ -15,7 +15,8 @@ from mlgate.config import CONFIG_NAME, load_config
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.ledger import Ledger, LedgerHit
-from mlgate.recording import default_branch_rev, display_branch, ledger_ref
+from mlgate.recording import ledger_ref
+from mlgate.runner import default_branch_rev, display_branch
 from mlgate.selectors import match
 from mlgate.trend import flat_metrics, kpi_series, sparkline
 

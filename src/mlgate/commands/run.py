@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from mlgate.base_choice import BaseRequest
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
@@ -16,17 +17,18 @@ from mlgate.runner import Edges, RunOptions, open_edges, run
 from mlgate.terminal import verdict_table
 
 
-def options_from_args(args: argparse.Namespace, **more: object) -> RunOptions:
-    return RunOptions(
-        project_dir=Path(args.project_dir),
-        config_path=Path(args.config) if args.config else None,
-        base=BaseRequest(ref=args.base) if args.base else BaseRequest(),
-        repro=args.repro,
-        pull=args.pull,
-        report_id=args.report_id,
-        trend_entries=args.trend,
-        **more,  # type: ignore[arg-type]
-    )
+def options_from_args(args: argparse.Namespace, **more: Any) -> RunOptions:
+    """The run's options from the shared flags; ``more`` sets the rest (ci: the event's base, head, links)."""
+    fields: dict[str, Any] = {
+        "project_dir": Path(args.project_dir),
+        "config_path": Path(args.config) if args.config else None,
+        "base": BaseRequest(ref=args.base) if args.base else BaseRequest(),
+        "repro": args.repro,
+        "pull": args.pull,
+        "report_id": args.report_id,
+        "trend_entries": args.trend,
+    }
+    return RunOptions(**{**fields, **more})
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ from mlgate.github.comments import (
     upsert_comment,
 )
 from mlgate.github.context import BaseChoice, GitHubContext
-from mlgate.github.statuses import gates_description, post_status, status_context
+from mlgate.github.statuses import post_status, status_context
 
 __all__ = [
     "BaseChoice",
@@ -44,7 +44,6 @@ __all__ = [
     "PublishDenied",
     "RateLimited",
     "find_login",
-    "gates_description",
     "marker",
     "parse_marker",
     "post_status",

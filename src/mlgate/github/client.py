@@ -228,9 +228,6 @@ class GitHubClient:
     def post(self, path: str, json: Any = None) -> Any:
         return self.request("POST", path, json=json)[0]
 
-    def patch(self, path: str, json: Any = None) -> Any:
-        return self.request("PATCH", path, json=json)[0]
-
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)[0]
 

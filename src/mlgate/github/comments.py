@@ -32,12 +32,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlgate.errors import InputError
-from mlgate.marker import check_report_id, marker, parse_marker
+from mlgate.marker import COMMENT_LIMIT, check_report_id, marker, parse_marker
 from mlgate.github.client import GitHubClient, GitHubError, GitHubHTTPError, PublishDenied
 
 log = logging.getLogger("mlgate.github")
 
-MAX_COMMENT_CHARS = 65536
 WORKFLOW_BOT_LOGIN = "github-actions[bot]"
 DEFAULT_REPORT_ID = "default"
 TRUNCATION_NOTE = (
@@ -65,7 +64,7 @@ def with_marker(body: str, report_id: str, head_sha: str) -> str:
     return f"{marker(report_id, head_sha)}\n{body}"
 
 
-def truncate_body(body: str, limit: int = MAX_COMMENT_CHARS) -> str:
+def truncate_body(body: str, limit: int = COMMENT_LIMIT) -> str:
     """Cut ``body`` to at most ``limit`` characters at a line boundary, keeping the marker line and
     ending with a note that says where the full report is."""
     if len(body) <= limit:
@@ -131,7 +130,7 @@ def upsert_comment(
     fallback_login: str = WORKFLOW_BOT_LOGIN,
     login: str | None = None,
     shorten: Shorten | None = None,
-    max_chars: int = MAX_COMMENT_CHARS,
+    max_chars: int = COMMENT_LIMIT,
 ) -> CommentResult:
     """Create or update the sticky report comment (see the module docstring for the rules)."""
     full = with_marker(body, report_id, head_sha)

@@ -32,14 +32,12 @@ class BaseChoice:
 
     ``rev`` is a git revision (a SHA, ``origin/<default branch>``, or ``<head>~1``), or None when
     nothing sensible exists. With ``merge_base`` the caller compares against ``git merge-base
-    <head> <rev>`` instead of ``rev`` itself. ``ref`` is the branch name to show, ``reason`` a short
-    phrase for the report ("pull request base `main`").
+    <head> <rev>`` instead of ``rev`` itself. ``ref`` is the branch name to show.
     """
 
     rev: str | None
     merge_base: bool
     ref: str | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,6 @@ class GitHubContext:
     run_id: str | None = None
     run_attempt: str | None = None
     workspace: str | None = None
-    step_summary: str | None = None
-    output: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- derived -----------------------------------------------------------------------------
@@ -94,15 +90,14 @@ class GitHubContext:
         ``<head>~1`` when the push created the branch); anything else → the default branch
         (merge-base)."""
         if self.is_pull_request and self.base_sha:
-            return BaseChoice(self.base_sha, True, self.base_ref, f"pull request base `{self.base_ref}`")
+            return BaseChoice(self.base_sha, True, self.base_ref)
         if self.event_name == "push" and self.is_default_branch:
             if self.push_before:
-                return BaseChoice(self.push_before, False, self.default_branch, "the commit before this push")
-            return BaseChoice(f"{self.head_sha}~1", False, self.default_branch, "the previous commit")
+                return BaseChoice(self.push_before, False, self.default_branch)
+            return BaseChoice(f"{self.head_sha}~1", False, self.default_branch)
         if self.default_branch:
-            return BaseChoice(f"origin/{self.default_branch}", True, self.default_branch,
-                              f"default branch `{self.default_branch}`")
-        return BaseChoice(None, False, None, "no base: the default branch is unknown for this event")
+            return BaseChoice(f"origin/{self.default_branch}", True, self.default_branch)
+        return BaseChoice(None, False, None)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -166,8 +161,6 @@ class GitHubContext:
             run_id=environ.get("GITHUB_RUN_ID") or None,
             run_attempt=environ.get("GITHUB_RUN_ATTEMPT") or None,
             workspace=environ.get("GITHUB_WORKSPACE") or None,
-            step_summary=environ.get("GITHUB_STEP_SUMMARY") or None,
-            output=environ.get("GITHUB_OUTPUT") or None,
             payload=payload,
             **fields,
         )

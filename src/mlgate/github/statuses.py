@@ -26,17 +26,6 @@ def status_context(report_id: str | None = None) -> str:
     return f"{BASE_CONTEXT}/{check_report_id(report_id)}"
 
 
-def gates_description(passed: int, total: int, *, warned: int = 0) -> str:
-    """ "3/4 KPI gates passed" (", 1 warning" when warn-only gates tripped)."""
-    if total == 0:
-        text = "no KPI gates configured"
-    else:
-        text = f"{passed}/{total} KPI gates passed"
-    if warned:
-        text += f", {warned} warning" + ("s" if warned != 1 else "")
-    return text
-
-
 def fit_description(description: str) -> str:
     """One line of at most 140 characters (GitHub's limit), cut with an ellipsis."""
     line = " ".join(description.split())

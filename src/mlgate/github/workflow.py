@@ -62,11 +62,6 @@ def warning(message: Any, title: str | None = None, file: str | None = None, lin
     return _annotation("warning", message, title, file, line, end_line, col, stream)
 
 
-def notice(message: Any, title: str | None = None, file: str | None = None, line: int | None = None, *,
-           end_line: int | None = None, col: int | None = None, stream: TextIO | None = None) -> str:
-    return _annotation("notice", message, title, file, line, end_line, col, stream)
-
-
 def mask(value: str, stream: TextIO | None = None) -> None:
     """``::add-mask::`` every line of ``value`` (a mask applies to one line)."""
     for part in str(value).splitlines():
