@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from mlgate.errors import InputError, PipelineError
 from mlgate.progress import Progress
-from mlgate.snapshot import Flat, Snapshot, flatten
+from mlgate.snapshot import AmbiguousKey, Flat, Snapshot, flatten
 
 _EVENTS = [
     (re.compile(r"^Running stage '(?P<name>[^']+)'"), "ran"),
@@ -228,14 +228,17 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
         if "error" in file_entry:
             errors[path] = _describe_load_error(file_entry["error"])
             continue
-        out[path] = flatten(file_entry.get("data") or {})
+        try:
+            out[path] = flatten(file_entry.get("data") or {})
+        except AmbiguousKey as exc:
+            errors[path] = str(exc)
     return out
 
 
 _WARNINGS = [
     (re.compile(r"^Failed to pull run cache: (?P<why>.*)", re.S),
-     "the run-cache could not be pulled ({why}); stages DVC cannot restore from the cache or the remote run "
-     "instead, so the result is the same, only slower"),
+     "the run-cache could not be pulled ({why}); a stage DVC cannot restore otherwise runs instead: "
+     "the same result, only slower"),
     (re.compile(r"run-cache is not supported for (?P<why>.*)", re.S),
      "the DVC remote does not support the run-cache ({why}); unchanged stages are restored from their "
      "outputs only, and changed ones run"),

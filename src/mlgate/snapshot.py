@@ -35,15 +35,25 @@ class Snapshot:
         )
 
 
+class AmbiguousKey(ValueError):
+    """Two metrics of one file flatten to the same dotted name (``{"a.b": 1, "a": {"b": 2}}``)."""
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings become dotted keys; lists stay values (DVC's convention)."""
+    """Nested mappings become dotted keys; lists stay values (DVC's convention).
+
+    Two entries that flatten to one name are refused (AmbiguousKey): which one a gate saw would depend
+    on the order of the keys in the file.
+    """
     if not isinstance(data, dict):
         return {prefix: data} if prefix else {}
     out: dict[str, Any] = {}
     for key, value in data.items():
         dotted = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, dotted))
-        else:
-            out[dotted] = value
+        found = flatten(value, dotted) if isinstance(value, dict) and value else {dotted: value}
+        for name, leaf in found.items():
+            if name in out:
+                raise AmbiguousKey(f"two metrics are both named {name!r} (a dotted key and a nested one); "
+                                   "rename one so each name is unique")
+            out[name] = leaf
     return out
