@@ -34,7 +34,7 @@ class Git:
     @classmethod
     def discover(cls, path: Path, env: Mapping[str, str] | None = None) -> Git:
         if not path.is_dir():
-            raise InputError(f"{path}: not a directory; pass an existing --project-dir")
+            raise InputError(f"{path}: no such directory; pass an existing --project-dir")
         proc = _spawn(["rev-parse", "--show-toplevel"], path, None, dict(env or {}), LOCAL_TIMEOUT_S)
         if proc.returncode != 0:
             raise InputError(f"{path}: not inside a git repository; run 'git init' or pass --project-dir")

@@ -78,7 +78,7 @@ def test_a_worse_change_fails_with_exit_1(project, tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["verdict"] == "fail"
     accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
-    assert (accuracy["status"], accuracy["message"]) == ("fail", "drop 0.02 > 0.01")
+    assert (accuracy["status"], accuracy["message"]) == ("fail", "dropped by 0.02 > 0.01")
     assert "mlgate: FAIL — 1 of 2 KPI gates failed" in proc.stdout
     assert "| ❌ | `accuracy` | 0.95 | 0.93 | −0.02 (−2.1%) | ≥ 0.9 · drop ≤ 0.01 |" in (tmp_path / "report.md").read_text()
 

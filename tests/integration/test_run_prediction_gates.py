@@ -184,7 +184,7 @@ def test_noise_passes_within_noise_while_a_plain_max_drop_fails(tmp_path, mlgate
     assert drop == pytest.approx(-6 / 500)
     statistical, plain = run.gate("predictions.accuracy"), run.gate(f"{PREDICTIONS}:predictions.accuracy")
     assert plain["status"] == "fail" and plain["rules"][0]["interval"] is None
-    assert plain["message"] == "drop 0.012 > 0.01"
+    assert plain["message"] == "dropped by 0.012 > 0.01"
     assert statistical["status"] == "pass"
     iv = statistical["rules"][0]["interval"]
     assert iv["low"] < -0.01 < iv["high"]  # the data cannot tell a 0.01 drop from noise

@@ -7,7 +7,7 @@ import pytest
 from mlgate.errors import InputError
 from mlgate.github.comments import marker, parse_marker, truncate_body, with_marker
 from mlgate.marker import COMMENT_LIMIT
-from mlgate.github.statuses import fit_description, gates_description, status_context
+from mlgate.github.statuses import fit_description, status_context
 
 SHA = "3f2a9c1" + "0" * 33
 
@@ -56,12 +56,6 @@ def test_status_context_per_report_id() -> None:
     assert status_context(None) == "mlgate"
     assert status_context("default") == "mlgate"
     assert status_context("rf") == "mlgate/rf"
-
-
-def test_gates_description() -> None:
-    assert gates_description(3, 4) == "3/4 KPI gates passed"
-    assert gates_description(4, 4, warned=2) == "4/4 KPI gates passed, 2 warnings"
-    assert gates_description(0, 0) == "no KPI gates configured"
 
 
 def test_description_fits_140_characters_on_one_line() -> None:

@@ -146,14 +146,13 @@ def _publish_target(ctx: Any, result: Result, token: str, args: argparse.Namespa
     claimed = result.context.get("pr_number")
     if not isinstance(claimed, int) or args.publisher != "github" or not token:
         return None
-    from mlgate.github import GitHubClient, GitHubError
+    from mlgate.github import GitHubClient, GitHubError, pull_head_sha
 
     with GitHubClient(ctx.api_url, token, ctx.repository) as client:
         try:
-            pr = client.get(client.repo_path(f"/pulls/{claimed}"))
+            head = pull_head_sha(client, claimed)
         except GitHubError:
             return None
-    head = ((pr or {}).get("head") or {}).get("sha")
     return claimed if head and head == ctx.head_sha else None
 
 
