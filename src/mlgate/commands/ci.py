@@ -12,7 +12,8 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from mlgate.base_choice import BaseRequest
 from mlgate.commands.run import exit_code, options_from_args, record, write_outputs
@@ -23,6 +24,9 @@ from mlgate.publish import Published, actions_outputs, cml_comment, github_chann
 from mlgate.result import Result
 from mlgate.runner import RunOptions, open_edges, run
 from mlgate.terminal import verdict_table
+
+if TYPE_CHECKING:
+    from mlgate.github import GitHubContext
 
 
 def ci_command(args: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def ci_command(args: argparse.Namespace) -> int:
     return exit_code(result)
 
 
-def ci_options(args: argparse.Namespace, ctx: Any) -> RunOptions:
+def ci_options(args: argparse.Namespace, ctx: GitHubContext) -> RunOptions:
     """The run's options from the command line and the GitHub event: base, head, links, hypothesis."""
     if args.base:
         base = BaseRequest(ref=args.base)
@@ -77,7 +81,7 @@ def ci_options(args: argparse.Namespace, ctx: Any) -> RunOptions:
     )
 
 
-def _run(args: argparse.Namespace, ctx: Any, progress: Progress, report_path: Path, json_path: Path,
+def _run(args: argparse.Namespace, ctx: GitHubContext, progress: Progress, report_path: Path, json_path: Path,
          token: str) -> tuple[Result, str]:
     from mlgate.github import workflow
     from mlgate.github.git_auth import token_env
@@ -110,7 +114,7 @@ def pr_hypothesis(payload: Any) -> str | None:
     return None
 
 
-def _publish(args: argparse.Namespace, ctx: Any, result: Result, report: str, report_path: Path,
+def _publish(args: argparse.Namespace, ctx: GitHubContext, result: Result, report: str, report_path: Path,
              token: str, pr_number: int | None) -> Published:
     from mlgate.github import GitHubClient, workflow
 
@@ -135,7 +139,7 @@ def _publish(args: argparse.Namespace, ctx: Any, result: Result, report: str, re
     return published
 
 
-def _publish_target(ctx: Any, result: Result, token: str, args: argparse.Namespace) -> int | None:
+def _publish_target(ctx: GitHubContext, result: Result, token: str, args: argparse.Namespace) -> int | None:
     """The pull request to publish to under workflow_run: the event's, else the artifact's once verified.
 
     A fork's artifact is untrusted: its PR number is used only if that PR's head is the commit the
@@ -157,7 +161,7 @@ def _publish_target(ctx: Any, result: Result, token: str, args: argparse.Namespa
 
 
 def _outputs(result: Result, report: str, report_path: Path, json_path: Path, published: Published,
-             environ: Any) -> None:
+             environ: Mapping[str, str]) -> None:
     actions_outputs(result, report, environ=environ, report_path=report_path, result_path=json_path,
                     comment_url=published.comment_url)
 
@@ -176,7 +180,7 @@ def _read_report(path: Path) -> str:
         raise InputError(f"{path}: cannot read the report to publish: {exc.strerror or exc}; download the run's artifact first") from None
 
 
-def _note_failure(ctx: Any, token: str, args: argparse.Namespace, message: str, environ: Any) -> None:
+def _note_failure(ctx: GitHubContext, token: str, args: argparse.Namespace, message: str, environ: Mapping[str, str]) -> None:
     """The run could not finish: say so in the job summary and, best effort, as an error status."""
     from mlgate.github import GitHubClient, GitHubError, post_status, status_context, workflow
 
