@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--report-id", default="default", metavar="ID", help="names this report (several per PR)")
         p.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    def promote_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--artifact", default="model", metavar="NAME", help="the registry's artifact name (default: %(default)s)")
+        p.add_argument("--stage", default="prod", metavar="STAGE", help="the stage to assign (default: %(default)s)")
+        p.add_argument("--bump", choices=("patch", "minor", "major"), default="patch",
+                       help="which part of the version goes up (default: %(default)s)")
+        p.add_argument("--push-tags", dest="push_tags", action=argparse.BooleanOptionalAction, default=True,
+                       help="push the version and stage tags to origin (default: on)")
+
     p_run = sub.add_parser("run", help="reproduce, compare with the base, check the gates, write the report",
                            epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     run_options(p_run)
@@ -76,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where the report goes (default: %(default)s)")
     p_ci.add_argument("--artifact-dir", default="mlgate-artifact", metavar="DIR",
                       help="with --mode run: where result and report are saved for the publish half")
+    p_ci.add_argument("--promote", action=argparse.BooleanOptionalAction, default=False,
+                      help="on a push to the default branch whose run passed, tag the next model version (default: off)")
+    promote_options(p_ci)
+
+    p_promote = sub.add_parser("promote", help="tag the commit whose run passed as the next model version (gto format)")
+    p_promote.add_argument("--project-dir", default=".", metavar="DIR", help="the DVC project (default: .)")
+    p_promote.add_argument("--json", default="mlgate-result.json", metavar="PATH",
+                           help="the run's result (default: %(default)s)")
+    promote_options(p_promote)
 
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
@@ -128,6 +145,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.history import history_command
 
         return history_command(args)
+    if args.command == "promote":
+        from mlgate.commands.promote import promote_command
+
+        return promote_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

@@ -130,6 +130,39 @@ class DvcProject:
                     found.add(str(out.get("path")))
         return found
 
+    def input_versions(self) -> dict[str, str]:
+        """The pipeline's data inputs and their DVC hashes at the workspace: every dependency in dvc.lock that
+        is not itself an output of a stage (code and data alike), and every file tracked by a ``.dvc`` file."""
+        import yaml
+
+        found: dict[str, str] = {}
+        outs: set[str] = set()
+        lock = self.root / "dvc.lock"
+        try:
+            data = yaml.safe_load(lock.read_text(encoding="utf-8")) if lock.is_file() else None
+        except (OSError, yaml.YAMLError):
+            data = None
+        stages = data.get("stages") if isinstance(data, dict) else None
+        for stage in stages.values() if isinstance(stages, dict) else ():
+            if not isinstance(stage, dict):
+                continue
+            outs.update(str(o.get("path")) for o in stage.get("outs") or [] if isinstance(o, dict))
+            for dep in stage.get("deps") or []:
+                if isinstance(dep, dict) and isinstance(dep.get("md5"), str):
+                    found[str(dep.get("path"))] = "md5:" + dep["md5"]
+        for dvcfile in sorted(self.root.rglob("*.dvc")):
+            if ".dvc" in dvcfile.relative_to(self.root).parts[:-1] or not dvcfile.is_file():
+                continue
+            try:
+                tracked = yaml.safe_load(dvcfile.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError):
+                continue
+            folder = dvcfile.parent.relative_to(self.root)
+            for out in tracked.get("outs") or [] if isinstance(tracked, dict) else ():
+                if isinstance(out, dict) and isinstance(out.get("md5"), str):
+                    found[(folder / str(out.get("path"))).as_posix()] = "md5:" + out["md5"]
+        return {path: digest for path, digest in found.items() if path not in outs}
+
     def _in_cache(self, md5: str) -> bool:
         return (Path(self.cache_dir) / "files" / "md5" / md5[:2] / md5[2:]).exists()
 

@@ -17,6 +17,7 @@ from mlgate.errors import GitError, InputError
 LOCAL_TIMEOUT_S = 60
 NETWORK_TIMEOUT_S = 300
 _FIXED_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")  # for notes and tags when the repository has none
 
 
 def last_line(stream: bytes | str) -> str:
@@ -107,6 +108,32 @@ class Git:
     def fetch(self, *args: str) -> bool:
         """``git fetch --no-tags origin ARGS``; False when it failed (the caller says what that means)."""
         return self.exec("fetch", "--no-tags", "origin", *args, check=False, timeout=NETWORK_TIMEOUT_S).returncode == 0
+
+    def identity_env(self) -> dict[str, str]:
+        """Author/committer/tagger for what mlgate writes (ledger notes, tags): the repository's own when
+        configured, else mlgate's."""
+        env = {**os.environ, **self.env}
+
+        def configured(key: str, var: str) -> bool:
+            return bool(env.get(var)) or self.exec("config", "--get", key, check=False).returncode == 0
+
+        if configured("user.name", "GIT_COMMITTER_NAME") and configured("user.email", "GIT_COMMITTER_EMAIL"):
+            return {}
+        name, email = IDENTITY
+        return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+                "GIT_COMMITTER_EMAIL": email}
+
+    def tags_by_commit(self) -> dict[str, list[str]]:
+        """Every tag, by the commit it points at (annotated tags peeled)."""
+        out: dict[str, list[str]] = {}
+        listing = self.run("for-each-ref", "refs/tags", "--format=%(objectname) %(*objectname) %(refname:short)",
+                           check=False)
+        for line in listing.splitlines():
+            parts = line.split(" ")
+            if len(parts) == 3:
+                target = parts[1] or parts[0]
+                out.setdefault(target, []).append(parts[2])
+        return out
 
     def worktree_add(self, path: Path, sha: str) -> None:
         self.exec("worktree", "add", "--detach", "--force", str(path), sha)

@@ -30,7 +30,6 @@ from mlgate.errors import ConfigError, GitError
 from mlgate.git import NETWORK_TIMEOUT_S, Git, last_line
 
 DEFAULT_REF = "refs/notes/mlgate"
-NOTES_IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
@@ -369,23 +368,7 @@ class Ledger:
     def _identity_env(self) -> dict[str, str]:
         """Author/committer for notes commits: the repository's own if set, else mlgate's."""
         if self._identity is None:
-            env = {**os.environ, **self._git.env}
-
-            def configured(key: str, var: str) -> bool:
-                if env.get(var):
-                    return True
-                return self._git.exec("config", "--get", key, check=False).returncode == 0
-
-            if configured("user.name", "GIT_COMMITTER_NAME") and configured("user.email", "GIT_COMMITTER_EMAIL"):
-                self._identity = {}
-            else:
-                name, email = NOTES_IDENTITY
-                self._identity = {
-                    "GIT_AUTHOR_NAME": name,
-                    "GIT_AUTHOR_EMAIL": email,
-                    "GIT_COMMITTER_NAME": name,
-                    "GIT_COMMITTER_EMAIL": email,
-                }
+            self._identity = self._git.identity_env()
         return self._identity
 
 

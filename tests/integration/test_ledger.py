@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import ConfigError, GitError
-from mlgate.ledger import NOTES_IDENTITY, Ledger, LedgerHit
+from mlgate.git import IDENTITY as NOTES_IDENTITY
+from mlgate.ledger import Ledger, LedgerHit
 
 REF = "refs/notes/mlgate"
 

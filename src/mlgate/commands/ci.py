@@ -22,7 +22,7 @@ from mlgate.git import Git
 from mlgate.progress import Progress
 from mlgate.publish import Published, actions_outputs, cml_comment, github_channels
 from mlgate.result import Result
-from mlgate.runner import RunOptions, open_edges, run
+from mlgate.runner import Edges, RunOptions, open_edges, run
 from mlgate.terminal import verdict_table
 
 if TYPE_CHECKING:
@@ -96,9 +96,23 @@ def _run(args: argparse.Namespace, ctx: GitHubContext, progress: Progress, repor
         result = run(options, edges)
         report = write_outputs(result, report_path, json_path, edges)
         done = record(result, edges, record=bool(wants_record), push_cache=args.push_cache)
+        if args.promote and ctx.event_name == "push" and ctx.is_default_branch:
+            _promote(args, ctx, edges, result)
     for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
         workflow.warning(warning, title="mlgate ledger and cache")
     return result, report
+
+
+def _promote(args: argparse.Namespace, ctx: GitHubContext, edges: Edges, result: Result) -> None:
+    """Tag the version that passed; a refusal is said, a push that fails is a warning, neither fails the run."""
+    from mlgate.commands.promote import promote, report as say
+    from mlgate.github import workflow
+
+    done = promote(edges.git, edges.project.root, result, artifact=args.artifact, stage=args.stage,
+                   bump=args.bump, push=args.push_tags, fork=ctx.is_fork)
+    say(done)
+    for warning in done.warnings:
+        workflow.warning(warning, title="mlgate promotion")
 
 
 def pr_hypothesis(payload: Any) -> str | None:

@@ -41,7 +41,7 @@ def history_command(args: argparse.Namespace) -> int:
               "record some with 'mlgate run --record' on that branch, or the Action on push")
         return EXIT_OK
     selectors = args.kpi or _config_selectors(args, project_dir)
-    print(render_history(hits, selectors, title=display_branch(rev)))
+    print(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit()))
     return EXIT_OK
 
 
@@ -76,15 +76,17 @@ def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[st
     return [(k if bare.count(k) == 1 else f"{p}:{k}", f"{p}:{k}") for p, k in found]
 
 
-def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str) -> str:
-    """The table (oldest first, like the sparklines) and one sparkline line per KPI."""
+def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
+                   tags: dict[str, list[str]] | None = None) -> str:
+    """The table (oldest first, like the sparklines) and one sparkline line per KPI; a commit promoted to a
+    model version (``mlgate promote``) shows its version tag after the verdict."""
     from mlgate.report import num
 
     columns = metric_columns(hits, selectors)
     series = {name: kpi_series(hits, name) for _, name in columns}
     header = ["commit", "date", "verdict", *[label for label, _ in columns]]
     rows = [
-        [hit.sha[:7], _date(hit.entry), str(hit.entry.get("verdict", "?")),
+        [hit.sha[:7], _date(hit.entry), _verdict(hit, tags or {}),
          *[num(series[name][i][1]) for _, name in columns]]
         for i, hit in enumerate(hits)
     ]
@@ -104,6 +106,12 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str) -
             summary = f"min {num(min(present))} · max {num(max(present))} · last {num(values[-1])}" if present else "no values"
             out.append(f"{label.ljust(width)}  {sparkline(values)}  {summary}")
     return "\n".join(out)
+
+
+def _verdict(hit: LedgerHit, tags: dict[str, list[str]]) -> str:
+    versions = sorted(t for t in tags.get(hit.sha, []) if "@v" in t)
+    verdict = str(hit.entry.get("verdict", "?"))
+    return f"{verdict} ★ {' '.join(versions)}" if versions else verdict
 
 
 def _date(entry: dict[str, Any]) -> str:
