@@ -49,6 +49,11 @@ args=(ci --mode "$mode")
 if [ "$status" = true ]; then args+=(--status); else args+=(--no-status); fi
 switch record "${INPUT_RECORD:-auto}" record
 switch push-cache "${INPUT_PUSH_CACHE:-auto}" push-cache
+boolean promote "${INPUT_PROMOTE:-false}"
+if [ "$bool" = true ]; then
+  args+=(--promote --artifact "${INPUT_PROMOTE_ARTIFACT:-model}")
+  if [ -n "${INPUT_PROMOTE_STAGE:-}" ]; then args+=(--stage "$INPUT_PROMOTE_STAGE"); else args+=(--no-stage); fi
+fi
 if [ -n "${INPUT_TREND:-}" ]; then
   [[ "$INPUT_TREND" =~ ^[0-9]+$ ]] || fail "action input trend is '$INPUT_TREND': set it to a whole number (0 for none)"
   args+=(--trend "$INPUT_TREND")

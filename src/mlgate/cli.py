@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     def promote_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--artifact", default="model", metavar="NAME", help="the registry's artifact name (default: %(default)s)")
         p.add_argument("--stage", default="prod", metavar="STAGE", help="the stage to assign (default: %(default)s)")
+        p.add_argument("--no-stage", dest="stage", action="store_const", const=None, help="assign no stage")
         p.add_argument("--bump", choices=("patch", "minor", "major"), default="patch",
                        help="which part of the version goes up (default: %(default)s)")
         p.add_argument("--push-tags", dest="push_tags", action=argparse.BooleanOptionalAction, default=True,

@@ -248,6 +248,15 @@ def test_run_script_refuses_a_bad_ledger_input(tmp_path: Path, name: str, value:
     assert proc.stdout.strip() == f"::error title=mlgate::{expected}"
 
 
+def test_run_script_maps_the_promote_inputs(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_PROMOTE="true",
+                       INPUT_PROMOTE_ARTIFACT="churn", INPUT_PROMOTE_STAGE="")
+    assert proc.returncode == 0, proc.stderr
+    assert _args(tmp_path) == ["ci", "--mode", "full", "--status", "--promote", "--artifact", "churn", "--no-stage"]
+    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_PROMOTE="false")
+    assert _args(tmp_path) == ["ci", "--mode", "full", "--status"]
+
+
 def test_run_script_leaves_empty_inputs_to_mlgate_defaults(tmp_path: Path) -> None:
     proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true")
     assert proc.returncode == 0, proc.stderr
