@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the run's result (default: %(default)s)")
     promote_options(p_promote)
 
+    p_compare = sub.add_parser("compare-predictions", help="champion vs challenger on production prediction logs",
+                               epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common(p_compare)
+    p_compare.add_argument("champion", metavar="CHAMPION", help="the current model's prediction log (CSV, JSONL, Parquet)")
+    p_compare.add_argument("challenger", metavar="CHALLENGER", help="the new model's prediction log, same columns")
+    p_compare.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
+    p_compare.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
+    p_compare.add_argument("--report-id", default="compare", metavar="ID", help="names this report (default: %(default)s)")
+
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
 
@@ -123,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code if exc.exit_code != EXIT_BUG else EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:  # `mlgate history | head`: the reader left; nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet too
+        return 141
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         if os.environ.get("MLGATE_DEBUG"):
             raise
@@ -150,6 +162,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.promote import promote_command
 
         return promote_command(args)
+    if args.command == "compare-predictions":
+        from mlgate.commands.compare_predictions import compare_predictions_command
+
+        return compare_predictions_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

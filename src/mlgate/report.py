@@ -36,6 +36,7 @@ _SOURCES = {
     "dvc-remote": "metrics pulled from the DVC remote",
     "committed": "metrics committed at the base",  # result schema 1 and 2
     "reproduced": "base reproduced in a worktree",
+    "files": "the champion's prediction log",
     "none": "none",
 }
 MAX_CHARTS_TRIMMED = 5

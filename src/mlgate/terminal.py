@@ -13,8 +13,9 @@ def verdict_table(result: Result) -> str:
     lines = [f"mlgate: {result.verdict.upper()} — {result.headline()}"]
     if result.base:
         lines.append(
-            f"  head {result.head.ref} @ {result.head.short or 'workspace'} vs {result.base.ref} @ {result.base.short}"
-            f" · baseline: {result.baseline.source} ({result.baseline.detail})"
+            f"  head {result.head.ref} @ {result.head.short or 'workspace'} vs {result.base.ref}"
+            + (f" @ {result.base.short}" if result.base.short else "")
+            + f" · baseline: {result.baseline.source} ({result.baseline.detail})"
         )
     else:
         lines.append(f"  head {result.head.ref} @ {result.head.short or 'workspace'} · baseline: none")

@@ -1,0 +1,82 @@
+"""mlgate compare-predictions CHAMPION CHALLENGER: two models on real traffic (canary, A/B, shadow mode).
+
+Two prediction logs from production, with the columns of mlgate.yaml's ``predictions:`` block (its
+``path`` is not used). Rows pair by id when both models scored the same requests (shadow mode), else
+the comparison is unpaired and says so. The champion is the base, the challenger the head: the same
+predictions family, the same gates (``predictions.*`` KPIs, with confidence intervals where asked), the
+same report and result as a run, and the verdict's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate import compare, gates
+from mlgate.commands.run import exit_code, write_outputs
+from mlgate.config import CONFIG_NAME, load_config
+from mlgate.errors import InputError
+from mlgate.families import predictions as family
+from mlgate.result import Baseline, Result, Revision
+from mlgate.runner import display, with_families
+from mlgate.snapshot import Snapshot
+from mlgate.terminal import verdict_table
+
+
+@dataclass(frozen=True)
+class FileSide:
+    """One model's prediction log as the predictions family reads it (see mlgate.families.Side)."""
+
+    name: str
+    file: Path
+    rel: str
+    sha: str | None = None
+
+    def path(self, rel: str) -> Path | None:
+        return self.file if rel == self.rel and self.file.is_file() else None
+
+    def glob(self, pattern: str) -> list[str]:
+        return [self.rel]
+
+
+def compare_predictions_command(args: argparse.Namespace) -> int:
+    champion, challenger = Path(args.champion), Path(args.challenger)
+    config_path = Path(args.config) if args.config else Path(args.project_dir) / CONFIG_NAME
+    config = load_config(config_path)
+    if config.predictions is None:
+        raise InputError(f"{display(config_path)}: no predictions: block; add one naming the id, label, prediction "
+                         "and score columns of the prediction logs")
+    for path in (champion, challenger):
+        if not path.is_file():
+            raise InputError(f"{path}: no such prediction log; pass the champion's and the challenger's files")
+    if champion.suffix.lower() != challenger.suffix.lower():
+        raise InputError(f"{champion} and {challenger}: give both logs in one format (CSV, JSON lines or Parquet)")
+    rel = f"production-predictions{challenger.suffix.lower()}"
+    config = config.model_copy(update={"predictions": config.predictions.model_copy(update={"path": rel})})
+    found = family.compute(config, FileSide("challenger", challenger, rel), FileSide("champion", champion, rel))
+    assert found is not None
+    head, base = with_families(Snapshot(), Snapshot(), [found])
+    outcomes = gates.evaluate(config, head, base, source=display(config_path), judge=found.judge)
+    result = Result(
+        verdict=gates.verdict(outcomes),
+        head=Revision(ref=f"challenger {challenger.name}"),
+        base=Revision(ref=f"champion {champion.name}"),
+        base_how=None,
+        baseline=Baseline("files", f"champion's predictions from {champion}"),
+        gates=tuple(outcomes),
+        metrics=compare.diff_flat(base.metrics, head.metrics),
+        params={},
+        warnings=found.warnings,
+        report_id=args.report_id,
+        config_path=display(config_path),
+        context={"title": f"{config.report.title}: champion vs challenger", "event": "compare-predictions"},
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        sections={found.key: found.section},
+    )
+    write_outputs(result, Path(args.report), Path(args.json))
+    print(verdict_table(result), file=sys.stdout)
+    print(f"mlgate: report {args.report} · result {args.json}", file=sys.stdout)
+    return exit_code(result)
