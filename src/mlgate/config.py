@@ -110,12 +110,92 @@ Kpi = create_model(  # one field per rule in the registry, after the options
 )
 
 
+def _inside_repo(value: Any) -> Any:
+    """A project-relative path that stays inside the repository (no absolute path, no ``..``)."""
+    if isinstance(value, str):
+        parts = value.replace("\\", "/").split("/")
+        if not value.strip() or value.startswith(("/", "~")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+            raise ValueError(f"{_one_line(repr(value))} is not a path inside the repository; "
+                             "write it relative to the project root, without '..'")
+    return value
+
+
+class SliceConfig(_Strict):
+    """One entry of ``predictions.slices``: a column (one slice per value), a column with bin edges, or a
+    named filter in pandas query syntax. Written in mlgate.yaml as ``region``, ``age: [0, 18, 65]`` or
+    ``{name: night_shift, where: "hour < 6"}``."""
+
+    column: str | None = None
+    bins: list[float] | None = None
+    name: str | None = None
+    where: str | None = None
+
+
+
+def _slice_entry(entry: Any) -> Any:
+    if isinstance(entry, str):
+        return {"column": entry}
+    if isinstance(entry, dict) and ("where" in entry or "name" in entry):
+        if not isinstance(entry.get("name"), str) or not isinstance(entry.get("where"), str) or len(entry) != 2:
+            raise ValueError("a named slice is {name: <text>, where: <pandas query>}, "
+                             'e.g. {name: night_shift, where: "hour < 6 or hour >= 22"}')
+        return dict(entry)
+    if isinstance(entry, dict) and len(entry) == 1:
+        (column, bins), = entry.items()
+        numbers = isinstance(bins, list) and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bins)
+        if not numbers or len(bins) < 2 or any(not a < b for a, b in zip(bins, bins[1:])):
+            raise ValueError(f"{_one_line(str(column))}: expected at least two increasing bin edges, "
+                             f"e.g. [0, 18, 65], got {_show(bins)}")
+        return {"column": column, "bins": bins}
+    raise ValueError(f"expected a column name, {{column: [edges]}} or {{name:, where:}}, got {_show(entry)}")
+
+
 class PredictionsConfig(_Strict):
     path: str
     id: str = "id"
     label: str = "label"
     prediction: str = "pred"
     score: str | None = None
+    slices: list[SliceConfig] = Field(default_factory=list)
+    features: str | None = None  # more columns for slices, joined on the id
+    min_slice_size: int = Field(default=30, ge=1)  # smaller slices are reported, not gated
+    slice_correction: Literal["holm", "bh", "none"] = "holm"
+    calibration_bins: int = Field(default=10, ge=1, le=100)
+    prediction_range: list[float] | None = None  # [low, high]: health counts predictions outside
+
+    _paths = field_validator("path", "features", mode="before")(classmethod(lambda cls, v: _inside_repo(v)))
+
+    @field_validator("slices", mode="before")
+    @classmethod
+    def _slices(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for i, entry in enumerate(value):
+            try:
+                out.append(_slice_entry(entry))
+            except ValueError as exc:
+                raise ValueError(f"entry {i + 1}: {exc}") from None
+        return out
+
+    @field_validator("prediction_range")
+    @classmethod
+    def _range(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (len(value) != 2 or not value[0] < value[1]):
+            raise ValueError(f"expected [low, high] with low < high, got {value}")
+        return value
+
+
+class ModelConfig(_Strict):
+    """``model:``: the trained model file (or directory) of both sides, for size, latency and interface."""
+
+    path: str
+    loader: Literal["joblib", "pickle", "skops", "onnx"] = "joblib"
+    sample: str | None = None  # rows to time predict() on; without it, no latency
+    rows: int = Field(default=1000, ge=1)
+    repeats: int = Field(default=30, ge=5, le=1000)  # interleaved base/head timings per measurement
+
+    _paths = field_validator("path", "sample", mode="before")(classmethod(lambda cls, v: _inside_repo(v)))
 
 
 class ReportConfig(_Strict):
@@ -128,6 +208,7 @@ class Config(_Strict):
     baseline: BaselineConfig = BaselineConfig()
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     predictions: PredictionsConfig | None = None
+    model: ModelConfig | None = None
     report: ReportConfig = ReportConfig()
 
     @field_validator("kpis", mode="before")

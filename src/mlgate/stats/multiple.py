@@ -20,6 +20,7 @@ import math
 import numpy as np
 from scipy.stats import false_discovery_control, norm
 
+from mlgate.rules import RULES
 from mlgate.stats.intervals import Comparison
 
 METHODS = ("holm", "bh", "none")
@@ -57,14 +58,17 @@ def adjust(p_values: np.ndarray, method: str) -> np.ndarray:
 
 def rule_p_value(c: Comparison, rule: str, threshold: float) -> float:
     """Two-sided p-value that ``rule`` holds, from the comparison's interval (see the module doc)."""
+    spec = RULES[rule]
     z = float(norm.ppf(1 - (1 - c.confidence) / 2))
-    if rule in ("min", "max"):
+    if spec.interval in ("head_min", "head_max"):
         estimate, low, high = c.head, c.head_low, c.head_high
-        breach = (threshold - estimate) if rule == "min" else (estimate - threshold)
-    else:
-        margin = threshold / 100 * abs(c.base) if rule.endswith("_pct") else threshold
+        breach = (threshold - estimate) if spec.interval == "head_min" else (estimate - threshold)
+    elif spec.interval in ("diff_drop", "diff_rise"):
+        margin = threshold / 100 * abs(c.base) if spec.percent else threshold
         estimate, low, high = c.diff, c.diff_low, c.diff_high
-        breach = (-margin - estimate) if rule.startswith("max_drop") else (estimate - margin)
+        breach = (-margin - estimate) if spec.interval == "diff_drop" else (estimate - margin)
+    else:
+        raise ValueError(f"{rule} is not judged on an interval")
     se = (high - low) / (2 * z)
     if not se > 0 or not math.isfinite(se):
         return 0.0 if breach > 0 else 1.0

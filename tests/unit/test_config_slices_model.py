@@ -1,0 +1,101 @@
+"""config: predictions.slices / features / health and calibration options, and the model: block."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlgate.config import parse_config
+from mlgate.errors import ConfigError
+
+FULL = """\
+version: 1
+predictions:
+  path: eval/predictions.csv
+  score: proba
+  slices:
+    - region
+    - age: [0, 18, 65]
+    - name: night_shift
+      where: "hour < 6 or hour >= 22"
+  features: data/test.parquet
+  min_slice_size: 50
+  slice_correction: bh
+  calibration_bins: 15
+  prediction_range: [0, 100]
+model:
+  path: models/model.pkl
+  loader: pickle
+  sample: data/test.csv
+  rows: 200
+kpis:
+  "predictions.slice.region=*.accuracy": {max_drop: 0.02, confidence: 0.95}
+  model.interface: unchanged
+"""
+
+
+def test_the_issue_format_loads() -> None:
+    config = parse_config(FULL)
+    p = config.predictions
+    assert [(s.column, s.bins, s.name, s.where) for s in p.slices] == [
+        ("region", None, None, None), ("age", [0.0, 18.0, 65.0], None, None),
+        (None, None, "night_shift", "hour < 6 or hour >= 22")]
+    assert (p.features, p.min_slice_size, p.slice_correction, p.calibration_bins, p.prediction_range) == (
+        "data/test.parquet", 50, "bh", 15, [0.0, 100.0])
+    m = config.model
+    assert (m.path, m.loader, m.sample, m.rows, m.repeats) == ("models/model.pkl", "pickle", "data/test.csv", 200, 30)
+
+
+def test_defaults() -> None:
+    config = parse_config("version: 1\npredictions: {path: p.csv}\nmodel: {path: m.joblib}\n")
+    p, m = config.predictions, config.model
+    assert (p.slices, p.features, p.min_slice_size, p.slice_correction, p.calibration_bins, p.prediction_range) == (
+        [], None, 30, "holm", 10, None)
+    assert (m.loader, m.sample, m.rows) == ("joblib", None, 1000)
+    assert parse_config("version: 1\n").model is None
+
+
+BAD = {
+    "predictions path outside": ("predictions: {path: ../x.csv}",
+                                 "mlgate.yaml:2: predictions.path: '../x.csv' is not a path inside the repository; "
+                                 "write it relative to the project root, without '..'"),
+    "absolute features": ("predictions: {path: p.csv, features: /etc/passwd}",
+                          "mlgate.yaml:2: predictions.features: '/etc/passwd' is not a path inside the repository; "
+                          "write it relative to the project root, without '..'"),
+    "model path climbing out": ("model: {path: a/../../b}",
+                                "mlgate.yaml:2: model.path: 'a/../../b' is not a path inside the repository; "
+                                "write it relative to the project root, without '..'"),
+    "sample outside": ("model: {path: m.pkl, sample: ~/data.csv}",
+                       "mlgate.yaml:2: model.sample: '~/data.csv' is not a path inside the repository; "
+                       "write it relative to the project root, without '..'"),
+    "bins not a list": ("predictions: {path: p.csv, slices: [{age: 3}]}",
+                        "mlgate.yaml:2: predictions.slices: entry 1: age: expected at least two increasing bin "
+                        "edges, e.g. [0, 18, 65], got 3 (int)"),
+    "bins decreasing": ("predictions: {path: p.csv, slices: [region, {age: [3, 1]}]}",
+                        "mlgate.yaml:2: predictions.slices: entry 2: age: expected at least two increasing bin "
+                        "edges, e.g. [0, 18, 65], got [3, 1] (a list)"),
+    "named slice without where": ("predictions: {path: p.csv, slices: [{name: x}]}",
+                                  "mlgate.yaml:2: predictions.slices: entry 1: a named slice is {name: <text>, "
+                                  "where: <pandas query>}, e.g. {name: night_shift, where: \"hour < 6 or hour >= 22\"}"),
+    "slice entry a number": ("predictions: {path: p.csv, slices: [3]}",
+                             "mlgate.yaml:2: predictions.slices: entry 1: expected a column name, {column: [edges]} "
+                             "or {name:, where:}, got 3 (int)"),
+    "unknown loader": ("model: {path: m.pkl, loader: torch}",
+                       "mlgate.yaml:2: model.loader: expected 'joblib', 'pickle', 'skops' or 'onnx', got 'torch'"),
+    "range reversed": ("predictions: {path: p.csv, prediction_range: [1, 0]}",
+                       "mlgate.yaml:2: predictions.prediction_range: expected [low, high] with low < high, got [1.0, 0.0]"),
+    "unknown correction": ("predictions: {path: p.csv, slice_correction: bonferroni}",
+                           "mlgate.yaml:2: predictions.slice_correction: expected 'holm', 'bh' or 'none', "
+                           "got 'bonferroni'"),
+    "no rows": ("model: {path: m, rows: 0}", "mlgate.yaml:2: model.rows: must be at least 1, got 0 (int)"),
+    "unknown model key": ("model: {path: m, smaple: x.csv}",
+                          "mlgate.yaml:2: model.smaple: unknown key; did you mean 'sample'? "
+                          "(allowed: path, loader, sample, rows, repeats)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_one_config_error_line(case: str) -> None:
+    text, expected = BAD[case]
+    with pytest.raises(ConfigError) as info:
+        parse_config("version: 1\n" + text + "\n")
+    assert str(info.value) == expected
