@@ -1,0 +1,124 @@
+"""The ``model.*`` family: the trained model's size, prediction latency against the base, and interface.
+
+``model:`` in mlgate.yaml names the model file (or directory) both revisions write. Metrics, for each
+side that has the model:
+
+* ``model.size_mb`` — the file, or every file under the directory, in 10^6 bytes;
+* ``model.interface`` — a short fingerprint of inputs, classes and outputs (gate it with ``unchanged``);
+* with ``model.sample``: ``model.latency_p50_ms`` / ``model.latency_p95_ms`` (one row a call) and
+  ``model.batch_latency_p50_ms`` / ``model.batch_latency_p95_ms`` (the whole sample a call), measured
+  interleaved with the other side in this process; and at the head ``model.latency_ratio`` and
+  ``model.batch_latency_ratio`` (head/base of the medians; the interval is in the section).
+
+A model missing or unloadable at the head is an InputError (exit 2); at the base it is a warning and
+the base's figures are absent. A directory gets its size only. Loading runs the revision's code (see
+``mlgate.modelfile``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlgate.errors import InputError
+from mlgate.families import FamilyResult, Side
+
+if TYPE_CHECKING:
+    from mlgate.config import Config
+    from mlgate.progress import Progress
+
+KEY = "model"
+FILE = "model"
+ABSOLUTE_NOTE = ("absolute times depend on the machine and its load; the head/base ratio, measured side by "
+                 "side in one process, is the stable figure")
+
+
+def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None) -> FamilyResult | None:
+    cfg = config.model
+    if cfg is None:
+        return None
+    from mlgate.modelfile import interface, loading, timing
+
+    warnings: list[str] = []
+    head_path = head.path(cfg.path)
+    if head_path is None:
+        raise InputError(f"{cfg.path}: no such file or directory at the head; check model.path in mlgate.yaml "
+                         "and that the pipeline writes the model there")
+    base_name = f"{cfg.path} (base {base.sha[:7]})" if base is not None and base.sha else f"{cfg.path} (base)"
+    base_path = base.path(cfg.path) if base is not None else None
+    if base is not None and base_path is None:
+        warnings.append(f"{base_name}: absent at the base; model.* is reported for the head alone")
+
+    head_m: dict[str, Any] = {"model.size_mb": loading.size_mb(head_path)}
+    base_m: dict[str, Any] | None = {"model.size_mb": loading.size_mb(base_path)} if base_path is not None else None
+    section: dict[str, Any] = {"path": cfg.path, "loader": cfg.loader, "notes": []}
+
+    if head_path.is_dir():
+        section["notes"].append("the model is a directory: size only (latency and interface need a model file)")
+        return FamilyResult(key=KEY, file=FILE, head=head_m, base=base_m, section=section, warnings=tuple(warnings))
+
+    h = loading.load(head_path, cfg.loader, cfg.path)
+    warnings += h.warnings
+    b = None
+    if base_path is not None and not base_path.is_dir():
+        try:
+            b = loading.load(base_path, cfg.loader, base_name)
+            warnings += b.warnings
+        except InputError as exc:
+            warnings.append(f"{exc}; the base's latency and interface are left out")
+
+    sample = None
+    drop = tuple(c for c in ((config.predictions.id, config.predictions.label) if config.predictions else ()))
+    if cfg.sample is not None:
+        sample_path = head.path(cfg.sample)
+        if sample_path is None:
+            raise InputError(f"{cfg.sample}: no such file at the head; check model.sample in mlgate.yaml")
+        sample = loading.read_sample(sample_path, cfg.sample, cfg.rows)
+    else:
+        section["notes"].append("no model.sample: latency is not measured")
+
+    hx = loading.inputs(h, sample, cfg.path, drop) if sample is not None else None
+    h_info = interface.describe(h, hx)
+    head_m["model.interface"] = interface.fingerprint(h_info)
+    section["head_interface"] = h_info
+    bx = None
+    if b is not None:
+        try:
+            bx = loading.inputs(b, sample, base_name, drop) if sample is not None else None
+            b_info = interface.describe(b, bx)
+        except InputError as exc:
+            warnings.append(f"{exc}; the base's latency and interface are left out")
+            b, b_info = None, None
+        if b_info is not None:
+            assert base_m is not None
+            base_m["model.interface"] = interface.fingerprint(b_info)
+            section["base_interface"] = b_info
+            section["interface_changes"] = interface.changes(b_info, h_info)
+
+    if sample is not None and hx is not None:
+        sides = [(loading.predictor(h, cfg.path), hx)]
+        if b is not None and bx is not None:
+            sides.append((loading.predictor(b, base_name), bx))
+        try:
+            measured = timing.measure(sides, cfg.repeats)
+        except Exception as exc:  # noqa: BLE001 - the model's own predict failing is bad input, not our bug
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{cfg.path}: predict() failed on model.sample: {type(exc).__name__}: {detail}; "
+                             "point model.sample at rows the model accepts") from None
+        for values, t in zip((head_m, base_m), measured):
+            assert values is not None
+            values.update(_latencies(t, timing))
+        section["latency"] = {"repeats": cfg.repeats, "rows": len(hx), "note": ABSOLUTE_NOTE}
+        if len(measured) == 2:
+            for kind, attr in (("latency_ratio", "single"), ("batch_latency_ratio", "batch")):
+                r = timing.ratio(getattr(measured[0], attr), getattr(measured[1], attr))
+                head_m[f"model.{kind}"] = round(r.value, 4)
+                section["latency"][kind] = {"value": r.value, "low": r.low, "high": r.high,
+                                            "confidence": r.confidence, "resamples": r.resamples}
+    return FamilyResult(key=KEY, file=FILE, head=head_m, base=base_m, section=section, warnings=tuple(warnings))
+
+
+def _latencies(t: Any, timing: Any) -> dict[str, float]:
+    p50, p95 = timing.percentiles(t.single)
+    b50, b95 = timing.percentiles(t.batch)
+    return {"model.latency_p50_ms": round(p50, 4), "model.latency_p95_ms": round(p95, 4),
+            "model.batch_latency_p50_ms": round(b50, 4), "model.batch_latency_p95_ms": round(b95, 4)}
