@@ -1,11 +1,13 @@
 """KPI selectors: which metric(s) a key under ``kpis:`` names.
 
 Forms: a dotted key (``accuracy``, ``per_class.benign.recall``); ``path/to/file.json:key`` when the same
-key lives in several files; ``*`` matches exactly one key segment (``slices.*.recall``).
+key lives in several files; ``*`` matches exactly one key segment (``slices.*.recall``), or any text within one
+(``predictions.slice.region=*.accuracy``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from mlgate.errors import ConfigError
@@ -23,7 +25,14 @@ def split_selector(selector: str, files: Iterable[str]) -> tuple[str | None, str
 
 def key_matches(pattern: str, key: str) -> bool:
     want, have = pattern.split("."), key.split(".")
-    return len(want) == len(have) and all(w == "*" or w == h for w, h in zip(want, have))
+    return len(want) == len(have) and all(_segment(w, h) for w, h in zip(want, have))
+
+
+def _segment(want: str, have: str) -> bool:
+    """``*`` alone matches any segment; inside one (``region=*``) it matches any text within the segment."""
+    if want == "*" or want == have:
+        return True
+    return "*" in want and re.fullmatch(".*".join(map(re.escape, want.split("*"))), have) is not None
 
 
 def match(selector: str, keys_by_file: dict[str, Iterable[str]], *, source: str = "mlgate.yaml") -> list[Match]:

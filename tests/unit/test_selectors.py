@@ -26,6 +26,12 @@ FILES = {
         ("*", "a.b", False),
         ("a.*", "a.b", True),
         ("a.b", "a.*", False),  # a literal `*` in the data is not a wildcard in the selector's place
+        ("predictions.slice.region=*.accuracy", "predictions.slice.region=north.accuracy", True),  # within a segment
+        ("predictions.slice.region=*.accuracy", "predictions.slice.age=[0,18).accuracy", False),
+        ("predictions.slice.region=*.accuracy", "predictions.slice.region=n.x.accuracy", False),  # still one segment
+        ("p.age=[*", "p.age=[18,65)", True),  # brackets and parentheses are text, not patterns
+        ("p.age=[1*", "p.age=[18,65)", True),
+        ("p.age=(*", "p.age=[18,65)", False),
     ],
 )
 def test_key_matches(pattern, key, expected):

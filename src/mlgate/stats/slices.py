@@ -82,18 +82,17 @@ def _number(value: float) -> str:
 
 def read_columns(path: str | Path, source: str | Path | IO[bytes], spec: PredictionSpec, columns: Sequence[str],
                  *, name: str, features: tuple[str, str | Path | IO[bytes], str] | None = None) -> pd.DataFrame:
-    """The predictions file's rows (in file order) with the id and the ``columns`` slices use.
+    """The predictions file's rows (in file order) with its columns, checked to hold ``columns``.
 
-    ``features`` is (path, source, name) of a file whose columns join on the id (left join, so the
-    rows stay those of the predictions file). InputError names the file and a missing column.
+    ``features`` is (path, source, name) of a file whose other columns join on the id (left join, so
+    the rows stay those of the predictions file). InputError names the file and a missing column.
     """
     fmt = FORMATS.get(Path(str(path)).suffix.lower())
     if fmt is None:
         raise InputError(f"{name}: unknown file type; write CSV (.csv), JSON lines (.jsonl) or Parquet (.parquet)")
     frame = _read(fmt, source, spec, name)
     frame = frame.assign(**{spec.id: frame[spec.id].astype(str)}) if spec.id in frame.columns else frame
-    wanted = [c for c in columns if c not in frame.columns]
-    if features is not None and wanted:
+    if features is not None:
         f_path, f_source, f_name = features
         f_fmt = FORMATS.get(Path(str(f_path)).suffix.lower())
         if f_fmt is None:
@@ -105,7 +104,7 @@ def read_columns(path: str | Path, source: str | Path | IO[bytes], spec: Predict
                 f"columns present: {', '.join(map(str, extra.columns))}"
             )
         extra = extra.assign(**{spec.id: extra[spec.id].astype(str)}).drop_duplicates(spec.id)
-        keep = [spec.id] + [c for c in wanted if c in extra.columns]
+        keep = [spec.id] + [c for c in extra.columns if c not in frame.columns]  # a query may use any of them
         frame = frame.merge(extra[keep], on=spec.id, how="left", sort=False)
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -1,0 +1,130 @@
+"""Slices, health, flips and calibration of the predictions family: keys, values against direct
+computations, the not-gated small slices and the family-wise correction over slice gates."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, brier_score_loss
+
+from mlgate.config import parse_config
+from mlgate.families.prediction_details import details
+from mlgate.prediction_gates import interval_record
+from mlgate.rules import FAIL, PASS
+from mlgate.stats import PredictionSpec, load_predictions, pair
+from mlgate.stats.multiple import holm
+from mlgate.stats.slices import read_columns
+
+SPEC = PredictionSpec("eval/predictions.csv", id="id", label="label", prediction="pred", score="proba")
+N = 3000
+
+
+def _frames(flips: dict[str, int], seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Base and head over the same rows; the head gets ``flips[region]`` right base answers wrong."""
+    rng = np.random.default_rng(seed)
+    region = rng.choice(list("abcdef"), N)
+    label = rng.integers(0, 2, N)
+    base = np.where(rng.random(N) < 0.85, label, 1 - label)
+    head = base.copy()
+    for reg, k in flips.items():
+        idx = np.flatnonzero((region == reg) & (base == label))[:k]
+        head[idx] = 1 - label[idx]
+
+    def frame(pred: np.ndarray) -> pd.DataFrame:
+        proba = np.clip(np.where(pred == 1, 0.75, 0.25) + rng.normal(0, 0.1, N), 0, 1).round(4)
+        return pd.DataFrame({"id": [f"x{i}" for i in range(N)], "label": label, "pred": pred, "proba": proba,
+                             "region": region, "hour": np.arange(N) % 24})
+
+    return frame(head), frame(base)
+
+
+def _load(frame: pd.DataFrame):
+    data = frame.to_csv(index=False).encode()
+    return (load_predictions(SPEC, io.BytesIO(data)),
+            read_columns(SPEC.path, io.BytesIO(data), SPEC, ["region"], name="eval/predictions.csv"))
+
+
+def _run(flips: dict[str, int], kpis: str = "", options: str = "", base: bool = True):
+    cfg = parse_config(f"""version: 1
+predictions:
+  path: eval/predictions.csv
+  score: proba
+  slices: [region, {{name: night, where: "hour < 6"}}]
+{options}kpis:
+{kpis or '  accuracy: {min: 0}'}
+""")
+    hf, bf = _frames(flips)
+    h, hc = _load(hf)
+    b, bc = _load(bf) if base else (None, None)
+    d = details(cfg.predictions, cfg.kpis, ["accuracy", "f1", "roc_auc"], h, b, pair(h, b) if base else None,
+                head_columns=hc, base_columns=bc, record=interval_record, resamples=1000)
+    return d, hf, bf
+
+
+def test_keys_and_values() -> None:
+    d, hf, bf = _run({"a": 60})
+    for frame, side in ((hf, d.head), (bf, d.base)):
+        rows = frame[frame["region"] == "a"]
+        assert side["predictions.slice.region=a.accuracy"] == pytest.approx(accuracy_score(rows["label"], rows["pred"]))
+        assert side["predictions.slice.region=a.rows"] == len(rows)
+        assert side["predictions.slice.night.rows"] == int((frame["hour"] < 6).sum())
+        assert side["predictions.calibration.brier"] == pytest.approx(brier_score_loss(frame["label"], frame["proba"]))
+        assert side["predictions.health.distinct_labels"] == 2
+    lost = int(((bf["pred"] == bf["label"]) & (hf["pred"] != hf["label"])).sum())
+    assert d.head["predictions.flips.right_to_wrong"] == lost == 60
+    assert d.head["predictions.flips.wrong_to_right"] == 0
+    assert d.head["predictions.health.agreement"] == pytest.approx((hf["pred"] == bf["pred"]).mean())
+    assert "predictions.flips.right_to_wrong" not in d.base and "predictions.health.label_shift_js" not in d.base
+    s = d.section
+    assert s["flips"]["right_to_wrong_ids"][:3] == hf["id"][(bf["pred"] == bf["label"]) & (hf["pred"] != hf["label"])][:3].tolist()
+    assert np.array(s["flips"]["confusion"]["diff"]).sum() == 0
+    assert s["calibration"]["bins"] == 10 and sum(b["count"] for b in s["calibration"]["head"]["table"]) == N
+    assert s["slices"]["worst"][0] == "region=a" and s["slices"]["movers"][0] == "region=a"
+    row = next(r for r in s["slices"]["slices"] if r["name"] == "region=a")
+    assert row["interval"]["high"] < 0 and row["interval"]["significant"]
+
+
+def test_without_a_base_only_the_heads_figures() -> None:
+    d, _, _ = _run({}, base=False)
+    assert d.base is None and "flips" not in d.section
+    assert "predictions.health.label_shift_js" not in d.head and "predictions.slice.region=a.accuracy" in d.head
+    assert all("interval" not in r for r in d.section["slices"]["slices"])
+
+
+KPI = '  "predictions.slice.region=*.accuracy": {max_drop: 0.0, confidence: 0.95}\n'
+
+
+@pytest.mark.parametrize("correction", ["holm", "bh", "none"])
+def test_slice_gates_are_decided_together(correction: str) -> None:
+    d, _, _ = _run({"a": 60, "b": 4}, KPI, f"  slice_correction: {correction}\n")
+    outcomes = {k[0].split(".")[2]: o for k, o in d.outcomes.items()}
+    assert sorted(outcomes) == [f"region={r}" for r in "abcdef"]
+    p = np.array([o.interval["correction"]["p_value"] for o in outcomes.values()])
+    raw_failed = np.array([o.interval["of"] == "diff" and o.interval["high"] < 0 for o in outcomes.values()])
+    if correction == "holm":
+        adjusted = holm(p)
+        assert [o.interval["correction"]["adjusted_p"] for o in outcomes.values()] == pytest.approx(adjusted.tolist())
+        expected = raw_failed & (adjusted <= 0.05)
+    elif correction == "none":
+        expected = raw_failed
+    else:
+        expected = raw_failed & (np.array([o.interval["correction"]["adjusted_p"] for o in outcomes.values()]) <= 0.05)
+    assert [o.status == FAIL for o in outcomes.values()] == expected.tolist()
+    assert outcomes["region=a"].status == FAIL
+    # region=b's small drop is significant alone, and within noise once six slice gates are counted
+    assert outcomes["region=b"].status == (FAIL if correction == "none" else PASS)
+    if correction == "holm":
+        assert "within noise after Holm over 6 slice gates (adjusted p = " in outcomes["region=b"].message
+
+
+def test_small_slices_pass_and_say_why() -> None:
+    kpis = '  "predictions.slice.*.accuracy": {min: 0.99}\n'
+    d, _, _ = _run({}, kpis, "  min_slice_size: 600\n")  # regions have about 500 rows, night 750
+    small = d.outcomes[("predictions.slice.region=a.accuracy", "min")]
+    assert small.status == PASS
+    assert small.message.startswith("slice region=a: ") and "fewer than 600: reported, not gated" in small.message
+    assert ("predictions.slice.night.accuracy", "min") not in d.outcomes  # gated: left to the plain rule
+    assert d.judge("eval/predictions.csv", "predictions.accuracy", "min", 0.99, None) is None
