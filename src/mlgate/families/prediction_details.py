@@ -278,7 +278,8 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
                 row["notes"].append(f"no interval: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             else:
                 row["interval"] = {"diff": c.diff, "low": c.diff_low, "high": c.diff_high, "confidence": 0.95,
-                                   "significant": c.diff_low > 0 or c.diff_high < 0}
+                                   "significant": c.diff_low > 0 or c.diff_high < 0,
+                                   "text": _interval_text(c.diff, c.diff_low, c.diff_high)}
         rows.append(row)
     sign = 1 if spec.higher_is_better else -1
     with_value = [row for row in rows if headline in row["head"]]
@@ -301,11 +302,13 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
                and RULES[rule].interval is not None]
     n_family = _decide_together(decided, comparison, base is not None and comparable, cfg.slice_correction,
                                 record, out)
+    shown = list({row["name"]: row for row in movers + worst}.values())  # movers first, then the worst
     out.section["slices"] = {
         "metric": headline, "higher_is_better": spec.higher_is_better, "min_size": cfg.min_slice_size,
-        "correction": cfg.slice_correction, "gated_with_confidence": n_family,
-        "paired": bool(pairing.paired) if pairing is not None else None,
-        "slices": rows, "worst": [row["name"] for row in worst], "movers": [row["name"] for row in movers],
+        "correction": cfg.slice_correction, "correction_text": correction_name(cfg.slice_correction),
+        "gated_with_confidence": n_family, "paired": bool(pairing.paired) if pairing is not None else None,
+        "count": len(rows), "slices": rows, "shown": shown,
+        "worst": [row["name"] for row in worst], "movers": [row["name"] for row in movers],
     }
 
 
@@ -364,6 +367,13 @@ def _decide_together(gates: list[tuple[str, str, Any, Kpi]], comparison: Callabl
             out.outcomes[(key, rule)] = RuleOutcome(rule=rule, threshold=threshold, status=FAIL if failed else PASS,
                                                     message=reading, interval=interval)
     return len(judged)
+
+
+def _interval_text(diff: float, low: float, high: float) -> str:
+    from mlgate.number_text import fixed, interval_digits
+
+    d = interval_digits(low, high, diff)
+    return f"{fixed(diff, d, sign=True)} ({fixed(low, d, sign=True)} … {fixed(high, d, sign=True)})"
 
 
 def correction_name(method: str) -> str:

@@ -83,7 +83,7 @@ def entropy_bits(counts: np.ndarray) -> float:
 
 
 def side_health(prediction: np.ndarray, score: np.ndarray | None = None, *, classification: bool = True,
-                prediction_range: tuple[float, float] | None = None) -> dict[str, float]:
+                prediction_range: tuple[float, float] | None = None) -> dict[str, float | int]:
     """The one-side health figures (see the module doc)."""
     prediction = np.asarray(prediction)
     n = len(prediction)
@@ -104,7 +104,7 @@ def side_health(prediction: np.ndarray, score: np.ndarray | None = None, *, clas
         out["score_out_of_range_share"] = float((finite & ((s < 0) | (s > 1))).mean())
     if classification:
         counts = np.bincount(codes[~missing], minlength=len(uniques))
-        out["distinct_labels"] = float(len(counts))
+        out["distinct_labels"] = int(len(counts))
         out["entropy_bits"] = entropy_bits(counts)
         out["top_label_share"] = float(counts.max() / n) if len(counts) else 0.0
     return out
