@@ -1,0 +1,70 @@
+"""The predictions and model report sections render what the families computed, with untrusted text inert."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlgate.report import _environment
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_family_model import COLUMNS, _config, _fit, _sides  # noqa: E402
+from test_prediction_details import KPI, _run  # noqa: E402
+
+from mlgate.families.model import compute as model_compute  # noqa: E402
+
+
+def _render(name: str, section: dict) -> str:
+    return _environment(None).get_template(f"sections/{name}.md.j2").render(r=None, s=section)
+
+
+def test_predictions_section_shows_slices_health_flips_calibration() -> None:
+    d, _, _ = _run({"a": 60, "b": 4}, KPI)
+    text = _render("predictions", d.section)
+    assert "<details><summary>Slices (7) — worst at the head and largest movers, on <code>predictions.accuracy</code>" in text
+    assert "| `region=a` | 479 → 479 | 0.8685 | 0.7432 | −0.1253 (−0.1566 … −0.0960) |" in text
+    assert "6 slice gates with a confidence level were judged together: Holm." in text
+    assert "<details><summary>Prediction health — 2 distinct labels predicted" in text
+    assert "<details><summary>Flipped examples: 64 right → wrong, 0 wrong → right</summary>" in text
+    assert "| **0** | 1,309 (−39) | 249 (+39) |" in text
+    assert "(10 equal-width bins)</summary>" in text and "| 0.90–1.00 |" in text
+    assert text.count("<details>") == text.count("</details>") == 4
+
+
+def test_untrusted_slice_names_and_ids_stay_inert() -> None:
+    from mlgate.families.prediction_details import details
+    from mlgate.stats import PredictionSpec, pair
+    from mlgate.stats.predictions import Predictions
+    from mlgate.config import parse_config
+    from mlgate.prediction_gates import interval_record
+
+    n = 100
+    spec = PredictionSpec("p.csv", id="id", label="label", prediction="pred")
+    ids = np.array([f"<img src=x>|{i}" for i in range(n)], dtype=object)
+    label = np.array(["a|b", "@team"] * (n // 2), dtype=object)
+    head = Predictions("p.csv", spec, ids, label, np.roll(label, 1), None)
+    base = Predictions("p.csv", spec, ids, label, label.copy(), None)
+    cols = pd.DataFrame({"id": ids, "region": ["<b>x</b>|`y`"] * n})
+    cfg = parse_config("version: 1\npredictions: {path: p.csv, slices: [region]}\n")
+    d = details(cfg.predictions, cfg.kpis, ["accuracy"], head, base, pair(head, base), head_columns=cols,
+                base_columns=cols, record=interval_record, resamples=100)
+    text = _render("predictions", d.section)
+    outside_code = re.sub(r"(`+).*?\1", "", text)  # inside a code span, HTML and mentions are inert
+    assert "<img" not in outside_code and "<b>" not in outside_code and "@team" not in outside_code
+    assert "@\u200bteam" in outside_code  # the confusion table's row header, as prose
+    assert "| `` region=<b>x</b>\\|`y` `` |" in text  # a code span, its | escaped for the table
+
+
+def test_model_section(tmp_path: Path) -> None:
+    head, base = _sides(tmp_path, _fit(COLUMNS), _fit(COLUMNS[:4]))
+    r = model_compute(_config(), head, base)
+    text = _render("model", r.section)
+    assert text.startswith("<details><summary>Model <code>models/model.joblib</code> — predict ×")
+    assert "the base's time, side by side · interface changed</summary>" in text
+    assert "- Latency head/base (median of 6 interleaved calls): one row ×" in text
+    assert "- Interface changes: 2 input column(s) added: f4, f5." in text
+    assert "the head/base ratio, measured side by side in one process, is the stable figure." in text
