@@ -6,7 +6,10 @@ included), then on two branches changes params.yaml, commits, and runs
 
 - `improve`: deeper trees, expected to pass the gates (exit 0);
 - `degrade`: shallower trees on fewer features, expected to fail a blocking gate (exit 1): accuracy
-  stays above its 0.90 floor but drops more than 0.01 against main.
+  stays above its 0.90 floor but drops more than 0.01 against main;
+- `slice`: train without the east clinic's rows, expected to fail only a slice gate (exit 1): accuracy
+  on the whole test set is unchanged, but the east clinic (whose scanner reads sizes high) loses
+  accuracy, and `predictions.slice.site=*.accuracy` catches it.
 
 Exits 0 only when both behaved as expected. Uses the standard library and the tools installed next to
 the running interpreter (`mlgate`, `dvc`, and the `python` the pipeline's stages call).
@@ -44,6 +47,7 @@ class Scenario:
     message: str
     params: dict[tuple[str, str], object]
     expected_exit: int
+    only_failing: str | None = None  # when set, every failing gate's KPI must start with this
 
 
 SCENARIOS = (
@@ -59,6 +63,14 @@ SCENARIOS = (
         message="Smaller model: shallower trees on the first 10 features (train.max_depth 3, train.n_features 10)",
         params={("train", "max_depth"): 3, ("train", "n_features"): 10},
         expected_exit=1,
+    ),
+    Scenario(
+        branch="slice",
+        # Fine on average: the whole test set's accuracy does not move; one clinic's does.
+        message="Train on the north, south and west clinics only (train.sites without east)",
+        params={("train", "sites"): ["north", "south", "west"]},
+        expected_exit=1,
+        only_failing="predictions.slice.",
     ),
 )
 
@@ -193,6 +205,12 @@ def demonstrate(scenario: Scenario, base: dict) -> tuple[bool, str]:
     if git("status", "--porcelain").strip():
         git("commit", "--quiet", "-m", f"Reproduce pipeline on {scenario.branch}")
     as_expected = code == scenario.expected_exit
+    if scenario.only_failing is not None:
+        failing = failing_gates(result)
+        say(f"    failing gates: {', '.join(failing) or 'none'}")
+        if not failing or any(not name.startswith(scenario.only_failing) for name in failing):
+            as_expected = False
+            say(f"    expected only {scenario.only_failing}* gates to fail")
     outcome = "as expected" if as_expected else "NOT as expected"
     return as_expected, f"{scenario.branch:8} exit {code} ({meaning}), expected {scenario.expected_exit}: {outcome}"
 
@@ -205,6 +223,16 @@ def report_heading(report: Path) -> str:
         return ""
     heading = next((line.lstrip("#").strip() for line in lines if line.startswith("#")), "")
     return f"  ({heading})" if heading else ""
+
+
+def failing_gates(result: Path) -> list[str]:
+    """The keys of the blocking gates that failed, from the result file."""
+    try:
+        data = json.loads(result.read_text())
+    except (OSError, ValueError):
+        return []
+    gates = data.get("gates", []) if isinstance(data, dict) else []
+    return [str(g.get("key")) for g in gates if isinstance(g, dict) and g.get("status") == "fail"]
 
 
 def read_verdict(result: Path) -> str | None:
@@ -241,7 +269,8 @@ def main() -> int:
     for _ok, line in outcomes:
         say(f"    {line}")
     if all(ok for ok, _line in outcomes):
-        say(f"The demo worked: mlgate passed the improvement and blocked the regression. Reports are in {OUT}/.")
+        say("The demo worked: mlgate passed the improvement, blocked the regression, and blocked the change that "
+            f"looked fine on average but hurt one clinic. Reports are in {OUT}/.")
         return 0
     say("The demo did NOT behave as expected; see the output above and the reports.")
     return 1

@@ -141,7 +141,8 @@ def test_plots_are_declared_and_written(baseline):
 def test_predictions_cover_every_test_row_and_agree_with_metrics(baseline):
     predictions = pd.read_csv(baseline / "eval" / "predictions.csv")
     test = pd.read_csv(baseline / "data" / "test.csv")
-    assert list(predictions.columns) == ["id", "label", "pred", "proba"]
+    assert list(predictions.columns) == ["id", "label", "pred", "proba", "site"]
+    assert set(predictions["site"]) == {"north", "south", "east", "west"}
     assert len(predictions) == len(test) == math.ceil(569 * 0.25)
     assert list(predictions["id"]) == list(test["id"])
     assert list(predictions["label"]) == list(test["label"])

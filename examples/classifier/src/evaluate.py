@@ -4,7 +4,8 @@ Writes (all committed to git, `cache: false` in dvc.yaml):
 - eval/metrics.json   accuracy, f1, precision, recall, roc_auc (positive class malignant) and
                       per_class.{benign,malignant}.{precision,recall}
 - eval/model.yaml     model_size_mb (size of the pickle, 10^6 bytes) and n_features
-- eval/predictions.csv  id,label,pred,proba for every test row (proba = P(malignant))
+- eval/predictions.csv  id,label,pred,proba,site for every test row (proba = P(malignant); site the
+                        clinic, which mlgate's slices compare one by one)
 - eval/plots/roc.json and eval/plots/confusion.csv, the plot data dvc.yaml declares
 """
 
@@ -74,7 +75,7 @@ def main() -> None:
         "n_features": len(features),
     }
     (out / "model.yaml").write_text(yaml.safe_dump(model_info, sort_keys=False))
-    pd.DataFrame({"id": test["id"], "label": labels, "pred": preds, "proba": proba}).to_csv(
+    pd.DataFrame({"id": test["id"], "label": labels, "pred": preds, "proba": proba, "site": test["site"]}).to_csv(
         out / "predictions.csv", index=False
     )
     (out / "plots" / "roc.json").write_text(json.dumps({"roc": roc_points(labels, proba)}, indent=2) + "\n")

@@ -1,7 +1,8 @@
 """Stage `train`: fit a random forest on data/train.csv and pickle it to models/model.pkl.
 
-Params (params.yaml `train`): n_estimators, max_depth (null for unlimited), seed, and n_features, which
-keeps only the first N feature columns — lower it (with max_depth) to make a deliberately worse model.
+Params (params.yaml `train`): n_estimators, max_depth (null for unlimited), seed, n_features, which
+keeps only the first N feature columns — lower it (with max_depth) to make a deliberately worse model —
+and sites, the clinics whose rows it trains on (leave one out to hurt that clinic's predictions).
 Deterministic: seeded forest, one job.
 """
 
@@ -16,7 +17,7 @@ import yaml
 from sklearn.ensemble import RandomForestClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_FEATURES = ("id", "label")
+NOT_FEATURES = ("id", "label", "site")
 
 
 def main() -> None:
@@ -26,6 +27,12 @@ def main() -> None:
     n_features = int(params["n_features"])
     if not 1 <= n_features <= len(features):
         sys.exit(f"params.yaml: train.n_features is {n_features}; set it between 1 and {len(features)}")
+    sites = list(params.get("sites") or [])
+    if sites:
+        unknown = sorted(set(sites) - set(train["site"]))
+        if unknown:
+            sys.exit(f"params.yaml: train.sites names {unknown}; the sites are {sorted(set(train['site']))}")
+        train = train[train["site"].isin(sites)]
     max_depth = params["max_depth"]
     model = RandomForestClassifier(
         n_estimators=int(params["n_estimators"]),
