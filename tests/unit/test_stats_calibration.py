@@ -60,3 +60,12 @@ def test_no_rows_and_bad_bins() -> None:
     assert reliability(np.zeros(0, bool), np.zeros(0)) == []
     with pytest.raises(ValueError, match="bins must be at least 1"):
         ece(np.array([True]), np.array([0.5]), 0)
+
+
+def test_ece_of_the_table_equals_ece() -> None:
+    from mlgate.stats.calibration import ece_of
+
+    y, s = _data()
+    for bins in (3, 10, 20):
+        assert ece_of(reliability(y, s, bins)) == pytest.approx(ece(y, s, bins), abs=1e-12)
+    assert np.isnan(ece_of([]))

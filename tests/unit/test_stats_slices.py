@@ -119,7 +119,7 @@ def test_paired_slice_comparison_equals_compare_paired_on_the_slice_rows() -> No
     base, _ = _load(bf)
     pairing = pair(head, base)
     defs = define(SPECS, [h_cols], source="x")
-    inside = membership(defs, h_cols, source="x")["region=east"][paired_rows(head, pairing)]
+    inside = membership(defs, h_cols, source="x")["region=east"][paired_rows(head, pairing.head)]
     c = compare_slice("predictions.accuracy", pairing, inside, inside, confidence=0.95, resamples=500, seed=0)
     rows = (hf["region"] == "east").to_numpy()
     direct = compare_paired("predictions.accuracy", hf["label"][rows], bf["pred"][rows], hf["pred"][rows],

@@ -199,8 +199,9 @@ def _calibration(cfg: PredictionsConfig, head: Predictions, base: Predictions | 
     section: dict[str, Any] = {"bins": cfg.calibration_bins, "positive": _plain(pos)}
     for side, p in sides:
         y = np.asarray(p.label == pos, dtype=bool)
-        values = {"brier": calibration.brier(y, p.score), "ece": calibration.ece(y, p.score, cfg.calibration_bins)}
-        section[side] = dict(values, table=[b.to_dict() for b in calibration.reliability(y, p.score, cfg.calibration_bins)])
+        table = calibration.reliability(y, p.score, cfg.calibration_bins)
+        values = {"brier": calibration.brier(y, p.score), "ece": calibration.ece_of(table)}
+        section[side] = dict(values, table=[b.to_dict() for b in table])
         for name, value in values.items():
             _put(out, CALIBRATION + name, **{side: value})
     out.section["calibration"] = section
@@ -246,10 +247,13 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
     comparable = pairing is not None and base_in is not None
     if comparable:
         assert pairing is not None and base is not None and base_in is not None
-        h_pos = sl.paired_rows(head, pairing)
-        b_pos = h_pos if pairing.paired else sl.paired_rows(base, replace(pairing, head=pairing.base))
-        over_pairs = {d.name: (head_in[d.name][h_pos], (head_in if pairing.paired else base_in)[d.name][b_pos])
-                      for d in defs}
+        h_pos = sl.paired_rows(head, pairing.head)
+        b_pos = h_pos if pairing.paired else sl.paired_rows(base, pairing.base)
+        b_source = head_in if pairing.paired else base_in
+        same_h = np.array_equal(h_pos, np.arange(len(head)))
+        same_b = np.array_equal(b_pos, np.arange(len(base if not pairing.paired else head)))
+        over_pairs = {d.name: (head_in[d.name] if same_h else head_in[d.name][h_pos],
+                               b_source[d.name] if same_b else b_source[d.name][b_pos]) for d in defs}
 
     def comparison(slice_name: str, metric: str, level: float, alone: bool) -> Comparison:
         from mlgate.stats import compare_paired

@@ -63,6 +63,14 @@ def ece(y_pos: np.ndarray, score: np.ndarray, bins: int = DEFAULT_BINS) -> float
     return float(np.sum(total[full] / n * gap))
 
 
+def ece_of(table: list[Bin]) -> float:
+    """The ECE from a reliability table (the same value as ``ece`` on the rows behind it)."""
+    n = sum(b.count for b in table)
+    if n == 0:
+        return float("nan")
+    return float(sum(b.count / n * abs(b.mean_score - b.observed_rate) for b in table))
+
+
 def reliability(y_pos: np.ndarray, score: np.ndarray, bins: int = DEFAULT_BINS) -> list[Bin]:
     """The non-empty bins: edges, mean score, observed positive rate and count."""
     edges, total, sums, positives = _binned(y_pos, score, bins)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +28,7 @@ import pandas as pd
 
 from mlgate.errors import InputError
 from mlgate.stats import metrics as m
-from mlgate.stats.intervals import Comparison, compare
+from mlgate.stats.intervals import Comparison, compare_paired, compare_unpaired
 from mlgate.stats.predictions import FORMATS, Pairing, PredictionSpec, Predictions, _read
 
 PREFIX = "predictions.slice."
@@ -174,7 +174,7 @@ def _text(value: Any) -> str:
 def membership(defs: Sequence[SliceDef], frame: pd.DataFrame, *, source: str) -> dict[str, np.ndarray]:
     """For each slice, a boolean array over the frame's rows (a column absent here gives no rows)."""
     out: dict[str, np.ndarray] = {}
-    codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    codes: dict[str, tuple[np.ndarray, dict[Any, int]]] = {}
     for d in defs:
         if d.kind == "query":
             out[d.name] = _query(d, frame, source)
@@ -189,11 +189,15 @@ def membership(defs: Sequence[SliceDef], frame: pd.DataFrame, *, source: str) ->
             continue
         if col not in codes:
             c, uniques = pd.factorize(frame[col])
-            codes[col] = (c, pd.Index(uniques))
-        c, uniques = codes[col]
-        where = uniques.get_indexer([d.value])[0] if len(uniques) else -1
+            codes[col] = (c, {_key(v): i for i, v in enumerate(uniques.tolist())})
+        c, lookup = codes[col]
+        where = lookup.get(_key(d.value), -1)
         out[d.name] = (c == where) if where >= 0 else np.zeros(len(frame), dtype=bool)
     return out
+
+
+def _key(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _query(d: SliceDef, frame: pd.DataFrame, source: str) -> np.ndarray:
@@ -236,21 +240,46 @@ class SliceResult:
                 "head": self.head, "base": self.base, "gated": self.gated, "notes": list(self.notes)}
 
 
-def slice_metrics(p: Predictions, rows: np.ndarray, names: Sequence[str], labels: np.ndarray | None = None
+@dataclass(frozen=True)
+class Encoded:
+    """One side's classes encoded once, so each slice's count metrics are one ``bincount`` away."""
+
+    labels: np.ndarray  # the classes of both sides, sorted (stats.metrics.class_labels)
+    truth: np.ndarray  # class codes of the labels
+    predicted: np.ndarray  # class codes of the predictions
+    pos_index: int
+
+
+def encode_side(p: Predictions, labels: np.ndarray) -> Encoded:
+    return Encoded(labels=labels, truth=m.encode(p.label, labels), predicted=m.encode(p.prediction, labels),
+                   pos_index=len(labels) - 1)
+
+
+def slice_metrics(p: Predictions, rows: np.ndarray, names: Sequence[str], encoded: Encoded | None = None
                   ) -> tuple[dict[str, float], list[str]]:
-    """Each metric on the rows of one side's slice; an undefined one is left out with a note."""
+    """Each metric on the rows of one side's slice; an undefined one is left out with a note.
+
+    With ``encoded`` (classification), classes are those of the whole file, so a slice holding one class
+    keeps the file's positive class; count metrics come from the slice's per-class counts.
+    """
     out: dict[str, float] = {}
     undefined: list[str] = []
     if len(rows) == 0:
         return out, undefined
     label, pred = p.label[rows], p.prediction[rows]
     score = None if p.score is None else p.score[rows]
+    counts = None
     for name in names:
         metric = m.get_metric(name)
         if metric.needs_score and score is None:
             continue
         try:
-            value = m.compute(name, label, pred, score)
+            if encoded is not None and metric.kind == "counts":
+                if counts is None:
+                    counts = m.counts(encoded.truth[rows], encoded.predicted[rows], len(encoded.labels))
+                value = float(m.from_counts(metric, counts, encoded.pos_index))
+            else:
+                value = m.compute(name, label, pred, score, labels=None if encoded is None else encoded.labels)
         except ValueError:
             value = float("nan")
         if math.isfinite(value):
@@ -265,14 +294,21 @@ def compute_slices(defs: Sequence[SliceDef], names: Sequence[str], head: Predict
                    *, min_size: int = DEFAULT_MIN_SIZE) -> list[SliceResult]:
     """Every slice's metrics at both sides, with its size and what keeps it from being gated."""
     out: list[SliceResult] = []
+    regression = any(m.get_metric(n).regression for n in names)
+    h_enc = b_enc = None
+    if not regression:
+        sides = [head] + ([base] if base is not None else [])
+        labels = m.class_labels(*[a for p in sides for a in (p.label, p.prediction)])
+        h_enc = encode_side(head, labels)
+        b_enc = encode_side(base, labels) if base is not None else None
     for d in defs:
         h_idx = np.flatnonzero(head_rows[d.name])
         b_idx = None if base is None or base_rows is None else np.flatnonzero(base_rows[d.name])
         r = SliceResult(name=d.name, description=d.describe(), n_head=len(h_idx),
                         n_base=None if b_idx is None else len(b_idx))
-        r.head, undefined = slice_metrics(head, h_idx, names)
+        r.head, undefined = slice_metrics(head, h_idx, names, h_enc)
         if base is not None and b_idx is not None:
-            r.base, b_undefined = slice_metrics(base, b_idx, names)
+            r.base, b_undefined = slice_metrics(base, b_idx, names, b_enc)
             undefined = list(dict.fromkeys(undefined + b_undefined))
         if len(h_idx) == 0:
             r.gated = False
@@ -289,21 +325,34 @@ def compute_slices(defs: Sequence[SliceDef], names: Sequence[str], head: Predict
     return out
 
 
-def paired_rows(head: Predictions, pairing: Pairing) -> np.ndarray:
-    """For each row of ``pairing.head``, its position in ``head`` (to look up its slice membership)."""
-    return pd.Index(head.ids).get_indexer(pairing.head.ids)
+def paired_rows(side: Predictions, rows: Predictions) -> np.ndarray:
+    """For each row of ``rows`` (the pairing's view of a side), its position in ``side``."""
+    if rows is side:
+        return np.arange(len(side))
+    if len(rows) == len(side) and np.array_equal(rows.ids, side.ids):
+        return np.arange(len(side))  # every row paired, in file order: the common case
+    return pd.Index(side.ids).get_indexer(rows.ids)
 
 
 def compare_slice(metric: str, pairing: Pairing, head_in: np.ndarray, base_in: np.ndarray, *, confidence: float,
                   resamples: int, seed: int) -> Comparison:
     """Head against base on one slice. ``head_in``/``base_in``: the slice's membership over the pairing's rows
     (paired: both are the head's membership of the paired rows)."""
+    h, b = pairing.head, pairing.base
     if pairing.paired:
         rows = np.flatnonzero(head_in)
-        sub = Pairing(head=pairing.head.take(rows), base=pairing.base.take(rows), paired=True, n_paired=len(rows),
-                      reason=f"paired by id on the slice's {len(rows):,} rows")
-    else:
-        h, b = np.flatnonzero(head_in), np.flatnonzero(base_in)
-        sub = Pairing(head=pairing.head.take(h), base=pairing.base.take(b), paired=False, n_paired=0,
-                      reason=pairing.reason)
-    return compare(metric, sub, confidence=confidence, resamples=resamples, seed=seed)
+        if len(rows) == 0:
+            raise ValueError("the slice has no paired rows")
+        c = compare_paired(metric, h.label[rows], b.prediction[rows], h.prediction[rows],
+                           base_score=None if b.score is None else b.score[rows],
+                           head_score=None if h.score is None else h.score[rows],
+                           confidence=confidence, resamples=resamples, seed=seed, source=h.source)
+        return replace(c, note=f"paired by id on the slice's {len(rows):,} rows")
+    hr, br = np.flatnonzero(head_in), np.flatnonzero(base_in)
+    if len(hr) == 0 or len(br) == 0:
+        raise ValueError("the slice has no rows at one side")
+    c = compare_unpaired(metric, h.label[hr], h.prediction[hr], b.label[br], b.prediction[br],
+                         head_score=None if h.score is None else h.score[hr],
+                         base_score=None if b.score is None else b.score[br],
+                         confidence=confidence, resamples=resamples, seed=seed, source=h.source)
+    return replace(c, note=pairing.reason)
