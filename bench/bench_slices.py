@@ -23,7 +23,7 @@ from mlgate.config import parse_config
 from mlgate.families import DirectorySide
 from mlgate.families.model import compute as model_compute
 from mlgate.families.prediction_details import details
-from mlgate.prediction_gates import interval_record
+from mlgate.families.predictions import interval_record
 from mlgate.stats import PredictionSpec, pair
 from mlgate.stats.health import agreement, shift, side_health
 from mlgate.stats.predictions import Predictions

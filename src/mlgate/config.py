@@ -295,7 +295,10 @@ def _check_predictions_kpis(config: Config, source: str) -> None:
                 )
             continue
         name = pattern.removeprefix(PREDICTIONS_PREFIX)
-        if "*" in name or "." in name:  # a wildcard, or a metric of a family nested under predictions.
+        if "." in name:
+            _check_nested_predictions_kpi(config, source, shown, name, kpi, option)
+            continue
+        if "*" in name:
             continue
         from mlgate.stats.metrics import METRICS
 
@@ -308,6 +311,50 @@ def _check_predictions_kpis(config: Config, source: str) -> None:
                 f"{source}: kpis.{shown}: {metric.key} needs the positive-class probability; "
                 "set predictions.score to the column that holds it"
             )
+
+
+def _check_nested_predictions_kpi(config: Config, source: str, shown: str, name: str, kpi: Any, option: str) -> None:
+    """``predictions.slice.<slice>.<metric>``, ``predictions.health.*``, ``.flips.*``, ``.calibration.*``."""
+    from mlgate.stats.calibration import NAMES as CALIBRATION
+    from mlgate.stats.flips import NAMES as FLIPS
+    from mlgate.stats.health import NAMES as HEALTH
+    from mlgate.stats.metrics import METRICS
+
+    assert config.predictions is not None
+    group, _, rest = name.partition(".")
+    if group == "slice":
+        metric = rest.rpartition(".")[2]
+        if not config.predictions.slices:
+            raise ConfigError(f"{source}: kpis.{shown}: a slice metric needs slices; add predictions.slices "
+                              "(a column, {column: [bin edges]} or {name:, where:})")
+        if "." not in rest:
+            raise ConfigError(f"{source}: kpis.{shown}: expected predictions.slice.<slice>.<metric>, "
+                              "e.g. predictions.slice.region=*.accuracy")
+        if metric == "rows" and kpi.confidence_level is not None:
+            raise ConfigError(f"{source}: kpis.{shown}: a slice's rows cannot be judged on a confidence interval; "
+                              f"remove {option}")
+        if metric != "*" and metric != "rows" and metric not in METRICS:
+            known = ", ".join(METRICS)
+            raise ConfigError(f"{source}: kpis.{shown}: no such predictions metric {metric!r} for a slice; "
+                              f"use rows or one of {known}")
+        if metric in METRICS and METRICS[metric].needs_score and config.predictions.score is None:
+            raise ConfigError(f"{source}: kpis.{shown}: {metric} needs the positive-class probability; "
+                              "set predictions.score to the column that holds it")
+        return
+    known_by_group = {"health": HEALTH, "flips": FLIPS, "calibration": CALIBRATION}
+    if group not in known_by_group:
+        raise ConfigError(f"{source}: kpis.{shown}: no such predictions metric; nested ones are "
+                          "predictions.slice.<slice>.<metric>, predictions.health.*, predictions.flips.* "
+                          "and predictions.calibration.*")
+    if kpi.confidence_level is not None:
+        raise ConfigError(f"{source}: kpis.{shown}: {option} applies to predictions metrics and slices, not to "
+                          f"predictions.{group}.*; remove {option}")
+    if rest != "*" and rest not in known_by_group[group]:
+        raise ConfigError(f"{source}: kpis.{shown}: no such figure; predictions.{group}.* has "
+                          f"{', '.join(known_by_group[group])}")
+    if group == "calibration" and config.predictions.score is None:
+        raise ConfigError(f"{source}: kpis.{shown}: calibration needs the positive-class probability; "
+                          "set predictions.score to the column that holds it")
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:

@@ -99,3 +99,62 @@ def test_bad_input_is_one_config_error_line(case: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config("version: 1\n" + text + "\n")
     assert str(info.value) == expected
+
+
+NESTED_BAD = {
+    "slice metric without slices": (
+        "predictions: {path: p.csv}\nkpis:\n  predictions.slice.a=1.accuracy: {min: 0.5}",
+        "mlgate.yaml: kpis.predictions.slice.a=1.accuracy: a slice metric needs slices; add predictions.slices "
+        "(a column, {column: [bin edges]} or {name:, where:})"),
+    "unknown slice metric": (
+        "predictions: {path: p.csv, slices: [region]}\nkpis:\n  predictions.slice.region=*.acuracy: {min: 0.5}",
+        "mlgate.yaml: kpis.predictions.slice.region=*.acuracy: no such predictions metric 'acuracy' for a slice; "
+        "use rows or one of accuracy, error, precision, precision_binary, precision_macro, precision_weighted, "
+        "recall, recall_binary, recall_macro, recall_weighted, f1, f1_binary, f1_macro, f1_weighted, roc_auc, "
+        "log_loss, mae, mse, rmse, r2"),
+    "slice rows with confidence": (
+        "predictions: {path: p.csv, slices: [region]}\nkpis:\n  predictions.slice.region=*.rows: {min: 50, confidence: 0.9}",
+        "mlgate.yaml: kpis.predictions.slice.region=*.rows: a slice's rows cannot be judged on a confidence "
+        "interval; remove confidence"),
+    "health with confidence": (
+        "predictions: {path: p.csv}\nkpis:\n  predictions.health.agreement: {min: 0.9, confidence: 0.9}",
+        "mlgate.yaml: kpis.predictions.health.agreement: confidence applies to predictions metrics and slices, "
+        "not to predictions.health.*; remove confidence"),
+    "unknown health figure": (
+        "predictions: {path: p.csv}\nkpis:\n  predictions.health.distinct: {min: 2}",
+        "mlgate.yaml: kpis.predictions.health.distinct: no such figure; predictions.health.* has empty_share, "
+        "out_of_range_share, score_missing_share, score_out_of_range_share, distinct_labels, entropy_bits, "
+        "top_label_share, label_shift_js, label_shift_p, agreement"),
+    "calibration without a score": (
+        "predictions: {path: p.csv}\nkpis:\n  predictions.calibration.ece: {max: 0.1}",
+        "mlgate.yaml: kpis.predictions.calibration.ece: calibration needs the positive-class probability; "
+        "set predictions.score to the column that holds it"),
+    "unknown group": (
+        "predictions: {path: p.csv}\nkpis:\n  predictions.slices.a.accuracy: {min: 0.1}",
+        "mlgate.yaml: kpis.predictions.slices.a.accuracy: no such predictions metric; nested ones are "
+        "predictions.slice.<slice>.<metric>, predictions.health.*, predictions.flips.* and "
+        "predictions.calibration.*"),
+}
+
+
+@pytest.mark.parametrize("case", list(NESTED_BAD))
+def test_nested_predictions_kpis_are_checked(case: str) -> None:
+    text, expected = NESTED_BAD[case]
+    with pytest.raises(ConfigError) as info:
+        parse_config("version: 1\n" + text + "\n")
+    assert str(info.value) == expected
+
+
+def test_nested_predictions_kpis_that_are_fine() -> None:
+    config = parse_config("""version: 1
+predictions: {path: p.csv, score: proba, slices: [region]}
+kpis:
+  "predictions.slice.region=*.accuracy": {max_drop: 0.02, confidence: 0.95}
+  "predictions.slice.*.rows": {min: 30}
+  predictions.slice.region=north.roc_auc: {min: 0.8}
+  predictions.health.distinct_labels: {min: 2}
+  "predictions.health.*": {max: 100, optional: true}
+  predictions.flips.right_to_wrong: {max: 10}
+  predictions.calibration.ece: {max: 0.05}
+""")
+    assert len(config.kpis) == 7

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, brier_score_loss
 
 from mlgate.config import parse_config
 from mlgate.families.prediction_details import details
-from mlgate.prediction_gates import interval_record
+from mlgate.families.predictions import interval_record
 from mlgate.rules import FAIL, PASS
 from mlgate.stats import PredictionSpec, load_predictions, pair
 from mlgate.stats.multiple import holm

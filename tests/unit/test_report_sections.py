@@ -40,7 +40,7 @@ def test_untrusted_slice_names_and_ids_stay_inert() -> None:
     from mlgate.stats import PredictionSpec, pair
     from mlgate.stats.predictions import Predictions
     from mlgate.config import parse_config
-    from mlgate.prediction_gates import interval_record
+    from mlgate.families.predictions import interval_record
 
     n = 100
     spec = PredictionSpec("p.csv", id="id", label="label", prediction="pred")

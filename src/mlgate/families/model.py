@@ -32,7 +32,11 @@ ABSOLUTE_NOTE = ("absolute times depend on the machine and its load; the head/ba
                  "side in one process, is the stable figure")
 
 
-def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None) -> FamilyResult | None:
+def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = None,
+            progress: Progress | None = None) -> FamilyResult | None:
+    """The model's figures at both sides (see the module doc); None without a ``model:`` block.
+    ``recorded`` (the base's numbers from the baseline) is not needed: a base without the model file keeps
+    its recorded values."""
     cfg = config.model
     if cfg is None:
         return None

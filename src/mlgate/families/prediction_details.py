@@ -70,6 +70,7 @@ def read_slice_columns(cfg: PredictionsConfig, side: Side, name: str) -> pd.Data
     path = side.path(cfg.path)
     if path is None:
         return None
+    name = name or cfg.path
     spec = PredictionSpec(cfg.path, id=cfg.id, label=cfg.label, prediction=cfg.prediction, score=cfg.score)
     features = None
     if cfg.features is not None:
@@ -82,6 +83,15 @@ def read_slice_columns(cfg: PredictionsConfig, side: Side, name: str) -> pd.Data
                              "and that the pipeline writes it")
         features = (cfg.features, f_path, f_name)
     return read_columns(cfg.path, path, spec, needed_columns(_specs(cfg)), name=name, features=features)
+
+
+def slice_metric_names(kpis: dict[str, Kpi]) -> tuple[str, ...]:
+    """Metrics a slice KPI names (``predictions.slice.<slice>.<metric>``), so they are computed per slice."""
+    from mlgate.stats.metrics import METRICS
+
+    names = [selector.rpartition(":")[2].rpartition(".")[2] for selector in kpis
+             if selector.rpartition(":")[2].startswith(SLICE)]
+    return tuple(dict.fromkeys(n for n in names if n in METRICS))
 
 
 def _specs(cfg: PredictionsConfig) -> list[Any]:

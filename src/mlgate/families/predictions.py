@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config import PREDICTIONS_PREFIX as PREFIX
 from mlgate.config import Config, Kpi
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FamilyResult, Side
+from mlgate.families import FamilyResult, Side, combine_judges
 from mlgate.gates import RuleOutcome
 from mlgate.rules import FAIL, PASS, RULES, is_number
 from mlgate.snapshot import Flat
@@ -82,8 +82,8 @@ class PredictionData:
         from mlgate.stats import decide
 
         level = kpi.confidence_level
-        if level is None or path != self.file or not key.startswith(PREFIX):
-            return None
+        if level is None or path != self.file or not key.startswith(PREFIX) or "." in key[len(PREFIX):]:
+            return None  # not ours: slices and the other nested figures have their own judge
         if RULES[rule].kind == "value":
             comparison = self._comparison(key, level, "head")
         elif self.base is not None:
@@ -155,13 +155,38 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Flat | N
     if base_predictions is None and recorded_values and _has_confidence(config):
         warnings.append(f"{rel}: no base predictions ({origin}); drop and rise rules with a confidence "
                         "level take the base value as fixed")
+    head_values, base_values = data.head_metrics(), data.base_metrics()
+    extra = _details(config, data, head, base, warnings)
+    head_values.update(extra.head)
+    if base_values is not None and extra.base:
+        base_values.update(extra.base)
     return FamilyResult(
-        key="predictions", file=rel, head=data.head_metrics(),
-        base=data.base_metrics(), judge=data.judge, warnings=tuple(warnings),
+        key="predictions", file=rel, head=head_values, base=base_values,
+        judge=combine_judges([extra.judge, data.judge]), warnings=tuple(warnings),
         section={"n_head": int(len(head_predictions.label)),
                  "n_base": int(len(base_predictions.label)) if base_predictions is not None else None,
-                 "base_origin": origin},
+                 "base_origin": origin, **extra.section},
     )
+
+
+def _details(config: Config, data: PredictionData, head: Side, base: Side | None, warnings: list[str]) -> Any:
+    """Slices, health, flips and calibration (families.prediction_details) for both sides."""
+    from mlgate.families.prediction_details import details, read_slice_columns, slice_metric_names
+
+    cfg = config.predictions
+    assert cfg is not None
+    head_columns = read_slice_columns(cfg, head, cfg.path)
+    base_columns = None
+    if data.base is not None and base is not None and cfg.slices:
+        try:
+            base_columns = read_slice_columns(cfg, base, data.base.source)
+        except MlgateError as exc:
+            warnings.append(f"the base's slice columns are unusable: {exc}")
+    names = tuple(dict.fromkeys(data.metrics + slice_metric_names(config.kpis)))
+    found = details(cfg, config.kpis, names, data.head, data.base, data.pairing, head_columns=head_columns,
+                    base_columns=base_columns, record=interval_record, resamples=data.resamples, seed=data.seed)
+    warnings += found.warnings
+    return found
 
 
 def _load_base(spec: Any, base: Side | None, warnings: list[str]) -> tuple[Predictions | None, str]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 DEFAULT_BINS = 10
+NAMES = ("brier", "ece")
 
 
 @dataclass(frozen=True)

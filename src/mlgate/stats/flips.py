@@ -17,6 +17,7 @@ import numpy as np
 from mlgate.stats import metrics as m
 
 FIRST_IDS = 10
+NAMES = ("right_to_wrong", "wrong_to_right")
 
 
 @dataclass(frozen=True)

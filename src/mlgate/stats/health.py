@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency
+NAMES = ("empty_share", "out_of_range_share", "score_missing_share", "score_out_of_range_share",
+         "distinct_labels", "entropy_bits", "top_label_share", "label_shift_js", "label_shift_p", "agreement")
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

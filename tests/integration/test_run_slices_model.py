@@ -1,0 +1,160 @@
+"""`mlgate run` with slices, health, flips, calibration and the model family, on a real git + DVC project.
+
+The evaluate stage writes ``eval/predictions.csv`` (with a ``region`` column) from params.yaml's
+``eval`` section: ``rows`` examples with a fixed truth and base predictions, then ``worse_north`` right
+predictions in the north region made wrong. It also pickles a small scikit-learn model fitted on
+``eval.features`` columns, and writes the sample rows to time it on. Every expected number is computed
+from the files the pipeline wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, brier_score_loss
+
+from mlgate.cli import main
+from tests.support.dvc_repo import PYTHON, Project, make_project
+
+PREDICTIONS = "eval/predictions.csv"
+SCRIPT_NAME = "evaluate.py"
+SCRIPT = '''\
+"""Write eval/predictions.csv, models/model.pkl and data/sample.csv (tests/integration/test_run_slices_model.py)."""
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+p = yaml.safe_load(Path("params.yaml").read_text())["eval"]
+n = p["rows"]
+rng = np.random.default_rng(0)
+label = rng.integers(0, 2, n)
+region = rng.choice(["north", "south", "east", "west"], n)
+right = rng.random(n) < 0.9
+north_right = np.flatnonzero(right & (region == "north"))
+right[north_right[: p.get("worse_north", 0)]] = False
+pred = np.where(right, label, 1 - label)
+proba = np.clip(np.where(pred == 1, 0.8, 0.2) + rng.normal(0, 0.1, n), 0, 1).round(4)
+Path("eval").mkdir(exist_ok=True)
+pd.DataFrame({"id": [f"ex{i}" for i in range(n)], "label": label, "pred": pred, "proba": proba,
+              "region": region}).to_csv("eval/predictions.csv", index=False)
+x = pd.DataFrame(rng.normal(size=(200, 4)), columns=["a", "b", "c", "d"])
+Path("data").mkdir(exist_ok=True)
+x.to_csv("data/sample.csv", index=False)
+model = LogisticRegression().fit(x[p["features"]], (x["a"] > 0).astype(int))
+Path("models").mkdir(exist_ok=True)
+Path("models/model.pkl").write_bytes(pickle.dumps(model))
+Path("eval/metrics.json").write_text(json.dumps({"rows": n}))
+'''
+
+STAGES = {
+    "evaluate": {
+        "cmd": f"{PYTHON} {SCRIPT_NAME}",
+        "deps": [SCRIPT_NAME],
+        "params": ["eval"],
+        "outs": [{PREDICTIONS: {"cache": True}}, {"models/model.pkl": {"cache": True}},
+                 {"data/sample.csv": {"cache": True}}],
+        "metrics": [{"eval/metrics.json": {"cache": False}}],
+    }
+}
+CONFIG = {
+    "version": 1,
+    "predictions": {"path": PREDICTIONS, "id": "id", "label": "label", "prediction": "pred", "score": "proba",
+                    "slices": ["region"]},
+    "model": {"path": "models/model.pkl", "loader": "pickle", "sample": "data/sample.csv", "repeats": 6},
+    "kpis": {
+        "predictions.accuracy": {"max_drop": 0.02, "confidence": 0.95},
+        "predictions.slice.region=*.accuracy": {"max_drop": 0.02, "confidence": 0.95},
+        "predictions.health.distinct_labels": {"min": 2},
+        "predictions.calibration.brier": {"max": 0.5},
+        "model.size_mb": {"max": 5},
+        "model.interface": "unchanged",
+    },
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = make_project(tmp_path / "repo", params={"eval": {"rows": 4000, "features": ["a", "b", "c", "d"]}},
+                     stages=STAGES, config=CONFIG, repro=False, commit=False)
+    p.write(SCRIPT_NAME, SCRIPT)
+    assert p.repro() == ["evaluate"]
+    p.commit("initial pipeline")
+    return p
+
+
+def run(project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+        ) -> tuple[int, dict[str, Any], str, str]:
+    report, result = tmp_path / "report.md", tmp_path / "result.json"
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.chdir(project.dir)
+    capsys.readouterr()
+    code = main(["run", "--base", "main", "--quiet", "--report", str(report), "--json", str(result)])
+    err = capsys.readouterr().err
+    assert result.exists(), err
+    return code, json.loads(result.read_text()), report.read_text(), err
+
+
+def gate(result: dict[str, Any], key: str) -> dict[str, Any]:
+    (found,) = [g for g in result["gates"] if g["key"] == key]
+    return found
+
+
+def test_fine_on_average_but_a_slice_fails(project, monkeypatch, capsys, tmp_path):
+    base = pd.read_csv(project.path(PREDICTIONS))
+    project.checkout("feature", new=True)
+    project.update_params({"eval": {"worse_north": 60}})
+    project.commit("worse in the north")
+
+    code, result, report, err = run(project, monkeypatch, capsys, tmp_path)
+
+    head = pd.read_csv(project.path(PREDICTIONS))
+    assert code == 1, err
+    assert result["warnings"] == []
+    overall = gate(result, "predictions.accuracy")
+    assert overall["status"] == "pass" and "within the 0.02 margin" in overall["message"]
+    north = gate(result, "predictions.slice.region=north.accuracy")
+    rows = head["region"] == "north"
+    assert north["status"] == "fail"
+    assert north["new"] == pytest.approx(accuracy_score(head["label"][rows], head["pred"][rows]))
+    assert north["old"] == pytest.approx(accuracy_score(base["label"][rows], base["pred"][rows]))
+    interval = north["rules"][0]["interval"]
+    assert interval["high"] < -0.02 and interval["correction"]["method"] == "holm"
+    assert interval["correction"]["family"] == 4
+    assert "Holm over 4 slice gates: adjusted p = " in north["message"]
+    for other in ("south", "east", "west"):
+        assert gate(result, f"predictions.slice.region={other}.accuracy")["status"] == "pass"
+    metrics = result["metrics"][PREDICTIONS]
+    assert metrics["predictions.flips.right_to_wrong"]["new"] == 60
+    assert metrics["predictions.calibration.brier"]["old"] == pytest.approx(brier_score_loss(base["label"], base["proba"]))
+    assert metrics["predictions.slice.region=north.rows"] == {"old": int(rows.sum()), "new": int(rows.sum()), "diff": 0}
+    section = result["sections"]["predictions"]
+    assert section["slices"]["movers"][0] == "region=north" and section["flips"]["right_to_wrong"] == 60
+    # the model family: both sides, the same interface
+    model = result["metrics"]["model"]
+    size = project.path("models/model.pkl").stat().st_size / 1e6
+    assert model["model.size_mb"]["new"] == pytest.approx(size, abs=1e-6)
+    assert model["model.interface"]["old"] == model["model.interface"]["new"]
+    assert gate(result, "model.interface")["status"] == "pass"
+    assert model["model.latency_ratio"]["new"] > 0 and "latency" in result["sections"]["model"]
+
+
+def test_an_interface_change_fails_unchanged(project, monkeypatch, capsys, tmp_path):
+    project.checkout("feature", new=True)
+    project.update_params({"eval": {"features": ["a", "b", "c"]}})
+    project.commit("one feature fewer")
+
+    code, result, _report, err = run(project, monkeypatch, capsys, tmp_path)
+
+    assert code == 1, err
+    g = gate(result, "model.interface")
+    assert g["status"] == "fail" and g["message"].startswith("changed from 'in 4 features")
+    assert result["sections"]["model"]["interface_changes"] == ["1 input column(s) removed: d"]
