@@ -156,5 +156,5 @@ def test_an_interface_change_fails_unchanged(project, monkeypatch, capsys, tmp_p
 
     assert code == 1, err
     g = gate(result, "model.interface")
-    assert g["status"] == "fail" and g["message"].startswith("changed from 'in 4 features")
+    assert g["status"] == "fail" and g["message"].startswith("changed from '4 inputs #")
     assert result["sections"]["model"]["interface_changes"] == ["1 input column(s) removed: d"]

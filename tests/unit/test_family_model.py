@@ -75,8 +75,8 @@ def test_head_and_base_size_latency_interface(tmp_path: Path) -> None:
     assert ratio["low"] <= ratio["value"] <= ratio["high"]
     assert r.head["model.latency_ratio"] == round(ratio["value"], 4)
     assert r.head["model.interface"] != r.base["model.interface"]
-    assert r.head["model.interface"].startswith("in 6 features #") and "classes 0,1" in r.head["model.interface"]
-    assert "out predict:i(n,) predict_proba:f(n, 2)" in r.head["model.interface"]
+    assert r.head["model.interface"].startswith("6 inputs #") and " · classes 0,1 · " in r.head["model.interface"]
+    assert r.head["model.interface"].endswith(" · out i(n,) f(n, 2)")
     assert r.section["interface_changes"] == ["2 input column(s) added: f4, f5"]
 
 

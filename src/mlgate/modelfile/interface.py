@@ -61,18 +61,18 @@ def _plain(value: Any) -> Any:
 
 
 def fingerprint(info: dict[str, Any]) -> str:
-    """One short line: the inputs (count and a hash of names and dtypes), classes, and outputs."""
+    """One short line: input count and a hash of their names and dtypes, the classes, the output shapes,
+    e.g. ``30 inputs #beabd89d · classes 0,1 · out i(n,) f(n, 2)`` (predict, then predict_proba)."""
     features = info.get("features") or []
     digest = hashlib.sha256(repr((features, info.get("dtypes"))).encode()).hexdigest()[:8]
-    parts = [f"in {info.get('n_features')} features #{digest}"]
+    parts = [f"{info.get('n_features')} inputs #{digest}"]
     classes = info.get("classes")
     if classes is not None:
-        shown = ",".join(map(str, classes[:6])) + (",…" if len(classes) > 6 else "")
-        parts.append(f"classes {shown}")
+        parts.append("classes " + ",".join(map(str, classes[:6])) + (",…" if len(classes) > 6 else ""))
     outs = info.get("outputs") or {}
     if outs:
-        parts.append("out " + " ".join(f"{k}:{v}" for k, v in sorted(outs.items())))
-    return "; ".join(parts)
+        parts.append("out " + " ".join(v for _, v in sorted(outs.items())))
+    return " · ".join(parts)
 
 
 def changes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
