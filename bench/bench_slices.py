@@ -25,7 +25,7 @@ from mlgate.families.model import compute as model_compute
 from mlgate.families.prediction_details import details
 from mlgate.families.predictions import interval_record
 from mlgate.stats import PredictionSpec, pair
-from mlgate.stats.health import agreement, shift, side_health
+from mlgate.stats.health import agreement, factorize, label_counts, shift_from_counts, side_health
 from mlgate.stats.predictions import Predictions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,21 +83,22 @@ def main() -> str:
 
     t_slices = _median(slices)
 
+    def both_sides(h: np.ndarray, b: np.ndarray) -> None:  # as families.prediction_details does it
+        fh, fb = factorize(h), factorize(b)
+        side_health(h, head.score, factorized=fh)
+        side_health(b, base.score, factorized=fb)
+        shift_from_counts(label_counts(b, fb), label_counts(h, fh))
+        agreement(b, h)
+
     def health() -> None:
-        side_health(head.prediction, head.score)
-        side_health(base.prediction, base.score)
-        shift(base.prediction, head.prediction)
-        agreement(base.prediction, head.prediction)
+        both_sides(head.prediction, base.prediction)
 
     t_health = _median(health, runs=5)
     text_labels = np.array(["benign", "malignant"], dtype=object)
     head_text, base_text = text_labels[head.prediction], text_labels[base.prediction]
 
     def health_text() -> None:
-        side_health(head_text, head.score)
-        side_health(base_text, base.score)
-        shift(base_text, head_text)
-        agreement(base_text, head_text)
+        both_sides(head_text, base_text)
 
     t_health_text = _median(health_text, runs=5)
     ratios, p50 = _latency_spread()

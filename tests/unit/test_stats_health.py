@@ -73,3 +73,13 @@ def test_agreement_and_counts() -> None:
     counts = label_counts(np.array(["b", "a", "b", None, ""], dtype=object))
     assert counts.to_dict() == {"b": 2, "a": 1}
     assert side_health(np.array([], dtype=int)) == {}
+
+
+def test_a_factorization_done_once_gives_the_same_figures() -> None:
+    from mlgate.stats.health import factorize, shift_from_counts
+
+    base = RNG.choice(["a", "b", "", None], 300).astype(object)
+    head = RNG.choice(["a", "b", "c"], 300).astype(object)
+    fb, fh = factorize(base), factorize(head)
+    assert side_health(head, factorized=fh) == side_health(head)
+    assert shift_from_counts(label_counts(base, fb), label_counts(head, fh)) == shift(base, head)

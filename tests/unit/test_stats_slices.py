@@ -173,3 +173,21 @@ def test_columns_from_features_joined_on_id_and_a_missing_column() -> None:
     with pytest.raises(InputError, match=r"data/test.csv: no column 'id' \(predictions.id\) to join the features on"):
         read_columns(SPEC.path, io.BytesIO(preds), SPEC, ["region"], name="eval/predictions.csv",
                      features=("data/test.csv", io.BytesIO(b"x,region\n1,a\n"), "data/test.csv"))
+
+
+def test_a_slice_compared_on_class_codes_equals_the_labels() -> None:
+    from mlgate.stats.slices import encode_pairing
+
+    hf, bf = _frame(seed=6, worse_in="north"), _frame(seed=6)
+    for frame in (hf, bf):
+        frame["label"] = frame["label"].map({0: "benign", 1: "malignant"})
+        frame["pred"] = frame["pred"].map({0: "benign", 1: "malignant"})
+    head, h_cols = _load(hf)
+    base, _ = _load(bf)
+    pairing = pair(head, base)
+    inside = membership(define(SPECS, [h_cols], source="x"), h_cols, source="x")["region=north"]
+    for metric in ("predictions.accuracy", "predictions.f1", "predictions.recall"):
+        plain = compare_slice(metric, pairing, inside, inside, confidence=0.95, resamples=300, seed=1)
+        coded = compare_slice(metric, pairing, inside, inside, confidence=0.95, resamples=300, seed=1,
+                              coded=encode_pairing(pairing))
+        assert coded == plain

@@ -140,15 +140,19 @@ def _health(cfg: PredictionsConfig, head: Predictions, base: Predictions | None,
 
     rng = tuple(cfg.prediction_range) if cfg.prediction_range else None
     section: dict[str, Any] = {}
+    factorized = {}
     for side, p in (("head", head), ("base", base)):
         if p is None:
             continue
-        values = health.side_health(p.prediction, p.score, classification=classification, prediction_range=rng)
+        factorized[side] = health.factorize(p.prediction)  # once a side: health and shift both count labels
+        values = health.side_health(p.prediction, p.score, classification=classification, prediction_range=rng,
+                                    factorized=factorized[side])
         section[side] = values
         for name, value in values.items():
             _put(out, HEALTH + name, **{side: value})
     if base is not None and classification:
-        section["shift"] = health.shift(base.prediction, head.prediction)
+        section["shift"] = health.shift_from_counts(health.label_counts(base.prediction, factorized["base"]),
+                                                    health.label_counts(head.prediction, factorized["head"]))
         for name, value in section["shift"].items():
             _put(out, HEALTH + name, head=value)
     if pairing is not None and pairing.paired:
@@ -264,6 +268,7 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
         same_b = np.array_equal(b_pos, np.arange(len(base if not pairing.paired else head)))
         over_pairs = {d.name: (head_in[d.name] if same_h else head_in[d.name][h_pos],
                                b_source[d.name] if same_b else b_source[d.name][b_pos]) for d in defs}
+        coded = None if any(m.get_metric(n).regression for n in names) else sl.encode_pairing(pairing)
 
     def comparison(slice_name: str, metric: str, level: float, alone: bool) -> Comparison:
         from mlgate.stats import compare_paired
@@ -277,7 +282,8 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
                            paired=False, n_base=0, note=f"the head's {len(rows):,} rows of the slice alone")
         assert pairing is not None
         h_in, b_in = over_pairs[slice_name]
-        return sl.compare_slice(metric, pairing, h_in, b_in, confidence=level, resamples=resamples, seed=seed)
+        return sl.compare_slice(metric, pairing, h_in, b_in, confidence=level, resamples=resamples, seed=seed,
+                                coded=coded)
 
     # movers and worst slices on the headline metric
     headline = names[0]

@@ -32,7 +32,7 @@ NAMES = ("empty_share", "out_of_range_share", "score_missing_share", "score_out_
          "distinct_labels", "entropy_bits", "top_label_share", "label_shift_js", "label_shift_p", "agreement")
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (-1 where missing, see ``missing_mask``) and the distinct non-missing values."""
     values = np.asarray(values)
     if values.dtype.kind in "biu":
@@ -57,7 +57,7 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def missing_mask(values: np.ndarray) -> np.ndarray:
     """True where a prediction is missing: None, NaN, ±inf, or empty/blank text."""
-    return _codes(values)[0] < 0
+    return factorize(values)[0] < 0
 
 
 def _blank(value: object) -> bool:
@@ -68,9 +68,10 @@ def _blank(value: object) -> bool:
     return value is None
 
 
-def label_counts(values: np.ndarray) -> pd.Series:
-    """How often each non-missing value was predicted (index: the values, in order of appearance)."""
-    codes, uniques = _codes(values)
+def label_counts(values: np.ndarray, factorized: tuple[np.ndarray, np.ndarray] | None = None) -> pd.Series:
+    """How often each non-missing value was predicted (index: the values, in order of appearance).
+    ``factorized``: ``factorize(values)`` when already done."""
+    codes, uniques = factorized if factorized is not None else factorize(values)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     return pd.Series(counts, index=pd.Index(uniques, dtype=object))
 
@@ -85,13 +86,14 @@ def entropy_bits(counts: np.ndarray) -> float:
 
 
 def side_health(prediction: np.ndarray, score: np.ndarray | None = None, *, classification: bool = True,
-                prediction_range: tuple[float, float] | None = None) -> dict[str, float | int]:
-    """The one-side health figures (see the module doc)."""
+                prediction_range: tuple[float, float] | None = None,
+                factorized: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float | int]:
+    """The one-side health figures (see the module doc); ``factorized``: ``factorize(prediction)`` when done."""
     prediction = np.asarray(prediction)
     n = len(prediction)
     if n == 0:
         return {}
-    codes, uniques = _codes(prediction)
+    codes, uniques = factorized if factorized is not None else factorize(prediction)
     missing = codes < 0
     out: dict[str, float] = {"empty_share": float(missing.mean())}
     if prediction_range is not None and prediction.dtype.kind in "biuf":

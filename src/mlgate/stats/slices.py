@@ -334,16 +334,40 @@ def paired_rows(side: Predictions, rows: Predictions) -> np.ndarray:
     return pd.Index(side.ids).get_indexer(rows.ids)
 
 
-def compare_slice(metric: str, pairing: Pairing, head_in: np.ndarray, base_in: np.ndarray, *, confidence: float,
-                  resamples: int, seed: int) -> Comparison:
-    """Head against base on one slice. ``head_in``/``base_in``: the slice's membership over the pairing's rows
-    (paired: both are the head's membership of the paired rows)."""
+@dataclass(frozen=True)
+class CodedPairing:
+    """A pairing's classes as integer codes over the classes of both sides, encoded once for all slices."""
+
+    head_truth: np.ndarray
+    head_pred: np.ndarray
+    base_truth: np.ndarray
+    base_pred: np.ndarray
+
+
+def encode_pairing(pairing: Pairing) -> CodedPairing:
+    """Codes keep the order of the classes, so the positive class (the last) and every count metric stay
+    the same; slices then skip finding and encoding their classes one by one."""
     h, b = pairing.head, pairing.base
+    labels = m.class_labels(h.label, h.prediction, b.label, b.prediction)
+    return CodedPairing(head_truth=m.encode(h.label, labels), head_pred=m.encode(h.prediction, labels),
+                        base_truth=m.encode(b.label, labels), base_pred=m.encode(b.prediction, labels))
+
+
+def compare_slice(metric: str, pairing: Pairing, head_in: np.ndarray, base_in: np.ndarray, *, confidence: float,
+                  resamples: int, seed: int, coded: CodedPairing | None = None) -> Comparison:
+    """Head against base on one slice. ``head_in``/``base_in``: the slice's membership over the pairing's rows
+    (paired: both are the head's membership of the paired rows). ``coded`` (classification): the pairing's
+    classes encoded once (``encode_pairing``)."""
+    h, b = pairing.head, pairing.base
+    spec = m.get_metric(metric)
+    use_codes = coded is not None and not spec.regression and not spec.needs_score
+    h_truth, h_pred = (coded.head_truth, coded.head_pred) if use_codes else (h.label, h.prediction)
+    b_truth, b_pred = (coded.base_truth, coded.base_pred) if use_codes else (b.label, b.prediction)
     if pairing.paired:
         rows = np.flatnonzero(head_in)
         if len(rows) == 0:
             raise ValueError("the slice has no paired rows")
-        c = compare_paired(metric, h.label[rows], b.prediction[rows], h.prediction[rows],
+        c = compare_paired(metric, h_truth[rows], b_pred[rows], h_pred[rows],
                            base_score=None if b.score is None else b.score[rows],
                            head_score=None if h.score is None else h.score[rows],
                            confidence=confidence, resamples=resamples, seed=seed, source=h.source)
@@ -351,7 +375,7 @@ def compare_slice(metric: str, pairing: Pairing, head_in: np.ndarray, base_in: n
     hr, br = np.flatnonzero(head_in), np.flatnonzero(base_in)
     if len(hr) == 0 or len(br) == 0:
         raise ValueError("the slice has no rows at one side")
-    c = compare_unpaired(metric, h.label[hr], h.prediction[hr], b.label[br], b.prediction[br],
+    c = compare_unpaired(metric, h_truth[hr], h_pred[hr], b_truth[br], b_pred[br],
                          head_score=None if h.score is None else h.score[hr],
                          base_score=None if b.score is None else b.score[br],
                          confidence=confidence, resamples=resamples, seed=seed, source=h.source)
