@@ -102,6 +102,9 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
         sides = [(loading.predictor(h, cfg.path), hx)]
         if b is not None and bx is not None:
             sides.append((loading.predictor(b, base_name), bx))
+        if progress is not None:
+            progress.line(f"  model: timing predict on {len(hx):,} rows, {cfg.repeats} calls a side"
+                          f"{', base and head interleaved' if len(sides) == 2 else ''}")
         try:
             measured = timing.measure(sides, cfg.repeats)
         except Exception as exc:  # noqa: BLE001 - the model's own predict failing is bad input, not our bug
