@@ -128,3 +128,80 @@ def test_small_slices_pass_and_say_why() -> None:
     assert small.message.startswith("slice region=a: ") and "fewer than 600: reported, not gated" in small.message
     assert ("predictions.slice.night.accuracy", "min") not in d.outcomes  # gated: left to the plain rule
     assert d.judge("eval/predictions.csv", "predictions.accuracy", "min", 0.99, None) is None
+
+
+def test_regression_slices_error_increases_and_no_calibration() -> None:
+    from mlgate.stats.predictions import Predictions
+    from sklearn.metrics import mean_absolute_error
+
+    rng = np.random.default_rng(9)
+    n = 400
+    spec = PredictionSpec("p.csv", id="id", label="y", prediction="yhat")
+    ids = np.array([f"r{i}" for i in range(n)], dtype=object)
+    y = rng.normal(size=n)
+    base_pred = y + rng.normal(scale=0.2, size=n)
+    head_pred = base_pred + np.where(np.arange(n) < 40, 1.0, 0.0)  # the first 40 rows get worse
+    head = Predictions("p.csv", spec, ids, y, head_pred, None)
+    base = Predictions("p.csv", spec, ids, y, base_pred, None)
+    cols = pd.DataFrame({"id": ids, "group": np.where(np.arange(n) < 200, "early", "late")})
+    cfg = parse_config("version: 1\npredictions: {path: p.csv, slices: [group]}\n")
+    d = details(cfg.predictions, cfg.kpis, ["mae", "rmse", "r2"], head, base, pair(head, base), head_columns=cols,
+                base_columns=cols, record=interval_record, resamples=300)
+    early = np.arange(n) < 200
+    assert d.head["predictions.slice.group=early.mae"] == pytest.approx(mean_absolute_error(y[early], head_pred[early]))
+    assert d.base["predictions.slice.group=late.mae"] == pytest.approx(mean_absolute_error(y[~early], base_pred[~early]))
+    increases = d.section["flips"]["error_increases"]
+    assert len(increases) == 10 and all(int(e["id"][1:]) < 40 for e in increases)
+    assert "calibration" not in d.section and "predictions.flips.right_to_wrong" not in d.head
+    assert "predictions.health.distinct_labels" not in d.head and d.head["predictions.health.empty_share"] == 0
+    assert d.section["slices"]["worst"][0] == "group=early"  # mae: lower is better, the early rows are worst
+
+
+def test_unpaired_sides_have_no_flips_and_unpaired_slice_intervals() -> None:
+    hf, bf = _frames({"a": 60})
+    bf = bf.assign(id="other" + bf["id"])
+    cfg = parse_config("version: 1\npredictions: {path: eval/predictions.csv, score: proba, slices: [region]}\n")
+    h, hc = _load(hf)
+    b, bc = _load(bf)
+    d = details(cfg.predictions, cfg.kpis, ["accuracy"], h, b, pair(h, b), head_columns=hc, base_columns=bc,
+                record=interval_record, resamples=300)
+    assert d.section["flips"]["note"].startswith("the rows do not pair by id")
+    assert "predictions.flips.right_to_wrong" not in d.head and "predictions.health.agreement" not in d.head
+    assert "confusion" in d.section["flips"]  # each side's own truth
+    assert d.section["slices"]["paired"] is False
+    row = next(r for r in d.section["slices"]["slices"] if r["name"] == "region=a")
+    assert row["interval"]["high"] < 0
+
+
+def test_base_without_slice_columns_shows_the_head_and_warns() -> None:
+    hf, bf = _frames({"a": 60})
+    cfg = parse_config("version: 1\npredictions: {path: eval/predictions.csv, score: proba, slices: [region]}\n")
+    h, hc = _load(hf)
+    b, _ = _load(bf)
+    d = details(cfg.predictions, cfg.kpis, ["accuracy"], h, b, pair(h, b), head_columns=hc, base_columns=None,
+                record=interval_record, resamples=300)
+    assert d.warnings == ["eval/predictions.csv: the base's slice columns are unreadable; slices are shown for "
+                          "the head"]
+    assert "predictions.slice.region=a.accuracy" in d.head
+    assert not any(k.startswith("predictions.slice.") for k in d.base)
+
+
+def test_slice_columns_through_a_side(tmp_path) -> None:
+    from mlgate.errors import InputError
+    from mlgate.families import DirectorySide
+    from mlgate.families.prediction_details import read_slice_columns
+
+    hf, _ = _frames({})
+    (tmp_path / "eval").mkdir()
+    hf[["id", "label", "pred", "proba"]].to_csv(tmp_path / "eval" / "predictions.csv", index=False)
+    side = DirectorySide("head", None, tmp_path)
+    cfg = parse_config("version: 1\npredictions: {path: eval/predictions.csv, slices: [region], "
+                       "features: data/features.csv}\n").predictions
+    with pytest.raises(InputError, match=r"^data/features.csv: no such file \(predictions.features\); check the path"):
+        read_slice_columns(cfg, side, cfg.path)
+    (tmp_path / "data").mkdir()
+    hf[["id", "region", "hour"]].to_csv(tmp_path / "data" / "features.csv", index=False)
+    cols = read_slice_columns(cfg, side, cfg.path)
+    assert cols["region"].tolist() == hf["region"].tolist() and "hour" in cols.columns
+    no_slices = parse_config("version: 1\npredictions: {path: eval/predictions.csv}\n").predictions
+    assert read_slice_columns(no_slices, side, no_slices.path) is None
