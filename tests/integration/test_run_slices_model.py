@@ -158,3 +158,26 @@ def test_an_interface_change_fails_unchanged(project, monkeypatch, capsys, tmp_p
     g = gate(result, "model.interface")
     assert g["status"] == "fail" and g["message"].startswith("changed from '4 inputs #")
     assert result["sections"]["model"]["interface_changes"] == ["1 input column(s) removed: d"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"predictions": {**CONFIG["predictions"], "slices": [{"name": "night", "where": "hour <"}]}},
+     "mlgate: error: eval/predictions.csv: slice 'night': cannot evaluate where: 'hour <': "),
+    ({"predictions": {**CONFIG["predictions"], "slices": ["district"]}},
+     "mlgate: error: eval/predictions.csv: no column 'district' (predictions.slices); columns present: "),
+    ({"model": {**CONFIG["model"], "path": "models/missing.pkl"}},
+     "mlgate: error: models/missing.pkl: no such file or directory at the head; check model.path"),
+])
+def test_bad_slices_or_model_are_one_line_exit_2(project, monkeypatch, capsys, change, message):
+    project.write_config({**CONFIG, **change, "kpis": {"predictions.accuracy": {"min": 0.5}}})
+    project.commit("config")
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.chdir(project.dir)
+    capsys.readouterr()
+
+    code = main(["run", "--base", "main", "--quiet", "--no-repro"])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert any(line.startswith(message) for line in err), err
+    assert not any("Traceback" in line for line in err)
