@@ -205,3 +205,17 @@ def test_slice_columns_through_a_side(tmp_path) -> None:
     assert cols["region"].tolist() == hf["region"].tolist() and "hour" in cols.columns
     no_slices = parse_config("version: 1\npredictions: {path: eval/predictions.csv}\n").predictions
     assert read_slice_columns(no_slices, side, no_slices.path) is None
+
+
+def test_a_slice_only_at_the_base_is_shown_not_gated() -> None:
+    hf, bf = _frames({})
+    bf.loc[:40, "region"] = "gone"
+    cfg = parse_config("version: 1\npredictions: {path: eval/predictions.csv, score: proba, slices: [region]}\n"
+                       "kpis:\n  \"predictions.slice.region=*.accuracy\": {max_drop: 0.02}\n")
+    h, hc = _load(hf)
+    b, bc = _load(bf)
+    d = details(cfg.predictions, cfg.kpis, ["accuracy"], h, b, pair(h, b), head_columns=hc, base_columns=bc,
+                record=interval_record, resamples=300)
+    assert not any("region=gone" in k for k in (*d.head, *d.base))  # no gate can find it missing at the head
+    row = next(r for r in d.section["slices"]["slices"] if r["name"] == "region=gone")
+    assert row["n_head"] == 0 and row["n_base"] == 41 and "no rows at the head (only at the base)" in row["notes"]

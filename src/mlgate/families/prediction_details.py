@@ -248,6 +248,8 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
                                 min_size=cfg.min_slice_size)
     by_name = {r.name: r for r in results}
     for r in results:
+        if r.n_head == 0:
+            continue  # a slice gone at the head: shown in the section, not a metric a gate would call missing
         for metric, value in r.head.items():
             _put(out, f"{SLICE}{r.name}.{metric}", head=value)
         if r.n_head:
