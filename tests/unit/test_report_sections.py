@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -63,8 +64,24 @@ def test_model_section(tmp_path: Path) -> None:
     head, base = _sides(tmp_path, _fit(COLUMNS), _fit(COLUMNS[:4]))
     r = model_compute(_config(), head, base)
     text = _render("model", r.section)
-    assert text.startswith("<details><summary>Model <code>models/model.joblib</code> — predict ×")
+    assert text.lstrip().startswith("<details><summary>Model <code>models/model.joblib</code> — predict ×")
     assert "the base's time, side by side · interface changed</summary>" in text
     assert "- Latency head/base (median of 6 interleaved calls): one row ×" in text
     assert "- Interface changes: 2 input column(s) added: f4, f5." in text
-    assert "the head/base ratio, measured side by side in one process, is the stable figure." in text
+    assert "- Absolute times depend on the machine and its load; the head/base ratio" in text
+
+
+def test_the_full_report_includes_each_familys_section(tmp_path: Path) -> None:
+    from test_report import make_result
+
+    from mlgate.report import render
+
+    d, _, _ = _run({"a": 60, "b": 4}, KPI)
+    head, base = _sides(tmp_path, _fit(COLUMNS), _fit(COLUMNS))
+    model = model_compute(_config(), head, base)
+    sections = {"predictions": json.loads(json.dumps(d.section)), "model": model.section, "unknown": {"x": 1}}
+    text = render(make_result(sections=sections))
+    assert "<details><summary>Slices (7)" in text and "<details><summary>Model <code>models/model.joblib</code>" in text
+    assert text.index("<details><summary>Slices") < text.index("<details><summary>Model")
+    assert "</details>\n\n<details><summary>Model" in text  # its own paragraph, after the predictions' last fold
+    assert text.index("</summary>") > text.index("| ❌ |")  # the folds come after the gate table

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 KEY = "model"
 FILE = "model"
-ABSOLUTE_NOTE = ("absolute times depend on the machine and its load; the head/base ratio, measured side by "
+ABSOLUTE_NOTE = ("Absolute times depend on the machine and its load; the head/base ratio, measured side by "
                  "side in one process, is the stable figure")
 
 
