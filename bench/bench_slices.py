@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def _latency_spread() -> tuple[list[float], str]:
 
 
 def main() -> str:
+    load = os.getloadavg()[0]
     head, base, columns = _sides()
     cfg = parse_config("version: 1\npredictions: {path: eval/predictions.csv, score: proba, slices: [region]}\n")
     pairing = pair(head, base)
@@ -120,6 +122,7 @@ Synthetic binary predictions (head about 89 %, base about 90 % right), 50 slices
 each from one categorical column. The first row times `families.prediction_details.details` (slice
 definitions and membership, per-slice metrics for both sides, one paired interval per slice, plus health,
 flips and calibration); reading the files is not included. Medians of {RUNS} runs (5 for health).
+The machine's load average when this section started: {load:.1f} (other jobs share the cores).
 
 | what | median | target | met |
 |---|---:|---|---|
