@@ -174,10 +174,15 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"mlgate: error: {message}", file=sys.stderr)
+    """The one error line (stderr), and in Actions the same line as an annotation; never more than one line."""
+    from mlgate.safe_text import one_line
+
+    line = one_line(message)
+    print(f"mlgate: error: {line}", file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        print(f"::error title=mlgate::{escaped}", file=sys.stdout)
+        from mlgate.github.workflow import error
+
+        error(line, title="mlgate", stream=sys.stdout)
     return code
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TextIO
 
+from mlgate.safe_text import safe_line
+
 
 class Progress:
     def __init__(self, stream: TextIO | None = None, *, github: bool = False, quiet: bool = False) -> None:
@@ -16,8 +18,15 @@ class Progress:
         self.quiet = quiet
 
     def line(self, text: str) -> None:
+        """One line of progress; text from the pipeline (stage names) can never become a workflow command."""
         if not self.quiet:
-            print(text, file=self.stream, flush=True)
+            print(safe_line(text), file=self.stream, flush=True)
+
+    def _command(self, name: str, value: str = "") -> None:
+        if not self.quiet:
+            from mlgate.github.workflow import command
+
+            command(name, value, stream=self.stream)
 
     @contextmanager
     def step(self, title: str, *, untrusted_output: bool = False) -> Iterator[None]:
@@ -27,7 +36,10 @@ class Progress:
         group, so a line printed by a stage cannot inject an annotation, a mask or an output.
         """
         start = time.monotonic()
-        self.line(f"::group::{title}" if self.github else f"mlgate: {title}")
+        if self.github:
+            self._command("group", title)
+        else:
+            self.line(f"mlgate: {title}")
         try:
             with ExitStack() as stack:
                 if self.github and untrusted_output and not self.quiet:
@@ -38,7 +50,7 @@ class Progress:
         finally:
             seconds = time.monotonic() - start
             if self.github:
-                self.line("::endgroup::")
+                self._command("endgroup")
             self.line(f"mlgate: {title}: done in {seconds:.1f} s")
 
     def stage(self, name: str, status: str, seconds: float | None = None, detail: str = "") -> None:

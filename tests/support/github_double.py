@@ -29,7 +29,8 @@ workflow token: ``github-actions[bot]``, no ``/user``, write allowed.
 
 Faults (``add_fault`` or ``POST /_double/faults``) apply to the next ``times`` matching API calls
 (``method``/``path`` regex filters): answer ``status`` with ``headers`` and a ``message``, and/or wait
-``delay`` seconds first (capped at 5 s). Comment bodies over ``max_comment_chars`` (65,536) get
+``delay`` seconds first (capped at 5 s); ``lose_response`` does the work (a comment is created) and then
+closes the connection without an answer, like a response lost on the way back. Comment bodies over ``max_comment_chars`` (65,536) get
 GitHub's 422. Every API call is logged (method, path, query, JSON body, status, a few headers; the
 token itself is never stored).
 
@@ -231,12 +232,12 @@ class GitHubDouble:
 
     def add_fault(self, status: int | None = None, *, times: int = 1, method: str | None = None,
                   path: str | None = None, headers: Mapping[str, str] | None = None, message: str | None = None,
-                  delay: float = 0.0) -> None:
+                  delay: float = 0.0, lose_response: bool = False) -> None:
         fault = {"status": status, "times": int(times), "method": method, "path": path,
                  "headers": dict(headers or {}), "message": message,
-                 "delay": min(max(float(delay), 0.0), MAX_DELAY)}
-        if status is None and not fault["delay"]:
-            raise ValueError("a fault needs a status, a delay, or both")
+                 "delay": min(max(float(delay), 0.0), MAX_DELAY), "lose_response": bool(lose_response)}
+        if status is None and not fault["delay"] and not lose_response:
+            raise ValueError("a fault needs a status, a delay, lose_response, or a combination")
         with self._lock:
             self._state["faults"].append(fault)
             self._save()
@@ -259,6 +260,10 @@ class GitHubDouble:
 
     def slow(self, delay: float, *, times: int = 1, **filters: Any) -> None:
         self.add_fault(None, times=times, delay=delay, **filters)
+
+    def lose_responses(self, *, times: int = 1, **filters: Any) -> None:
+        """Do the next matching calls, then drop the connection before answering."""
+        self.add_fault(None, times=times, lose_response=True, **filters)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -535,6 +540,7 @@ class _Handler(BaseHTTPRequestHandler):
             "auth_scheme": (self.headers.get("Authorization") or " ").split(" ")[0] or None,
         }
         status, body, headers = 500, {"message": "double bug"}, {}
+        fault = None
         try:
             payload = self._read_json()
             entry["json"] = payload
@@ -553,6 +559,11 @@ class _Handler(BaseHTTPRequestHandler):
         except _Reply as reply:
             status, body, headers = reply.status, reply.body, reply.headers
         entry["status"] = status
+        if fault and fault.get("lose_response"):
+            entry["lost"] = True
+            double._log(entry)
+            self.close_connection = True  # the work is done, the answer never arrives
+            return
         double._log(entry)
         self._send(status, body, headers)
 

@@ -16,6 +16,7 @@ from mlgate.compare import is_number
 from mlgate.errors import EXIT_OK, ConfigError, MlgateError
 from mlgate.families import DirectorySide
 from mlgate.progress import Progress
+from mlgate.safe_text import one_line, say
 from mlgate.runner import Edges, RunOptions, compute_families, default_branch_rev, display, open_edges, with_families
 from mlgate.selectors import match
 from mlgate.snapshot import Snapshot
@@ -28,27 +29,27 @@ def check_command(args: argparse.Namespace) -> int:
     config, source = edges.config, display(edges.config_path)
     count = f"{len(config.kpis)} KPI{'s' if len(config.kpis) != 1 else ''}"
     if snap.is_empty():
-        print(f"mlgate: {source} is valid ({count}); no metrics to match yet: run the pipeline once, or 'mlgate run'")
+        say(f"mlgate: {source} is valid ({count}); no metrics to match yet: run the pipeline once, or 'mlgate run'")
         for selector in config.kpis:
-            print(f"  {selector}: not checked yet")
+            say(f"  {one_line(selector)}: not checked yet")
         return EXIT_OK
     lines, problems = [], []
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
         found = match(selector, snap.metrics, source=source)
         if not found:
-            lines.append(f"  {selector}: {'optional, skipped' if kpi.optional else 'MATCHES NOTHING'}  [{rules}]")
+            lines.append(f"  {one_line(selector)}: {'optional, skipped' if kpi.optional else 'MATCHES NOTHING'}  [{rules}]")
             if not kpi.optional:
                 problems.append(selector)
         for path, key in found:
             value = snap.metrics[path][key]
             shown = f"{value:.6g}" if is_number(value) else repr(value)
-            lines.append(f"  {selector} → {path}:{key} = {shown}  [{rules}]")
+            lines.append(f"  {one_line(selector)} → {one_line(path)}:{one_line(key)} = {one_line(shown)}  [{rules}]")
     if not problems:
-        print(f"mlgate: {source} is valid ({count}); matched against the metrics in {where}")
-    print("\n".join(lines))
+        say(f"mlgate: {source} is valid ({count}); matched against the metrics in {where}")
+    say("\n".join(lines))
     for note in notes:
-        print(f"  warning: {note}")
+        say(f"  warning: {one_line(note)}")
     if problems:
         known = sorted({k for keys in snap.metrics.values() for k in keys})
         raise ConfigError(

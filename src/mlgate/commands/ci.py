@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 from pathlib import Path
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -20,9 +19,10 @@ from mlgate.commands.run import exit_code, options_from_args, record, write_outp
 from mlgate.errors import EXIT_OK, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.progress import Progress
-from mlgate.publish import Published, actions_outputs, cml_comment, github_channels
+from mlgate.publish import GitHubTarget, Published, check_destinations, github_seconds, open_client, publish_all
 from mlgate.result import Result
 from mlgate.runner import Edges, RunOptions, open_edges, run
+from mlgate.safe_text import say
 from mlgate.terminal import verdict_table
 
 if TYPE_CHECKING:
@@ -38,13 +38,14 @@ def ci_command(args: argparse.Namespace) -> int:
     if token:
         workflow.mask(token)
     report_path, json_path = Path(args.report), Path(args.json)
+    check_destinations(environ, Path(args.artifact_dir) if args.mode == "run" else None)
+    seconds = github_seconds(environ)
 
     if args.mode == "publish":
         result = Result.read(json_path)
         report = _read_report(report_path)
-        pr_number = _publish_target(ctx, result, token, args)
-        published = _publish(args, ctx, result, report, report_path, token, pr_number)
-        _outputs(result, report, report_path, json_path, published, environ)
+        pr_number = _publish_target(ctx, result, token, args, seconds / 4)
+        _publish(args, ctx, result, report, report_path, json_path, token, pr_number, seconds * 3 / 4)
         return EXIT_OK
 
     progress = Progress(github=True)
@@ -53,13 +54,8 @@ def ci_command(args: argparse.Namespace) -> int:
     except MlgateError as exc:
         _note_failure(ctx, token, args, str(exc), environ)
         raise
-    if args.mode == "run":
-        _save_artifact(Path(args.artifact_dir), report_path, json_path)
-        published = Published()
-    else:
-        published = _publish(args, ctx, result, report, report_path, token, ctx.pr_number)
-    _outputs(result, report, report_path, json_path, published, environ)
-    print(verdict_table(result))
+    _publish(args, ctx, result, report, report_path, json_path, token, ctx.pr_number, seconds)
+    say(verdict_table(result))
     return exit_code(result)
 
 
@@ -128,32 +124,24 @@ def pr_hypothesis(payload: Any) -> str | None:
     return None
 
 
-def _publish(args: argparse.Namespace, ctx: GitHubContext, result: Result, report: str, report_path: Path,
-             token: str, pr_number: int | None) -> Published:
-    from mlgate.github import GitHubClient, workflow
-
-    published = Published()
-    if args.publisher == "cml":
-        cml_comment(report_path, report_id=result.report_id, pr_number=pr_number, token=token)
-        return published
-    if args.publisher == "none":
-        return published
-    if not token:
-        published.warnings.append("no GITHUB_TOKEN: the comment and status were not posted (the job summary has the report)")
-    else:
-        with GitHubClient(ctx.api_url, token, ctx.repository) as client:
-            published = github_channels(
-                result, report, client=client, pr_number=pr_number, head_sha=ctx.head_sha,
-                comment=args.comment, status=args.status, target_url=ctx.run_url,
-            )
-    for warning in published.warnings:
-        workflow.warning(warning, title="mlgate report not published")
+def _publish(args: argparse.Namespace, ctx: GitHubContext, result: Result, report: str, report_path: Path, json_path: Path,
+             token: str, pr_number: int | None, seconds: float) -> Published:
+    """Every channel, each on its own (mlgate.publish); ``mode: run`` saves the artifact and posts nothing."""
+    run_only = args.mode == "run"
+    target = GitHubTarget(api_url=ctx.api_url, token=token, repository=ctx.repository, head_sha=ctx.head_sha,
+                          pr_number=pr_number, target_url=ctx.run_url, comment=args.comment, status=args.status)
+    published = publish_all(
+        result, report, environ=os.environ, report_path=report_path, result_path=json_path,
+        publisher="none" if run_only else args.publisher, github=target,
+        artifact_dir=Path(args.artifact_dir) if run_only else None, seconds=seconds,
+    )
     if published.comment_url:
-        print(f"mlgate: pull-request comment {published.comment_action}: {published.comment_url}")
+        say(f"mlgate: pull-request comment {published.comment_action}: {published.comment_url}")
     return published
 
 
-def _publish_target(ctx: GitHubContext, result: Result, token: str, args: argparse.Namespace) -> int | None:
+def _publish_target(ctx: GitHubContext, result: Result, token: str, args: argparse.Namespace,
+                    seconds: float) -> int | None:
     """The pull request to publish to under workflow_run: the event's, else the artifact's once verified.
 
     A fork's artifact is untrusted: its PR number is used only if that PR's head is the commit the
@@ -164,27 +152,14 @@ def _publish_target(ctx: GitHubContext, result: Result, token: str, args: argpar
     claimed = result.context.get("pr_number")
     if not isinstance(claimed, int) or args.publisher != "github" or not token:
         return None
-    from mlgate.github import GitHubClient, GitHubError, pull_head_sha
+    from mlgate.github import GitHubError, pull_head_sha
 
-    with GitHubClient(ctx.api_url, token, ctx.repository) as client:
+    with open_client(ctx.api_url, token, ctx.repository, seconds) as client:
         try:
             head = pull_head_sha(client, claimed)
         except GitHubError:
             return None
     return claimed if head and head == ctx.head_sha else None
-
-
-def _outputs(result: Result, report: str, report_path: Path, json_path: Path, published: Published,
-             environ: Mapping[str, str]) -> None:
-    actions_outputs(result, report, environ=environ, report_path=report_path, result_path=json_path,
-                    comment_url=published.comment_url)
-
-
-def _save_artifact(directory: Path, report_path: Path, json_path: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, name in ((report_path, "mlgate-report.md"), (json_path, "mlgate-result.json")):
-        if path.resolve() != (directory / name).resolve():
-            shutil.copyfile(path, directory / name)
 
 
 def _read_report(path: Path) -> str:
@@ -196,15 +171,19 @@ def _read_report(path: Path) -> str:
 
 def _note_failure(ctx: GitHubContext, token: str, args: argparse.Namespace, message: str, environ: Mapping[str, str]) -> None:
     """The run could not finish: say so in the job summary and, best effort, as an error status."""
-    from mlgate.github import GitHubClient, GitHubError, post_status, status_context, workflow
+    from mlgate.github import GitHubError, post_status, status_context, workflow
+    from mlgate.report import code
 
-    if environ.get("GITHUB_STEP_SUMMARY"):
-        workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], f"## ⚠️ mlgate could not complete\n\n`{message}`\n")
-    if environ.get("GITHUB_OUTPUT"):
-        workflow.set_outputs(environ["GITHUB_OUTPUT"], {"verdict": "error"})
+    try:
+        if environ.get("GITHUB_STEP_SUMMARY"):
+            workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], f"## ⚠️ mlgate could not complete\n\n{code(message)}\n")
+        if environ.get("GITHUB_OUTPUT"):
+            workflow.set_outputs(environ["GITHUB_OUTPUT"], {"verdict": "error"})
+    except OSError as exc:  # the error itself is what the job must show
+        workflow.warning(f"the job summary or outputs could not be written: {exc.strerror or exc}", title="mlgate")
     if args.mode == "full" and args.status and token and args.publisher == "github" and ctx.head_sha:
         try:
-            with GitHubClient(ctx.api_url, token, ctx.repository, max_retries=1) as client:
+            with open_client(ctx.api_url, token, ctx.repository, github_seconds(environ) / 4) as client:
                 context = status_context(None if args.report_id == "default" else args.report_id)
                 post_status(client, ctx.head_sha, "error", message, context, ctx.run_url)
         except GitHubError:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config import CONFIG_NAME, load_config
+from mlgate.safe_text import one_line, say
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.ledger import Ledger, LedgerHit
@@ -33,15 +34,15 @@ def history_command(args: argparse.Namespace) -> int:
         try:
             ledger.fetch()
         except MlgateError as exc:
-            print(f"mlgate: warning: showing the local ledger only: {exc}", file=sys.stderr)
+            say(f"mlgate: warning: showing the local ledger only: {exc}", file=sys.stderr)
     rev = args.ref or default_branch_rev(git) or "HEAD"
     hits = ledger.history(rev, args.n)
     if not hits:
-        print(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "
+        say(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "
               "record some with 'mlgate run --record' on that branch, or the Action on push")
         return EXIT_OK
     selectors = args.kpi or _config_selectors(args, project_dir)
-    print(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit()))
+    say(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit()))
     return EXIT_OK
 
 
@@ -73,7 +74,7 @@ def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[st
     else:
         found = sorted((p, k) for p, ks in keys.items() for k in ks)
     bare = [k for _, k in found]
-    return [(k if bare.count(k) == 1 else f"{p}:{k}", f"{p}:{k}") for p, k in found]
+    return [(one_line(k if bare.count(k) == 1 else f"{p}:{k}"), f"{p}:{k}") for p, k in found]
 
 
 def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
@@ -86,7 +87,7 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
     series = {name: kpi_series(hits, name) for _, name in columns}
     header = ["commit", "date", "verdict", *[label for label, _ in columns]]
     rows = [
-        [hit.sha[:7], _date(hit.entry), _verdict(hit, tags or {}),
+        [hit.sha[:7], _date(hit.entry), one_line(_verdict(hit, tags or {})),
          *[num(series[name][i][1]) for _, name in columns]]
         for i, hit in enumerate(hits)
     ]

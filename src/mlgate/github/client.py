@@ -12,8 +12,12 @@ GitHub's own rate limits, which urllib3 cannot see because they arrive as a 403:
 Every wait goes through the injected ``sleep`` (tests record it instead of sleeping) and is capped
 by ``max_wait``; a reset further away than that raises ``RateLimited`` instead of blocking a CI job.
 
-POST is retried too: a retried status post is harmless, and a duplicated comment after a lost 502
-is cleaned up by the sticky-comment logic (``comments.upsert_comment`` keeps the oldest match).
+POST is retried too: a retried status post is harmless. Creating the sticky comment is not retried
+blindly: ``comments.upsert_comment`` sends it with ``once=True`` (no retries) and, when the answer is
+lost, lists the comments again and adopts the one the lost request created before trying again.
+
+Time: ``deadline`` (a ``time.monotonic()`` value) bounds every call, its retries and its waits; once
+it has passed, a call raises ``GitHubTimeout`` instead of waiting on an API that does not answer.
 
 Errors (all ``mlgate.errors.PublishError``, exit code 4 unless the caller degrades):
 
@@ -57,6 +61,14 @@ class GitHubError(PublishError):
 
 class GitHubConnectionError(GitHubError):
     """The API could not be reached (connection refused, DNS, timeouts) after the retries."""
+
+
+class GitHubTimeout(GitHubConnectionError):
+    """The time given to the GitHub API (the client's ``deadline``) ran out."""
+
+
+class _OutOfTime(Exception):
+    """Raised inside urllib3's retry loop when the deadline has passed (turned into GitHubTimeout)."""
 
 
 class GitHubHTTPError(GitHubError):
@@ -114,15 +126,27 @@ class _Retry(Retry):
     RETRY_AFTER_STATUS_CODES = frozenset({503})
     _sleep_fn: Sleep = staticmethod(time.sleep)  # type: ignore[assignment]
     _max_wait: float = 60.0
+    _client: Any = None  # the GitHubClient, for its deadline
 
     def new(self, **kw: Any) -> _Retry:
         fresh = super().new(**kw)
         fresh._sleep_fn = self._sleep_fn
         fresh._max_wait = self._max_wait
+        fresh._client = self._client
         return fresh
+
+    def _remaining(self) -> float:
+        return self._client.remaining() if self._client is not None else float("inf")
+
+    def increment(self, *args: Any, **kwargs: Any) -> _Retry:
+        if self._remaining() <= 0:
+            raise _OutOfTime
+        return super().increment(*args, **kwargs)
 
     def _wait(self, seconds: float) -> None:
         seconds = min(float(seconds), self._max_wait)
+        if seconds >= self._remaining():
+            raise _OutOfTime
         if seconds > 0:
             log.debug("retrying the GitHub API call in %.1f s", seconds)
             self._sleep_fn(seconds)
@@ -161,6 +185,7 @@ class GitHubClient:
         max_wait: float = 60.0,
         sleep: Sleep = time.sleep,
         clock: Callable[[], float] = time.time,
+        deadline: float | None = None,
     ) -> None:
         if not api_url:
             raise GitHubError("GitHub API URL is empty; set GITHUB_API_URL (e.g. https://api.github.com)")
@@ -169,6 +194,8 @@ class GitHubClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_wait = max_wait
+        self.backoff = backoff
+        self.deadline = deadline  # a time.monotonic() value, or None for no bound
         self._sleep = sleep
         self._clock = clock
         self._origin = _origin(self.api_url)
@@ -190,25 +217,32 @@ class GitHubClient:
         )
         retry._sleep_fn = sleep
         retry._max_wait = max_wait
-        session = requests.Session()
-        session.trust_env = False  # no proxies or .netrc credentials from the environment
-        adapter = HTTPAdapter(max_retries=retry)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.headers.update({
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": f"mlgate/{__version__}",
-        })
-        if token:
-            session.headers["Authorization"] = f"Bearer {token}"
-        self._session = session
+        retry._client = self
+        self._session = _session(retry, token)
+        self._session_once = _session(Retry(total=0, redirect=0, raise_on_status=False,
+                                            raise_on_redirect=False), token)
 
     def __repr__(self) -> str:  # never shows the token
         return f"GitHubClient(api_url={self.api_url!r}, repository={self.repository!r})"
 
     def close(self) -> None:
         self._session.close()
+        self._session_once.close()
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+
+    def pause(self, attempt: int) -> None:
+        """The back-off before retry number ``attempt`` (0-based) of a call made with ``once=True``."""
+        wait = min(self.backoff * 2**attempt, self.max_wait)
+        if wait >= self.remaining():
+            raise GitHubTimeout(f"GitHub API: the time for publishing ran out ({self._budget_text()})")
+        if wait > 0:
+            self._sleep(wait)
+
+    def _budget_text(self) -> str:
+        return "see MLGATE_GITHUB_SECONDS" if self.deadline is not None else "no deadline"
 
     def __enter__(self) -> GitHubClient:
         return self
@@ -251,23 +285,38 @@ class GitHubClient:
             query = {}  # the next link carries the query
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> tuple[Any, requests.Response]:
-        """One API call with retries; returns (parsed JSON or None, response)."""
+                json: Any = None, once: bool = False) -> tuple[Any, requests.Response]:
+        """One API call with retries (none with ``once``); returns (parsed JSON or None, response)."""
         url = path if path.startswith(("http://", "https://")) else urljoin(self.api_url + "/", path.lstrip("/"))
         shown = _path_of(url)
+        session = self._session_once if once else self._session
         waits = 0
         while True:
+            remaining = self.remaining()
+            if remaining <= 0:
+                raise GitHubTimeout(f"GitHub API {method} {shown}: not sent, the time for publishing ran out"
+                                    f" ({self._budget_text()})")
             try:
-                response = self._session.request(method, url, params=params, json=json, timeout=self.timeout)
+                response = session.request(method, url, params=params, json=json,
+                                           timeout=min(self.timeout, remaining))
+            except _OutOfTime:
+                raise GitHubTimeout(f"GitHub API {method} {shown} did not answer in the time for publishing"
+                                    f" ({self._budget_text()})") from None
             except requests.RequestException as exc:
+                tries = "" if once else f" after {self.max_retries} retries"
                 raise GitHubConnectionError(
-                    f"GitHub API {method} {shown} unreachable after {self.max_retries} retries:"
+                    f"GitHub API {method} {shown} unreachable{tries}:"
                     f" {type(exc).__name__}; check GITHUB_API_URL ({self.api_url}) and the network"
                 ) from None
             log.debug("GitHub API %s %s -> %s", method, shown, response.status_code)
             wait = self._rate_limit_wait(response)
             if wait is None:
                 break
+            if wait >= self.remaining():
+                raise RateLimited(response.status_code,
+                                  f"rate limit exhausted; it resets in {wait:.0f} s, after the time for publishing"
+                                  " — retry later or use a token with a higher limit",
+                                  method=method, path=shown, payload=_json_or_none(response))
             if wait > self.max_wait or waits >= self.max_retries:
                 why = (f"it resets in {wait:.0f} s" if wait > self.max_wait
                        else f"still limited after {waits} waits")
@@ -309,6 +358,22 @@ class GitHubClient:
         if response.status_code == 429 or "rate limit" in response.text[:1000].lower():
             return 60.0
         return None
+
+
+def _session(retry: Retry, token: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc credentials from the environment
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+        "User-Agent": f"mlgate/{__version__}",
+    })
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
 
 
 def _origin(url: str) -> str:

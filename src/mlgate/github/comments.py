@@ -8,7 +8,9 @@ Algorithm (``upsert_comment``):
    ``github-actions[bot]`` (``fallback_login``; a GitHub App token would pass ``<app-slug>[bot]``).
 3. Page through *all* the issue's comments; ours are those whose first line is a marker with our
    report id AND whose author is our login. Another user quoting the marker is never touched.
-4. None → create (POST). Otherwise keep the oldest match:
+4. None → create (POST, sent once: when its answer is lost or a 5xx, the comments are listed again
+   and a comment that request created is adopted, before a back-off and another POST; so a lost
+   response never leaves two sticky comments). Otherwise keep the oldest match:
    - the same body → ``unchanged``, no call;
    - its marker names another head commit → ``GET /repos/{repo}/pulls/{n}``; if the PR's head has
      moved past our commit and the existing comment already reports that head → ``skipped-stale``
@@ -33,7 +35,15 @@ from typing import Any, Literal
 
 from mlgate.errors import InputError
 from mlgate.marker import COMMENT_LIMIT, check_report_id, marker, parse_marker
-from mlgate.github.client import GitHubClient, GitHubError, GitHubHTTPError, PublishDenied
+from mlgate.github.client import (
+    RETRY_STATUSES,
+    GitHubClient,
+    GitHubConnectionError,
+    GitHubError,
+    GitHubHTTPError,
+    GitHubTimeout,
+    PublishDenied,
+)
 
 log = logging.getLogger("mlgate.github")
 
@@ -138,7 +148,7 @@ def upsert_comment(
     matches = find_report_comments(client, pr_number, report_id, me)
 
     if not matches:
-        created = _send(client, "POST", client.repo_path(f"/issues/{pr_number}/comments"), full, shorten, max_chars)
+        created = _create(client, pr_number, full, report_id, me, shorten, max_chars)
         return CommentResult("created", created.get("html_url"), created.get("id"))
 
     keep, extras = matches[0], matches[1:]
@@ -160,10 +170,30 @@ def upsert_comment(
                          deleted)
 
 
+def _create(client: GitHubClient, pr_number: int, body: str, report_id: str, login: str,
+            shorten: Shorten | None, max_chars: int) -> dict[str, Any]:
+    """POST the comment without blind retries: after a lost answer (or a 5xx, which may have created it
+    too), adopt the comment if the list now shows it; else back off and POST again."""
+    path = client.repo_path(f"/issues/{pr_number}/comments")
+    for attempt in range(client.max_retries + 1):
+        try:
+            return _send(client, "POST", path, body, shorten, max_chars, once=True)
+        except (GitHubConnectionError, GitHubHTTPError) as exc:
+            retriable = isinstance(exc, GitHubConnectionError) or exc.status in RETRY_STATUSES
+            if not retriable or isinstance(exc, GitHubTimeout) or attempt == client.max_retries:
+                raise
+            log.info("the comment POST got no usable answer (%s); checking whether it was created", exc)
+        found = find_report_comments(client, pr_number, report_id, login)
+        if found:
+            return found[0]
+        client.pause(attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
 def _send(client: GitHubClient, method: str, path: str, body: str, shorten: Shorten | None,
-          max_chars: int) -> dict[str, Any]:
+          max_chars: int, *, once: bool = False) -> dict[str, Any]:
     try:
-        return client.request(method, path, json={"body": body})[0] or {}
+        return client.request(method, path, json={"body": body}, once=once)[0] or {}
     except GitHubHTTPError as exc:
         if exc.status != 422 or "too long" not in exc.detail:
             raise
@@ -174,7 +204,7 @@ def _send(client: GitHubClient, method: str, path: str, body: str, shorten: Shor
     if len(shorter) >= len(body):
         shorter = truncate_body(shorter, min(max_chars, len(body) - 1))
     log.warning("comment body too long for GitHub (%d characters); retrying with %d", len(body), len(shorter))
-    return client.request(method, path, json={"body": shorter})[0] or {}
+    return client.request(method, path, json={"body": shorter}, once=once)[0] or {}
 
 
 def _delete_extras(client: GitHubClient, extras: list[dict[str, Any]]) -> tuple[int, ...]:

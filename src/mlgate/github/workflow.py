@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mlgate.errors import InputError
+from mlgate.safe_text import one_line
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 SUMMARY_NOTE = "\n\n> **Summary truncated** to fit GitHub's 1 MiB job-summary limit; the full report is in the report file.\n"
@@ -28,7 +29,9 @@ _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def escape_data(text: Any) -> str:
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """``%``, CR and LF as the runner unescapes them; any other line separator or control character as a
+    visible escape (``\\u2028``), so a command's data is one line to every reader of the log."""
+    return one_line(str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: Any) -> str:
