@@ -119,20 +119,20 @@ def publish_all(
     out = Published()
     missing: PublisherMissing | None = None
 
-    def attempt(channel: str, what: str, action: Callable[[], Any]) -> None:
+    def attempt(channel: str, action: Callable[[], Any]) -> None:
         try:
             action()
         except (MlgateError, OSError) as exc:
             out.channels[channel] = "failed"
             detail = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
-            message = one_line(f"{what} was not {_VERB.get(channel, 'done')}: {detail}")
+            message = one_line(f"{_NOT_DONE[channel]}: {detail}")
             out.warnings.append(message)
             workflow.warning(message, title="mlgate report not published", stream=stream)
         else:
             out.channels.setdefault(channel, "done")
 
     if artifact_dir is not None:
-        attempt("artifact", "the artifact", lambda: save_artifact(artifact_dir, report_path, result_path))
+        attempt("artifact", lambda: save_artifact(artifact_dir, report_path, result_path))
     if publisher == "cml":
         pr = github.pr_number if github else None
         token = github.token if github else None
@@ -142,7 +142,7 @@ def publish_all(
         except PublisherMissing as exc:
             missing = exc
         except PublishError as exc:
-            attempt("comment", "the pull-request comment", lambda: _raise(exc))
+            attempt("comment", lambda: _raise(exc))
     elif publisher == "github" and github is not None:
         if not github.token:
             message = "no GITHUB_TOKEN: the comment and status were not posted (the job summary has the report)"
@@ -153,16 +153,16 @@ def publish_all(
                 overall = client.deadline
                 if github.pr_number is not None and github.comment != "never":
                     client.deadline = time.monotonic() + client.remaining() / (2 if github.status else 1)
-                    attempt("comment", "the pull-request comment", lambda: _comment(result, report, client, github, out))
+                    attempt("comment", lambda: _comment(result, report, client, github, out))
                     client.deadline = overall
                 if github.status:
-                    attempt("status", "the commit status", lambda: _status(result, client, github, out))
-    attempt("annotations", "the gate annotations", lambda: gate_annotations(result, stream))
+                    attempt("status", lambda: _status(result, client, github, out))
+    attempt("annotations", lambda: gate_annotations(result, stream))
     if environ.get("GITHUB_STEP_SUMMARY"):
-        attempt("summary", "the job summary",
+        attempt("summary",
                 lambda: workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], report + _summary_notes(out.warnings)))
     if environ.get("GITHUB_OUTPUT"):
-        attempt("outputs", "the step outputs", lambda: workflow.set_outputs(environ["GITHUB_OUTPUT"], {
+        attempt("outputs", lambda: workflow.set_outputs(environ["GITHUB_OUTPUT"], {
             "verdict": result.verdict,
             "failed-gates": ",".join(g.name for g in result.failed_gates),
             "report-path": str(report_path.resolve()),
@@ -174,8 +174,14 @@ def publish_all(
     return out
 
 
-_VERB = {"artifact": "saved", "comment": "posted", "status": "posted", "annotations": "written",
-         "summary": "written", "outputs": "set"}
+_NOT_DONE = {
+    "artifact": "the artifact was not saved",
+    "comment": "the pull-request comment was not posted",
+    "status": "the commit status was not posted",
+    "annotations": "the gate annotations were not written",
+    "summary": "the job summary was not written",
+    "outputs": "the step outputs were not set",
+}
 
 
 def _raise(exc: Exception) -> None:

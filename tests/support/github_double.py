@@ -546,6 +546,7 @@ class _Handler(BaseHTTPRequestHandler):
             entry["json"] = payload
             fault = double._take_fault(method, path)
             if fault and fault["delay"]:
+                double._log(entry)  # logged on arrival: a client may give up before the answer
                 time.sleep(fault["delay"])
             if fault and fault["status"] is not None:
                 raise _Reply(fault["status"], fault["message"] or "fault", headers=fault["headers"])
@@ -558,13 +559,15 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body, headers = getattr(double, handler[0])(handler[1], query, payload, who, base)
         except _Reply as reply:
             status, body, headers = reply.status, reply.body, reply.headers
-        entry["status"] = status
+        with double._lock:
+            entry["status"] = status
         if fault and fault.get("lose_response"):
             entry["lost"] = True
             double._log(entry)
             self.close_connection = True  # the work is done, the answer never arrives
             return
-        double._log(entry)
+        if not (fault and fault["delay"]):
+            double._log(entry)
         self._send(status, body, headers)
 
     def _route(self, method: str, path: str) -> tuple[str, Mapping[str, str]]:
