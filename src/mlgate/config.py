@@ -30,7 +30,7 @@ class BaselineConfig(_Strict):
     ref: str | None = None
     reproduce: Literal["auto", "always", "never"] = "auto"
     ledger: bool = True
-    max_distance: int = Field(default=20, ge=0)
+    max_distance: int = Field(default=20, ge=0, le=100_000)
 
 
 class _KpiOptions(_Strict):
@@ -404,7 +404,14 @@ def _explain(err: dict[str, Any], loc: tuple[str, ...], data: Any) -> str:
     if kind == "finite_number":
         return f"expected a finite number, got {_show(value)}; NaN and infinities cannot be thresholds"
     if kind in ("float_type", "float_parsing"):
-        return f"expected a number, got {_show(value)}; write it without quotes, e.g. 0.9"
+        if isinstance(value, int) and not isinstance(value, bool):  # an integer too large for a float
+            return (f"expected a number, got {_show(value)}, which is too large for a threshold (at most about 1.8e308);"
+                    " write a smaller number, e.g. 1e300")
+        if isinstance(value, str):
+            return f"expected a number, got {_show(value)}; write it without quotes, e.g. 0.9"
+        if isinstance(value, bool):
+            return f"expected a number, got {_show(value)}; YAML reads true/false/yes/no as booleans, write a number, e.g. 0.9"
+        return f"expected a number, got {_show(value)}; write a number, e.g. 0.9"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_show(value)}"
     if kind == "bool_type":
@@ -459,9 +466,15 @@ def _one_line(text: str) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[:3]}…{digits[-3:]} (an integer of {len(digits)} digits)"
+    shown = _one_line(repr(value))
+    if len(shown) > 80:
+        shown = shown[:77] + "…"
     if isinstance(value, str):
-        return repr(value)
-    return f"{value!r} ({_kind(value)})"
+        return shown
+    return f"{shown} ({_kind(value)})"
 
 
 def _kind(value: Any) -> str:

@@ -62,7 +62,7 @@ class Git:
 
     def resolve(self, ref: str) -> str | None:
         """The commit sha a ref names, or None."""
-        if not ref or ref.startswith("-"):
+        if not ref or ref.startswith("-") or "\x00" in ref:
             return None
         proc = self.exec("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
         return proc.stdout.decode().strip() if proc.returncode == 0 else None

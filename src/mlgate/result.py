@@ -15,12 +15,16 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.errors import InputError
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.safe_text import one_line
 
 SCHEMA_VERSION = 3
 # version 1 had no trend and no statistical intervals; version 2 no sections, no error, and the baseline
 # source "committed" where version 3 names git, the DVC cache or the DVC remote. All still read.
 READS = (1, 2, 3)
+VERDICTS = ("pass", "fail", "error")
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _VALUE_FIELDS = ("old", "new", "diff", "pct")
 
@@ -145,13 +149,8 @@ class Result:
                 f"result schema_version {version!r} is not supported by mlgate {__version__} "
                 f"(reads {', '.join(map(str, READS))}); re-run 'mlgate run' with this version"
             )
-        data = _decode(dict(data))
-        data["head"] = Revision(**data["head"])
-        data["base"] = Revision(**data["base"]) if data.get("base") else None
-        data["baseline"] = Baseline(**data["baseline"])
-        data["gates"] = [GateOutcome.from_dict(g) for g in data.get("gates", [])]
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        known = set(cls.__dataclass_fields__)  # a newer writer's extra top-level fields are ignored
+        return _validate({k: v for k, v in _decode(dict(data)).items() if k in known})
 
     @classmethod
     def read(cls, path: Path) -> Result:
@@ -163,7 +162,39 @@ class Result:
             raise InputError(f"{path}: not a readable mlgate result: {exc}") from None
         if not isinstance(data, dict) or "schema_version" not in data:
             raise InputError(f"{path}: not an mlgate result (no schema_version)")
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+
+
+# A result file may come from an artifact a fork's run uploaded: untrusted data, validated against the
+# dataclasses' own types, with no key inside a part that is not in the schema.
+for _cls in (Revision, Baseline, GateOutcome, RuleOutcome):
+    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+_ADAPTER: TypeAdapter[Result] | None = None
+
+
+def _validate(data: dict[str, Any]) -> Result:
+    global _ADAPTER
+    if _ADAPTER is None:
+        _ADAPTER = TypeAdapter(Result)
+    if data.get("verdict") not in VERDICTS:
+        raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
+                         f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        err = errors[0]
+        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        plain = {"extra_forbidden": "unexpected key", "unexpected_keyword_argument": "unexpected key",
+                 "missing": "required key is missing", "missing_argument": "required key is missing"}
+        why = plain.get(err["type"], err["msg"])
+        shown = "" if err["type"] in plain else f", got {one_line(repr(err.get('input')))[:60]}"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputError(f"not a valid mlgate result: {one_line(where)}: {why}{shown}{more}; use the result file"
+                         " 'mlgate run' or 'mlgate ci --mode run' wrote") from None
 
 
 def write_text(path: Path, text: str) -> None:

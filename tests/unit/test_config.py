@@ -107,11 +107,12 @@ BAD = {
     ),
     "bool as number": (
         "version: 1\nkpis:\n  accuracy:\n    min: true\n",
-        "mlgate.yaml:4: kpis.accuracy.min: expected a number, got True (a boolean); write it without quotes, e.g. 0.9",
+        "mlgate.yaml:4: kpis.accuracy.min: expected a number, got True (a boolean); YAML reads true/false/yes/no as"
+        " booleans, write a number, e.g. 0.9",
     ),
     "list as number": (
         "version: 1\nkpis:\n  accuracy:\n    max_drop: [0.01]\n",
-        "mlgate.yaml:4: kpis.accuracy.max_drop: expected a number, got [0.01] (a list); write it without quotes, e.g. 0.9",
+        "mlgate.yaml:4: kpis.accuracy.max_drop: expected a number, got [0.01] (a list); write a number, e.g. 0.9",
     ),
     "NaN threshold": (
         "version: 1\nkpis:\n  accuracy:\n    min: .nan\n",

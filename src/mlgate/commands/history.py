@@ -36,6 +36,9 @@ def history_command(args: argparse.Namespace) -> int:
         except MlgateError as exc:
             say(f"mlgate: warning: showing the local ledger only: {exc}", file=sys.stderr)
     rev = args.ref or default_branch_rev(git) or "HEAD"
+    if args.ref and git.resolve(args.ref) is None:  # bad usage, not a git failure
+        raise InputError(f"--ref {one_line(args.ref)!r}: no such branch, tag or commit in {git.root}; fix the name"
+                         " or fetch it")
     hits = ledger.history(rev, args.n)
     if not hits:
         say(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "

@@ -111,7 +111,8 @@ class GitHubContext:
         ref = environ.get("GITHUB_REF") or None
         checkout_sha = environ.get("GITHUB_SHA") or None
         repo_obj = payload.get("repository")
-        default_branch = repo_obj.get("default_branch") if isinstance(repo_obj, Mapping) else None
+        default_branch = (_text(repo_obj, "default_branch", src, "repository.default_branch")
+                          if isinstance(repo_obj, Mapping) else None)
 
         fields: dict[str, Any] = {}
         if event_name in PULL_REQUEST_EVENTS:
@@ -134,9 +135,12 @@ class GitHubContext:
                                  " workflow_run event")
             head_repo = _full_name(run.get("head_repository"))
             base_repo = _full_name(run.get("repository")) or repository
-            fields = {"head_sha": head_sha, "head_ref": run.get("head_branch"),
+            fields = {"head_sha": head_sha, "head_ref": _text(run, "head_branch", src, "workflow_run.head_branch"),
                       "is_fork": head_repo is not None and head_repo != base_repo}
             prs = run.get("pull_requests") or []
+            if not isinstance(prs, list):
+                raise InputError(f"{src}: `workflow_run.pull_requests` is {_kind(prs)}, expected a list; the payload"
+                                 " is not a workflow_run event GitHub wrote")
             match = next((p for p in prs if isinstance(p, Mapping)
                           and _mapping(p, "head", src).get("sha") == head_sha), None)
             match = match or (prs[0] if len(prs) == 1 and isinstance(prs[0], Mapping) else None)
@@ -217,11 +221,24 @@ def _pull_request_fields(pr: Mapping[str, Any], repository: str, src: str, where
     return {
         "pr_number": number,
         "head_sha": head["sha"],
-        "head_ref": head.get("ref"),
+        "head_ref": _text(head, "ref", src, f"{where}.head.ref"),
         "base_sha": base["sha"],
-        "base_ref": base.get("ref"),
+        "base_ref": _text(base, "ref", src, f"{where}.base.ref"),
         "is_fork": head_repo != base_repo,
     }
+
+
+def _text(obj: Mapping[str, Any], key: str, src: str, where: str) -> str | None:
+    """A text field of the payload (a branch name): absent or null is None, anything else but text is refused."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise InputError(f"{src}: `{where}` is {_kind(value)}, expected text; the payload does not match its event")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
 
 
 def _full_name(repo: Any) -> str | None:
