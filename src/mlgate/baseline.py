@@ -63,14 +63,15 @@ def resolve(
 
     if ledger is not None and config.ledger:
         hit = ledger.nearest(base_sha, config.max_distance)
+        warnings.extend(getattr(ledger, "warnings", list)())  # notes skipped on the way (foreign, malformed)
         if hit is not None:
             detail = f"ledger entry for {hit.sha[:7]}"
             if hit.distance:
                 detail += f", {hit.distance} commit{'s' if hit.distance != 1 else ''} before the base"
-            snap = Snapshot.from_dict(hit.entry)
+            snap = Snapshot.from_dict(_nested(hit.entry))
             side = RevisionSide("base", hit.sha, project, _scratch_dir(scratch))
             params = snap.params or _params_at(project, base_sha)
-            return Resolved(Baseline("ledger", detail, hit.sha, hit.distance), snap, params, side)
+            return Resolved(Baseline("ledger", detail, hit.sha, hit.distance), snap, params, side, tuple(warnings))
 
     committed: Snapshot | None = None
     if config.reproduce != "always":
@@ -147,9 +148,31 @@ def reproduce_in_worktree(
     (root / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {project.cache_dir}\n", encoding="utf-8")
     base_project = DvcProject(root)
     try:
+<<<<<<< HEAD
         with progress.step(f"reproducing the base {sha[:7]} in a worktree"):
             base_project.checkout_quietly()
             base_project.reproduce(progress, force=force)
         return base_project.snapshot(), root
     finally:
         base_project.close()
+=======
+        with contextlib.chdir(project.root):  # DVC resolves the pipeline's paths from the cwd
+            project.repo.checkout(allow_missing=True)
+    except DvcException:
+        pass
+
+
+def _nested(entry: dict[str, Any]) -> dict[str, Any]:
+    """A ledger entry's metrics and params as ``{file: {key: value}}``; flat ``"file:key"`` names are split."""
+    out = dict(entry)
+    for part in ("metrics", "params"):
+        files: dict[str, dict[str, Any]] = {}
+        for name, value in (entry.get(part) or {}).items():
+            if isinstance(value, dict):
+                files.setdefault(str(name), {}).update(value)
+            elif ":" in str(name):
+                path, _, key = str(name).partition(":")
+                files.setdefault(path, {})[key] = value
+        out[part] = files
+    return out
+>>>>>>> 3c6edb4 (ledger: a foreign or malformed note is skipped with a warning and never hides the good entries)

@@ -82,6 +82,22 @@ def _decode(blob: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def entry_problem(entry: dict[str, Any] | None) -> str | None:
+    """Why a note is not a usable ledger entry (None when it is): anyone who may push can write notes."""
+    if entry is None:
+        return "not a JSON object"
+    for part in ("metrics", "params"):
+        if part not in entry and part == "params":
+            continue
+        files = entry.get(part)
+        if not isinstance(files, dict):
+            return f"`{part}` is not a mapping"
+        for path, values in files.items():  # {file: {key: value}}, or flat {"file:key": value}
+            if isinstance(values, dict) and any(isinstance(v, dict) for v in values.values()):
+                return f"`{part}` of {path!r} is not a flat mapping of keys to values"
+    return None
+
+
 def _recorded_at(entry: dict[str, Any] | None) -> datetime:
     """When an entry was recorded; missing or unreadable stamps count as oldest."""
     stamp = entry.get("recorded_at") if entry else None
@@ -124,6 +140,7 @@ class Ledger:
         self._git = Git(self.repo_dir, dict(env) if env is not None else {})
         self._sleep = sleep
         self._identity: dict[str, str] | None = None
+        self.skipped: dict[str, str] = {}  # commit -> why its note was skipped (foreign or malformed)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -135,7 +152,7 @@ class Ledger:
             if b"no note found" in proc.stderr or not self._ref_exists(self.ref):
                 return None
             raise GitError(f"git notes list failed in {self.repo_dir}: {last_line(proc.stderr)}")
-        return _decode(self._cat_blob(proc.stdout.decode().strip()))
+        return self._usable(oid, self._cat_blob(proc.stdout.decode().strip()))
 
     def search(self, sha: str, max_distance: int = 20) -> LedgerSearch:
         """Look for an entry at ``sha`` or its first-parent ancestors up to ``max_distance`` back."""
@@ -150,7 +167,7 @@ class Ledger:
             chain, truncated = [oid], max_distance > 0
         for distance, commit in enumerate(chain):
             if commit in notes:
-                entry = _decode(self._cat_blob(notes[commit]))
+                entry = self._usable(commit, self._cat_blob(notes[commit]))
                 if entry is not None:
                     return LedgerSearch(LedgerHit(commit, distance, entry), distance + 1, False)
         return LedgerSearch(None, len(chain), truncated)
@@ -177,12 +194,26 @@ class Ledger:
             blob = blobs.get(notes[commit])
             if blob is None:  # beyond the first batch (many unreadable notes): read one by one
                 blob = self._cat_blob(notes[commit])
-            entry = _decode(blob)
+            entry = self._usable(commit, blob)
             if entry is not None:
                 hits.append(LedgerHit(commit, distance, entry))
                 if len(hits) == n:
                     break
         return hits[::-1]
+
+    def warnings(self) -> list[str]:
+        """One line per note that was skipped while reading (foreign or malformed)."""
+        return [f"the metrics ledger note on {commit[:7]} ({self.ref}) was skipped: {why}"
+                for commit, why in self.skipped.items()]
+
+    def _usable(self, commit: str, blob: bytes) -> dict[str, Any] | None:
+        """The entry in ``blob``, or None (remembered in ``skipped``) when it is not an mlgate entry."""
+        entry = _decode(blob)
+        problem = entry_problem(entry)
+        if problem is not None:
+            self.skipped[commit] = problem
+            return None
+        return entry
 
     # ---- writing -------------------------------------------------------------------------
 

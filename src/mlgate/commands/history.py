@@ -40,6 +40,8 @@ def history_command(args: argparse.Namespace) -> int:
         raise InputError(f"--ref {one_line(args.ref)!r}: no such branch, tag or commit in {git.root}; fix the name"
                          " or fetch it")
     hits = ledger.history(rev, args.n)
+    for warning in ledger.warnings():
+        say(f"mlgate: warning: {warning}", file=sys.stderr)
     if not hits:
         say(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "
               "record some with 'mlgate run --record' on that branch, or the Action on push")
