@@ -148,18 +148,12 @@ def reproduce_in_worktree(
     (root / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {project.cache_dir}\n", encoding="utf-8")
     base_project = DvcProject(root)
     try:
-<<<<<<< HEAD
         with progress.step(f"reproducing the base {sha[:7]} in a worktree"):
             base_project.checkout_quietly()
             base_project.reproduce(progress, force=force)
         return base_project.snapshot(), root
     finally:
         base_project.close()
-=======
-        with contextlib.chdir(project.root):  # DVC resolves the pipeline's paths from the cwd
-            project.repo.checkout(allow_missing=True)
-    except DvcException:
-        pass
 
 
 def _nested(entry: dict[str, Any]) -> dict[str, Any]:
@@ -175,4 +169,3 @@ def _nested(entry: dict[str, Any]) -> dict[str, Any]:
                 files.setdefault(path, {})[key] = value
         out[part] = files
     return out
->>>>>>> 3c6edb4 (ledger: a foreign or malformed note is skipped with a warning and never hides the good entries)
