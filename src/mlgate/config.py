@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from mlgate.errors import ConfigError
 from mlgate.rules import NAMES as RULE_NAMES
@@ -120,6 +120,9 @@ def _inside_repo(value: Any) -> Any:
     return value
 
 
+RepoPath = Annotated[str, AfterValidator(_inside_repo)]  # a path a config block names, as a type
+
+
 class SliceConfig(_Strict):
     """One entry of ``predictions.slices``: a column (one slice per value), a column with bin edges, or a
     named filter in pandas query syntax. Written in mlgate.yaml as ``region``, ``age: [0, 18, 65]`` or
@@ -200,7 +203,7 @@ class ModelConfig(_Strict):
 
 class ReportConfig(_Strict):
     title: str = "mlgate"
-    template: str | None = None
+    template: RepoPath | None = None
 
 
 class Config(_Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import time
 from contextlib import contextmanager
@@ -93,7 +94,7 @@ class DvcProject:
         try:
             # DVC resolves its default target 'dvc.yaml' against the working directory, as its CLI does:
             # run from the project root, or a subdirectory project or a worktree reproduces the wrong one.
-            with contextlib.chdir(self.root), events.attached():
+            with contextlib.chdir(self.root), events.attached(), without_github_secrets():
                 self.repo.reproduce(pull=pull, force=force)
                 if pull:
                     self.repo.reproduce()
@@ -286,6 +287,30 @@ def explain_dvc_warning(message: str) -> str:
         if found:
             return explanation.format(**found.groupdict())
     return text
+
+
+# What a workflow's environment carries that the pipeline's stages never need: the token mlgate publishes
+# with, and the runner's own credentials (cache, artifacts, OIDC). A stage is the pull request's code.
+GITHUB_SECRETS = ("GITHUB_TOKEN", "GH_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+                  "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
+PASS_TOKEN_ENV = "MLGATE_PASS_TOKEN_TO_PIPELINE"
+
+
+@contextmanager
+def without_github_secrets(environ: Any = None) -> Iterator[None]:
+    """The stages run (in this process's environment) without ``GITHUB_SECRETS``; restored afterwards.
+
+    A pipeline that really needs the token gets it when the workflow sets MLGATE_PASS_TOKEN_TO_PIPELINE=true.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(PASS_TOKEN_ENV, "").strip().lower() in ("1", "true", "yes"):
+        yield
+        return
+    saved = {name: environ.pop(name) for name in GITHUB_SECRETS if name in environ}
+    try:
+        yield
+    finally:
+        environ.update(saved)
 
 
 def redact_urls(text: str) -> str:

@@ -7,25 +7,45 @@ names) only enters the report through the ``code`` or ``text`` filters, which ma
 The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
 trimmed least-important first (the trend charts, then all-metrics rows, then params rows, then passing
 gate rows, failing ones only when they alone overflow), whole rows at a time so no table is cut in
-half, and the report says what was left out.
+half, and the report says what was left out. Before any row goes, every piece of untrusted text is cut
+to ``CELL_CHARS`` characters, so one huge metric name cannot empty a table.
+
+A user's template (``report.template``) is the user's input: an error it raises at render time is a
+``ConfigError`` naming the template and line; its files must resolve inside the repository (no
+symlink out of it); and it is bounded: ``TEMPLATE_SECONDS`` of wall-clock time (``MLGATE_TEMPLATE_SECONDS``),
+``OUTPUT_CHARS`` of output, ranges and repetitions as large as the sandbox allows.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import signal
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from mlgate import __version__, compare
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, MlgateError
 from mlgate.marker import COMMENT_LIMIT, marker
+from mlgate.paths import repository_root, require_inside
+from mlgate.safe_text import one_line
 from mlgate.number_text import MINUS
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline
 
+CELL_CHARS = 200  # untrusted text per cell once the report is over budget
+OUTPUT_CHARS = 4 * 1024 * 1024  # what one render may produce before it is stopped
+TEMPLATE_SECONDS = 20.0
+TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
+_cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -55,22 +75,36 @@ def check_template_dir(template_dir: Path, source: str = "mlgate.yaml") -> None:
 
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
     """The report as Markdown, at most `limit` characters. A broken user template is a ConfigError."""
-    from jinja2 import TemplateError
-
     if template_dir is not None:
         check_template_dir(template_dir)
     try:
-        return _render(result, limit, template_dir)
-    except TemplateError as exc:
+        with _time_limit(_template_seconds()):
+            return _render(result, limit, template_dir)
+    except MlgateError:
+        raise
+    except _OutOfTime:
+        raise ConfigError(
+            f"{template_dir or 'report template'}: report template still rendering after {_template_seconds():g} s;"
+            f" make it do less work (or raise {TEMPLATE_SECONDS_ENV})"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - a user template may raise anything: it is the user's input
         if template_dir is None:
             raise  # our own template is broken: a bug, not the user's input
-        where = getattr(exc, "filename", None) or str(template_dir)
-        line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
-        detail = " ".join(str(exc.message or exc).split())
         raise ConfigError(
-            f"{where}{line}: report template failed: {type(exc).__name__}: {detail}; "
+            f"{_where(exc, template_dir)}: report template failed: {type(exc).__name__}: "
+            f"{one_line(' '.join(str(getattr(exc, 'message', None) or exc).split()))[:300]}; "
             "fix the template or remove report.template"
         ) from None
+
+
+def _where(exc: BaseException, template_dir: Path) -> str:
+    """'templates/report.md.j2:3': the user's template file and line the error came from."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and frame.lineno:
+            return f"{frame.filename}:{frame.lineno}"
+    name = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    return f"{name or template_dir}{f':{line}' if line else ''}"
 
 
 def _render(result: Result, limit: int, template_dir: Path | None) -> str:
@@ -78,8 +112,9 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     template = env.get_template("report.md.j2")
     rows = _Rows(result)
     plans = [
-        {"metrics": None, "params": None, "gates": None, "charts": None},
-        {"metrics": None, "params": None, "gates": None, "charts": MAX_CHARTS_TRIMMED},  # charts go first
+        {"metrics": None, "params": None, "gates": None, "charts": None, "cell": None},
+        {"metrics": None, "params": None, "gates": None, "charts": None},  # long cells are cut first
+        {"metrics": None, "params": None, "gates": None, "charts": MAX_CHARTS_TRIMMED},  # then the charts
         {"metrics": None, "params": None, "gates": None},
         {"metrics": 200, "params": None, "gates": None},
         {"metrics": 50, "params": 100, "gates": None},
@@ -90,13 +125,72 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     ]
     text = ""
     for plan in plans:
-        text = _tidy(template.render(**rows.context(plan)))
+        token = _cell_chars.set(plan.get("cell", CELL_CHARS))
+        try:
+            rendered = _bounded(template, rows.context(plan), user=template_dir is not None)
+        finally:
+            _cell_chars.reset(token)
+        if rendered is None:  # over OUTPUT_CHARS: as too long as it gets
+            continue
+        text = _tidy(rendered)
         if len(text) <= limit:
             return text
     # Still too long: only pathological text (huge names) gets here. Cut at a line boundary, say so.
     note = "\n\n_…report cut to fit the size limit; the full result is in the result JSON._\n"
     cut = text[: limit - len(note)]
-    return cut[: cut.rfind("\n")] + note
+    return cut[: max(cut.rfind("\n"), 0)] + note
+
+
+def _bounded(template: Any, context: dict[str, Any], *, user: bool) -> str | None:
+    """The template's output, or None when it passes OUTPUT_CHARS (a user template: a ConfigError)."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(**context):
+        size += len(chunk)
+        if size > OUTPUT_CHARS:
+            if user:
+                raise ConfigError(
+                    f"{template.filename or 'report template'}: report template produced more than"
+                    f" {OUTPUT_CHARS:,} characters; a report is at most {COMMENT_LIMIT:,}: make it print less"
+                )
+            return None
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+class _OutOfTime(Exception):
+    """The template ran past its time."""
+
+
+def _template_seconds() -> float:
+    raw = os.environ.get(TEMPLATE_SECONDS_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else TEMPLATE_SECONDS
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{TEMPLATE_SECONDS_ENV}={one_line(raw)!r}: expected seconds above 0 and at most 3600,"
+                          f" e.g. {TEMPLATE_SECONDS_ENV}=20")
+    return seconds
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the render after ``seconds`` of wall-clock time (a timer signal; main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Rows:
@@ -219,7 +313,7 @@ def code(value: Any, table: bool = True) -> str:
 
     In a table cell a `|` would end the cell even inside a code span, so it is escaped there only.
     """
-    text = " ".join(str(value).split())
+    text = _fit(" ".join(str(value).split()))
     if table:
         text = text.replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -228,12 +322,18 @@ def code(value: Any, table: bool = True) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _fit(text: str) -> str:
+    """Untrusted text cut to the budget's cell size (when the report is over budget)."""
+    limit = _cell_chars.get()
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # enough to stop emphasis, code, links, tables
 
 
 def text(value: Any) -> str:
     """Untrusted text as inert Markdown prose: specials escaped, HTML and @mentions disarmed."""
-    s = " ".join(str(value).split())
+    s = _fit(" ".join(str(value).split()))
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
     return s.replace("@", "@\u200b")
@@ -338,11 +438,43 @@ _FILTERS = {
 
 def _environment(template_dir: Path | None) -> Any:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
-    loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
+    class InsideLoader(FileSystemLoader):
+        """The user's templates, refused when a file resolves (through a symlink) outside the repository."""
+
+        def __init__(self, directory: Path) -> None:
+            super().__init__(str(directory))
+            self.directory = directory
+            self.root = repository_root(directory)
+            require_inside(self.root, directory, "report.template")
+
+        def get_source(self, environment: Any, template: str) -> Any:
+            candidate = self.directory / template
+            if candidate.exists():
+                require_inside(self.root, candidate, "report.template")
+            return super().get_source(environment, template)
+
+    class Sandbox(SandboxedEnvironment):
+        """Jinja's sandbox, with repetition and powers bounded like its ranges."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and _number_like(left) and _number_like(right) and abs(right) > 1000:
+                raise SecurityError(f"a power above 1000 is not allowed in a report template (got {right})")
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(times, int) \
+                            and len(seq) * times > OUTPUT_CHARS:
+                        raise SecurityError(f"repeating text or a list to more than {OUTPUT_CHARS:,} items is not"
+                                            " allowed in a report template")
+            return super().call_binop(context, operator, left, right)
+
+    loaders = [InsideLoader(template_dir)] if template_dir else []
     loaders.append(PackageLoader("mlgate", "templates"))
-    env = SandboxedEnvironment(
+    env = Sandbox(
         loader=ChoiceLoader(loaders),
         autoescape=False,  # Markdown, not HTML: untrusted text goes through `code` / `text`
         undefined=StrictUndefined,
@@ -352,3 +484,7 @@ def _environment(template_dir: Path | None) -> Any:
     )
     env.filters.update(_FILTERS)
     return env
+
+
+def _number_like(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

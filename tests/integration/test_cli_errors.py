@@ -249,7 +249,7 @@ def test_a_broken_report_template_exits_2_naming_it(project, tmp_path):
     proc = run(project, tmp_path, "--base", "main", "--no-repro")
     assert proc.returncode == 2
     line = error_line(proc)
-    assert line.startswith(f"mlgate: error: {project.dir / 'templates'}: report template failed: UndefinedError: ")
+    assert line.startswith(f"mlgate: error: {project.dir / 'templates' / 'report.md.j2'}:3: report template failed: UndefinedError: ")
     assert line.endswith("; fix the template or remove report.template")
 
 

@@ -17,7 +17,7 @@ from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.github.workflow import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
 from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import code, delta, num, render, report_marker, text
+from mlgate.report import CELL_CHARS, code, delta, num, render, report_marker, text
 from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -383,15 +383,29 @@ def test_thousands_of_failing_gates_are_trimmed_and_say_so():
     assert report.rstrip().endswith("</sub>")  # the footer survives
 
 
-def test_pathologically_long_names_are_cut_at_a_line_and_say_so():
-    huge = "x" * 80_000
-    result = make_result(gates=[gate(huge, FAIL, 0.9, 0.5, [("min", 0.7, FAIL)])])
-    report = render(result)
+def test_one_huge_metric_name_is_trimmed_and_no_failing_gate_row_is_lost():
+    """Issue 9, item 6: a 100,000-character name used to empty the gates table under "4 of 5 failed"."""
+    huge = "x" * 100_000
+    gates = [gate(huge, FAIL, 0.9, 0.5, [("min", 0.7, FAIL)])]
+    gates += [gate(f"kpi{i}", FAIL, 0.9, 0.5, [("min", 0.7, FAIL)]) for i in range(3)]
+    gates += [gate("fine", PASS, 0.9, 0.95, [("min", 0.7, PASS)])]
+    report = render(make_result(gates=gates, verdict="fail"))
     assert len(report) <= COMMENT_LIMIT
-    assert report.endswith("_…report cut to fit the size limit; the full result is in the result JSON._\n")
+    assert "4 of 5 KPI gates failed" in report
+    rows = [line for line in report.splitlines() if line.startswith("| ❌ |") or line.startswith("| ✅ |")]
+    assert len(rows) == 5, report[:3000]
+    assert "`" + "x" * (CELL_CHARS - 1) + "…`" in rows[0]
+    for name in ("kpi0", "kpi1", "kpi2", "fine"):
+        assert any(f"`{name}`" in row for row in rows)
     for line in report.splitlines():
         if line.startswith("|"):
             assert line.endswith("|")
+
+
+def test_a_report_within_budget_keeps_long_names_whole():
+    name = "y" * 500
+    report = render(make_result(gates=[gate(name, FAIL, 0.9, 0.5, [("min", 0.7, FAIL)])], verdict="fail"))
+    assert f"`{name}`" in report
 
 
 # -- user templates ----------------------------------------------------------------------------------------
@@ -409,7 +423,7 @@ def test_a_user_template_cannot_reach_python_internals(tmp_path):
     (tmp_path / "report.md.j2").write_text('{% extends "base.md.j2" %}\n{% block footer %}{{ r.__class__.__mro__ }}{% endblock %}\n')
     with pytest.raises(ConfigError) as err:
         render(make_result(), template_dir=tmp_path)
-    assert str(err.value).startswith(f"{tmp_path}: report template failed: SecurityError: ")
+    assert str(err.value).startswith(f"{tmp_path / 'report.md.j2'}:2: report template failed: SecurityError: ")
     assert "\n" not in str(err.value)
 
 
