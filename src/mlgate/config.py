@@ -247,18 +247,54 @@ def load_config(path: Path) -> Config:
     return parse_config(text, str(path))
 
 
+MAX_CONFIG_CHARS = 1_000_000
+MAX_YAML_NODES = 100_000
+
+
+def yaml_size(node: yaml.Node | None, limit: int = MAX_YAML_NODES) -> int:
+    """How many nodes the document has once every alias is expanded, counted without expanding (an
+    alias bomb — anchors repeated inside anchors — is a few lines that expand to billions); stops past
+    ``limit``."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        sizes[id(n)] = 1  # a recursive alias counts once (SafeLoader refuses to construct it anyway)
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        elif isinstance(n, yaml.SequenceNode):
+            total += sum(size(c) for c in n.value)
+        sizes[id(n)] = total = min(total, limit + 1)
+        return total
+
+    return 0 if node is None else size(node)
+
+
 def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigError(f"{name}: {len(text):,} characters, more than the {MAX_CONFIG_CHARS:,} mlgate reads;"
+                          " an mlgate.yaml is a few dozen lines: check that this is the right file")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if yaml_size(node) > MAX_YAML_NODES:
+            raise ConfigError(f"{name}: expands to more than {MAX_YAML_NODES:,} YAML nodes through its aliases"
+                              " (&anchor/*alias); write the values out instead of nesting aliases")
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: not valid YAML: {problem}; fix the syntax at that line") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: nested too deeply to read; an mlgate.yaml is a few levels deep") from None
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
-        _index_lines(node, (), lines, name)
+        try:
+            _index_lines(node, (), lines, name)
+        except RecursionError:
+            raise ConfigError(f"{name}: nested too deeply to read; an mlgate.yaml is a few levels deep") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: expected a mapping with 'version: 1' and 'kpis:', got {_kind(data)}")
     if "version" not in data:

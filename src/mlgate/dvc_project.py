@@ -234,6 +234,10 @@ class DvcProject:
         return sorted(r for r in rels if fnmatch.fnmatch(r, pattern))
 
     def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
+        with bounded_yaml():
+            return self._read_snapshot(repo, rev)
+
+    def _read_snapshot(self, repo: Any, rev: str | None) -> Snapshot:
         if rev is None:
             metrics = repo.metrics.show(hide_workspace=False)
             params = repo.params.show(hide_workspace=False)
@@ -244,6 +248,45 @@ class DvcProject:
         snap.metrics = _flatten_show(_pick(metrics, rev), snap.errors)
         snap.params = _flatten_show(_pick(params, rev), snap.errors)
         return snap
+
+
+MAX_YAML_CHARS = 20_000_000
+
+
+class YamlTooLarge(ValueError):
+    """A metrics or params YAML file over mlgate's limits (size, or alias expansion)."""
+
+
+@contextmanager
+def bounded_yaml() -> Iterator[None]:
+    """DVC's YAML parser, with an alias bomb or an oversized file refused before DVC walks it (it
+    expands every alias while extracting metrics: a few lines can mean billions of values). DVC records
+    the refusal as that file's load error, like any unreadable file."""
+    import yaml
+    from dvc.utils.serialize import _yaml
+
+    from mlgate.config import MAX_YAML_NODES, yaml_size
+
+    original = _yaml.parse_yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def parse_yaml(text: str, path: str, typ: str = "safe") -> Any:
+        if len(text) > MAX_YAML_CHARS:
+            raise YamlTooLarge(f"{len(text):,} characters, more than the {MAX_YAML_CHARS:,} mlgate reads in a YAML file")
+        try:
+            size = yaml_size(yaml.compose(text, Loader=loader))
+        except (yaml.YAMLError, RecursionError):
+            size = 0  # DVC's own parser says what is wrong with it
+        if size > MAX_YAML_NODES:
+            raise YamlTooLarge(f"expands to more than {MAX_YAML_NODES:,} values through YAML aliases (&anchor/*alias);"
+                               " write the values out")
+        return original(text, path, typ)
+
+    _yaml.parse_yaml = parse_yaml
+    try:
+        yield
+    finally:
+        _yaml.parse_yaml = original
 
 
 def _pick(shown: dict[str, Any], rev: str | None) -> dict[str, Any]:
