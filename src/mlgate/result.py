@@ -190,7 +190,9 @@ def _validate(data: dict[str, Any]) -> Result:
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
         plain = {"extra_forbidden": "unexpected key", "unexpected_keyword_argument": "unexpected key",
                  "missing": "required key is missing", "missing_argument": "required key is missing"}
-        why = plain.get(err["type"], err["msg"])
+        kinds = {"list_type": "expected a list", "tuple_type": "expected a list", "dict_type": "expected a mapping",
+                 "dataclass_type": "expected a mapping", "dataclass_args_type": "expected a mapping"}
+        why = plain.get(err["type"]) or kinds.get(err["type"]) or err["msg"]
         shown = "" if err["type"] in plain else f", got {one_line(repr(err.get('input')))[:60]}"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InputError(f"not a valid mlgate result: {one_line(where)}: {why}{shown}{more}; use the result file"
