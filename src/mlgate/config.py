@@ -17,6 +17,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from mlgate.errors import ConfigError
+from mlgate.safe_text import one_line
 from mlgate.rules import NAMES as RULE_NAMES
 from mlgate.rules import RULES, Rule
 
@@ -501,7 +502,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def _one_line(text: str) -> str:
     """Keys are the user's text: keep a message on one line even when a key holds a line break."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return one_line(text)
 
 
 def _show(value: Any) -> str:

@@ -34,7 +34,7 @@ from mlgate import __version__, compare
 from mlgate.errors import ConfigError, MlgateError
 from mlgate.marker import COMMENT_LIMIT, marker
 from mlgate.paths import repository_root, require_inside
-from mlgate.safe_text import one_line
+from mlgate.safe_text import one_line, printable
 from mlgate.number_text import MINUS
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
@@ -228,7 +228,7 @@ class _Rows:
             "sparks": self.sparks,
             "charts": self.charts[: plan.get("charts", 0)] if plan.get("charts", 0) is not None else self.charts,
             "charts_total": len(self.charts),
-            "trend_ref": str(r.context.get("trend_ref") or "default branch"),
+            "trend_ref": " ".join(str(r.context.get("trend_ref") or "default branch").split()),
             "trend_entries": self.trend_entries,
             "pipeline": _pipeline_text(r),
             "version": __version__,
@@ -324,6 +324,7 @@ def code(value: Any, table: bool = True) -> str:
 
 def _fit(text: str) -> str:
     """Untrusted text cut to the budget's cell size (when the report is over budget)."""
+    text = printable(text)
     limit = _cell_chars.get()
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 

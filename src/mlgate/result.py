@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import Required, TypedDict
+
 from mlgate import __version__
 from mlgate.errors import InputError
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -175,6 +177,20 @@ for _cls in (Revision, Baseline, GateOutcome, RuleOutcome):
 _ADAPTER: TypeAdapter[Result] | None = None
 
 
+class _Stage(TypedDict, total=False):
+    name: Required[str]
+    status: Required[str]
+    seconds: float
+
+
+_SHAPES: dict[str, TypeAdapter[Any]] = {
+    "metrics": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),  # {path: {key: {old, new, diff}}}
+    "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
+    "stages": TypeAdapter(list[_Stage]),
+    "trend": TypeAdapter(dict[str, list[list[Any]]]),
+}
+
+
 def _validate(data: dict[str, Any]) -> Result:
     global _ADAPTER
     if _ADAPTER is None:
@@ -183,6 +199,9 @@ def _validate(data: dict[str, Any]) -> Result:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
                          f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
     try:
+        for part, shape in _SHAPES.items():  # the parts typed loosely on the dataclass, checked deeper here
+            if part in data:
+                shape.validate_python(data[part])
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)

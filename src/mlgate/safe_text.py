@@ -24,9 +24,20 @@ def _escape(match: re.Match[str]) -> str:
     return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
+def printable(text: Any) -> str:
+    """``text`` that any UTF-8 stream accepts: a lone surrogate (from a YAML ``\\ud800`` escape) is shown as
+    its escape instead of failing the write."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def one_line(text: Any) -> str:
     """``text`` with every line break and control character shown as an escape: one line, always."""
-    return _UNSAFE.sub(_escape, str(text))
+    return _UNSAFE.sub(_escape, printable(text))
 
 
 def safe_line(text: Any) -> str:
