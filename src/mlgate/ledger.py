@@ -77,7 +77,7 @@ def _decode(blob: bytes) -> dict[str, Any] | None:
     """A note's entry, or None when the note is not a JSON object (written by someone else)."""
     try:
         value = json.loads(blob)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
     return value if isinstance(value, dict) else None
 

@@ -161,13 +161,17 @@ class Result:
         except FileNotFoundError:
             raise InputError(f"{path}: no such result file; run 'mlgate run' first or fix the path") from None
         except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable mlgate result: {exc}") from None
+            raise InputError(f"{path}: not a readable mlgate result: {one_line(exc)}") from None
+        except RecursionError:
+            raise InputError(f"{path}: not an mlgate result: nested too deeply to read") from None
         if not isinstance(data, dict) or "schema_version" not in data:
             raise InputError(f"{path}: not an mlgate result (no schema_version)")
         try:
             return cls.from_dict(data)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
+        except RecursionError:
+            raise InputError(f"{path}: not an mlgate result: nested too deeply to read") from None
 
 
 # A result file may come from an artifact a fork's run uploaded: untrusted data, validated against the

@@ -214,3 +214,19 @@ def test_any_number_in_a_result_renders(value):
                     params={})
     assert "`acc`" in render(result)
     assert "acc" in verdict_table(result)
+
+
+def test_json_nested_too_deeply_is_a_one_line_input_error(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "event.json").write_text('{"a": ' + deep + "}")
+    (tmp_path / "result.json").write_text('{"schema_version": 3, "verdict": "pass", "metrics": ' + deep + "}")
+    environ = {"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(tmp_path / "event.json"),
+               "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": SHA}
+    for read in (lambda: GitHubContext.from_env(environ), lambda: Result.read(tmp_path / "result.json")):
+        try:
+            read()
+        except InputError as exc:
+            assert "nested too deeply" in str(exc)
+            assert_one_line(str(exc))
+        else:
+            raise AssertionError("a 100,000-deep document was accepted")

@@ -189,8 +189,9 @@ def _load_payload(environ: Mapping[str, str]) -> dict[str, Any]:
                          " point it at the event JSON file") from None
     try:
         payload = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"GITHUB_EVENT_PATH={path}: the event payload is not valid JSON ({exc});"
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise InputError(f"GITHUB_EVENT_PATH={path}: the event payload is not valid JSON ({why});"
                          " point it at the event JSON file") from None
     if not isinstance(payload, dict):
         raise InputError(f"GITHUB_EVENT_PATH={path}: the event payload is a JSON {type(payload).__name__},"
