@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlgate.safe_text import say
 from mlgate.errors import InputError
 from mlgate.git import Git
 from mlgate.result import Revision
@@ -92,7 +93,7 @@ def ensure_commit(git: Git, rev: str, *, fetch: bool) -> str:
     if sha is None and fetch and git.is_shallow():
         import sys
 
-        print(f"mlgate: {rev} is not in this shallow clone; fetching the full history", file=sys.stderr)
+        say(f"mlgate: {rev} is not in this shallow clone; fetching the full history", file=sys.stderr)
         git.fetch("--unshallow")
         sha = git.resolve(rev)
     elif sha is None and fetch and len(rev) == 40:

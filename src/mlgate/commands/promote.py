@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate.safe_text import say
 from mlgate.dvc_project import DvcProject, redact_urls
 from mlgate.errors import EXIT_OK
 from mlgate.git import NETWORK_TIMEOUT_S, Git
@@ -39,12 +40,12 @@ def promote_command(args: argparse.Namespace) -> int:
 
 def report(done: Promoted, stream=sys.stdout) -> None:  # noqa: ANN001 - a text stream
     if done.why_not:
-        print(f"mlgate: not promoted: {done.why_not}", file=stream)
+        say(f"mlgate: not promoted: {done.why_not}", file=stream)
         return
     where = "and pushed to origin" if done.pushed else "locally"
-    print(f"mlgate: promoted: created {', '.join(done.tags)} {where}", file=stream)
+    say(f"mlgate: promoted: created {', '.join(done.tags)} {where}", file=stream)
     for warning in done.warnings:
-        print(f"mlgate: warning: {warning}", file=sys.stderr)
+        say(f"mlgate: warning: {warning}", file=sys.stderr)
 
 
 def promote(git: Git, project_dir: Path, result: Result, *, artifact: str, stage: str | None, bump: Bump,

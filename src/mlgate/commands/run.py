@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mlgate.safe_text import say
 from mlgate.base_choice import BaseRequest
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.progress import Progress
@@ -40,7 +41,7 @@ def run_command(args: argparse.Namespace) -> int:
         done = record(result, edges, record=args.record, push_cache=args.push_cache)
     print(verdict_table(result), file=sys.stdout)
     for warning in done.warnings:
-        print(f"mlgate: warning: {warning}", file=sys.stderr)
+        say(f"mlgate: warning: {warning}", file=sys.stderr)
     print(f"mlgate: report {args.report} · result {args.json}", file=sys.stdout)
     return exit_code(result)
 
