@@ -97,6 +97,34 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
         ) from None
 
 
+def publishable(result: Result) -> Result:
+    """A Result read from a file (an artifact: untrusted), with each family section the built-in section
+    template cannot render dropped and said in a warning, so a crafted section is bad input, not a crash."""
+    import dataclasses
+
+    if not result.sections:
+        return result
+    env = _environment(None)
+    context = _Rows(result).context({"metrics": 0, "params": 0, "gates": 0, "charts": 0})
+    kept, dropped = {}, []
+    for key, section in result.sections.items():
+        try:
+            env.get_template(f"sections/{key}.md.j2").render(**context, s=section)
+        except Exception as exc:  # noqa: BLE001 - whatever the data makes the template raise
+            from jinja2 import TemplateNotFound
+
+            if isinstance(exc, TemplateNotFound):
+                kept[key] = section  # no template: the report skips it anyway
+                continue
+            dropped.append(f"the {one_line(key)} section of the result file was left out: it does not have the"
+                           f" shape mlgate writes ({type(exc).__name__})")
+        else:
+            kept[key] = section
+    if not dropped:
+        return result
+    return dataclasses.replace(result, sections=kept, warnings=(*result.warnings, *dropped))
+
+
 def _where(exc: BaseException, template_dir: Path) -> str:
     """'templates/report.md.j2:3': the user's template file and line the error came from."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):

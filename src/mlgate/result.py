@@ -192,6 +192,7 @@ _SHAPES: dict[str, TypeAdapter[Any]] = {
     "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
     "stages": TypeAdapter(list[_Stage]),
     "trend": TypeAdapter(dict[str, list[list[Any]]]),
+    "sections": TypeAdapter(dict[str, dict[str, Any]]),  # each family's section is a mapping
 }
 
 
@@ -202,15 +203,18 @@ def _validate(data: dict[str, Any]) -> Result:
     if data.get("verdict") not in VERDICTS:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
                          f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
+    prefix: tuple[str, ...] = ()
     try:
         for part, shape in _SHAPES.items():  # the parts typed loosely on the dataclass, checked deeper here
             if part in data:
+                prefix = (part,)
                 shape.validate_python(data[part])
+        prefix = ()
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         err = errors[0]
-        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        where = ".".join(str(part) for part in (*prefix, *err["loc"])) or "(top level)"
         plain = {"extra_forbidden": "unexpected key", "unexpected_keyword_argument": "unexpected key",
                  "missing": "required key is missing", "missing_argument": "required key is missing"}
         kinds = {"list_type": "expected a list", "tuple_type": "expected a list", "dict_type": "expected a mapping",

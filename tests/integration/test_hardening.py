@@ -163,7 +163,7 @@ def test_a_predictions_path_outside_the_repository_exits_2(project, tmp_path, pa
 
     assert proc.returncode == 2
     line = one_error_line(proc)
-    assert f"{key}: {path!r} leaves the repository" in line
+    assert f"{key}: {path!r} is not a path inside the repository" in line
 
 
 @pytest.mark.parametrize("opt_in", [False, True])

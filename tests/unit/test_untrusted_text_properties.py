@@ -20,7 +20,7 @@ from mlgate.errors import InputError, MlgateError
 from mlgate.gates import FAIL, PASS, WARN, GateOutcome, RuleOutcome
 from mlgate.github import workflow
 from mlgate.github.context import GitHubContext
-from mlgate.report import COMMENT_LIMIT, render
+from mlgate.report import COMMENT_LIMIT, publishable, render
 from mlgate.result import Baseline, Result, Revision
 from mlgate.safe_text import one_line, safe_line
 from mlgate.terminal import verdict_table
@@ -198,7 +198,7 @@ def test_any_damaged_result_file_is_a_result_or_one_line_input_error(part, value
     else:
         data[part] = value
     try:
-        result = Result.from_dict(data)
+        result = publishable(Result.from_dict(data))  # as `mlgate ci --mode publish` reads an artifact
     except InputError as exc:
         assert_one_line(str(exc))
         return
@@ -230,3 +230,16 @@ def test_json_nested_too_deeply_is_a_one_line_input_error(tmp_path):
             assert_one_line(str(exc))
         else:
             raise AssertionError("a 100,000-deep document was accepted")
+
+
+@SETTINGS
+@given(st.sampled_from(["predictions", "model", "data"]), json_values)
+def test_any_family_section_in_a_result_file_is_published_or_one_line_input_error(family, section):
+    data = json.loads(json.dumps(GOOD))
+    data["sections"] = {family: section}
+    try:
+        result = publishable(Result.from_dict(data))  # as `mlgate ci --mode publish` reads an artifact
+    except InputError as exc:
+        assert_one_line(str(exc))
+        return
+    render(result)

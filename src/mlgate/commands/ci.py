@@ -20,6 +20,7 @@ from mlgate.errors import EXIT_OK, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.progress import Progress
 from mlgate.publish import GitHubTarget, Published, check_destinations, github_seconds, open_client, publish_all
+from mlgate.report import publishable
 from mlgate.result import Result
 from mlgate.runner import Edges, RunOptions, open_edges, run
 from mlgate.safe_text import say
@@ -42,7 +43,7 @@ def ci_command(args: argparse.Namespace) -> int:
     seconds = github_seconds(environ)
 
     if args.mode == "publish":
-        result = Result.read(json_path)
+        result = publishable(Result.read(json_path))  # an artifact: untrusted
         report = _read_report(report_path)
         pr_number = _publish_target(ctx, result, token, args, seconds / 4)
         _publish(args, ctx, result, report, report_path, json_path, token, pr_number, seconds * 3 / 4)
