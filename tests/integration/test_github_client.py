@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from mlgate import __version__
 from mlgate.errors import PublishError
-from mlgate.github.client import GitHubClient, GitHubConnectionError, GitHubHTTPError, PublishDenied, RateLimited
+from mlgate.github.client import (
+    GitHubClient,
+    GitHubConnectionError,
+    GitHubHTTPError,
+    GitHubTimeout,
+    PublishDenied,
+    RateLimited,
+)
 from tests.support.github_double import GitHubDouble, start_double
 
 TOKEN = "ghs_SECRET_token_value_123"
@@ -173,3 +181,21 @@ def test_rate_limit_that_keeps_answering_stops_after_the_retry_budget(gh: GitHub
     with pytest.raises(RateLimited, match="still limited after 2 waits"):
         client_for(gh, sleeps, max_retries=2).get(PULL)
     assert sleeps == [2.0, 2.0]
+
+
+def test_a_call_after_the_deadline_is_not_sent(gh: GitHubDouble, sleeps: list[float]) -> None:
+    client = client_for(gh, sleeps, deadline=time.monotonic() - 1)
+    with pytest.raises(GitHubTimeout) as err:
+        client.get(client.repo_path("/pulls"))
+    assert "the time for publishing ran out" in str(err.value)
+    assert gh.requests() == []
+
+
+def test_an_api_that_does_not_answer_gives_up_at_the_deadline_not_after_every_retry(gh: GitHubDouble) -> None:
+    gh.slow(5, times=100)
+    # A 10 s timeout and 4 retries would wait 50 s; the deadline ends it after the first attempt's 0.5 s.
+    client = GitHubClient(gh.url, "t", gh.repository, timeout=10, max_retries=4, backoff=0,
+                          deadline=time.monotonic() + 0.5)
+    with pytest.raises(GitHubTimeout):
+        client.get(client.repo_path("/pulls"))
+    assert len(gh.requests()) == 1
