@@ -8,9 +8,11 @@ validates it, and turns the first problem into one `ConfigError` line such as::
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -202,6 +204,40 @@ class ModelConfig(_Strict):
     _paths = field_validator("path", "sample", mode="before")(classmethod(lambda cls, v: _inside_repo(v)))
 
 
+DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _inside_repository(value: str, what: str) -> str:
+    """A project-relative path: refuse absolute paths and `..`, which would read outside the repository."""
+    if not value.strip():
+        raise ValueError(f"{what} is empty; give a path relative to the project, e.g. data/train.parquet")
+    if value.startswith(("/", "\\")) or PureWindowsPath(value).drive or ".." in PurePosixPath(value).parts:
+        raise ValueError(f"{what} {value!r} leaves the repository; give a path relative to the project, without '..'")
+    return value
+
+
+class DatasetConfig(_Strict):
+    """One dataset under `data:`: a CSV or Parquet file (or a glob of partitions) profiled at both revisions."""
+
+    path: str
+    target: str | None = None
+    reference: str | None = None  # another dataset's name under `data:`, or a path
+    format: Literal["csv", "parquet"] | None = None  # default: from the file name
+    delimiter: str | None = None  # CSV only; default ",", or a tab for .tsv
+    encoding: str = "utf-8"  # CSV only
+
+    @model_validator(mode="after")
+    def _valid(self) -> DatasetConfig:
+        _inside_repository(self.path, "path")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}; e.g. ';' or '\\t'")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ValueError(f"encoding {self.encoding!r} is not known; use e.g. utf-8, latin-1 or cp1252") from None
+        return self
+
+
 class ReportConfig(_Strict):
     title: str = "mlgate"
     template: RepoPath | None = None
@@ -214,6 +250,7 @@ class Config(_Strict):
     predictions: PredictionsConfig | None = None
     model: ModelConfig | None = None
     report: ReportConfig = ReportConfig()
+    data: dict[str, DatasetConfig] = Field(default_factory=dict)
 
     @field_validator("kpis", mode="before")
     @classmethod
@@ -308,6 +345,7 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
     except ValidationError as exc:
         raise ConfigError(_first_error(exc, name, lines, data)) from None
     _check_predictions_kpis(config, name)
+    _check_datasets(config, name, lines)
     return config
 
 
@@ -395,6 +433,25 @@ def _check_nested_predictions_kpi(config: Config, source: str, shown: str, name:
     if group == "calibration" and config.predictions.score is None:
         raise ConfigError(f"{source}: kpis.{shown}: calibration needs the positive-class probability; "
                           "set predictions.score to the column that holds it")
+
+
+def _check_datasets(config: Config, name: str, lines: dict[tuple[str, ...], int]) -> None:
+    """Dataset names become metric key segments; a reference names another dataset or a path."""
+    for key, dataset in config.data.items():
+        where = f"{name}:{lines[('data', key)]}" if ("data", key) in lines else name
+        shown = _one_line(key)
+        if not DATASET_NAME.match(key):
+            raise ConfigError(
+                f"{where}: data.{shown}: a dataset name is part of metric keys; use letters, digits, '_' or '-', "
+                "e.g. 'train'"
+            )
+        if dataset.reference == key:
+            raise ConfigError(f"{where}: data.{shown}.reference: a dataset cannot be its own reference; name another")
+        if dataset.reference is not None and dataset.reference not in config.data:
+            try:
+                _inside_repository(dataset.reference, "it is not a dataset under data:, and the path")
+            except ValueError as exc:
+                raise ConfigError(f"{where}: data.{shown}.reference: {exc}") from None
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:

@@ -1,0 +1,154 @@
+"""Drift of one column between a reference profile and a current one.
+
+Numeric columns:
+- PSI on bins fixed by the reference: its minimum, its 10 %, 20 %, … 90 % quantiles and its maximum
+  cut the line into 10 quantile bins, plus one open-ended bin below the minimum and one above the
+  maximum (12 bins; fewer when quantiles coincide). Each side's share per bin comes from its KLL sketch
+  (exact up to 400 values). An empty bin counts as ``EPSILON`` (0.0001) so the logarithm stays finite.
+- Kolmogorov–Smirnov: ``scipy.stats.ks_2samp`` on the two profiles' row samples (at most 2,000 rows
+  each; all rows when fewer). The p-value is that of those samples, so it does not collapse to 0 merely
+  because a dataset has millions of rows.
+
+Categorical columns (exact counts): one bucket per reference category plus one "unseen" bucket for every
+category the reference never had; PSI (same epsilon), chi-squared (``scipy.stats.chi2_contingency`` on the
+2 × buckets table, empty buckets dropped) and the Jensen–Shannon distance (base 2, between 0 and 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from mlgate.data.profile import CATEGORICAL, NUMERIC, ColumnProfile, DatasetProfile
+
+EPSILON = 1e-4
+QUANTILE_BINS = 10
+UNSEEN = "(unseen)"
+BINS_TEXT = (
+    "numeric PSI: 10 bins between the reference's quantiles, plus one below its minimum and one above its "
+    f"maximum, empty bins counted as {EPSILON:g}; KS: ks_2samp on uniform samples of at most 2,000 rows per "
+    "side; categories: one bucket per reference category plus one bucket for categories the reference "
+    "never had (unseen)"
+)
+
+
+@dataclass
+class ColumnDrift:
+    column: str
+    kind: str
+    psi: float | None = None
+    ks: float | None = None
+    ks_pvalue: float | None = None
+    chi2_pvalue: float | None = None
+    js: float | None = None
+    skipped: str | None = None  # why no statistic could be computed
+
+    def metrics(self) -> dict[str, float]:
+        names = ("psi", "ks", "ks_pvalue") if self.kind == NUMERIC else ("psi", "chi2_pvalue", "js")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "kind": self.kind, "psi": self.psi, "ks": self.ks, "ks_pvalue": self.ks_pvalue,
+                "chi2_pvalue": self.chi2_pvalue, "js": self.js, "skipped": self.skipped}
+
+
+def psi(reference: np.ndarray, current: np.ndarray) -> float:
+    """Population stability index of two share vectors over the same bins."""
+    r = np.maximum(np.asarray(reference, dtype=float), EPSILON)
+    c = np.maximum(np.asarray(current, dtype=float), EPSILON)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def bin_edges(reference: ColumnProfile) -> list[float]:
+    """The reference's min, 10 %…90 % quantiles and max, without repeats (the bins' fixed edges)."""
+    assert reference.quantiles is not None and reference.min is not None and reference.max is not None
+    ranks = [i / QUANTILE_BINS for i in range(1, QUANTILE_BINS)]
+    edges = [reference.min, *reference.quantiles.quantiles(ranks), reference.max]
+    return sorted(set(edges))
+
+
+def bin_shares(column: ColumnProfile, edges: list[float]) -> np.ndarray:
+    """Shares of the column's values in (-inf, e0), [e0, e1), …, [e_{k-1}, e_k], (e_k, inf)."""
+    assert column.quantiles is not None
+    below = column.quantiles.share_below(edges)  # share < each edge
+    last = column.quantiles.share_at_most([edges[-1]])[0]  # share <= the last edge
+    if len(edges) == 1:  # the reference held one value: below it, at it, above it
+        shares = [below[0], last - below[0], 1.0 - last]
+    else:
+        shares = [below[0], *np.diff(below)[:-1], last - below[-2], 1.0 - last]
+    return np.clip(np.asarray(shares, dtype=float), 0.0, 1.0)
+
+
+def buckets(reference: ColumnProfile, current: ColumnProfile) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Category names (reference's, by frequency, then UNSEEN) and both sides' counts."""
+    assert reference.counts is not None and current.counts is not None
+    names = sorted(reference.counts, key=lambda n: (-reference.counts[n], n))  # type: ignore[index]
+    ref = [reference.counts[n] for n in names] + [0]
+    cur = [current.counts.get(n, 0) for n in names]
+    cur.append(sum(c for n, c in current.counts.items() if n not in reference.counts))
+    return [*names, UNSEEN], np.asarray(ref, dtype=float), np.asarray(cur, dtype=float)
+
+
+def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str) -> ColumnDrift:
+    ref, cur = reference.columns[name], current.columns[name]
+    drift = ColumnDrift(name, cur.kind)
+    if ref.kind != cur.kind:
+        drift.skipped = f"{ref.kind} in the reference, {cur.kind} here: no drift statistic"
+    elif not ref.present or not cur.present:
+        drift.skipped = "no values on " + ("either side" if not ref.present and not cur.present else
+                                          "the reference side" if not ref.present else "this side")
+    elif cur.kind == NUMERIC:
+        _numeric(drift, reference, current, ref, cur)
+    elif ref.counts is None or cur.counts is None:
+        drift.skipped = "more than 1,000 distinct values (an identifier or free text?): no category drift"
+    else:
+        _categorical(drift, ref, cur)
+    return drift
+
+
+def _numeric(drift: ColumnDrift, reference: DatasetProfile, current: DatasetProfile,
+             ref: ColumnProfile, cur: ColumnProfile) -> None:
+    edges = bin_edges(ref)
+    drift.psi = psi(bin_shares(ref, edges), bin_shares(cur, edges))
+    a, b = reference.sample.column(ref.name), current.sample.column(cur.name)
+    if len(a) and len(b):
+        result = stats.ks_2samp(a, b)
+        drift.ks, drift.ks_pvalue = float(result.statistic), float(result.pvalue)
+
+
+def _categorical(drift: ColumnDrift, ref: ColumnProfile, cur: ColumnProfile) -> None:
+    _, r, c = buckets(ref, cur)
+    drift.psi = psi(r / r.sum(), c / c.sum())
+    drift.js = float(jensenshannon(r / r.sum(), c / c.sum(), base=2))
+    if math.isnan(drift.js):
+        drift.js = 0.0
+    table = np.vstack([r, c])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        drift.chi2_pvalue = 1.0  # one category on both sides: identical distributions
+    else:
+        drift.chi2_pvalue = float(stats.chi2_contingency(table, correction=False).pvalue)
+
+
+def out_of_range_share(base: ColumnProfile, head: ColumnProfile) -> float | None:
+    """Share of the head's values outside [base min, base max]."""
+    if base.kind != NUMERIC or head.kind != NUMERIC or base.min is None or not head.present:
+        return None
+    assert head.quantiles is not None
+    below = head.quantiles.share_below([base.min])[0]
+    above = 1.0 - head.quantiles.share_at_most([base.max])[0]  # type: ignore[list-item]
+    return max(0.0, below) + max(0.0, above)
+
+
+def new_category_share(base: ColumnProfile, head: ColumnProfile) -> float | None:
+    """Share of the head's values in categories the base never had."""
+    if base.kind != CATEGORICAL or head.kind != CATEGORICAL or base.counts is None or head.counts is None:
+        return None
+    if not head.present:
+        return None
+    return sum(c for n, c in head.counts.items() if n not in base.counts) / head.present

@@ -1,0 +1,288 @@
+"""The `data` family: schema, per-column profile and drift of the datasets under `data:` in mlgate.yaml.
+
+For each dataset, at the head and (when its files exist there) at the base revision, the files are
+streamed into a profile (``mlgate.data``). Metrics, all under ``data.<name>.``:
+
+- ``rows``, ``columns``, ``schema`` (a short fingerprint of column names and types: gate it ``unchanged``);
+- ``columns.<col>.missing_share``, ``.distinct``; numbers also ``.mean``, ``.std``, ``.min``, ``.max``,
+  ``.p50``; against the base (head only) ``.out_of_base_range_share`` or ``.new_category_share``;
+- ``target.classes``, ``target.share_min`` when a ``target`` column is named;
+- ``drift.<col>.psi`` and ``.ks``/``.ks_pvalue`` (numbers) or ``.chi2_pvalue``/``.js`` (categories): the
+  head against the base, head only;
+- ``reference_drift.<col>.*``: the same statistics against the dataset's ``reference``, at each revision.
+
+A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold a dot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from mlgate.config import Config, DatasetConfig
+from mlgate.data.drift import BINS_TEXT, ColumnDrift, column_drift, new_category_share, out_of_range_share
+from mlgate.data.profile import NUMERIC, DatasetProfile
+from mlgate.data.read import DatasetReader, is_glob
+from mlgate.errors import InputError
+from mlgate.families import FamilyResult, Side
+from mlgate.progress import Progress
+
+KEY = "data"
+TOP_DRIFT = 5
+PSI_ALARM = 0.2
+
+
+def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None) -> FamilyResult | None:
+    if not config.data:
+        return None
+    profiles = _Profiles(config, head, base, progress)
+    head_metrics: dict[str, Any] = {}
+    base_metrics: dict[str, Any] = {}
+    datasets = []
+    for name, dataset in config.data.items():
+        h = profiles.get(name, "head")
+        if h is None:
+            what = "matches no file" if is_glob(dataset.path) else "does not exist"
+            raise InputError(
+                f"data.{name}.path: {dataset.path} {what} at the head; run the stage that writes it "
+                f"(dvc repro / dvc pull), or fix the path"
+            )
+        b = profiles.get(name, "base") if base is not None else None
+        prefix = f"data.{name}"
+        head_metrics.update(profile_metrics(prefix, h, dataset.target))
+        if b is not None:
+            base_metrics.update(profile_metrics(prefix, b, dataset.target))
+            head_metrics.update(comparison_metrics(prefix, b, h))
+        section = dataset_section(name, dataset, h, b, profiles.base_note(name))
+        if dataset.reference is not None:
+            label = dataset.reference
+            for side, metrics in (("head", head_metrics), ("base", base_metrics)):
+                own = h if side == "head" else b
+                ref = profiles.reference(name, side) if own is not None else None
+                if own is not None and ref is not None:
+                    drifts = _drifts(ref, own)
+                    metrics.update(drift_metrics(f"{prefix}.reference_drift", drifts))
+                    if side == "head":
+                        section["reference"] = {"name": label, "drift": _top(drifts, ref, own)}
+            if "reference" not in section:
+                section["reference"] = {"name": label, "drift": [], "note": "the reference is absent at the head"}
+        datasets.append(section)
+    return FamilyResult(
+        key=KEY, file=KEY, head=head_metrics, base=base_metrics if base is not None else None,
+        section={"datasets": datasets, "bins": BINS_TEXT}, warnings=tuple(profiles.warnings),
+    )
+
+
+def key_part(column: str) -> str:
+    return column.replace(".", "_")
+
+
+def schema_fingerprint(profile: DatasetProfile) -> str:
+    text = json.dumps(profile.schema, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def profile_metrics(prefix: str, p: DatasetProfile, target: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {f"{prefix}.rows": p.rows, f"{prefix}.columns": len(p.columns),
+                           f"{prefix}.schema": schema_fingerprint(p)}
+    for name, c in p.columns.items():
+        key = f"{prefix}.columns.{key_part(name)}"
+        out[f"{key}.missing_share"] = c.missing_share
+        out[f"{key}.distinct"] = c.distinct_count
+        if c.kind == NUMERIC and c.present:
+            out[f"{key}.mean"] = c.mean
+            if c.std is not None:
+                out[f"{key}.std"] = c.std
+            out[f"{key}.min"], out[f"{key}.max"] = c.min, c.max
+            out[f"{key}.p50"] = c.quantile(0.5)
+    if target is not None and target in p.columns:
+        counts = p.columns[target].counts
+        if counts:
+            total = sum(counts.values())
+            out[f"{prefix}.target.classes"] = len(counts)
+            out[f"{prefix}.target.share_min"] = min(counts.values()) / total
+    return out
+
+
+def comparison_metrics(prefix: str, base: DatasetProfile, head: DatasetProfile) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in head.columns:
+        if name not in base.columns:
+            continue
+        key = f"{prefix}.columns.{key_part(name)}"
+        outside = out_of_range_share(base.columns[name], head.columns[name])
+        if outside is not None:
+            out[f"{key}.out_of_base_range_share"] = outside
+        new = new_category_share(base.columns[name], head.columns[name])
+        if new is not None:
+            out[f"{key}.new_category_share"] = new
+    out.update(drift_metrics(f"{prefix}.drift", _drifts(base, head)))
+    return out
+
+
+def drift_metrics(prefix: str, drifts: list[ColumnDrift]) -> dict[str, Any]:
+    return {f"{prefix}.{key_part(d.column)}.{stat}": value for d in drifts for stat, value in d.metrics().items()}
+
+
+def _drifts(reference: DatasetProfile, current: DatasetProfile) -> list[ColumnDrift]:
+    return [column_drift(reference, current, name) for name in current.columns if name in reference.columns]
+
+
+# -- the report's section ------------------------------------------------------------------------------
+
+def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: DatasetProfile | None,
+                    base_note: str | None) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "name": name, "path": dataset.path, "parts": h.parts, "target": dataset.target,
+        "rows": {"base": b.rows if b else None, "head": h.rows},
+        "columns": {"base": len(b.columns) if b else None, "head": len(h.columns)},
+        "base_note": base_note, "schema_changes": [], "drift": [], "skips": [], "reference": None,
+        "profile": [_profile_row(h, col) for col in h.columns],
+    }
+    if b is not None:
+        section["schema_changes"] = schema_changes(b, h)
+        drifts = _drifts(b, h)
+        section["drift"] = _top(drifts, b, h)
+        section["drift_total"] = sum(1 for d in drifts if d.skipped is None)
+        section["skips"] = [{"column": d.column, "why": d.skipped} for d in drifts
+                            if d.skipped and not d.skipped.startswith(("numeric in", "categorical in"))]
+    if dataset.target and dataset.target in h.columns:
+        section["classes"] = _classes(dataset.target, h, b)
+    return section
+
+
+def schema_changes(base: DatasetProfile, head: DatasetProfile) -> list[dict[str, Any]]:
+    changes = [{"column": n, "change": "removed", "old": c.type, "new": None}
+               for n, c in base.columns.items() if n not in head.columns]
+    for n, c in head.columns.items():
+        old = base.columns.get(n)
+        if old is None:
+            changes.append({"column": n, "change": "added", "old": None, "new": c.type})
+        elif old.type != c.type:
+            changes.append({"column": n, "change": "retyped", "old": old.type, "new": c.type})
+    return changes
+
+
+def _top(drifts: list[ColumnDrift], reference: DatasetProfile, current: DatasetProfile) -> list[dict[str, Any]]:
+    """The most drifting columns first (by PSI), each with what moved most."""
+    judged = [d for d in drifts if d.psi is not None]
+    judged.sort(key=lambda d: (-(d.psi or 0.0), d.column))
+    rows = []
+    for d in judged[:TOP_DRIFT]:
+        row = d.to_dict()
+        row["alarm"] = (d.psi or 0.0) >= PSI_ALARM
+        row["change"] = _change(reference.columns[d.column], current.columns[d.column])
+        rows.append(row)
+    return rows
+
+
+def _change(ref: Any, cur: Any) -> dict[str, Any] | None:
+    """The move a reader sees first: the mean for numbers, the category whose share moved most otherwise."""
+    if ref.kind == NUMERIC:
+        return {"what": "mean", "old": ref.mean, "new": cur.mean} if ref.present and cur.present else None
+    old, new = dict(ref.top(50)), dict(cur.top(50))
+    if not old and not new:
+        return None
+    moved = max(set(old) | set(new), key=lambda n: (abs(new.get(n, 0.0) - old.get(n, 0.0)), n))
+    return {"what": "share", "category": moved, "old": old.get(moved, 0.0), "new": new.get(moved, 0.0)}
+
+
+def _profile_row(p: DatasetProfile, name: str) -> dict[str, Any]:
+    c = p.columns[name]
+    row: dict[str, Any] = {"column": name, "type": c.type, "kind": c.kind, "missing_share": c.missing_share,
+                           "distinct": c.distinct_count, "mean": None, "std": None, "min": None, "p50": None,
+                           "max": None, "top": [], "note": None}
+    if c.kind == NUMERIC and c.present:
+        row.update(mean=c.mean, std=c.std, min=c.min, p50=c.quantile(0.5), max=c.max)
+    else:
+        row["top"] = [[n, share] for n, share in c.top(3)]
+    if not c.present:
+        row["note"] = "all values missing" if c.rows else "no rows"
+    return row
+
+
+def _classes(target: str, h: DatasetProfile, b: DatasetProfile | None) -> list[dict[str, Any]] | None:
+    cur = h.columns[target]
+    old = b.columns.get(target) if b is not None else None
+    if cur.counts is None:
+        return None
+    names = sorted(set(cur.counts) | set(old.counts or {} if old else {}))
+    def share(c: Any, n: str) -> float | None:
+        return None if c is None or not c.counts or not c.present else c.counts.get(n, 0) / c.present
+    return [{"class": n, "base": share(old, n), "head": share(cur, n)} for n in names]
+
+
+# -- reading each dataset once per revision ------------------------------------------------------------
+
+class _Profiles:
+    def __init__(self, config: Config, head: Side, base: Side | None, progress: Progress | None) -> None:
+        self.config, self.sides, self.progress = config, {"head": head, "base": base}, progress
+        self.cache: dict[tuple[str, str], DatasetProfile | None] = {}
+        self.notes: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+    def get(self, name: str, side: str) -> DatasetProfile | None:
+        return self._load(name, self.config.data[name], side, name)
+
+    def reference(self, name: str, side: str) -> DatasetProfile | None:
+        dataset = self.config.data[name]
+        ref = dataset.reference
+        assert ref is not None
+        if ref in self.config.data:
+            return self.get(ref, side)
+        as_dataset = dataset.model_copy(update={"path": ref, "reference": None})
+        return self._load(f"{name}.reference", as_dataset, side, name)
+
+    def base_note(self, name: str) -> str | None:
+        if self.sides["base"] is None:
+            return "no base files to read (the baseline came from the metrics ledger, or there is none)"
+        return self.notes.get(name)
+
+    def _load(self, key: str, dataset: DatasetConfig, side_name: str, owner: str) -> DatasetProfile | None:
+        if (key, side_name) in self.cache:
+            return self.cache[(key, side_name)]
+        side = self.sides[side_name]
+        profile = None
+        if side is not None:
+            files = _files(side, dataset.path)
+            if not files and side_name == "base" and key == owner:
+                self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
+            if files:
+                categorical = (dataset.target,) if dataset.target else ()
+                reader = DatasetReader(owner, dataset, side_name, categorical)
+                profile = self._read(reader, files, dataset, side_name, key, owner)
+        self.cache[(key, side_name)] = profile
+        return profile
+
+    def _read(self, reader: DatasetReader, files: list[tuple[str, Path]], dataset: DatasetConfig,
+              side_name: str, key: str, owner: str) -> DatasetProfile | None:
+        step = self.progress.step(f"data: profiling {dataset.path} at the {side_name}") if self.progress else nullcontext()
+        try:
+            with step:
+                return reader.profile(files)
+        except InputError as exc:
+            if side_name == "head":
+                raise
+            # A base that cannot be read is not this change's fault: compare with nothing, and say so.
+            self.warnings.append(f"{exc} (the base is not compared)")
+            if key == owner:
+                self.notes[owner] = "the base's file could not be read: compared with nothing (see the warnings)"
+            return None
+
+
+def _files(side: Side, pattern: str) -> list[tuple[str, Path]]:
+    rels = side.glob(pattern) if is_glob(pattern) else [pattern]
+    found = []
+    for rel in rels:
+        path = side.path(rel)
+        if path is not None and path.is_dir():
+            raise InputError(
+                f"data: {rel} at the {side.name} is a directory; give a file or a glob of its partitions, "
+                f"e.g. {rel.rstrip('/')}/*.parquet"
+            )
+        if path is not None:
+            found.append((rel, path))
+    return found
