@@ -183,7 +183,7 @@ class ColumnProfile:
             out.update(count=self.count, mean=self.mean, m2=self.m2, min=self.min, max=self.max,
                        quantiles=self.quantiles.to_dict())
         else:
-            out["counts"] = self.counts
+            out["counts"] = None if self.counts is None else dict(self.counts)
         return out
 
     @classmethod
@@ -195,7 +195,7 @@ class ColumnProfile:
             column.min, column.max = data["min"], data["max"]
             column.quantiles = Quantiles.from_dict(data["quantiles"])
         else:
-            column.counts = data["counts"]
+            column.counts = None if data["counts"] is None else dict(data["counts"])
         return column
 
 
@@ -220,9 +220,9 @@ class DatasetProfile:
         return [(c.name, c.type) for c in self.columns.values()]
 
     def add(self, batch: pa.RecordBatch, seed: int) -> None:
-        """Fold in one batch; `seed` and the row offset give each row its sample key."""
+        """Fold in one batch; `seed` (32 bits, one per file) and the row's position give its sample key."""
         positions = np.arange(self.rows, self.rows + batch.num_rows, dtype=np.uint64)
-        keys = mix64(positions ^ np.uint64(seed))
+        keys = mix64(positions | np.uint64((seed & 0xFFFFFFFF) << 32))  # unique while a file has < 2**32 rows
         numbers: dict[str, np.ndarray] = {}
         for name, column in self.columns.items():
             full = column.add(batch.column(name))
