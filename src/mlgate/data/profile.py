@@ -98,8 +98,9 @@ class ColumnProfile:
 
     def _add_categories(self, array: pa.Array | pa.ChunkedArray) -> None:
         self.missing += array.null_count
-        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-                or pa.types.is_dictionary(array.type) or pa.types.is_null(array.type)):
+        kept = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary,
+                pa.types.is_dictionary, pa.types.is_null)
+        if not any(is_type(array.type) for is_type in kept):
             array = pc.cast(array, pa.string())
         if pa.types.is_null(array.type) or array.null_count == len(array):
             return

@@ -148,6 +148,13 @@ class DatasetReader:
             raise self._csv_error(where, exc, []) from None
         schema = reader.schema
         self._check_delimiter(where, schema, delimiter)
+        undecodable = [f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+        if undecodable:
+            stream.close()
+            raise InputError(
+                f"{where}: column {undecodable[0]!r} is not valid {dataset.encoding} text; "
+                f"set data.{self.name}.encoding, e.g. latin-1 or cp1252"
+            )
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:

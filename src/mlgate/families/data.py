@@ -139,7 +139,8 @@ def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: Dat
         "name": name, "path": dataset.path, "parts": h.parts, "target": dataset.target,
         "rows": {"base": b.rows if b else None, "head": h.rows},
         "columns": {"base": len(b.columns) if b else None, "head": len(h.columns)},
-        "base_note": base_note, "schema_changes": [], "drift": [], "skips": [], "reference": None,
+        "base_note": base_note, "schema_changes": [], "drift": [], "drift_total": 0, "skips": [], "reference": None,
+        "classes": None,
         "profile": [_profile_row(h, col) for col in h.columns],
     }
     if b is not None:

@@ -1,0 +1,69 @@
+"""config: the `data:` block loads, and each bad dataset entry is one ConfigError line naming the key and fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlgate.config import parse_config
+from mlgate.errors import ConfigError
+
+
+def test_the_block_from_the_issue_loads():
+    config = parse_config(
+        "version: 1\n"
+        "data:\n"
+        "  train:\n"
+        "    path: data/prepared/train.parquet\n"
+        "    target: label\n"
+        "  test:\n"
+        "    path: data/prepared/test.parquet\n"
+        "    reference: train\n"
+        "  prod:\n"
+        "    path: 'data/prod/*.csv'\n"
+        "    reference: data/production/sample.parquet\n"
+        "    delimiter: ';'\n"
+        "    encoding: latin-1\n"
+        "kpis:\n"
+        "  data.train.schema: unchanged\n"
+        "  data.train.rows: {min: 10000, max_drop_pct: 20}\n"
+    )
+    assert list(config.data) == ["train", "test", "prod"]
+    assert (config.data["train"].target, config.data["test"].reference) == ("label", "train")
+    assert (config.data["prod"].delimiter, config.data["prod"].encoding) == (";", "latin-1")
+    assert config.data["train"].format is None and config.data["train"].encoding == "utf-8"
+
+
+BAD = {
+    "path outside": ("  t: {path: ../secret.csv}\n",
+                     "mlgate.yaml:3: data.t: path '../secret.csv' leaves the repository; give a path relative "
+                     "to the project, without '..'"),
+    "absolute path": ("  t: {path: /etc/passwd}\n",
+                      "mlgate.yaml:3: data.t: path '/etc/passwd' leaves the repository; give a path relative "
+                      "to the project, without '..'"),
+    "no path": ("  t: {target: y}\n", "mlgate.yaml:3: data.t.path: required key is missing; add it"),
+    "typo": ("  t: {path: a.csv, targte: y}\n",
+             "mlgate.yaml:3: data.t.targte: unknown key; did you mean 'target'? "
+             "(allowed: path, target, reference, format, delimiter, encoding)"),
+    "bad format": ("  t: {path: a.csv, format: xlsx}\n",
+                   "mlgate.yaml:3: data.t.format: expected 'csv' or 'parquet', got 'xlsx'"),
+    "long delimiter": ("  t: {path: a.csv, delimiter: ';;'}\n",
+                       "mlgate.yaml:3: data.t: delimiter must be one character, got ';;'; e.g. ';' or '\\t'"),
+    "unknown encoding": ("  t: {path: a.csv, encoding: klingon}\n",
+                         "mlgate.yaml:3: data.t: encoding 'klingon' is not known; use e.g. utf-8, latin-1 or cp1252"),
+    "dotted name": ("  tr.ain: {path: a.csv}\n",
+                    "mlgate.yaml:3: data.tr.ain: a dataset name is part of metric keys; use letters, digits, '_' "
+                    "or '-', e.g. 'train'"),
+    "own reference": ("  t: {path: a.csv, reference: t}\n",
+                      "mlgate.yaml:3: data.t.reference: a dataset cannot be its own reference; name another"),
+    "reference outside": ("  t: {path: a.csv, reference: ../b.csv}\n",
+                          "mlgate.yaml:3: data.t.reference: it is not a dataset under data:, and the path "
+                          "'../b.csv' leaves the repository; give a path relative to the project, without '..'"),
+}
+
+
+@pytest.mark.parametrize("block, expected", BAD.values(), ids=BAD.keys())
+def test_a_bad_dataset_entry_is_one_line(block, expected):
+    with pytest.raises(ConfigError) as caught:
+        parse_config("version: 1\ndata:\n" + block)
+    assert str(caught.value) == expected
+    assert caught.value.exit_code == 2

@@ -1,0 +1,275 @@
+"""The data family through compute(): metrics, base and reference comparisons, the report section, and
+every bad input as one InputError line or a stated skip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlgate.config import parse_config
+from mlgate.errors import InputError
+from mlgate.families import DirectorySide
+from mlgate.families import data as family
+from mlgate.report import _environment
+from tests.support.data_files import classified, write
+
+
+def config(block: str):
+    return parse_config("version: 1\ndata:\n" + block)
+
+
+def run(tmp_path: Path, block: str, *, base: bool = True):
+    head = DirectorySide("head", None, tmp_path / "head")
+    (tmp_path / "head").mkdir(exist_ok=True)
+    (tmp_path / "base").mkdir(exist_ok=True)
+    other = DirectorySide("base", None, tmp_path / "base") if base else None
+    return family.compute(config(block), head, other)
+
+
+def render(section: dict) -> str:
+    return _environment(None).get_template("sections/data.md.j2").render(s=section)
+
+
+TRAIN = "  train: {path: data/train.csv, target: label}\n"
+
+
+def test_no_data_block_no_family(tmp_path):
+    assert family.compute(parse_config("version: 1\n"), DirectorySide("head", None, tmp_path), None) is None
+
+
+def test_head_and_base_profiles_and_drift(tmp_path):
+    base, head = classified(3000, seed=1), classified(2500, seed=2, shift=8)
+    write(tmp_path / "base", "data/train.csv", base)
+    write(tmp_path / "head", "data/train.csv", head)
+    result = run(tmp_path, TRAIN)
+    h, b = result.head, result.base
+    assert (result.key, result.file) == ("data", "data")
+    assert (b["data.train.rows"], h["data.train.rows"]) == (3000, 2500)
+    assert h["data.train.columns"] == 4 and h["data.train.schema"] == b["data.train.schema"]
+    assert h["data.train.columns.age.mean"] == pytest.approx(head["age"].mean())
+    assert b["data.train.columns.age.std"] == pytest.approx(base["age"].std())
+    assert h["data.train.columns.region.distinct"] == 3
+    assert h["data.train.target.classes"] == 2
+    assert h["data.train.target.share_min"] == pytest.approx(head["label"].value_counts(normalize=True).min())
+    assert h["data.train.drift.age.psi"] > 0.2 and h["data.train.drift.age.ks_pvalue"] < 1e-6
+    assert h["data.train.drift.income.psi"] < 0.1
+    assert h["data.train.drift.region.chi2_pvalue"] > 0.001 and h["data.train.drift.region.js"] < 0.05
+    assert 0 < h["data.train.columns.age.out_of_base_range_share"] < 0.1
+    assert h["data.train.columns.region.new_category_share"] == 0
+    assert not any(".drift." in k for k in b)  # drift against the base exists at the head only
+    json.dumps(result.section)
+    text = render(result.section)
+    assert "train: 3,000 → 2,500 rows" in text and "| `age` | mean" in text and "⚠️" in text
+
+
+def test_a_dataset_absent_at_the_base_is_new_and_profiled_at_the_head_only(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(100))
+    result = run(tmp_path, TRAIN)
+    assert "data.train.rows" in result.head and "data.train.rows" not in result.base
+    assert not any(".drift." in k for k in result.head)
+    assert result.section["datasets"][0]["base_note"] == "new dataset: absent at the base, profiled at the head only"
+    assert "new dataset" in render(result.section)
+
+
+def test_without_base_files_the_head_stands_alone(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(100))
+    result = run(tmp_path, TRAIN, base=False)
+    assert result.base is None and result.head["data.train.rows"] == 100
+
+
+def test_schema_changes_come_first_and_a_retyped_column_is_named(tmp_path):
+    base = classified(500)
+    head = base.drop(columns=["income"]).assign(age=base["age"].astype(str) + "y", extra=1)
+    write(tmp_path / "base", "data/train.parquet", base)
+    write(tmp_path / "head", "data/train.parquet", head)
+    result = run(tmp_path, "  train: {path: data/train.parquet}\n")
+    assert result.head["data.train.schema"] != result.base["data.train.schema"]
+    changes = {c["column"]: c for c in result.section["datasets"][0]["schema_changes"]}
+    assert changes["income"]["change"] == "removed"
+    assert (changes["age"]["change"], changes["age"]["old"], changes["age"]["new"]) == ("retyped", "double", "string")
+    assert changes["extra"]["change"] == "added"
+    text = render(result.section)
+    assert text.index("schema change") < text.index("Profile of")
+    assert "| `age` | retyped `double` → `string` |" in text
+
+
+def test_reference_drift_at_both_revisions(tmp_path):
+    for side, shift in (("base", 0), ("head", 15)):
+        write(tmp_path / side, "data/train.csv", classified(2000, seed=1))
+        write(tmp_path / side, "data/test.csv", classified(700, seed=2, shift=shift))
+    result = run(tmp_path, TRAIN + "  test: {path: data/test.csv, target: label, reference: train}\n")
+    assert result.head["data.test.reference_drift.age.psi"] > 1
+    assert result.base["data.test.reference_drift.age.psi"] < 0.1
+    assert result.section["datasets"][1]["reference"]["drift"][0]["column"] == "age"
+
+
+def test_a_reference_given_as_a_path(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(500))
+    write(tmp_path / "head", "prod/sample.parquet", classified(500, seed=3))
+    result = run(tmp_path, "  train: {path: data/train.csv, reference: prod/sample.parquet}\n")
+    assert "data.train.reference_drift.age.ks" in result.head
+
+
+def test_partitions_by_glob_are_one_dataset(tmp_path):
+    whole = classified(900)
+    for i in range(3):
+        write(tmp_path / "head", f"data/part-{i}.parquet", whole.iloc[i * 300 : (i + 1) * 300])
+    result = run(tmp_path, "  train: {path: 'data/part-*.parquet'}\n")
+    assert result.head["data.train.rows"] == 900
+    assert result.head["data.train.columns.age.mean"] == pytest.approx(whole["age"].mean())
+    assert result.section["datasets"][0]["parts"] == 3
+
+
+def test_a_dot_in_a_column_name_becomes_an_underscore_in_keys_and_names_are_escaped(tmp_path):
+    frame = pd.DataFrame({"a.b": [1.0, 2.0], "<b>|x": ["u", "v"]})
+    write(tmp_path / "head", "d.csv", frame)
+    result = run(tmp_path, "  d: {path: d.csv}\n")
+    assert "data.d.columns.a_b.mean" in result.head
+    text = render(result.section)
+    assert "`<b>\\|x`" in text and "<b>|" not in text
+
+
+# -- bad input: one InputError line each, or a stated skip ---------------------------------------------
+
+def error_of(tmp_path, block: str) -> str:
+    with pytest.raises(InputError) as caught:
+        run(tmp_path, block)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_at_the_head(tmp_path):
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train.path: data/train.csv does not exist at the head; run the stage that writes it "
+        "(dvc repro / dvc pull), or fix the path"
+    )
+
+
+def test_a_glob_matching_nothing(tmp_path):
+    message = error_of(tmp_path, "  train: {path: 'data/*.parquet'}\n")
+    assert message.startswith("data.train.path: data/*.parquet matches no file at the head")
+
+
+def test_an_empty_file(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_bytes(b"")
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train: data/train.csv at the head: the file is empty (0 bytes); write the data there or fix "
+        "data.train.path"
+    )
+
+
+def test_a_header_without_rows_is_zero_rows(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("a,label\n")
+    result = run(tmp_path, TRAIN)
+    assert result.head["data.train.rows"] == 0
+    assert result.section["datasets"][0]["profile"][0]["note"] == "no rows"
+
+
+def test_a_truncated_parquet_file(tmp_path):
+    write(tmp_path / "head", "data/train.parquet", classified(1000))
+    path = tmp_path / "head" / "data" / "train.parquet"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    message = error_of(tmp_path, "  train: {path: data/train.parquet}\n")
+    assert message.startswith("data.train: data/train.parquet at the head: not a readable Parquet file (")
+    assert message.endswith("the file is truncated or not Parquet: rewrite it, or set format: csv")
+
+
+def test_a_missing_target_column(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(10).drop(columns=["label"]))
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train: data/train.csv at the head: target column 'label' is not in the file "
+        "(columns: age, income, region); fix data.train.target"
+    )
+
+
+PAD = "p" * 200  # 45,000 rows of 204 bytes: past the first 8 MiB block
+
+
+def test_text_after_numbers_in_one_csv_column_is_mixed_types(tmp_path):
+    # Types are inferred from the first 8 MiB block; the text comes in a later block.
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("x,pad\n" + f"1,{PAD}\n" * 45_000 + "abc,p\n")
+    message = error_of(tmp_path, "  train: {path: data/train.csv}\n")
+    assert message == (
+        "data.train: data/train.csv at the head: column 'x' holds int64 values in its first rows but 'abc' "
+        "later (mixed types); make the column one type, e.g. write missing numbers as empty fields"
+    )
+
+
+def test_a_decimal_after_integers_reads_the_column_as_floats(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("x,pad\n" + f"1,{PAD}\n" * 45_000 + "2.5,p\n")
+    result = run(tmp_path, "  train: {path: data/train.csv}\n")
+    assert result.head["data.train.columns.x.max"] == 2.5
+    assert result.section["datasets"][0]["profile"][0]["type"] == "double"
+
+
+def test_text_and_numbers_within_the_first_block_are_text(tmp_path):
+    write(tmp_path / "head", "data/train.csv", pd.DataFrame({"x": ["1", "2", "three"]}))
+    result = run(tmp_path, "  train: {path: data/train.csv}\n")
+    assert result.section["datasets"][0]["profile"][0]["type"] == "string"
+
+
+def test_partitions_with_mixed_types(tmp_path):
+    write(tmp_path / "head", "data/a.parquet", pd.DataFrame({"x": [1, 2]}))
+    write(tmp_path / "head", "data/b.parquet", pd.DataFrame({"x": ["u", "v"]}))
+    assert error_of(tmp_path, "  train: {path: 'data/*.parquet'}\n") == (
+        "data.train: data/a.parquet and data/b.parquet at the head differ: column 'x' is int64 in one part but "
+        "string in another; partitions of one dataset must share one schema (mixed types in a column)"
+    )
+
+
+def test_an_all_null_column_is_a_stated_skip(tmp_path):
+    for side in ("base", "head"):
+        write(tmp_path / side, "d.parquet", pd.DataFrame({"x": [1.0, 2.0, 3.0], "empty": [np.nan] * 3}))
+    result = run(tmp_path, "  d: {path: d.parquet}\n")
+    assert result.head["data.d.columns.empty.missing_share"] == 1.0
+    assert not any(k.startswith("data.d.drift.empty.") for k in result.head)
+    section = result.section["datasets"][0]
+    assert {"column": "empty", "why": "no values on either side"} in section["skips"]
+    assert "`empty`: no values on either side" in render(result.section)
+
+
+def test_another_delimiter_is_named(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(5), sep=";")
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train: data/train.csv at the head: read as one column 'age;income;region;label', which looks "
+        "delimited by ';'; set data.train.delimiter: ';'"
+    )
+    result = run(tmp_path, "  train: {path: data/train.csv, target: label, delimiter: ';'}\n")
+    assert result.head["data.train.columns"] == 4
+
+
+def test_another_encoding_is_named(tmp_path):
+    write(tmp_path / "head", "data/train.csv", pd.DataFrame({"city": ["Zürich", "Genève"]}), encoding="latin-1")
+    message = error_of(tmp_path, "  train: {path: data/train.csv}\n")
+    assert message.startswith("data.train: data/train.csv at the head: column 'city' is not valid utf-8 text; ")
+    assert message.endswith("set data.train.encoding, e.g. latin-1 or cp1252")
+    result = run(tmp_path, "  train: {path: data/train.csv, encoding: latin-1}\n")
+    assert result.section["datasets"][0]["profile"][0]["top"][0][0] in ("Zürich", "Genève")
+
+
+def test_a_directory_instead_of_a_file(tmp_path):
+    (tmp_path / "head" / "data" / "train").mkdir(parents=True)
+    assert error_of(tmp_path, "  train: {path: data/train}\n") == (
+        "data: data/train at the head is a directory; give a file or a glob of its partitions, "
+        "e.g. data/train/*.parquet"
+    )
+
+
+def test_an_unreadable_base_is_a_warning_and_the_head_stands_alone(tmp_path):
+    write(tmp_path / "head", "data/train.parquet", classified(100))
+    (tmp_path / "base" / "data").mkdir(parents=True)
+    (tmp_path / "base" / "data" / "train.parquet").write_bytes(b"not parquet at all")
+    result = run(tmp_path, "  train: {path: data/train.parquet}\n")
+    assert "data.train.rows" in result.head and "data.train.rows" not in result.base
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(
+        "data.train: data/train.parquet at the base: not a readable Parquet file")
+    assert result.section["datasets"][0]["base_note"].startswith("the base's file could not be read")
