@@ -273,3 +273,17 @@ def test_an_unreadable_base_is_a_warning_and_the_head_stands_alone(tmp_path):
     assert len(result.warnings) == 1 and result.warnings[0].startswith(
         "data.train: data/train.parquet at the base: not a readable Parquet file")
     assert result.section["datasets"][0]["base_note"].startswith("the base's file could not be read")
+
+
+def test_a_base_profiled_in_a_second_process_gives_the_same_result(tmp_path):
+    for side, seed in (("base", 1), ("head", 2)):
+        write(tmp_path / side, "data/train.parquet", classified(3000, seed=seed))
+    write(tmp_path / "base", "data/bad.parquet", classified(10))
+    (tmp_path / "base" / "data" / "bad.parquet").write_bytes(b"PAR1 broken")
+    write(tmp_path / "head", "data/bad.parquet", classified(10))
+    cfg = config("  train: {path: data/train.parquet, target: label}\n  bad: {path: data/bad.parquet}\n")
+    sides = DirectorySide("head", None, tmp_path / "head"), DirectorySide("base", None, tmp_path / "base")
+    here = family.compute(cfg, *sides)
+    there = family.compute(cfg, *sides, parallel_bytes=0)
+    assert there.head == here.head and there.base == here.base
+    assert there.warnings == here.warnings and len(there.warnings) == 1  # an error in the child is the same warning

@@ -3,11 +3,12 @@
 Numeric columns:
 - PSI on bins fixed by the reference: its minimum, its 10 %, 20 %, … 90 % quantiles and its maximum
   cut the line into 10 quantile bins, plus one open-ended bin below the minimum and one above the
-  maximum (12 bins; fewer when quantiles coincide). Each side's share per bin comes from its KLL sketch
-  (exact up to 400 values). An empty bin counts as ``EPSILON`` (0.0001) so the logarithm stays finite.
-- Kolmogorov–Smirnov: ``scipy.stats.ks_2samp`` on the two profiles' row samples (at most 2,000 rows
-  each; all rows when fewer). The p-value is that of those samples, so it does not collapse to 0 merely
-  because a dataset has millions of rows.
+  maximum (12 bins; fewer when quantiles coincide). Each side's share per bin is counted in its row
+  sample (all rows up to 10,000). An empty bin counts as ``EPSILON`` (0.0001) so the logarithm stays
+  finite; shares are not renormalised after that.
+- Kolmogorov–Smirnov: ``scipy.stats.ks_2samp`` on the two row samples (at most 10,000 rows each; all rows
+  when fewer). The p-value is that of those samples, so it does not collapse to 0 merely because a
+  dataset has millions of rows.
 
 Categorical columns (exact counts): one bucket per reference category plus one "unseen" bucket for every
 category the reference never had; PSI (same epsilon), chi-squared (``scipy.stats.chi2_contingency`` on the
@@ -31,7 +32,7 @@ QUANTILE_BINS = 10
 UNSEEN = "(unseen)"
 BINS_TEXT = (
     "numeric PSI: 10 bins between the reference's quantiles, plus one below its minimum and one above its "
-    f"maximum, empty bins counted as {EPSILON:g}; KS: ks_2samp on uniform samples of at most 2,000 rows per "
+    f"maximum, empty bins counted as {EPSILON:g}; KS: ks_2samp on uniform samples of at most 10,000 rows per "
     "side; categories: one bucket per reference category plus one bucket for categories the reference "
     "never had (unseen)"
 )
@@ -64,24 +65,26 @@ def psi(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def bin_edges(reference: ColumnProfile) -> list[float]:
+def bin_edges(reference: DatasetProfile, name: str) -> list[float]:
     """The reference's min, 10 %…90 % quantiles and max, without repeats (the bins' fixed edges)."""
-    assert reference.quantiles is not None and reference.min is not None and reference.max is not None
+    column = reference.columns[name]
+    assert column.min is not None and column.max is not None
+    values = reference.values(name)
     ranks = [i / QUANTILE_BINS for i in range(1, QUANTILE_BINS)]
-    edges = [reference.min, *reference.quantiles.quantiles(ranks), reference.max]
-    return sorted(set(edges))
+    inner = np.quantile(values, ranks, method="inverted_cdf").tolist()
+    return sorted({column.min, *inner, column.max})
 
 
-def bin_shares(column: ColumnProfile, edges: list[float]) -> np.ndarray:
-    """Shares of the column's values in (-inf, e0), [e0, e1), …, [e_{k-1}, e_k], (e_k, inf)."""
-    assert column.quantiles is not None
-    below = column.quantiles.share_below(edges)  # share < each edge
-    last = column.quantiles.share_at_most([edges[-1]])[0]  # share <= the last edge
+def bin_shares(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Shares of sorted `values` in (-inf, e0), [e0, e1), …, [e_{k-1}, e_k], (e_k, inf)."""
+    n = len(values)
+    below = np.searchsorted(values, edges, side="left") / n  # share < each edge
+    last = np.searchsorted(values, edges[-1], side="right") / n  # share <= the last edge
     if len(edges) == 1:  # the reference held one value: below it, at it, above it
         shares = [below[0], last - below[0], 1.0 - last]
     else:
         shares = [below[0], *np.diff(below)[:-1], last - below[-2], 1.0 - last]
-    return np.clip(np.asarray(shares, dtype=float), 0.0, 1.0)
+    return np.asarray(shares, dtype=float)
 
 
 def buckets(reference: ColumnProfile, current: ColumnProfile) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -113,12 +116,14 @@ def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str) 
 
 def _numeric(drift: ColumnDrift, reference: DatasetProfile, current: DatasetProfile,
              ref: ColumnProfile, cur: ColumnProfile) -> None:
-    edges = bin_edges(ref)
-    drift.psi = psi(bin_shares(ref, edges), bin_shares(cur, edges))
-    a, b = reference.sample.column(ref.name), current.sample.column(cur.name)
-    if len(a) and len(b):
-        result = stats.ks_2samp(a, b)
-        drift.ks, drift.ks_pvalue = float(result.statistic), float(result.pvalue)
+    a, b = reference.values(ref.name), current.values(cur.name)
+    if not len(a) or not len(b):  # a column almost all missing in millions of rows
+        drift.skipped = "no values in the row sample (almost all missing)"
+        return
+    edges = bin_edges(reference, ref.name)
+    drift.psi = psi(bin_shares(a, edges), bin_shares(b, edges))
+    result = stats.ks_2samp(a, b)
+    drift.ks, drift.ks_pvalue = float(result.statistic), float(result.pvalue)
 
 
 def _categorical(drift: ColumnDrift, ref: ColumnProfile, cur: ColumnProfile) -> None:
@@ -135,14 +140,17 @@ def _categorical(drift: ColumnDrift, ref: ColumnProfile, cur: ColumnProfile) -> 
         drift.chi2_pvalue = float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
-def out_of_range_share(base: ColumnProfile, head: ColumnProfile) -> float | None:
-    """Share of the head's values outside [base min, base max]."""
-    if base.kind != NUMERIC or head.kind != NUMERIC or base.min is None or not head.present:
+def out_of_range_share(base: ColumnProfile, head: DatasetProfile, name: str) -> float | None:
+    """Share of the head's values outside [base min, base max]: exactly 0 when the head's range is inside,
+    else counted in the head's row sample."""
+    column = head.columns[name]
+    if base.kind != NUMERIC or column.kind != NUMERIC or base.min is None or not column.present:
         return None
-    assert head.quantiles is not None
-    below = head.quantiles.share_below([base.min])[0]
-    above = 1.0 - head.quantiles.share_at_most([base.max])[0]  # type: ignore[list-item]
-    return max(0.0, below) + max(0.0, above)
+    assert column.min is not None and column.max is not None and base.max is not None
+    if column.min >= base.min and column.max <= base.max:
+        return 0.0
+    values = head.values(name)
+    return float(np.mean((values < base.min) | (values > base.max)))
 
 
 def new_category_share(base: ColumnProfile, head: ColumnProfile) -> float | None:

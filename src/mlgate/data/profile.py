@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlgate.data.sketches import Distinct, Quantiles, RowSample, hash_numbers, hash_texts, mix64
+from mlgate.data.sketches import Distinct, RowSample, hash_numbers, hash_texts, mix64
 
 MAX_CATEGORIES = 1000
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -52,20 +52,15 @@ class ColumnProfile:
     kind: str
     rows: int = 0
     missing: int = 0
-    # numeric: count, mean and sum of squared deviations (Chan et al.'s parallel update), range, sketch
+    # numeric: count, mean and sum of squared deviations (Chan et al.'s parallel update), range
     count: int = 0
     mean: float = 0.0
     m2: float = 0.0
     min: float | None = None
     max: float | None = None
-    quantiles: Quantiles | None = None
     # categorical: exact counts while there are at most MAX_CATEGORIES values, else None
     counts: dict[str, int] | None = field(default_factory=dict)
     distinct: Distinct = field(default_factory=Distinct)
-
-    def __post_init__(self) -> None:
-        if self.kind == NUMERIC and self.quantiles is None:
-            self.quantiles = Quantiles()
 
     # -- building ------------------------------------------------------------------------------------
 
@@ -81,18 +76,18 @@ class ColumnProfile:
         if not pa.types.is_float64(array.type):
             array = pc.cast(array, pa.float64())
         full = array.to_numpy(zero_copy_only=False)  # nulls become NaN
-        values = full[~np.isnan(full)]
+        nan = np.isnan(full)
+        values = full[~nan] if nan.any() else full
         self.missing += len(full) - len(values)
         if len(values):
             floats = values
             n, mean = len(floats), float(floats.mean())
-            m2 = float(np.square(floats - mean).sum())
+            deviations = floats - mean
+            m2 = float(np.dot(deviations, deviations))
             self._combine_moments(n, mean, m2)
             low, high = float(floats.min()), float(floats.max())
             self.min = low if self.min is None else min(self.min, low)
             self.max = high if self.max is None else max(self.max, high)
-            assert self.quantiles is not None
-            self.quantiles.add(floats)
             self.distinct.add_hashes(hash_numbers(values))
         return full
 
@@ -141,8 +136,6 @@ class ColumnProfile:
                 self._combine_moments(other.count, other.mean, other.m2)
                 self.min = other.min if self.min is None else min(self.min, other.min)  # type: ignore[type-var]
                 self.max = other.max if self.max is None else max(self.max, other.max)  # type: ignore[type-var]
-            assert self.quantiles is not None and other.quantiles is not None
-            self.quantiles.merge(other.quantiles)
         else:
             self._combine_counts(other.counts)
 
@@ -166,9 +159,6 @@ class ColumnProfile:
     def std(self) -> float | None:
         return math.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else None
 
-    def quantile(self, rank: float) -> float | None:
-        return self.quantiles.quantiles([rank])[0] if self.quantiles is not None and self.quantiles.n else None
-
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         """The n most frequent values and their shares of the present values."""
         if not self.counts or not self.present:
@@ -180,9 +170,7 @@ class ColumnProfile:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "kind": self.kind, "rows": self.rows,
                                "missing": self.missing, "distinct": self.distinct.to_dict()}
         if self.kind == NUMERIC:
-            assert self.quantiles is not None
-            out.update(count=self.count, mean=self.mean, m2=self.m2, min=self.min, max=self.max,
-                       quantiles=self.quantiles.to_dict())
+            out.update(count=self.count, mean=self.mean, m2=self.m2, min=self.min, max=self.max)
         else:
             out["counts"] = None if self.counts is None else dict(self.counts)
         return out
@@ -194,7 +182,6 @@ class ColumnProfile:
         if column.kind == NUMERIC:
             column.count, column.mean, column.m2 = data["count"], data["mean"], data["m2"]
             column.min, column.max = data["min"], data["max"]
-            column.quantiles = Quantiles.from_dict(data["quantiles"])
         else:
             column.counts = None if data["counts"] is None else dict(data["counts"])
         return column
@@ -231,6 +218,15 @@ class DatasetProfile:
                 numbers[name] = full
         self.sample.add(keys, numbers)
         self.rows += batch.num_rows
+
+    def values(self, name: str) -> np.ndarray:
+        """A numeric column's sampled values, sorted: all of them up to SAMPLE_ROWS rows."""
+        return self.sample.column(name)
+
+    def quantile(self, name: str, rank: float) -> float | None:
+        """The smallest sampled value with at least `rank` of the sample at or below it (an observed value)."""
+        values = self.values(name)
+        return float(np.quantile(values, rank, method="inverted_cdf")) if len(values) else None
 
     def merge(self, other: DatasetProfile) -> None:
         if list(self.columns) != list(other.columns):

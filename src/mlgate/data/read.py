@@ -113,7 +113,10 @@ class DatasetReader:
 
     def _parquet(self, where: str, path: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         try:
-            handle = pq.ParquetFile(path)
+            schema = pq.read_schema(path)
+            # Text as dictionaries: counting categories then touches small integers, not every string.
+            text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            handle = pq.ParquetFile(path, read_dictionary=text)
             schema = handle.schema_arrow
         except (pa.ArrowException, OSError) as exc:
             raise InputError(
@@ -212,6 +215,16 @@ class DatasetReader:
                     f"{where}: read as one column {header[:60]!r}, which looks delimited by {shown!r}; "
                     f"set data.{self.name}.delimiter: {shown!r}"
                 )
+
+
+def profile_job(name: str, dataset: DatasetConfig, revision: str, categorical: tuple[str, ...],
+                files: list[tuple[str, str]]) -> tuple[str, object]:
+    """``DatasetReader.profile`` for a child process: ("ok", the profile as a dict) or ("error", message)."""
+    reader = DatasetReader(name, dataset, revision, categorical)
+    try:
+        return "ok", reader.profile([(rel, Path(path)) for rel, path in files]).to_dict()
+    except InputError as exc:
+        return "error", str(exc)
 
 
 class _Retype(Exception):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from mlgate.config import Config, DatasetConfig
 from mlgate.data.drift import BINS_TEXT, ColumnDrift, column_drift, new_category_share, out_of_range_share
 from mlgate.data.profile import NUMERIC, DatasetProfile
-from mlgate.data.read import DatasetReader, is_glob
+from mlgate.data.read import DatasetReader, is_glob, profile_job
 from mlgate.errors import InputError
 from mlgate.families import FamilyResult, Side
 from mlgate.progress import Progress
@@ -33,12 +35,21 @@ from mlgate.progress import Progress
 KEY = "data"
 TOP_DRIFT = 5
 PSI_ALARM = 0.2
+PARALLEL_BYTES = 64 << 20  # base files at least this large are profiled in a second process
 
 
-def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None) -> FamilyResult | None:
+def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None,
+            parallel_bytes: int = PARALLEL_BYTES) -> FamilyResult | None:
+    """The data family's metrics and section; None without a `data:` block. Base files of at least
+    `parallel_bytes` are profiled in a second process meanwhile."""
     if not config.data:
         return None
-    profiles = _Profiles(config, head, base, progress)
+    with _Profiles(config, head, base, progress, parallel_bytes) as profiles:
+        return _compute(config, profiles, base is not None)
+
+
+def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResult:
+    profiles.start_base()
     head_metrics: dict[str, Any] = {}
     base_metrics: dict[str, Any] = {}
     datasets = []
@@ -50,7 +61,7 @@ def compute(config: Config, head: Side, base: Side | None, *, progress: Progress
                 f"data.{name}.path: {dataset.path} {what} at the head; run the stage that writes it "
                 f"(dvc repro / dvc pull), or fix the path"
             )
-        b = profiles.get(name, "base") if base is not None else None
+        b = profiles.get(name, "base") if have_base else None
         prefix = f"data.{name}"
         head_metrics.update(profile_metrics(prefix, h, dataset.target))
         if b is not None:
@@ -67,11 +78,11 @@ def compute(config: Config, head: Side, base: Side | None, *, progress: Progress
                     metrics.update(drift_metrics(f"{prefix}.reference_drift", drifts))
                     if side == "head":
                         section["reference"] = {"name": label, "drift": _top(drifts, ref, own)}
-            if "reference" not in section:
+            if section["reference"] is None:
                 section["reference"] = {"name": label, "drift": [], "note": "the reference is absent at the head"}
         datasets.append(section)
     return FamilyResult(
-        key=KEY, file=KEY, head=head_metrics, base=base_metrics if base is not None else None,
+        key=KEY, file=KEY, head=head_metrics, base=base_metrics if have_base else None,
         section={"datasets": datasets, "bins": BINS_TEXT}, warnings=tuple(profiles.warnings),
     )
 
@@ -97,7 +108,7 @@ def profile_metrics(prefix: str, p: DatasetProfile, target: str | None) -> dict[
             if c.std is not None:
                 out[f"{key}.std"] = c.std
             out[f"{key}.min"], out[f"{key}.max"] = c.min, c.max
-            out[f"{key}.p50"] = c.quantile(0.5)
+            out[f"{key}.p50"] = p.quantile(name, 0.5)
     if target is not None and target in p.columns:
         counts = p.columns[target].counts
         if counts:
@@ -113,7 +124,7 @@ def comparison_metrics(prefix: str, base: DatasetProfile, head: DatasetProfile) 
         if name not in base.columns:
             continue
         key = f"{prefix}.columns.{key_part(name)}"
-        outside = out_of_range_share(base.columns[name], head.columns[name])
+        outside = out_of_range_share(base.columns[name], head, name)
         if outside is not None:
             out[f"{key}.out_of_base_range_share"] = outside
         new = new_category_share(base.columns[name], head.columns[name])
@@ -197,7 +208,7 @@ def _profile_row(p: DatasetProfile, name: str) -> dict[str, Any]:
                            "distinct": c.distinct_count, "mean": None, "std": None, "min": None, "p50": None,
                            "max": None, "top": [], "note": None}
     if c.kind == NUMERIC and c.present:
-        row.update(mean=c.mean, std=c.std, min=c.min, p50=c.quantile(0.5), max=c.max)
+        row.update(mean=c.mean, std=c.std, min=c.min, p50=p.quantile(name, 0.5), max=c.max)
     else:
         row["top"] = [[n, share] for n, share in c.top(3)]
     if not c.present:
@@ -219,11 +230,52 @@ def _classes(target: str, h: DatasetProfile, b: DatasetProfile | None) -> list[d
 # -- reading each dataset once per revision ------------------------------------------------------------
 
 class _Profiles:
-    def __init__(self, config: Config, head: Side, base: Side | None, progress: Progress | None) -> None:
+    """Each dataset read once per revision. Large base files are profiled in a second process while the
+    head is profiled in this one (numpy and Arrow release the GIL only in parts: threads overlap poorly)."""
+
+    def __init__(self, config: Config, head: Side, base: Side | None, progress: Progress | None,
+                 parallel_bytes: int = PARALLEL_BYTES) -> None:
         self.config, self.sides, self.progress = config, {"head": head, "base": base}, progress
+        self.parallel_bytes = parallel_bytes
         self.cache: dict[tuple[str, str], DatasetProfile | None] = {}
+        self.pending: dict[tuple[str, str], Future[tuple[str, Any]]] = {}
+        self.pool: ProcessPoolExecutor | None = None
         self.notes: dict[str, str] = {}
         self.warnings: list[str] = []
+
+    def __enter__(self) -> _Profiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start_base(self) -> None:
+        """Start profiling the base's large files in a child process (the head runs meanwhile)."""
+        base = self.sides["base"]
+        if base is None:
+            return
+        for key, dataset, owner in self._wanted():
+            files = _files(base, dataset.path)
+            if not files or sum(path.stat().st_size for _, path in files) < self.parallel_bytes:
+                continue
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pending[(key, "base")] = self.pool.submit(
+                profile_job, owner, dataset, "base", _categorical(dataset), [(r, str(p)) for r, p in files]
+            )
+
+    def _wanted(self) -> list[tuple[str, DatasetConfig, str]]:
+        wanted = []
+        for name, dataset in self.config.data.items():
+            wanted.append((name, dataset, name))
+            if dataset.reference is not None and dataset.reference not in self.config.data:
+                wanted.append((f"{name}.reference", self._as_reference(dataset), name))
+        return wanted
+
+    @staticmethod
+    def _as_reference(dataset: DatasetConfig) -> DatasetConfig:
+        return dataset.model_copy(update={"path": dataset.reference, "reference": None})
 
     def get(self, name: str, side: str) -> DatasetProfile | None:
         return self._load(name, self.config.data[name], side, name)
@@ -234,8 +286,7 @@ class _Profiles:
         assert ref is not None
         if ref in self.config.data:
             return self.get(ref, side)
-        as_dataset = dataset.model_copy(update={"path": ref, "reference": None})
-        return self._load(f"{name}.reference", as_dataset, side, name)
+        return self._load(f"{name}.reference", self._as_reference(dataset), side, name)
 
     def base_note(self, name: str) -> str | None:
         if self.sides["base"] is None:
@@ -252,18 +303,22 @@ class _Profiles:
             if not files and side_name == "base" and key == owner:
                 self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
             if files:
-                categorical = (dataset.target,) if dataset.target else ()
-                reader = DatasetReader(owner, dataset, side_name, categorical)
-                profile = self._read(reader, files, dataset, side_name, key, owner)
+                profile = self._read(files, dataset, side_name, key, owner)
         self.cache[(key, side_name)] = profile
         return profile
 
-    def _read(self, reader: DatasetReader, files: list[tuple[str, Path]], dataset: DatasetConfig,
-              side_name: str, key: str, owner: str) -> DatasetProfile | None:
+    def _read(self, files: list[tuple[str, Path]], dataset: DatasetConfig, side_name: str, key: str,
+              owner: str) -> DatasetProfile | None:
         step = self.progress.step(f"data: profiling {dataset.path} at the {side_name}") if self.progress else nullcontext()
         try:
             with step:
-                return reader.profile(files)
+                future = self.pending.pop((key, side_name), None)
+                if future is None:
+                    return DatasetReader(owner, dataset, side_name, _categorical(dataset)).profile(files)
+                status, value = future.result()
+                if status == "error":
+                    raise InputError(str(value))
+                return DatasetProfile.from_dict(value)  # type: ignore[arg-type]
         except InputError as exc:
             if side_name == "head":
                 raise
@@ -272,6 +327,10 @@ class _Profiles:
             if key == owner:
                 self.notes[owner] = "the base's file could not be read: compared with nothing (see the warnings)"
             return None
+
+
+def _categorical(dataset: DatasetConfig) -> tuple[str, ...]:
+    return (dataset.target,) if dataset.target else ()
 
 
 def _files(side: Side, pattern: str) -> list[tuple[str, Path]]:
