@@ -10,6 +10,10 @@ included), then on two branches changes params.yaml, commits, and runs
 - `slice`: train without the east clinic's rows, expected to fail only a slice gate (exit 1): accuracy
   on the whole test set is unchanged, but the east clinic (whose scanner reads sizes high) loses
   accuracy, and `predictions.slice.site=*.accuracy` catches it.
+- `outliers`: the prepare stage drops "outliers" (mean_radius of 16 or more) before splitting, which
+  removes most malignant tumours: accuracy even rises, f1 falls, and the report's Data section shows
+  why (train rows 426 → 321, the malignant share 37 % → 18 %, `mean_radius` drifting), failing the
+  `data.train.target.share_min` gate (exit 1).
 
 Exits 0 only when both behaved as expected. Uses the standard library and the tools installed next to
 the running interpreter (`mlgate`, `dvc`, and the `python` the pipeline's stages call).
@@ -48,6 +52,7 @@ class Scenario:
     params: dict[tuple[str, str], object]
     expected_exit: int
     only_failing: str | None = None  # when set, every failing gate's KPI must start with this
+    edits: tuple[tuple[str, str, str], ...] = ()  # (file, text, replacement) in the scratch repository
 
 
 SCENARIOS = (
@@ -71,6 +76,15 @@ SCENARIOS = (
         params={("train", "sites"): ["north", "south", "west"]},
         expected_exit=1,
         only_failing="predictions.slice.",
+    ),
+    Scenario(
+        branch="outliers",
+        # A data change the model metrics alone do not explain: accuracy rises, f1 falls.
+        message="prepare: drop outliers (mean_radius >= 16) before the split",
+        params={},
+        edits=(("src/prepare.py", "    frame = load_frame()\n",
+                "    frame = load_frame()\n    frame = frame[frame[\"mean_radius\"] < 16]  # drop outliers\n"),),
+        expected_exit=1,
     ),
 )
 
@@ -138,6 +152,13 @@ def set_params(path: Path, changes: dict[tuple[str, str], object]) -> None:
     path.write_text("".join(lines))
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    if old not in text:
+        raise DemoError(f"{path}: no {old.strip()!r} to change; the example's code changed")
+    path.write_text(text.replace(old, new, 1))
+
+
 def read_metrics() -> dict:
     return json.loads((REPO / "eval" / "metrics.json").read_text())
 
@@ -179,7 +200,10 @@ def demonstrate(scenario: Scenario, base: dict) -> tuple[bool, str]:
     say(f"==> Branch `{scenario.branch}`: {scenario.message}")
     git("checkout", "--quiet", "-b", scenario.branch, "main")
     run(tool("dvc"), "checkout", "--quiet")  # outputs of main, as a fresh clone with a DVC cache would have
-    set_params(REPO / "params.yaml", scenario.params)
+    if scenario.params:
+        set_params(REPO / "params.yaml", scenario.params)
+    for rel, old, new in scenario.edits:
+        edit(REPO / rel, old, new)
     git("commit", "--quiet", "-am", scenario.message)
     report = OUT / f"{scenario.branch}-report.md"
     result = OUT / f"{scenario.branch}-result.json"
@@ -198,6 +222,9 @@ def demonstrate(scenario: Scenario, base: dict) -> tuple[bool, str]:
         say(f"    {scenario.branch}: {describe(head)}")
         say(f"    accuracy vs main: {head['accuracy'] - base['accuracy']:+.4f}")
     say(f"    report: {report if report.exists() else 'not written'}{report_heading(report)}")
+    data_line = report_line(report, "<details><summary>Data (")
+    if data_line:
+        say(f"    data: {data_line.removeprefix('<details><summary>Data (').removesuffix(')</summary>')}")
     say(f"    result: {result if result.exists() else 'not written'}")
     # Keep what mlgate reproduced on the branch, as CI would after a green or red run, so the next
     # branch starts from a clean work tree.
@@ -233,6 +260,15 @@ def failing_gates(result: Path) -> list[str]:
         return []
     gates = data.get("gates", []) if isinstance(data, dict) else []
     return [str(g.get("key")) for g in gates if isinstance(g, dict) and g.get("status") == "fail"]
+
+
+def report_line(report: Path, prefix: str) -> str:
+    """The report's first line starting with `prefix` (e.g. the Data section's summary), or ''."""
+    try:
+        lines = report.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    return next((line for line in lines if line.startswith(prefix)), "")
 
 
 def read_verdict(result: Path) -> str | None:

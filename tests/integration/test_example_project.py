@@ -182,12 +182,22 @@ def test_a_fresh_copy_in_a_subdirectory_reproduces_byte_identical_outputs(baseli
 def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp_path, scenario):
     project = tmp_path / "repo"
     shutil.copytree(baseline, project)
-    DEMO.set_params(project / "params.yaml", scenario.params)
+    if scenario.params:
+        DEMO.set_params(project / "params.yaml", scenario.params)
+    for rel, old, new in scenario.edits:
+        DEMO.edit(project / rel, old, new)
     params = yaml.safe_load((project / "params.yaml").read_text())
     for (section, key), value in scenario.params.items():
         assert params[section][key] == value
-    assert reproduce(project) == ["train", "evaluate"]
+    changes_data = any(rel == "src/prepare.py" for rel, _, _ in scenario.edits)
+    assert reproduce(project) == (["prepare"] if changes_data else []) + ["train", "evaluate"]
     base, head = read_metrics(baseline), read_metrics(project)
+    if changes_data:
+        # the demo's point: accuracy alone says nothing is wrong; the data gate on the class shares does
+        assert head["accuracy"] >= 0.90 and base["accuracy"] - head["accuracy"] <= 0.01
+        train = pd.read_csv(project / "data" / "train.csv")
+        assert train["label"].mean() < 0.25 <= pd.read_csv(baseline / "data" / "train.csv")["label"].mean()
+        return
     passes = gates_pass(base, head) and slice_gates_pass(baseline, project)
     assert passes is (scenario.expected_exit == 0), (base, head, site_accuracy(baseline), site_accuracy(project))
     if scenario.expected_exit == 1 and scenario.only_failing is None:
