@@ -38,10 +38,13 @@ PSI_ALARM = 0.2
 PARALLEL_BYTES = 64 << 20  # base files at least this large are profiled in a second process
 
 
-def compute(config: Config, head: Side, base: Side | None, *, progress: Progress | None = None,
-            parallel_bytes: int = PARALLEL_BYTES) -> FamilyResult | None:
-    """The data family's metrics and section; None without a `data:` block. Base files of at least
-    `parallel_bytes` are profiled in a second process meanwhile."""
+def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = None,
+            progress: Progress | None = None, parallel_bytes: int = PARALLEL_BYTES) -> FamilyResult | None:
+    """The data family's metrics and section; None without a `data:` block.
+
+    Without base files (`base` None) the base's values are whatever the baseline recorded (`recorded`,
+    e.g. from the ledger): this family then returns ``base=None`` and computes no drift against the base.
+    Base files of at least `parallel_bytes` are profiled in a second process meanwhile."""
     if not config.data:
         return None
     with _Profiles(config, head, base, progress, parallel_bytes) as profiles:
