@@ -114,6 +114,11 @@ def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str) 
     return drift
 
 
+def drifts_of(reference: DatasetProfile, current: DatasetProfile) -> list[ColumnDrift]:
+    """The drift of every column the two profiles share, in the current profile's order."""
+    return [column_drift(reference, current, name) for name in current.columns if name in reference.columns]
+
+
 def _numeric(drift: ColumnDrift, reference: DatasetProfile, current: DatasetProfile,
              ref: ColumnProfile, cur: ColumnProfile) -> None:
     a, b = reference.values(ref.name), current.values(cur.name)

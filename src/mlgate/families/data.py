@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config import Config, DatasetConfig
-from mlgate.data.drift import BINS_TEXT, ColumnDrift, column_drift, new_category_share, out_of_range_share
+from mlgate.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_share, out_of_range_share
 from mlgate.data.profile import NUMERIC, DatasetProfile
 from mlgate.data.read import DatasetReader, is_glob, profile_job
+from mlgate.data.section import dataset_section, top_drifts
 from mlgate.errors import InputError
 from mlgate.families import FamilyResult, Side
 from mlgate.progress import Progress
 
 KEY = "data"
-TOP_DRIFT = 5
-PSI_ALARM = 0.2
 PARALLEL_BYTES = 64 << 20  # base files at least this large are profiled in a second process
 
 
@@ -67,20 +66,21 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
         b = profiles.get(name, "base") if have_base else None
         prefix = f"data.{name}"
         head_metrics.update(profile_metrics(prefix, h, dataset.target))
+        drifts = drifts_of(b, h) if b is not None else []
         if b is not None:
             base_metrics.update(profile_metrics(prefix, b, dataset.target))
-            head_metrics.update(comparison_metrics(prefix, b, h))
-        section = dataset_section(name, dataset, h, b, profiles.base_note(name))
+            head_metrics.update(comparison_metrics(prefix, b, h, drifts))
+        section = dataset_section(name, dataset, h, b, drifts, profiles.base_note(name))
         if dataset.reference is not None:
             label = dataset.reference
             for side, metrics in (("head", head_metrics), ("base", base_metrics)):
                 own = h if side == "head" else b
                 ref = profiles.reference(name, side) if own is not None else None
                 if own is not None and ref is not None:
-                    drifts = _drifts(ref, own)
-                    metrics.update(drift_metrics(f"{prefix}.reference_drift", drifts))
+                    against = drifts_of(ref, own)
+                    metrics.update(drift_metrics(f"{prefix}.reference_drift", against))
                     if side == "head":
-                        section["reference"] = {"name": label, "drift": _top(drifts, ref, own)}
+                        section["reference"] = {"name": label, "drift": top_drifts(against, ref, own)}
             if section["reference"] is None:
                 section["reference"] = {"name": label, "drift": [], "note": "the reference is absent at the head"}
         datasets.append(section)
@@ -121,7 +121,8 @@ def profile_metrics(prefix: str, p: DatasetProfile, target: str | None) -> dict[
     return out
 
 
-def comparison_metrics(prefix: str, base: DatasetProfile, head: DatasetProfile) -> dict[str, Any]:
+def comparison_metrics(prefix: str, base: DatasetProfile, head: DatasetProfile,
+                       drifts: list[ColumnDrift]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in head.columns:
         if name not in base.columns:
@@ -133,101 +134,12 @@ def comparison_metrics(prefix: str, base: DatasetProfile, head: DatasetProfile) 
         new = new_category_share(base.columns[name], head.columns[name])
         if new is not None:
             out[f"{key}.new_category_share"] = new
-    out.update(drift_metrics(f"{prefix}.drift", _drifts(base, head)))
+    out.update(drift_metrics(f"{prefix}.drift", drifts))
     return out
 
 
 def drift_metrics(prefix: str, drifts: list[ColumnDrift]) -> dict[str, Any]:
     return {f"{prefix}.{key_part(d.column)}.{stat}": value for d in drifts for stat, value in d.metrics().items()}
-
-
-def _drifts(reference: DatasetProfile, current: DatasetProfile) -> list[ColumnDrift]:
-    return [column_drift(reference, current, name) for name in current.columns if name in reference.columns]
-
-
-# -- the report's section ------------------------------------------------------------------------------
-
-def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: DatasetProfile | None,
-                    base_note: str | None) -> dict[str, Any]:
-    section: dict[str, Any] = {
-        "name": name, "path": dataset.path, "parts": h.parts, "target": dataset.target,
-        "rows": {"base": b.rows if b else None, "head": h.rows},
-        "columns": {"base": len(b.columns) if b else None, "head": len(h.columns)},
-        "base_note": base_note, "schema_changes": [], "drift": [], "drift_total": 0, "skips": [], "reference": None,
-        "classes": None,
-        "profile": [_profile_row(h, col) for col in h.columns],
-    }
-    if b is not None:
-        section["schema_changes"] = schema_changes(b, h)
-        drifts = _drifts(b, h)
-        section["drift"] = _top(drifts, b, h)
-        section["drift_total"] = sum(1 for d in drifts if d.skipped is None)
-        section["skips"] = [{"column": d.column, "why": d.skipped} for d in drifts
-                            if d.skipped and not d.skipped.startswith(("numeric in", "categorical in"))]
-    if dataset.target and dataset.target in h.columns:
-        section["classes"] = _classes(dataset.target, h, b)
-    return section
-
-
-def schema_changes(base: DatasetProfile, head: DatasetProfile) -> list[dict[str, Any]]:
-    changes = [{"column": n, "change": "removed", "old": c.type, "new": None}
-               for n, c in base.columns.items() if n not in head.columns]
-    for n, c in head.columns.items():
-        old = base.columns.get(n)
-        if old is None:
-            changes.append({"column": n, "change": "added", "old": None, "new": c.type})
-        elif old.type != c.type:
-            changes.append({"column": n, "change": "retyped", "old": old.type, "new": c.type})
-    return changes
-
-
-def _top(drifts: list[ColumnDrift], reference: DatasetProfile, current: DatasetProfile) -> list[dict[str, Any]]:
-    """The most drifting columns first (by PSI), each with what moved most."""
-    judged = [d for d in drifts if d.psi is not None]
-    judged.sort(key=lambda d: (-(d.psi or 0.0), d.column))
-    rows = []
-    for d in judged[:TOP_DRIFT]:
-        row = d.to_dict()
-        row["alarm"] = (d.psi or 0.0) >= PSI_ALARM
-        row["change"] = _change(reference.columns[d.column], current.columns[d.column])
-        rows.append(row)
-    return rows
-
-
-def _change(ref: Any, cur: Any) -> dict[str, Any] | None:
-    """The move a reader sees first: the mean for numbers, the category whose share moved most otherwise."""
-    if ref.kind == NUMERIC:
-        return {"what": "mean", "old": ref.mean, "new": cur.mean} if ref.present and cur.present else None
-    old, new = dict(ref.top(50)), dict(cur.top(50))
-    if not old and not new:
-        return None
-    moved = max(set(old) | set(new), key=lambda n: (abs(new.get(n, 0.0) - old.get(n, 0.0)), n))
-    return {"what": "share", "category": moved, "old": old.get(moved, 0.0), "new": new.get(moved, 0.0)}
-
-
-def _profile_row(p: DatasetProfile, name: str) -> dict[str, Any]:
-    c = p.columns[name]
-    row: dict[str, Any] = {"column": name, "type": c.type, "kind": c.kind, "missing_share": c.missing_share,
-                           "distinct": c.distinct_count, "mean": None, "std": None, "min": None, "p50": None,
-                           "max": None, "top": [], "note": None}
-    if c.kind == NUMERIC and c.present:
-        row.update(mean=c.mean, std=c.std, min=c.min, p50=p.quantile(name, 0.5), max=c.max)
-    else:
-        row["top"] = [[n, share] for n, share in c.top(3)]
-    if not c.present:
-        row["note"] = "all values missing" if c.rows else "no rows"
-    return row
-
-
-def _classes(target: str, h: DatasetProfile, b: DatasetProfile | None) -> list[dict[str, Any]] | None:
-    cur = h.columns[target]
-    old = b.columns.get(target) if b is not None else None
-    if cur.counts is None:
-        return None
-    names = sorted(set(cur.counts) | set(old.counts or {} if old else {}))
-    def share(c: Any, n: str) -> float | None:
-        return None if c is None or not c.counts or not c.present else c.counts.get(n, 0) / c.present
-    return [{"class": n, "base": share(old, n), "head": share(cur, n)} for n in names]
 
 
 # -- reading each dataset once per revision ------------------------------------------------------------
