@@ -287,3 +287,27 @@ def test_a_base_profiled_in_a_second_process_gives_the_same_result(tmp_path):
     there = family.compute(cfg, *sides, parallel_bytes=0)
     assert there.head == here.head and there.base == here.base
     assert there.warnings == here.warnings and len(there.warnings) == 1  # an error in the child is the same warning
+
+
+def test_the_families_metrics_gate_like_any_metric(tmp_path):
+    """Through the real gates: `schema: unchanged`, a class-share floor and a glob over drift statistics."""
+    from mlgate import gates
+    from mlgate.snapshot import Snapshot
+
+    base = classified(2000, seed=1)
+    head = base[(base["label"] == 0) | (base.index % 4 == 0)].assign(age=lambda f: f["age"].astype(str) + " years")
+    write(tmp_path / "base", "data/train.csv", base)
+    write(tmp_path / "head", "data/train.csv", head)
+    cfg = parse_config(
+        "version: 1\ndata:\n" + TRAIN + "kpis:\n"
+        "  data.train.schema: unchanged\n"
+        "  data.train.target.share_min: {min: 0.25}\n"
+        "  'data.train.drift.*.psi': {max: 0.2}\n"
+    )
+    result = family.compute(cfg, DirectorySide("head", None, tmp_path / "head"), DirectorySide("base", None, tmp_path / "base"))
+    outcomes = gates.evaluate(cfg, Snapshot({"data": result.head}), Snapshot({"data": result.base}))
+    status = {g.key: g.status for g in outcomes}
+    assert status["data.train.schema"] == "fail"
+    assert status["data.train.target.share_min"] == "fail"
+    assert status["data.train.drift.label.psi"] == "fail"
+    assert status["data.train.drift.income.psi"] == "pass"
