@@ -311,3 +311,10 @@ def test_the_families_metrics_gate_like_any_metric(tmp_path):
     assert status["data.train.target.share_min"] == "fail"
     assert status["data.train.drift.label.psi"] == "fail"
     assert status["data.train.drift.income.psi"] == "pass"
+
+
+def test_a_wide_dataset_shows_the_first_60_columns_of_its_profile(tmp_path):
+    write(tmp_path / "head", "wide.parquet", pd.DataFrame({f"c{i}": [1.0, 2.0] for i in range(75)}))
+    text = render(run(tmp_path, "  wide: {path: wide.parquet}\n").section)
+    assert "| `c59` |" in text and "| `c60` |" not in text
+    assert "15 more columns not shown; all are in the result JSON" in text
