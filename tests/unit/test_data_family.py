@@ -318,3 +318,16 @@ def test_a_wide_dataset_shows_the_first_60_columns_of_its_profile(tmp_path):
     text = render(run(tmp_path, "  wide: {path: wide.parquet}\n").section)
     assert "| `c59` |" in text and "| `c60` |" not in text
     assert "15 more columns not shown; all are in the result JSON" in text
+
+
+def test_a_large_psi_on_few_rows_is_no_alarm_and_the_chance_level_is_stated(tmp_path):
+    rng = np.random.default_rng(5)
+    for side in ("base", "head"):
+        write(tmp_path / side, "d.csv", pd.DataFrame({"x": rng.normal(0, 1, 30)}))
+    result = run(tmp_path, "  d: {path: d.csv}\n")
+    section = result.section["datasets"][0]
+    assert section["psi_chance"] == pytest.approx(9 * (1 / 30 + 1 / 30))
+    (row,) = section["drift"]
+    assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False
+    text = render(result.section)
+    assert "would be about 0.60 at these sizes" in text and "⚠️ |" not in text

@@ -12,9 +12,11 @@ from typing import Any
 from mlgate.config import DatasetConfig
 from mlgate.data.drift import ColumnDrift
 from mlgate.data.profile import NUMERIC, ColumnProfile, DatasetProfile
+from mlgate.data.sketches import SAMPLE_ROWS
 
 TOP_DRIFT = 5
-PSI_ALARM = 0.2
+PSI_ALARM = 0.2  # ⚠️ in the report: PSI at least this, and a test p-value below ALARM_P
+ALARM_P = 0.01
 
 
 def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: DatasetProfile | None,
@@ -23,11 +25,12 @@ def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: Dat
         "name": name, "path": dataset.path, "parts": h.parts, "target": dataset.target,
         "rows": {"base": b.rows if b else None, "head": h.rows},
         "columns": {"base": len(b.columns) if b else None, "head": len(h.columns)},
-        "base_note": base_note, "schema_changes": [], "drift": [], "drift_total": 0, "skips": [], "reference": None,
+        "base_note": base_note, "psi_chance": None, "schema_changes": [], "drift": [], "drift_total": 0, "skips": [], "reference": None,
         "classes": None,
         "profile": [_profile_row(h, col) for col in h.columns],
     }
     if b is not None:
+        section["psi_chance"] = psi_chance(b, h)
         section["schema_changes"] = schema_changes(b, h)
         section["drift"] = top_drifts(drifts, b, h)
         section["drift_total"] = sum(1 for d in drifts if d.skipped is None)
@@ -36,6 +39,13 @@ def dataset_section(name: str, dataset: DatasetConfig, h: DatasetProfile, b: Dat
     if dataset.target and dataset.target in h.columns:
         section["classes"] = _classes(dataset.target, h, b)
     return section
+
+
+def psi_chance(reference: DatasetProfile, current: DatasetProfile) -> float | None:
+    """PSI's expected value between two samples of one distribution on 10 bins: 9 * (1/n1 + 1/n2), with
+    n the rows each side's statistics are counted on (at most the row sample)."""
+    n1, n2 = min(reference.rows, SAMPLE_ROWS), min(current.rows, SAMPLE_ROWS)
+    return 9 * (1 / n1 + 1 / n2) if n1 and n2 else None
 
 
 def schema_changes(base: DatasetProfile, head: DatasetProfile) -> list[dict[str, Any]]:
@@ -57,7 +67,8 @@ def top_drifts(drifts: list[ColumnDrift], reference: DatasetProfile, current: Da
     rows = []
     for d in judged[:TOP_DRIFT]:
         row = d.to_dict()
-        row["alarm"] = (d.psi or 0.0) >= PSI_ALARM
+        p = d.ks_pvalue if d.ks_pvalue is not None else d.chi2_pvalue
+        row["alarm"] = (d.psi or 0.0) >= PSI_ALARM and p is not None and p < ALARM_P
         row["change"] = _change(reference.columns[d.column], current.columns[d.column])
         rows.append(row)
     return rows

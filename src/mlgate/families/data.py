@@ -28,7 +28,7 @@ from mlgate.config import Config, DatasetConfig
 from mlgate.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_share, out_of_range_share
 from mlgate.data.profile import NUMERIC, DatasetProfile
 from mlgate.data.read import DatasetReader, is_glob, profile_job
-from mlgate.data.section import dataset_section, top_drifts
+from mlgate.data.section import dataset_section, psi_chance, top_drifts
 from mlgate.errors import InputError
 from mlgate.families import FamilyResult, Side
 from mlgate.progress import Progress
@@ -80,7 +80,8 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
                     against = drifts_of(ref, own)
                     metrics.update(drift_metrics(f"{prefix}.reference_drift", against))
                     if side == "head":
-                        section["reference"] = {"name": label, "drift": top_drifts(against, ref, own)}
+                        section["reference"] = {"name": label, "drift": top_drifts(against, ref, own),
+                                                "psi_chance": psi_chance(ref, own)}
             if section["reference"] is None:
                 section["reference"] = {"name": label, "drift": [], "note": "the reference is absent at the head"}
         datasets.append(section)
