@@ -100,14 +100,17 @@ class ColumnProfile:
         if pa.types.is_null(array.type) or array.null_count == len(array):
             return
         counted = pc.value_counts(array)
-        values = counted.field("values")
+        values, counts = counted.field("values"), counted.field("counts")
         if pa.types.is_dictionary(values.type):
             values = values.cast(values.type.value_type)
-        names = [str(v) for v in values.to_pylist()]
-        numbers = counted.field("counts").to_pylist()
-        pairs = [(n, c) for n, v, c in zip(names, values.is_valid().to_pylist(), numbers) if v]
-        self.distinct.add_hashes(hash_texts([n for n, _ in pairs]))
-        self._combine_counts(dict(pairs))
+        if values.null_count:
+            present = values.is_valid()
+            values, counts = values.filter(present), counts.filter(present)
+        self.distinct.add_hashes(hash_texts(values.to_numpy(zero_copy_only=False)))
+        if self.counts is None or len(values) > MAX_CATEGORIES:  # an identifier or free text: no counts
+            self.counts = None
+            return
+        self._combine_counts(dict(zip((str(v) for v in values.to_pylist()), counts.to_pylist())))
 
     def _combine_moments(self, n: int, mean: float, m2: float) -> None:
         total = self.count + n

@@ -51,7 +51,7 @@ def hash_numbers(values: np.ndarray) -> np.ndarray:
     return _mix64_inplace(floats.view(np.uint64))
 
 
-def hash_texts(values: list[str]) -> np.ndarray:
+def hash_texts(values: np.ndarray | list[str]) -> np.ndarray:
     """A 64-bit hash of each string (pandas' hash_array: SipHash with a fixed key, stable across runs)."""
     import pandas as pd
 
