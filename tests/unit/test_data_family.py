@@ -331,3 +331,12 @@ def test_a_large_psi_on_few_rows_is_no_alarm_and_the_chance_level_is_stated(tmp_
     assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False
     text = render(result.section)
     assert "would be about 0.60 at these sizes" in text and "⚠️ |" not in text
+
+
+def test_a_gzipped_csv_and_a_tsv_are_read_by_their_names(tmp_path):
+    frame = classified(200)
+    write(tmp_path / "head", "data/train.csv.gz", frame, compression="gzip")
+    write(tmp_path / "head", "data/test.tsv", frame, sep="\t")
+    result = run(tmp_path, "  train: {path: data/train.csv.gz}\n  test: {path: data/test.tsv}\n")
+    assert result.head["data.train.rows"] == result.head["data.test.rows"] == 200
+    assert result.head["data.test.columns"] == 4
