@@ -340,3 +340,16 @@ def test_a_gzipped_csv_and_a_tsv_are_read_by_their_names(tmp_path):
     result = run(tmp_path, "  train: {path: data/train.csv.gz}\n  test: {path: data/test.tsv}\n")
     assert result.head["data.train.rows"] == result.head["data.test.rows"] == 200
     assert result.head["data.test.columns"] == 4
+
+
+def test_progress_is_one_step_for_the_whole_family(tmp_path):
+    import io
+
+    from mlgate.progress import Progress
+
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    stream = io.StringIO()
+    family.compute(config(TRAIN), DirectorySide("head", None, tmp_path / "head"), None, progress=Progress(stream))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "mlgate: data: profiling train at the head"
+    assert lines[1].startswith("mlgate: data: profiling train at the head: done in ") and len(lines) == 2

@@ -46,7 +46,10 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
     Base files of at least `parallel_bytes` are profiled in a second process meanwhile."""
     if not config.data:
         return None
-    with _Profiles(config, head, base, progress, parallel_bytes) as profiles:
+    names = ", ".join(config.data)
+    title = f"data: profiling {names} at the head" + (" and the base" if base is not None else "")
+    step = progress.step(title) if progress else nullcontext()
+    with step, _Profiles(config, head, base, parallel_bytes) as profiles:
         return _compute(config, profiles, base is not None)
 
 
@@ -149,9 +152,8 @@ class _Profiles:
     """Each dataset read once per revision. Large base files are profiled in a second process while the
     head is profiled in this one (numpy and Arrow release the GIL only in parts: threads overlap poorly)."""
 
-    def __init__(self, config: Config, head: Side, base: Side | None, progress: Progress | None,
-                 parallel_bytes: int = PARALLEL_BYTES) -> None:
-        self.config, self.sides, self.progress = config, {"head": head, "base": base}, progress
+    def __init__(self, config: Config, head: Side, base: Side | None, parallel_bytes: int = PARALLEL_BYTES) -> None:
+        self.config, self.sides = config, {"head": head, "base": base}
         self.parallel_bytes = parallel_bytes
         self.cache: dict[tuple[str, str], DatasetProfile | None] = {}
         self.pending: dict[tuple[str, str], Future[tuple[str, Any]]] = {}
@@ -225,16 +227,14 @@ class _Profiles:
 
     def _read(self, files: list[tuple[str, Path]], dataset: DatasetConfig, side_name: str, key: str,
               owner: str) -> DatasetProfile | None:
-        step = self.progress.step(f"data: profiling {dataset.path} at the {side_name}") if self.progress else nullcontext()
         try:
-            with step:
-                future = self.pending.pop((key, side_name), None)
-                if future is None:
-                    return DatasetReader(owner, dataset, side_name, _categorical(dataset)).profile(files)
-                status, value = future.result()
-                if status == "error":
-                    raise InputError(str(value))
-                return DatasetProfile.from_dict(value)  # type: ignore[arg-type]
+            future = self.pending.pop((key, side_name), None)
+            if future is None:
+                return DatasetReader(owner, dataset, side_name, _categorical(dataset)).profile(files)
+            status, value = future.result()
+            if status == "error":
+                raise InputError(str(value))
+            return DatasetProfile.from_dict(value)  # type: ignore[arg-type]
         except InputError as exc:
             if side_name == "head":
                 raise
