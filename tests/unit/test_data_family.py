@@ -353,3 +353,10 @@ def test_progress_is_one_step_for_the_whole_family(tmp_path):
     lines = stream.getvalue().splitlines()
     assert lines[0] == "mlgate: data: profiling train at the head"
     assert lines[1].startswith("mlgate: data: profiling train at the head: done in ") and len(lines) == 2
+
+
+def test_columns_whose_keys_collide_are_named(tmp_path):
+    write(tmp_path / "head", "d.csv", pd.DataFrame({"a.b": [1], "a_b": [2]}))
+    assert error_of(tmp_path, "  d: {path: d.csv}\n") == (
+        "data.d: columns 'a.b' and 'a_b' both become 'a_b' in metric keys (a '.' is written '_'); rename one of them"
+    )

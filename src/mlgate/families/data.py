@@ -66,6 +66,7 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
                 f"data.{name}.path: {dataset.path} {what} at the head; run the stage that writes it "
                 f"(dvc repro / dvc pull), or fix the path"
             )
+        _check_keys(name, h)
         b = profiles.get(name, "base") if have_base else None
         prefix = f"data.{name}"
         head_metrics.update(profile_metrics(prefix, h, dataset.target))
@@ -96,6 +97,17 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
 
 def key_part(column: str) -> str:
     return column.replace(".", "_")
+
+
+def _check_keys(name: str, profile: DatasetProfile) -> None:
+    seen: dict[str, str] = {}
+    for column in profile.columns:
+        other = seen.setdefault(key_part(column), column)
+        if other != column:
+            raise InputError(
+                f"data.{name}: columns {other!r} and {column!r} both become {key_part(column)!r} in metric keys "
+                "(a '.' is written '_'); rename one of them"
+            )
 
 
 def schema_fingerprint(profile: DatasetProfile) -> str:
