@@ -121,11 +121,13 @@ def main() -> str:
 
 Command: `make bench` (module `bench/bench_data.py`; `python bench/run.py data` runs it alone). One run each
 (not a median: each takes seconds), in a fresh child process: the data family's `compute()` on the head
-and the base, i.e. two full profiles (pyarrow streaming batches; KLL quantiles, HyperLogLog distinct
-counts, a 2,000-row sample and exact category counts per column) plus the drift of every column. Time is
+and the base, i.e. two full profiles (pyarrow batches, one Parquet row group of 1,000,000 rows or one
+8 MiB CSV block at a time; per column exact counts and moments, HyperLogLog distinct counts, exact
+category counts, and a 10,000-row sample) plus the drift of every column. Time is
 wall time; memory is the peak resident set of the process that runs `compute()` plus that of the
 process it starts to profile the base meanwhile (their sum: an upper bound of the peak together). The
-machine's 1-minute load average when the section started: {load:.1f} (other work shares its 2 cores). The head shifts `num_0` and `num_1` by 0.25 and moves
+machine's 1-minute load average when the section started: {load:.1f} (other work shared its 2 cores).
+The head shifts `num_0` and `num_1` by 0.25 and moves
 `cat_0`'s first category from 20 % to 50 %; the last column lists the three largest PSIs found. Generating
 the data ({generated:.0f} s this time, cached in `.bench/data`) is not counted.
 

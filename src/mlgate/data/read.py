@@ -1,8 +1,9 @@
 """Stream a dataset's files (CSV or Parquet; one file or a glob of partitions) into a DatasetProfile.
 
-Engine: pyarrow. Parquet is read a row group's batch at a time (``ParquetFile.iter_batches``), CSV block by
-block (``pyarrow.csv.open_csv``, gzip/bz2/zstd detected from the file name), so memory is bounded by the
-batch and the profile, not the file. Each file is profiled on its own and the profiles are merged.
+Engine: pyarrow. Parquet is read one row group at a time in batches (``ParquetFile.iter_batches`` per row
+group: over the whole file it reads ahead and held 1.1 GiB for a 0.9 GB file, per group 0.4 GiB), CSV
+block by block (``pyarrow.csv.open_csv``, gzip/bz2/zstd detected from the file name), so memory is
+bounded by a row group or a block and the profile, not the file. Each file is profiled on its own and the profiles are merged.
 
 Every way a file can be unreadable becomes one ``InputError`` line naming the dataset, the file, the
 revision and the fix. CSV types are inferred from the first block (8 MiB); when a later block holds a
@@ -126,7 +127,8 @@ class DatasetReader:
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
-                yield from handle.iter_batches(batch_size=BATCH_ROWS)
+                for group in range(handle.num_row_groups):  # one row group at a time: no read-ahead of
+                    yield from handle.iter_batches(batch_size=BATCH_ROWS, row_groups=[group])  # the next ones
             except (pa.ArrowException, OSError) as exc:
                 raise InputError(f"{where}: reading failed part-way ({_first_line(exc)}); the file is truncated "
                                  "or corrupt: rewrite it") from None
