@@ -194,7 +194,7 @@ def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp
     base, head = read_metrics(baseline), read_metrics(project)
     if changes_data:
         # the demo's point: every model gate passes; only the data gates (class share, rows) catch it
-        assert gates_pass(base, head), (base, head)
+        assert gates_pass(base, head) and slice_gates_pass(baseline, project), (base, head)
         assert min(head["per_class"][name]["recall"] for name in CLASSES) >= 0.80
         train, base_train = pd.read_csv(project / "data" / "train.csv"), pd.read_csv(baseline / "data" / "train.csv")
         assert train["label"].mean() < 0.25 <= base_train["label"].mean()

@@ -109,6 +109,11 @@ def test_a_change_that_drops_one_class_fails_the_data_gate_and_the_report_says_w
     assert data["data.train.drift.label.psi"]["new"] > 0.2
     section = result["sections"]["data"]["datasets"][0]
     assert [c["class"] for c in section["classes"]] == ["0", "1"]
+    # the report's Data section: folded, with the class shares that explain the failing gate
+    assert "<details><summary>Data (train: 2,000 → 2,000 rows)</summary>" in report
+    old, new = base["label"].mean() * 100, head["label"].mean() * 100
+    assert f"`1` {old:.1f} % → {new:.1f} %" in report
+    assert report.index("<details><summary>Data (") < report.index("<details><summary>All metrics")
 
 
 def test_a_column_that_becomes_text_fails_schema_unchanged(main_project, tmp_path, monkeypatch, capsys):
@@ -120,6 +125,8 @@ def test_a_column_that_becomes_text_fails_schema_unchanged(main_project, tmp_pat
     assert gates["data.train.schema"]["status"] == "fail"
     changes = result["sections"]["data"]["datasets"][0]["schema_changes"]
     assert changes == [{"column": "age", "change": "retyped", "old": "double", "new": "string"}]
+    assert "| `age` | retyped `double` → `string` |" in report
+    assert "1 schema change" in report
 
 
 def test_a_missing_target_column_is_exit_2_with_one_line(main_project, tmp_path, monkeypatch, capsys):
