@@ -307,8 +307,9 @@ def main() -> int:
     for _ok, line in outcomes:
         say(f"    {line}")
     if all(ok for ok, _line in outcomes):
-        say("The demo worked: mlgate passed the improvement, blocked the regression, and blocked the change that "
-            f"looked fine on average but hurt one clinic. Reports are in {OUT}/.")
+        say("The demo worked: mlgate passed the improvement, blocked the regression, blocked the change that "
+            "looked fine on average but hurt one clinic, and blocked the data change the model metrics did not "
+            f"show. Reports are in {OUT}/.")
         return 0
     say("The demo did NOT behave as expected; see the output above and the reports.")
     return 1
