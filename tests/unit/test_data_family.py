@@ -360,3 +360,13 @@ def test_columns_whose_keys_collide_are_named(tmp_path):
     assert error_of(tmp_path, "  d: {path: d.csv}\n") == (
         "data.d: columns 'a.b' and 'a_b' both become 'a_b' in metric keys (a '.' is written '_'); rename one of them"
     )
+
+
+def test_a_binary_parquet_column_is_profiled_as_categories(tmp_path):
+    frame = pd.DataFrame({"blob": [b"\x00\x01", b"\xff", b"\x00\x01", None]})
+    write(tmp_path / "head", "d.parquet", frame)
+    write(tmp_path / "base", "d.parquet", frame)
+    result = run(tmp_path, "  d: {path: d.parquet}\n")
+    assert result.head["data.d.columns.blob.distinct"] == 2
+    assert result.head["data.d.columns.blob.missing_share"] == 0.25
+    assert result.head["data.d.drift.blob.psi"] == 0.0
