@@ -370,3 +370,12 @@ def test_a_binary_parquet_column_is_profiled_as_categories(tmp_path):
     assert result.head["data.d.columns.blob.distinct"] == 2
     assert result.head["data.d.columns.blob.missing_share"] == 0.25
     assert result.head["data.d.drift.blob.psi"] == 0.0
+
+
+def test_the_schema_fingerprint_counts_types_and_hashes_names(tmp_path):
+    write(tmp_path / "head", "a.parquet", pd.DataFrame({"x": [1.0], "y": [2.0], "n": [1], "s": ["u"]}))
+    write(tmp_path / "head", "b.parquet", pd.DataFrame({"x": [1.0], "z": [2.0], "n": [1], "s": ["u"]}))
+    result = run(tmp_path, "  a: {path: a.parquet}\n  b: {path: b.parquet}\n")
+    a, b = result.head["data.a.schema"], result.head["data.b.schema"]
+    assert a.startswith("4 columns: 2 double, 1 int64, 1 string #") and len(a.rpartition("#")[2]) == 8
+    assert b.rpartition("#")[0] == a.rpartition("#")[0] and b != a  # a renamed column changes the hash

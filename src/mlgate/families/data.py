@@ -17,6 +17,7 @@ A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import json
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,8 +112,13 @@ def _check_keys(name: str, profile: DatasetProfile) -> None:
 
 
 def schema_fingerprint(profile: DatasetProfile) -> str:
-    text = json.dumps(profile.schema, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    """'4 columns: 2 double, 1 int64, 1 string #3f2a9c1b': the types counted, and a hash of names and types
+    in order, so a change of either shows (and the counts hint at which)."""
+    types = Counter(c.type for c in profile.columns.values())
+    counted = ", ".join(f"{n} {t}" for t, n in sorted(types.items(), key=lambda item: (-item[1], item[0])))
+    digest = hashlib.sha256(json.dumps(profile.schema, separators=(",", ":")).encode("utf-8")).hexdigest()[:8]
+    n = len(profile.columns)
+    return f"{n} column{'s' if n != 1 else ''}: {counted} #{digest}" if n else f"no columns #{digest}"
 
 
 def profile_metrics(prefix: str, p: DatasetProfile, target: str | None) -> dict[str, Any]:
