@@ -379,3 +379,11 @@ def test_the_schema_fingerprint_counts_types_and_hashes_names(tmp_path):
     a, b = result.head["data.a.schema"], result.head["data.b.schema"]
     assert a.startswith("4 columns: 2 double, 1 int64, 1 string #") and len(a.rpartition("#")[2]) == 8
     assert b.rpartition("#")[0] == a.rpartition("#")[0] and b != a  # a renamed column changes the hash
+
+
+def test_a_csv_of_blank_lines_has_no_header(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("\n\n")
+    assert error_of(tmp_path, "  train: {path: data/train.csv}\n") == (
+        "data.train: data/train.csv at the head: the file holds no header row; write the data there or fix the path"
+    )
