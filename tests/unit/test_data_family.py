@@ -387,3 +387,18 @@ def test_a_csv_of_blank_lines_has_no_header(tmp_path):
     assert error_of(tmp_path, "  train: {path: data/train.csv}\n") == (
         "data.train: data/train.csv at the head: the file holds no header row; write the data there or fix the path"
     )
+
+
+def test_a_crafted_section_renders_inert(tmp_path):
+    """A result file is untrusted in publish mode: every text the section holds goes through an escape."""
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    write(tmp_path / "base", "data/train.csv", classified(60, seed=1).drop(columns=["income"]))
+    section = run(tmp_path, TRAIN).section
+    d = section["datasets"][0]
+    d["columns"]["head"] = "<img src=x onerror=alert(1)>"
+    d["drift_total"] = "[click](https://evil.example)"
+    d["schema_changes"][0]["change"] = "@everyone <b>"
+    text = render(section)
+    assert text.count("<img") == text.count("`<img src=x onerror=alert(1)>`") == 1  # inside a code span
+    assert text.count("[click](https://evil.example)") == text.count("`[click](https://evil.example)`") == 1
+    assert "@everyone" not in text and "<b>" not in text and "@\u200beveryone &lt;b&gt;" in text
