@@ -252,6 +252,14 @@ class Config(_Strict):
     report: ReportConfig = ReportConfig()
     data: dict[str, DatasetConfig] = Field(default_factory=dict)
 
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_shorthand(cls, value: Any) -> Any:
+        """``train: data/train.csv`` is ``train: {path: data/train.csv}``."""
+        if isinstance(value, dict):
+            return {name: {"path": entry} if isinstance(entry, str) else entry for name, entry in value.items()}
+        return value
+
     @field_validator("kpis", mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:

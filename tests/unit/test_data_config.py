@@ -33,6 +33,11 @@ def test_the_block_from_the_issue_loads():
     assert config.data["train"].format is None and config.data["train"].encoding == "utf-8"
 
 
+def test_a_path_alone_is_the_shorthand_for_a_dataset():
+    config = parse_config("version: 1\ndata:\n  train: data/train.csv\n")
+    assert (config.data["train"].path, config.data["train"].target) == ("data/train.csv", None)
+
+
 BAD = {
     "path outside": ("  t: {path: ../secret.csv}\n",
                      "mlgate.yaml:3: data.t: path '../secret.csv' leaves the repository; give a path relative "
