@@ -12,7 +12,7 @@ import codecs
 import difflib
 import math
 import re
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -207,19 +207,10 @@ class ModelConfig(_Strict):
 DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _inside_repository(value: str, what: str) -> str:
-    """A project-relative path: refuse absolute paths and `..`, which would read outside the repository."""
-    if not value.strip():
-        raise ValueError(f"{what} is empty; give a path relative to the project, e.g. data/train.parquet")
-    if value.startswith(("/", "\\")) or PureWindowsPath(value).drive or ".." in PurePosixPath(value).parts:
-        raise ValueError(f"{what} {value!r} leaves the repository; give a path relative to the project, without '..'")
-    return value
-
-
 class DatasetConfig(_Strict):
     """One dataset under `data:`: a CSV or Parquet file (or a glob of partitions) profiled at both revisions."""
 
-    path: str
+    path: RepoPath
     target: str | None = None
     reference: str | None = None  # another dataset's name under `data:`, or a path
     format: Literal["csv", "parquet"] | None = None  # default: from the file name
@@ -228,7 +219,6 @@ class DatasetConfig(_Strict):
 
     @model_validator(mode="after")
     def _valid(self) -> DatasetConfig:
-        _inside_repository(self.path, "path")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}; e.g. ';' or '\\t'")
         try:
@@ -457,9 +447,9 @@ def _check_datasets(config: Config, name: str, lines: dict[tuple[str, ...], int]
             raise ConfigError(f"{where}: data.{shown}.reference: a dataset cannot be its own reference; name another")
         if dataset.reference is not None and dataset.reference not in config.data:
             try:
-                _inside_repository(dataset.reference, "it is not a dataset under data:, and the path")
+                _inside_repo(dataset.reference)
             except ValueError as exc:
-                raise ConfigError(f"{where}: data.{shown}.reference: {exc}") from None
+                raise ConfigError(f"{where}: data.{shown}.reference: not a dataset under data:, and {exc}") from None
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:

@@ -40,11 +40,11 @@ def test_a_path_alone_is_the_shorthand_for_a_dataset():
 
 BAD = {
     "path outside": ("  t: {path: ../secret.csv}\n",
-                     "mlgate.yaml:3: data.t: path '../secret.csv' leaves the repository; give a path relative "
-                     "to the project, without '..'"),
+                     "mlgate.yaml:3: data.t.path: '../secret.csv' is not a path inside the repository; write it "
+                     "relative to the project root, without '..'"),
     "absolute path": ("  t: {path: /etc/passwd}\n",
-                      "mlgate.yaml:3: data.t: path '/etc/passwd' leaves the repository; give a path relative "
-                      "to the project, without '..'"),
+                      "mlgate.yaml:3: data.t.path: '/etc/passwd' is not a path inside the repository; write it "
+                      "relative to the project root, without '..'"),
     "no path": ("  t: {target: y}\n", "mlgate.yaml:3: data.t.path: required key is missing; add it"),
     "typo": ("  t: {path: a.csv, targte: y}\n",
              "mlgate.yaml:3: data.t.targte: unknown key; did you mean 'target'? "
@@ -61,8 +61,8 @@ BAD = {
     "own reference": ("  t: {path: a.csv, reference: t}\n",
                       "mlgate.yaml:3: data.t.reference: a dataset cannot be its own reference; name another"),
     "reference outside": ("  t: {path: a.csv, reference: ../b.csv}\n",
-                          "mlgate.yaml:3: data.t.reference: it is not a dataset under data:, and the path "
-                          "'../b.csv' leaves the repository; give a path relative to the project, without '..'"),
+                          "mlgate.yaml:3: data.t.reference: not a dataset under data:, and '../b.csv' is not a path "
+                          "inside the repository; write it relative to the project root, without '..'"),
 }
 
 
