@@ -122,6 +122,8 @@ def evaluate_one(
     if failed:
         status = WARN if kpi.severity == "warn" else FAIL
         message = "; ".join(o.message for o in failed)
+    elif all(o.status == SKIPPED for o in outcomes):  # a judge left every rule unjudged (a slice too small)
+        status, message = SKIPPED, outcomes[0].message
     elif all(o.status == NO_BASELINE for o in outcomes):
         status, message = NO_BASELINE, outcomes[0].message
     else:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlgate.config import Config
+from mlgate.config import Config, parse_config
 from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, describe_rule, evaluate, verdict
 from mlgate.snapshot import Snapshot
@@ -419,3 +419,15 @@ def test_outcome_round_trips_through_a_dict():
 
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.93)
     assert GateOutcome.from_dict(outcome.to_dict()) == outcome
+
+
+def test_a_gate_whose_every_rule_a_judge_skipped_is_skipped_not_passed():
+    from mlgate.gates import RuleOutcome
+
+    def judge(file, key, rule, threshold, kpi):
+        return RuleOutcome(rule=rule, threshold=threshold, status=SKIPPED, message="slice x: 3 rows, not gated")
+
+    cfg = parse_config("version: 1\nkpis:\n  acc: {min: 0.9, max_drop: 0.01}\n")
+    head, base = Snapshot({"m.json": {"acc": 0.5}}), Snapshot({"m.json": {"acc": 0.95}})
+    [outcome] = evaluate(cfg, head, base, judge=judge)
+    assert outcome.status == SKIPPED and outcome.message == "slice x: 3 rows, not gated"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 
 import numpy as np
+
+from mlgate.gates import SKIPPED
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss
@@ -120,11 +122,11 @@ def test_slice_gates_are_decided_together(correction: str) -> None:
         assert "within noise after Holm over 6 slice gates (adjusted p = " in outcomes["region=b"].message
 
 
-def test_small_slices_pass_and_say_why() -> None:
+def test_small_slices_are_skipped_and_say_why() -> None:
     kpis = '  "predictions.slice.*.accuracy": {min: 0.99}\n'
     d, _, _ = _run({}, kpis, "  min_slice_size: 600\n")  # regions have about 500 rows, night 750
     small = d.outcomes[("predictions.slice.region=a.accuracy", "min")]
-    assert small.status == PASS
+    assert small.status == SKIPPED  # reported, not gated: never counted as a pass
     assert small.message.startswith("slice region=a: ") and "fewer than 600: reported, not gated" in small.message
     assert ("predictions.slice.night.accuracy", "min") not in d.outcomes  # gated: left to the plain rule
     assert d.judge("eval/predictions.csv", "predictions.accuracy", "min", 0.99, None) is None

@@ -314,10 +314,10 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
     for key, rule, _threshold, kpi in gates:
         r = by_name[key[len(SLICE):].rsplit(".", 1)[0]]
         if not r.gated:
-            from mlgate.gates import RuleOutcome
+            from mlgate.gates import SKIPPED, RuleOutcome
 
             note = "; ".join(n for n in r.notes if "not gated" in n or "no rows" in n) or "not gated"
-            out.outcomes[(key, rule)] = RuleOutcome(rule=rule, threshold=_threshold, status=PASS,
+            out.outcomes[(key, rule)] = RuleOutcome(rule=rule, threshold=_threshold, status=SKIPPED,
                                                     message=f"slice {r.name}: {note}")
     decided = [(key, rule, threshold, kpi) for key, rule, threshold, kpi in gates
                if (key, rule) not in out.outcomes and kpi.confidence_level is not None
