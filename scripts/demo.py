@@ -228,6 +228,8 @@ def demonstrate(scenario: Scenario, base: dict) -> tuple[bool, str]:
     if data_line:
         say(f"    data: {data_line.removeprefix('<details><summary>Data (').removesuffix(')</summary>')}")
     say(f"    result: {result if result.exists() else 'not written'}")
+    for line in plots_lines(result):
+        say(f"    {line}")
     # Keep what mlgate reproduced on the branch, as CI would after a green or red run, so the next
     # branch starts from a clean work tree.
     git("add", "--all")
@@ -271,6 +273,26 @@ def report_line(report: Path, prefix: str) -> str:
     except OSError:
         return ""
     return next((line for line in lines if line.startswith(prefix)), "")
+
+
+def plots_lines(result: Path) -> list[str]:
+    """What the report's "Plots" section shows, one line a plot (the ROC curve, the confusion matrix, the image)."""
+    try:
+        data = json.loads(result.read_text())
+    except (OSError, ValueError):
+        return []
+    section = (data.get("sections") or {}).get("plots") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        return []
+    lines = [f"plots in the report: {section.get('total', 0)}, {section.get('changed', 0)} changed"]
+    for plot in section.get("plots", []):
+        what = {"line": "chart", "confusion": "table", "image": "image"}.get(plot.get("kind"), plot.get("kind"))
+        summary = ""
+        for item in plot.get("summary", [])[:1]:
+            if item.get("base") is not None:
+                summary = f": {item['what']} {item['base']:.4f} -> {item['head']:.4f}"
+        lines.append(f"  {plot.get('id')} ({what}, {plot.get('status')}){summary}")
+    return lines
 
 
 def read_verdict(result: Path) -> str | None:

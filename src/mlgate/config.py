@@ -231,6 +231,15 @@ class DatasetConfig(_Strict):
 class ReportConfig(_Strict):
     title: str = "mlgate"
     template: RepoPath | None = None
+    # the plots dvc.yaml declares: true (all), false (none), or a list of plot ids (paths or names)
+    plots: bool | list[str] = True
+
+    @field_validator("plots", mode="before")
+    @classmethod
+    def _plots(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
+            return value
+        raise ValueError(f"expected true, false or a list of plot ids from dvc.yaml, got {_show(value)}")
 
 
 class Config(_Strict):

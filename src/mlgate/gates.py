@@ -6,6 +6,7 @@ the gate's status is the worst of them, softened to ``warn`` when the KPI's seve
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -110,6 +111,10 @@ def evaluate_one(
             return _skipped(selector, kpi, f"not in {path} at the head; optional", path, key)
         why = head.errors.get(path)
         reason = f"{path} failed to load: {why}" if why else f"missing from {path} at the head"
+        new_keys = sorted(set(head_values) - set(base.metrics.get(path, {}) if base else ()))
+        similar = [] if why else _similar(key, new_keys)
+        if similar:
+            reason += f"; did you mean {similar[0]!r}, new at the head? Rename the KPI in mlgate.yaml"
         return _missing(selector, path, key, kpi, reason, old=_base_value(base, path, key))
     new = head_values[key]
     old = _base_value(base, path, key)
@@ -121,13 +126,13 @@ def evaluate_one(
     failed = [o for o in outcomes if o.status == FAIL]
     if failed:
         status = WARN if kpi.severity == "warn" else FAIL
-        message = "; ".join(o.message for o in failed)
+        message = "; ".join(dict.fromkeys(o.message for o in failed))  # a NaN fails every rule alike
     elif all(o.status == SKIPPED for o in outcomes):  # a judge left every rule unjudged (a slice too small)
         status, message = SKIPPED, outcomes[0].message
     elif all(o.status == NO_BASELINE for o in outcomes):
         status, message = NO_BASELINE, outcomes[0].message
     else:
-        status, message = PASS, "; ".join(o.message for o in outcomes if o.status == PASS)
+        status, message = PASS, "; ".join(dict.fromkeys(o.message for o in outcomes if o.status == PASS))
     diff = compare.numeric_diff(old, new)
     rel = compare.relative_change(old, new)
     return GateOutcome(
@@ -165,3 +170,10 @@ def _unjudged(kpi: Kpi, message: str) -> list[RuleOutcome]:
 def _rule(rule: str, threshold: Any, old: Any, new: Any, have_base: bool) -> RuleOutcome:
     status, message = RULES[rule].check(old, new, threshold, have_base)
     return RuleOutcome(rule=rule, threshold=threshold, status=status, message=message)
+
+
+def _similar(key: str, candidates: list[str]) -> list[str]:
+    """New keys that look like a renamed `key`: one holds the other (f1 → f1_score), or they are close."""
+    leaf = key.rsplit(".", 1)[-1].lower()
+    holding = [c for c in candidates if leaf in c.lower() or c.rsplit(".", 1)[-1].lower() in leaf]
+    return holding[:1] or difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)

@@ -35,17 +35,20 @@ from mlgate.errors import ConfigError, MlgateError
 from mlgate.marker import COMMENT_LIMIT, marker
 from mlgate.paths import repository_root, require_inside
 from mlgate.safe_text import one_line, printable
-from mlgate.number_text import MINUS
+from mlgate.direction import guess_higher_is_better
+from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, mark, number_format, percent
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
+from mlgate.plots.markdown import FILTERS as PLOT_FILTERS
 from mlgate.result import Result
-from mlgate.trend import mermaid_xychart, sparkline
+from mlgate.trend import mermaid_xychart, sparkline, trend_range
 
 CELL_CHARS = 200  # untrusted text per cell once the report is over budget
 OUTPUT_CHARS = 4 * 1024 * 1024  # what one render may produce before it is stopped
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
+NBSP = "\u00a0"  # keeps a Δ ("▼ −0.0420") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -138,7 +141,7 @@ def _where(exc: BaseException, template_dir: Path) -> str:
 def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     env = _environment(template_dir)
     template = env.get_template("report.md.j2")
-    rows = _Rows(result)
+    rows = _Rows(result, limit)
     plans = [
         {"metrics": None, "params": None, "gates": None, "charts": None, "cell": None},
         {"metrics": None, "params": None, "gates": None, "charts": None},  # long cells are cut first
@@ -152,7 +155,13 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
         {"metrics": 0, "params": 0, "gates": 10},
     ]
     text = ""
+    tried: set[tuple[Any, ...]] = set()
     for plan in plans:
+        same = (plan["metrics"], plan["params"], plan["gates"], plan.get("charts", 0) if rows.trends else None,
+                plan.get("cell", CELL_CHARS))
+        if same in tried:  # without trend charts, the chart plans render the same report: once is enough
+            continue
+        tried.add(same)
         token = _cell_chars.set(plan.get("cell", CELL_CHARS))
         try:
             rendered = _bounded(template, rows.context(plan), user=template_dir is not None)
@@ -224,24 +233,35 @@ def _time_limit(seconds: float) -> Iterator[None]:
 class _Rows:
     """Pre-sorted rows of the report; `context(plan)` trims them to a plan's row limits."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result, limit: int = COMMENT_LIMIT) -> None:
         self.result = result
-        self.gates = sorted(result.gates, key=lambda g: _ORDER.get(g.status, 9))
+        self.limit = limit
+        self.gates = table_gates(result)
+        self.skipped = [g for g in result.gates if g.status == SKIPPED]
         self.metrics = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
         changed = compare.changed_only(result.params)
         self.params = [(p, k, e) for p, keys in changed.items() for k, e in keys.items()]
+        self.directions = {f"{g.file}:{g.key}": g.higher_is_better for g in result.gates if g.file}
         trend = _trend_series(result)
-        self.sparks = {name: sparkline([v for _, v in points]) for name, points in trend.items()}
-        self.charts = _trend_charts(trend, self.gates)
+        head_label = "this PR" if result.context.get("pr_number") else (result.head.short or "head")
+        self.trends = _trend_rows(trend, self.gates, head_label)
         self.trend_entries = max((len(points) for points in trend.values()), default=0)
+        predictions = result.sections.get("predictions") if isinstance(result.sections, dict) else None
+        n = predictions.get("n_head") if isinstance(predictions, dict) else None
+        self.eval_n = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+        self.noise_hint = noise_hint(self.gates, self.eval_n)
 
     def context(self, plan: dict[str, int | None]) -> dict[str, Any]:
         r = self.result
         gates = _keep(self.gates, plan["gates"], keep=lambda g: g.status in (FAIL, WARN))
+        charts = plan.get("charts", 0)
+        trends = self.trends if charts is None else [dict(t, chart="") if i >= charts else t
+                                                     for i, t in enumerate(self.trends)]
         return {
             "r": r,
             "marker": report_marker(r.report_id, r.head.sha),
             "gates": gates,
+            "skipped": self.skipped,
             "gates_omitted": len(self.gates) - len(gates),
             "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
             - sum(1 for g in gates if g.status in (FAIL, WARN)),
@@ -249,19 +269,79 @@ class _Rows:
             "metrics_total": len(self.metrics),
             "params": self.params[: plan["params"]] if plan["params"] is not None else self.params,
             "params_total": len(self.params),
+            "directions": self.directions,
             "base_label": (r.base.ref if r.base else None) or "base",
             "head_label": "this PR" if r.context.get("pr_number") else (r.head.ref or "head"),
             "source": _SOURCES.get(r.baseline.source) or text(r.baseline.source),
             "baseline_text": _baseline_text(r),
-            "sparks": self.sparks,
-            "charts": self.charts[: plan.get("charts", 0)] if plan.get("charts", 0) is not None else self.charts,
-            "charts_total": len(self.charts),
+            "revisions": _revisions_text(r),
+            "trends": trends,
+            "charts": [t["chart"] for t in trends if t["chart"]],  # for report templates of mlgate 0.1
+            "sparks": {f"{t['gate'].file}:{t['gate'].key}": t["spark"] for t in trends},
+            "charts_total": sum(1 for t in self.trends if t["chart"]),
+            "charts_shown": sum(1 for t in trends if t["chart"]),
             "trend_ref": " ".join(str(r.context.get("trend_ref") or "default branch").split()),
             "trend_entries": self.trend_entries,
             "pipeline": _pipeline_text(r),
             "version": __version__,
             "problems": [g for g in gates if g.status in (FAIL, WARN)],
+            "limit": self.limit,
+            "eval_n": self.eval_n,
+            "noise_hint": self.noise_hint,
         }
+
+
+SMALL_EVAL_SET = 1000
+
+
+def noise_hint(gates: list[GateOutcome], n: int | None) -> str | None:
+    """'143 test examples: one example moves a rate such as accuracy by 0.0070 (0.7 points); …' when plain gates
+    judge predictions metrics of a small evaluation set, where one example can decide a drop gate."""
+    if not n or n >= SMALL_EVAL_SET:
+        return None
+    plain = [g for g in gates if g.key.startswith("predictions.") and not any(r.interval for r in g.rules)]
+    if not plain:
+        return None
+    step = 1 / n
+    names = ", ".join(code(g.name, False) for g in plain[:3]) + (" …" if len(plain) > 3 else "")
+    return (f"{n:,} test examples: one example moves a rate such as accuracy by {step:.4f} "
+            f"({step * 100:.1f} points), so {names} can pass or fail on noise; consider `confidence:` on "
+            f"{'their KPIs' if len(plain) > 1 else 'its KPI'}.")
+
+
+def table_gates(result: Result) -> list[GateOutcome]:
+    """The gates the report's table shows, in its order: failures, warnings, no baseline, passes (skipped apart)."""
+    return sorted((g for g in result.gates if g.status != SKIPPED), key=lambda g: _ORDER.get(g.status, 9))
+
+
+def repo_url(r: Result) -> str | None:
+    """The repository's web address in CI (from the workflow run's link), else None."""
+    run_url = r.links.get("run_url") or ""
+    found = re.match(r"^(https://[^\s/]+/[\w.-]+/[\w.-]+)/actions/runs/\d+", run_url)
+    return found.group(1) if found else None
+
+
+def _revisions_text(r: Result) -> str:
+    """'[`branch` @ `abc1234`](…) vs [`main` @ `def5678`](…) (merge-base) · [compare](…)', said plainly for one commit."""
+    url = repo_url(r)
+
+    files_only = not r.head.sha and r.base is not None and not r.base.sha  # two prediction logs, no commits
+
+    def rev(ref: str | None, sha: str | None, fallback: str) -> str:
+        if files_only:
+            return code(ref or fallback, False)
+        shown = f"{code(ref or fallback, False)} @ {code(sha[:7] if sha else 'workspace', False)}"
+        return f"[{shown}]({url}/commit/{sha})" if url and sha else shown
+
+    head = rev(r.head.ref, r.head.sha, "HEAD") + (" (uncommitted changes)" if r.head.dirty else "")
+    if r.base is None:
+        return f"{head} · nothing to compare with"
+    if r.base.sha and r.base.sha == r.head.sha and not r.head.dirty:
+        return f"{head} compared with itself: no changes to compare"
+    out = f"{head} vs {rev(r.base.ref, r.base.sha, 'base')}" + (f" ({text(r.base_how)})" if r.base_how else "")
+    if url and r.base.sha and r.head.sha:
+        out += f" · [compare]({url}/compare/{r.base.sha}...{r.head.sha})"
+    return out
 
 
 def _baseline_text(r: Result) -> str:
@@ -290,19 +370,55 @@ def _trend_series(r: Result) -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def _trend_charts(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome]) -> list[str]:
-    """One Mermaid xychart per gated metric with a trend, in the gates' order (failures first)."""
-    charts: list[str] = []
+def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome], head_label: str) -> list[dict[str, Any]]:
+    """Per gated metric with a trend, in the table's order: its sparkline on the chart's scale, and the chart
+    with the PR's value as the last, marked point and the gate's threshold as a line."""
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for g in gates:
         name = f"{g.file}:{g.key}"
         if name in seen or name not in trend:
             continue
         seen.add(name)
-        chart = mermaid_xychart(g.name, trend[name], g.key)
-        if chart:
-            charts.append(chart)
-    return charts
+        history = trend[name]
+        head = _finite(g.new)
+        threshold, margin = gate_threshold(g)
+        values = [v for v in (_finite(v) for _, v in history) if v is not None] + ([head] if head is not None else [])
+        if not values:
+            continue
+        lo, hi = trend_range(values, threshold=threshold, margin=margin, name=g.key)
+        line = sparkline([v for _, v in history], lo, hi)
+        if head is not None:
+            line += " " + sparkline([head], lo, hi)
+        chart = mermaid_xychart(g.name, history, head=(head_label, head) if head is not None else None,
+                                threshold=threshold, y_range=(lo, hi))
+        rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart})
+    return rows
+
+
+def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:
+    """The value the gate lets the metric reach (the binding limit) and its allowed change, where it has them."""
+    lower, upper, margins = [], [], []
+    old = _finite(g.old)
+    for rule in g.rules:
+        t = rule.threshold
+        if rule.rule == "min":
+            lower.append(t)
+        elif rule.rule == "max":
+            upper.append(t)
+        elif old is not None and rule.rule in ("max_drop", "max_increase", "max_drop_pct", "max_increase_pct"):
+            allowed = t if rule.rule in ("max_drop", "max_increase") else abs(old) * t / 100
+            margins.append(allowed)
+            (lower if rule.rule.startswith("max_drop") else upper).append(
+                old - allowed if rule.rule.startswith("max_drop") else old + allowed)
+    threshold = max(lower) if lower else (min(upper) if upper else None)
+    return threshold, (min(margins) if margins else None)
+
+
+def _finite(value: Any) -> float | None:
+    if not compare.is_number(value) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _tidy(markdown: str) -> str:
@@ -320,18 +436,24 @@ def _keep(gates: list[GateOutcome], limit: int | None, keep: Any) -> list[GateOu
 
 
 def _pipeline_text(r: Result) -> str:
+    """'ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache; 1 unchanged'."""
     if not r.reproduced:
-        return "not reproduced (outputs used as they are)"
-    ran = [s["name"] for s in r.stages if s["status"] == "ran"]
+        return "pipeline not reproduced (outputs used as they are)"
+    ran = [s for s in r.stages if s["status"] == "ran"]
     restored = [s["name"] for s in r.stages if s["status"] == "restored"]
-    total = len(r.stages)
+    unchanged = sum(1 for s in r.stages if s["status"] not in ("ran", "restored"))
     if not ran and not restored:
-        return "up to date, no stage ran" if total else "no stages"
-    text = f"{len(ran)} of {total} stage{'s' if total != 1 else ''} ran"
+        return "pipeline up to date, no stage ran" if r.stages else "no stages"
+    parts = []
+    if ran:
+        shown = ", ".join(f"{code(s['name'], False)} ({seconds(float(s.get('seconds') or 0))})" for s in ran[:6])
+        parts.append("ran " + shown + (f" and {len(ran) - 6} more" if len(ran) > 6 else ""))
     if restored:
-        names = ", ".join(code(n) for n in restored[:3]) + (" …" if len(restored) > 3 else "")
-        text += f", {names} restored from cache"
-    return text
+        names = ", ".join(code(n, False) for n in restored[:3]) + (f" and {len(restored) - 3} more" if len(restored) > 3 else "")
+        parts.append(f"{names} restored from the run-cache")
+    if unchanged:
+        parts.append(f"{unchanged} unchanged")
+    return "; ".join(parts)
 
 
 # -- filters -----------------------------------------------------------------------------------------
@@ -368,75 +490,102 @@ def text(value: Any) -> str:
     return s.replace("@", "@\u200b")
 
 
-def digits(row: Any) -> int | None:
-    """Decimals that show a row's old and new values alike (0.9650 beside 0.9231, 2.0 beside 2.1)."""
+def fmt(row: Any) -> NumberFormat:
+    """The number format of a gate's or a diff entry's metric, decided from its values on both sides."""
     values = (row.old, row.new) if isinstance(row, GateOutcome) else (row.get("old"), row.get("new"))
-    found = [_decimals(v) for v in values if isinstance(v, float) and math.isfinite(v)]
-    found = [d for d in found if d is not None]
-    return min(max(found), 6) if found else None
+    return number_format(*values)
 
 
-def _decimals(value: float) -> int | None:
-    if value != 0 and not 1e-4 <= abs(value) < 1000:
-        return None
-    shown = f"{value:.4g}"
-    return len(shown.split(".")[1]) if "." in shown else 0
+digits = fmt  # the name report templates written for mlgate 0.1 use
 
 
-def num(value: Any, places: int | None = None) -> str:
+def num(value: Any, places: NumberFormat | int | None = None) -> str:
+    """A value as its metric reads everywhere: `places` is the metric's format (`fmt`), or a number of decimals.
+
+    A metric's or a param's value goes through its format (integers as they are, to be copied); a count
+    in prose or a section (no format given) reads with thousands separators: 12,480 rows.
+    """
     if value is None:
         return "—"
     if isinstance(value, bool) or not compare.is_number(value):
         return code(value)
+    if isinstance(places, NumberFormat):
+        return places.value(value)
     if isinstance(value, int):
         return f"{value:,}".replace("-", MINUS)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "∞" if value > 0 else f"{MINUS}∞"
-    magnitude = abs(value)
-    if places is not None and (magnitude == 0 or 1e-4 <= magnitude < 1000):
-        out = f"{value:.{places}f}"
-    elif magnitude != 0 and (magnitude >= 1e6 or magnitude < 1e-4):
-        out = f"{value:.3e}"
-    elif magnitude >= 1000:
-        out = f"{value:,.1f}"
-    else:
-        out = f"{value:.4g}"
-    return out.replace("-", MINUS)
+    if isinstance(places, int):
+        return NumberFormat("fixed", places).value(value)
+    return number_format(value).value(value)
 
 
-def delta(gate_or_entry: Any, places: int | None = None) -> str:
-    """'−0.0175 (−1.8%)' for a gate or a diff entry; '—' when there is nothing to compare."""
-    if isinstance(gate_or_entry, GateOutcome):
-        diff, pct = gate_or_entry.diff, gate_or_entry.pct
+def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: bool | None = None) -> str:
+    """'▲ +0.0014', '▼ +172%', '±0' (no change, or float noise below display precision), '—' (nothing to compare).
+
+    ▲/▼: better/worse by the metric's direction (a gate's, else `higher_is_better`, else a guess from the
+    name); no mark when the direction is unknown. A gate with a percentage rule shows the change in
+    percent; an "All metrics" row adds the percentage for numbers above 1.
+    """
+    if isinstance(row, GateOutcome):
+        old, new = row.old, row.new
+        direction = row.higher_is_better if row.higher_is_better is not None else guess_higher_is_better(row.key)
+        in_percent = any(r.rule.endswith("_pct") for r in row.rules)
+        extra_pct = False
     else:
-        diff = gate_or_entry.get("diff")
-        rel = compare.relative_change(gate_or_entry.get("old"), gate_or_entry.get("new"))
-        pct = None if rel is None else rel * 100
-    if diff is None:
+        old, new = row.get("old"), row.get("new")
+        direction = higher_is_better
+        in_percent = False
+        extra_pct = True
+    f = places if isinstance(places, NumberFormat) else number_format(old, new)
+    if compare.is_number(old) and compare.is_number(new):
+        if math.isnan(new) or math.isnan(old):
+            return "NaN at the head" if math.isnan(new) and not math.isnan(old) else (
+                "NaN at the base" if math.isnan(old) and not math.isnan(new) else "NaN")
+        diff = compare.numeric_diff(old, new)
+        if diff is not None and math.isinf(diff):
+            return ("+" if diff > 0 else MINUS) + "∞"
+    change = f.change(old, new)
+    if change is None:
         return "—"
-    if isinstance(diff, float) and math.isnan(diff):
-        return "NaN"
-    sign = "+" if diff > 0 else ""
-    out = f"{sign}{num(diff, places)}"
-    if pct is not None and math.isfinite(pct) and abs(pct) >= 0.1 and diff != 0:
-        out += f" ({'+' if pct > 0 else ''}{pct:.1f}%)".replace("-", MINUS)
-    return out
+    if change == NO_CHANGE:
+        return NO_CHANGE
+    diff = compare.numeric_diff(old, new)
+    rel = compare.relative_change(old, new)
+    body = percent(rel * 100) if in_percent and rel is not None else change
+    if extra_pct and rel is not None and abs(rel) >= 0.001 and max(abs(old), abs(new)) > 1:
+        body += f"{NBSP}({percent(rel * 100)})"
+    sign = mark(diff, direction)
+    return f"{sign}{NBSP}{body}" if sign else body  # no-break: a Δ cell never wraps at 760 px
+
+
+def direction(path: str, key: str, known: dict[str, bool | None]) -> bool | None:
+    """A metric's direction: its KPI's when gated, else a guess from its name."""
+    given = known.get(f"{path}:{key}")
+    return given if given is not None else guess_higher_is_better(key)
 
 
 def rule_text(gate: GateOutcome) -> str:
+    """Each rule once: '≥ 0.9 · drop ≤ 0.01 (95 %) · warn'."""
     parts = []
     for rule in gate.rules:
         piece = describe_rule(rule.rule, rule.threshold)
+        if rule.interval and rule.interval.get("confidence"):
+            piece += f" ({rule.interval['confidence'] * 100:.10g} %)"
         if rule.status == NO_BASELINE:
             piece += " (no baseline)"
         parts.append(piece)
     if not parts:
         parts.append("present" if gate.status != SKIPPED else "optional")
     if gate.severity == "warn":
-        parts.append("warn only")
-    return " · ".join(parts)
+        parts.append("warn")
+    return " · ".join(dict.fromkeys(p.replace(" ", NBSP) for p in parts))  # wraps between rules, never inside one
+
+
+def skip_reason(gate: GateOutcome) -> str:
+    """Why a gate was not judged, in a few words."""
+    message = gate.message or ""
+    if "not found in any metrics file" in message:
+        return "optional: no metric matched"
+    return message or "optional"
 
 
 def seconds(value: float) -> str:
@@ -456,12 +605,16 @@ _FILTERS = {
     "text": text,
     "num": num,
     "digits": digits,
+    "fmt": fmt,
     "delta": delta,
+    "direction": direction,
+    "skip_reason": skip_reason,
     "rule_text": rule_text,
     "icon": icon,
     "seconds": seconds,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
+    **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit
 }
 
 

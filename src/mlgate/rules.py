@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlgate.number_text import number_format
+
 PASS, FAIL, NO_BASELINE = "pass", "fail", "no_baseline"
 # Float noise must not flip a gate: 0.9561 - 0.9461 is 0.010000000000000009, which is a drop of 0.01.
 TOLERANCE = 1e-9
@@ -49,11 +51,14 @@ class Rule:
         if not is_number(new):
             return FAIL, f"value {_show(new)} is not a number"
         if math.isnan(new):
-            return FAIL, "value is NaN"
+            return FAIL, "NaN at the head"
         if self.kind == "value":
-            ok = new >= threshold if self.name == "min" else new <= threshold
-            sign = ("≥" if ok else "<") if self.name == "min" else ("≤" if ok else ">")
-            return (PASS if ok else FAIL), f"{_g(new)} {sign} {_g(threshold)}"
+            shown = number_format(old, new).value(new)  # as the report's row shows it
+            if self.name == "min":
+                ok = new >= threshold
+                return (PASS, f"{shown}, at least {_g(threshold)}") if ok else (FAIL, f"{shown}, below the minimum {_g(threshold)}")
+            ok = new <= threshold
+            return (PASS, f"{shown}, at most {_g(threshold)}") if ok else (FAIL, f"{shown}, above the maximum {_g(threshold)}")
         text = self.describe(threshold)
         if not have_base:
             return NO_BASELINE, f"{text}: no baseline"
@@ -65,19 +70,24 @@ class Rule:
 
 
 def _check_change(rule: Rule, old: float, new: float, threshold: float) -> tuple[str, str]:
+    """The message says what happened, in the metric's own format (the report's row beside it):
+    'improved by 0.0140', 'fell by 0.0175, more than the 0.01 allowed', 'fell 28.9%', 'no change'."""
     watch_drop = rule.better == "higher"
     worse = (old - new) if watch_drop else (new - old)  # positive = got worse
     if math.isinf(old) or math.isinf(new):
         worse = 0.0 if old == new else worse
-    bad, good = ("dropped", "rose") if watch_drop else ("rose", "fell")
+    fmt = number_format(old, new)
+    went = "fell" if new < old else "rose"
+    t = _g(threshold)
     if not rule.percent:
         slack = TOLERANCE * (max(1.0, abs(old)) if math.isfinite(old) else 1.0)  # inf slack would pass anything
-        if abs(worse) <= slack:
-            return PASS, "unchanged"
-        if worse < 0:
-            return PASS, f"{good} by {_g(-worse)}"
         ok = worse <= threshold + slack
-        return (PASS if ok else FAIL), f"{bad} by {_g(worse)} {'≤' if ok else '>'} {_g(threshold)}"
+        if abs(worse) <= slack or fmt.same(old, new):  # float noise below the shown precision is no change
+            return (PASS if ok else FAIL), "no change"
+        amount = fmt.amount(abs(new - old)) if math.isfinite(worse) else "∞"
+        if worse < 0:
+            return PASS, f"improved by {amount}"
+        return (PASS if ok else FAIL), f"{went} by {amount}, {'within' if ok else 'more than'} the {t} allowed"
     word = "drop" if watch_drop else "rise"
     if old == 0:
         ok = worse <= 0
@@ -86,12 +96,17 @@ def _check_change(rule: Rule, old: float, new: float, threshold: float) -> tuple
         ok = worse <= 0
         return (PASS if ok else FAIL), f"baseline is {_g(old)}: {'no ' + word if ok else f'any {word} from it has no percentage'}"
     pct = worse / abs(old) * 100
-    if abs(pct) <= TOLERANCE * 100:
-        return PASS, "unchanged"
-    if pct < 0:
-        return PASS, f"{good} {_g(-pct)}%"
     ok = pct <= threshold + TOLERANCE * 100
-    return (PASS if ok else FAIL), f"{bad} {_g(pct)}% {'≤' if ok else '>'} {_g(threshold)}%"
+    if abs(pct) <= TOLERANCE * 100 or fmt.same(old, new):
+        return (PASS if ok else FAIL), "no change"
+    moved = f"{went} {_pct(abs(pct))}"
+    if pct < 0:
+        return PASS, moved
+    return (PASS if ok else FAIL), f"{moved}, {'within' if ok else 'more than'} the {t}% allowed"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%" if value >= 100 else f"{value:.1f}%"
 
 
 def _check_same(rule: Rule, old: Any, new: Any, have_base: bool) -> tuple[str, str]:

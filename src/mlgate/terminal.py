@@ -1,36 +1,76 @@
-"""The short verdict table printed in the terminal after a run."""
+"""The short verdict table printed in the terminal after a run: the report's rows, in its order, sized to fit.
+
+One line per gate: status, name, base → head, the marked change, and why (the failing rule's message, or
+the rules of a passing gate), each rule stated once. Names are cut with '…' and the last column at a word,
+so no line is longer than the terminal and nothing wraps mid-word.
+"""
 
 from __future__ import annotations
 
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN
-from mlgate.report import delta, digits, num, rule_text
+import shutil
+
+from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
+from mlgate.report import delta, fmt, rule_text, skip_reason, table_gates
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
-_MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a ", SKIPPED: "skip"}
+_MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a", SKIPPED: "skip"}
+MIN_WIDTH = 60
+NAME_MIN = 12
+VALUE_MAX = 16  # a value that is text (untrusted) is cut, so the row still fits
 
 
-def verdict_table(result: Result) -> str:
+def clip(text: str, width: int, *, at_word: bool = False) -> str:
+    """`text` in at most `width` characters, ending in '…' when cut (at a word boundary if asked)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text[: width - 1]
+    if at_word and " " in cut:
+        cut = cut[: cut.rfind(" ")].rstrip(" ,;:")
+    return cut + "…"
+
+
+def _why(g: GateOutcome) -> str:
+    if g.status in (FAIL, WARN, NO_BASELINE):
+        return g.message + (" (warn only)" if g.status == WARN else "")
+    return rule_text(g)
+
+
+def verdict_table(result: Result, width: int | None = None) -> str:
     """The table, one line per gate. Names, refs and messages are untrusted: each cell is made one line,
     and every line starts with mlgate's own text, so nothing in it can become a workflow command."""
     c = one_line
-    lines = [f"mlgate: {c(result.verdict.upper())} — {c(result.headline())}"]
-    if result.base:
-        lines.append(
-            f"  head {c(result.head.ref)} @ {c(result.head.short or 'workspace')} vs {c(result.base.ref)}"
-            + (f" @ {c(result.base.short)}" if result.base.short else "")
-            + f" · baseline: {c(result.baseline.source)} ({c(result.baseline.detail)})"
-        )
+    width = max(MIN_WIDTH, width or shutil.get_terminal_size((100, 24)).columns)
+    lines = [clip(f"mlgate: {c(result.verdict.upper())} — {c(result.headline())}", width)]
+    head = f"{c(result.head.ref)} @ {c(result.head.short or 'workspace')}"
+    if result.base and result.base.sha and result.base.sha == result.head.sha and not result.head.dirty:
+        where = f"{head} compared with itself: no changes"
+    elif result.base:
+        where = f"{head} vs {c(result.base.ref)}" + (f" @ {c(result.base.short)}" if result.base.short else "")
     else:
-        lines.append(f"  head {c(result.head.ref)} @ {c(result.head.short or 'workspace')} · baseline: none")
-    rows = [tuple(c(cell) for cell in (_MARKS.get(g.status, g.status), g.name, num(g.old, p), num(g.new, p),
-                                        delta(g, p), rule_text(g), g.message))
-            for g in result.gates for p in [digits(g)]]
+        where = f"{head} · nothing to compare with"
+    source = f"baseline: {c(result.baseline.source)}" + (f" ({c(result.baseline.detail)})" if result.baseline.detail else "")
+    lines.append(clip(f"  head {where} · {source}", width, at_word=True))  # mlgate's own word first
+    gates = table_gates(result)
+    rows = []
+    for g in gates:
+        f = fmt(g)
+        cells = (_MARKS.get(g.status, g.status), g.name, clip(c(f.value(g.old)), VALUE_MAX),
+                 clip(c(f.value(g.new)), VALUE_MAX), clip(c(delta(g, f)), VALUE_MAX + 4), _why(g))
+        rows.append(tuple(c(cell) for cell in cells))
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        for row in rows:
-            cells = [row[i].ljust(widths[i]) for i in range(5)]
-            lines.append(f"  {cells[0]}  {cells[1]}  {cells[2]} → {cells[3]}  {cells[4]}  [{row[5]}]  {row[6]}")
+        fixed = 2 + widths[0] + 2 + 2 + widths[2] + 3 + widths[3] + 2 + widths[4] + 2
+        name_width = max(NAME_MIN, min(widths[1], width - fixed - 20))
+        for mark, name, old, new, change, why in rows:
+            left = (f"  {mark.ljust(widths[0])}  {clip(name, name_width).ljust(name_width)}  "
+                    f"{old.rjust(widths[2])} → {new.ljust(widths[3])}  {change.ljust(widths[4])}  ")
+            lines.append((left + clip(why, max(8, width - len(left)), at_word=True)).rstrip())  # one line a gate
+    for g in result.gates:
+        if g.status == SKIPPED:
+            lines.append(clip(f"  skip  {c(g.name)}: {c(skip_reason(g))}", width, at_word=True))
     for warning in result.warnings:
-        lines.append(f"  warning: {c(warning)}")
-    return "\n".join(lines)
+        lines.append(clip(f"  warning: {one_line(warning)}", width, at_word=True))
+    return "\n".join(lines).replace("\u00a0", " ")  # the report's no-break spaces are for browsers

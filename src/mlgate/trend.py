@@ -86,26 +86,59 @@ def gate_trends(gates: Iterable[Any], hits: Sequence[_Hit]) -> dict[str, list[li
     return out
 
 
-def sparkline(values: Sequence[float | None]) -> str:
-    """One block character per value, scaled between the series' min and max.
+def sparkline(values: Sequence[float | None], lo: float | None = None, hi: float | None = None) -> str:
+    """One block character per value, on the scale lo..hi (default: the series' own min..max).
 
-    Missing values (None, NaN, inf) show as ``GAP``; a flat series is a row of mid-height blocks.
+    Give the scale the chart uses (``trend_range``) so that noise draws as noise: two values one test
+    example apart then sit on the same block. Missing values (None, NaN, inf) show as ``GAP``; a flat
+    series on its own scale is a row of mid-height blocks.
     """
     numbers = [_number(v) for v in values]
     finite = [v for v in numbers if v is not None]
     if not finite:
         return GAP * len(numbers)
-    lo, hi = min(finite), max(finite)
+    if lo is None or hi is None:
+        lo, hi = min(finite), max(finite)
     span = hi - lo
     out = []
     for v in numbers:
         if v is None:
             out.append(GAP)
-        elif span == 0:
+        elif span <= 0:
             out.append(FLAT)
         else:
-            out.append(BLOCKS[math.floor((v - lo) / span * (len(BLOCKS) - 1) + 0.5)])  # half up
+            level = (min(max(v, lo), hi) - lo) / span * (len(BLOCKS) - 1)
+            out.append(BLOCKS[math.floor(level + 0.5)])  # half up
     return "".join(out)
+
+
+_BOUNDED = re.compile(r"(?i)(accuracy|precision|recall|f1|auc|roc|rate|score|iou|dice|r2|fraction|share|ratio)")
+
+
+def trend_range(values: Sequence[float], *, threshold: float | None = None, margin: float | None = None,
+                name: str = "") -> tuple[float, float]:
+    """A y-range that shows noise as noise: the values and the threshold, at least four margins tall.
+
+    ``margin`` is what the gate allows (a drop of 0.01, or 2 % of the base); without one, at least 5 % of
+    the values' size (0.05 for a metric between 0 and 1). A bounded metric (a rate between 0 and 1) stays
+    inside 0..1; non-negative data never gets a negative axis.
+    """
+    shown = [v for v in values if _number(v) is not None] + ([threshold] if threshold is not None else [])
+    lo, hi = min(shown), max(shown)
+    bounded = 0 <= lo and hi <= 1 and bool(_BOUNDED.search(name))
+    largest = max(abs(lo), abs(hi))
+    floor = 4 * margin if margin else (0.05 if bounded else 0.05 * largest or 1.0)
+    need = max((hi - lo) * 1.2, floor)
+    middle = (lo + hi) / 2
+    bottom, top = middle - need / 2, middle + need / 2
+    if bounded:
+        if bottom < 0:
+            bottom, top = 0.0, min(1.0, need)
+        if top > 1:
+            bottom, top = max(0.0, 1 - need), 1.0
+    elif lo >= 0 > bottom:
+        bottom, top = 0.0, max(top - bottom, hi)
+    return bottom, top
 
 
 def mermaid_text(text: str) -> str:
@@ -130,7 +163,7 @@ def format_number(value: float, digits: int = 6) -> str:
     return text
 
 
-def y_range(values: Sequence[float]) -> tuple[float, float]:
+def y_range_of(values: Sequence[float]) -> tuple[float, float]:
     """The y-axis range: the data's range with 10 % padding; never below 0 for non-negative data."""
     lo, hi = min(values), max(values)
     span = hi - lo
@@ -154,14 +187,26 @@ def _digits(values: Sequence[float]) -> int:
 CHART_THEME = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0969da"}}}}%%'
 
 
-def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "") -> str:
+def chart_theme(colours: Sequence[str], height: int = 320) -> str:
+    """Mermaid's init directive: the series' colours in order, and a chart lower than Mermaid's 500 px."""
+    return ('%%{init: {"xyChart": {"height": ' + str(height) + '}, "themeVariables": {"xyChart": '
+            '{"plotColorPalette": "' + ", ".join(colours) + '"}}}}%%')
+
+
+def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "", *, head: Point | None = None,
+                    threshold: float | None = None, y_range: tuple[float, float] | None = None) -> str:
     """A fenced ```mermaid block with an ``xychart-beta`` line chart of the points, oldest first.
 
     Points without a value are left out. Up to ``MAX_SHA_LABELS`` points the x-axis names the
-    commits; beyond that it numbers them 1..N and its title names the first and last commit. A
-    single point is drawn as a bar (a one-point line is invisible). No plottable point: "".
+    commits; beyond that it numbers them 1..N and its title names the first and last commit. With
+    ``head`` (label, value), the pull request's value is the last point, marked by a bar from the axis;
+    with ``threshold``, the gate's limit is a flat line. A single point without a head is drawn as a
+    bar (a one-point line is invisible). No plottable point: "".
     """
     kept = [(label, v) for label, v in ((label, _number(v)) for label, v in points) if v is not None]
+    head_value = _number(head[1]) if head else None
+    if head_value is not None and head is not None:
+        kept.append((head[0], head_value))
     if not kept:
         return ""
     labels = [mermaid_text(label) for label, _ in kept]
@@ -172,23 +217,40 @@ def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "") -> s
     else:
         x_title = f"entry (1 = {labels[0]}, {len(kept)} = {labels[-1]})"
         categories = [str(i) for i in range(1, len(kept) + 1)]
-    bottom, top = y_range(values)
-    digits = _digits(values)
+    bottom, top = y_range or y_range_of(values + ([threshold] if threshold is not None else []))
+    digits = _digits(values + [bottom, top])
 
     def num(value: float) -> str:
         return format_number(value, digits)
 
     y_title = f' "{mermaid_text(y_label)}"' if y_label.strip() else ""
     quoted = ", ".join(f'"{c}"' for c in categories)
-    series = "bar" if len(kept) == 1 else "line"
+    marked = head_value is not None or threshold is not None
+    statements = []
+    if marked:
+        if head_value is not None:
+            # The PR's bar rises from the axis; the others sit below it, so Mermaid draws none of them.
+            bars = [bottom - (top - bottom)] * (len(values) - 1) + [head_value]
+            statements.append(f"    bar [{', '.join(num(v) for v in bars)}]")
+        statements.append(f"    line [{', '.join(num(v) for v in values)}]")
+        if threshold is not None:
+            statements.append(f"    line [{', '.join(num(threshold) for _ in values)}]")
+    else:
+        series = "bar" if len(kept) == 1 else "line"
+        statements.append(f"    {series} [{', '.join(num(v) for v in values)}]")
+    if marked:
+        palette = (["#fb8f44"] if head_value is not None else []) + ["#0969da"] + (["#cf222e"] if threshold is not None else [])
+        theme = chart_theme(palette)
+    else:
+        theme = chart_theme(["#0969da"])
     lines = [
         "```mermaid",
-        CHART_THEME,
+        theme,
         "xychart-beta",
         f'    title "{mermaid_text(title)}"',
         f'    x-axis "{mermaid_text(x_title)}" [{quoted}]',
         f"    y-axis{y_title} {num(bottom)} --> {num(top)}",
-        f"    {series} [{', '.join(num(v) for v in values)}]",
+        *statements,
         "```",
     ]
     return "\n".join(lines) + "\n"

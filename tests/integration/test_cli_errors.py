@@ -78,9 +78,10 @@ def test_a_worse_change_fails_with_exit_1(project, tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["verdict"] == "fail"
     accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
-    assert (accuracy["status"], accuracy["message"]) == ("fail", "dropped by 0.02 > 0.01")
+    assert (accuracy["status"], accuracy["message"]) == ("fail", "fell by 0.0200, more than the 0.01 allowed")
     assert "mlgate: FAIL — 1 of 2 KPI gates failed" in proc.stdout
-    assert "| ❌ | `accuracy` | 0.95 | 0.93 | −0.02 (−2.1%) | ≥ 0.9 · drop ≤ 0.01 |" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text().replace("\u00a0", " ")
+    assert "| ❌ | `accuracy` | 0.9500 | 0.9300 | ▼ −0.0200 | ≥ 0.9 · drop ≤ 0.01 |" in report
 
 
 def test_a_warn_only_failure_does_not_block(project, tmp_path):
@@ -99,7 +100,7 @@ def test_nan_text_and_huge_values_at_the_head_fail_their_gates_clearly(project, 
     assert "Traceback" not in proc.stderr
     result = json.loads((tmp_path / "result.json").read_text())
     messages = {g["kpi"]: (g["status"], g["message"]) for g in result["gates"]}
-    assert messages["accuracy"] == ("fail", "value is NaN")
+    assert messages["accuracy"] == ("fail", "NaN at the head")
     assert messages["f1"] == ("fail", "value 'high' is not a number")
     assert messages["loss"][0] == "fail" and messages["loss"][1].endswith("is not a number")
     assert next(g for g in result["gates"] if g["kpi"] == "accuracy")["new"] == "NaN"
@@ -273,6 +274,17 @@ def test_check_reports_what_each_selector_matches(project, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "accuracy → metrics.json:accuracy = 0.95  [min 0.5]" in proc.stdout
     assert "slices.*.recall: optional, skipped" in proc.stdout
+
+
+def test_check_and_run_count_kpi_gates_the_same_way(project, tmp_path):
+    # 2 selectors; `*` matches accuracy, f1 and loss, so 'mlgate run' judges 4 gates
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "*": {"max": 10}}})
+    check = run(project, tmp_path, command="check")
+    assert check.returncode == 0, check.stderr
+    assert "is valid (2 KPIs → 4 KPI gates, one per matched metric, as 'mlgate run' counts them)" in check.stdout
+    ran = run(project, tmp_path, "--no-repro", "--base", "main")
+    assert ran.returncode == 0, ran.stderr
+    assert "## ✅ mlgate — all 4 KPI gates passed" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
 def test_check_with_a_selector_matching_nothing_exits_2(project, tmp_path):

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "classifier"
 METRIC_KEYS = {"accuracy", "f1", "precision", "recall", "roc_auc", "per_class"}
 CLASSES = {"benign", "malignant"}
-OUTPUTS = ("eval/metrics.json", "eval/model.yaml", "eval/predictions.csv", "eval/plots/roc.json", "eval/plots/confusion.csv")
+OUTPUTS = ("eval/metrics.json", "eval/model.yaml", "eval/predictions.csv", "eval/plots/roc.json", "eval/plots/confusion.csv",
+           "eval/plots/importance.svg")
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("example_project")]
 
@@ -140,7 +141,7 @@ def test_dvc_reads_both_metrics_files_with_the_expected_keys(baseline):
 def test_plots_are_declared_and_written(baseline):
     with Repo(str(baseline)) as repo:
         definitions = repo.plots.show()["workspace"]["definitions"]["data"][""]["data"]
-    assert set(definitions) == {"eval/plots/roc.json", "eval/plots/confusion.csv"}
+    assert set(definitions) == {"eval/plots/roc.json", "eval/plots/confusion.csv", "eval/plots/importance.svg"}
     roc = json.loads((baseline / "eval" / "plots" / "roc.json").read_text())["roc"]
     assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0) and (roc[-1]["fpr"], roc[-1]["tpr"]) == (1.0, 1.0)
     assert all(set(point) == {"fpr", "tpr", "threshold"} for point in roc)
@@ -209,3 +210,17 @@ def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp
     if scenario.only_failing is not None:
         # fine on average: every gate on the whole test set passes; one site's accuracy falls
         assert gates_pass(base, head) and not slice_gates_pass(baseline, project)
+    # the report's plots: a ROC curve with its AUC, the confusion matrix, the feature-importance image, the model's changed
+    from mlgate.config import parse_config
+    from mlgate.families import DirectorySide, plots
+
+    section = plots.compute(parse_config("version: 1"), DirectorySide("head", None, project),
+                            DirectorySide("base", None, baseline)).section
+    by_id = {p["id"]: p for p in section["plots"]}
+    assert set(by_id) == {"eval/plots/roc.json", "eval/plots/confusion.csv", "eval/plots/importance.svg"}
+    assert by_id["eval/plots/roc.json"]["status"] == by_id["eval/plots/importance.svg"]["status"] == "changed"
+    roc = by_id["eval/plots/roc.json"]
+    assert roc["x_range"] == [0.0, 1.0] and roc["y_range"] == [0.0, 1.0] and roc["summary"][0]["what"] == "AUC"
+    assert roc["summary"][0]["head"] == pytest.approx(head["roc_auc"], abs=0.005)  # the curve's area is the metric
+    assert by_id["eval/plots/confusion.csv"]["labels"] == sorted(CLASSES)
+    assert section["images_changed"] == ["eval/plots/importance.svg"]

@@ -22,7 +22,7 @@ from mlgate.runner import ledger_trend
 from mlgate.marker import COMMENT_LIMIT
 from mlgate.report import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.trend import sparkline
+from mlgate.trend import sparkline, trend_range
 from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
 
@@ -235,9 +235,12 @@ def test_trend_chart_renders_from_the_ledger(tmp_path: Path, count: int) -> None
     assert report.count("```mermaid") == 2
     assert "Trend on <code>main</code>" in report  # HTML: GitHub renders no Markdown inside <summary>
     assert f"last {len(kept)} ledger entr" in report
-    series = "line" if count > 1 else "bar"
-    assert f"    {series} [{', '.join(str(v) for v in kept)}]" in report
-    assert f"| `accuracy` | {sparkline(kept)} |" in report
+    # the PR's value (0.9) is the last point, marked by a bar; the sparkline is on the chart's scale
+    assert f"    line [{', '.join(str(v) for v in [*kept, 0.9])}]" in report
+    x_axis = next(line for line in report.splitlines() if line.startswith("    x-axis"))
+    assert "    bar [" in report and "fffffff" in x_axis  # the head's short sha names the last point
+    low, high = trend_range([*kept, 0.9], name="accuracy")
+    assert f"`accuracy` <code>{sparkline(kept, low, high)} {sparkline([0.9], low, high)}</code>" in report
     assert len(report) <= COMMENT_LIMIT
 
 
@@ -277,7 +280,7 @@ def test_history_prints_one_row_per_commit_and_a_sparkline(tmp_path: Path, mlgat
     assert [r[0] for r in rows] == [s[:7] for s in shas[-3:]]  # the last three, oldest first
     assert [float(r[-1]) for r in rows] == values[-3:]
     assert all(r[3] == "pass" for r in rows)
-    assert f"accuracy  {sparkline(values[-3:])}" in out
+    assert f"accuracy  {sparkline(values[-3:], *trend_range(values[-3:], name='eval/metrics.json:accuracy'))}" in out
 
 
 def test_history_after_real_recorded_runs(recorded: Origin, mlgate: Runner) -> None:
@@ -294,7 +297,7 @@ def test_history_after_real_recorded_runs(recorded: Origin, mlgate: Runner) -> N
 
     assert code == 0
     assert first[:7] in out and second[:7] in out
-    assert f"accuracy  {sparkline([0.9, 0.95])}" in out
+    assert f"accuracy  {sparkline([0.9, 0.95], *trend_range([0.9, 0.95], name='eval/metrics.json:accuracy'))}" in out
     assert "loss" in out
 
 

@@ -156,10 +156,12 @@ def test_a_real_two_point_drop_on_5000_rows_fails_with_confidence(large, tmp_pat
     assert (iv["paired"], iv["n_paired"], iv["test"], iv["confidence"]) == (True, 5000, "mcnemar_exact", 0.95)
     assert iv["p_value"] < 0.001
     assert "significant: the drop exceeds 0.01" in rule["message"] == iv["reading"]
-    # the report: the interval beside the delta, the test, n paired, the reading
-    row = next(line for line in run.report.splitlines() if line.startswith("| ❌ | `predictions.accuracy`"))
-    assert "(95 %), significant" in row and "[−0.02" in row
-    assert "McNemar exact p < 0.0001 · 5,000 paired" in run.report
+    # the report: a narrow row (the confidence beside the rule), the interval, the test and n in the details, once
+    report = run.report.replace("\u00a0", " ")
+    row = next(line for line in report.splitlines() if line.startswith("| ❌ | `predictions.accuracy`"))
+    assert row.endswith("| ▼ −0.0200 | drop ≤ 0.01 (95 %) |") and "<sub>n=5000</sub>" in row
+    assert "fell by 0.0200 (95 % interval −0.02" in report and "5,000 paired examples): more than the 0.01 allowed" in report
+    assert "McNemar exact p < 0.0001" in report
     # metrics from the predictions appear for both sides, as plain metrics
     metrics = run.result["metrics"][PREDICTIONS]
     assert {"predictions.accuracy", "predictions.f1", "predictions.roc_auc", "predictions.log_loss"} <= set(metrics)
@@ -184,7 +186,7 @@ def test_noise_passes_within_noise_while_a_plain_max_drop_fails(tmp_path, mlgate
     assert drop == pytest.approx(-6 / 500)
     statistical, plain = run.gate("predictions.accuracy"), run.gate(f"{PREDICTIONS}:predictions.accuracy")
     assert plain["status"] == "fail" and plain["rules"][0]["interval"] is None
-    assert plain["message"] == "dropped by 0.012 > 0.01"
+    assert plain["message"] == "fell by 0.0120, more than the 0.01 allowed"
     assert statistical["status"] == "pass"
     iv = statistical["rules"][0]["interval"]
     assert iv["low"] < -0.01 < iv["high"]  # the data cannot tell a 0.01 drop from noise
@@ -204,7 +206,7 @@ def test_ids_that_do_not_overlap_fall_back_to_unpaired_and_say_so(large, tmp_pat
     assert (iv["method"], iv["test"]) == ("unpaired_counts", "fisher_exact")
     warning = next(w for w in run.result["warnings"] if w.startswith(PREDICTIONS))
     assert "unpaired" in warning and "share no ids" in warning
-    assert "unpaired: 5,000 head and 5,000 base rows" in run.report
+    assert "5,000 examples against 5,000" in run.report  # unpaired, in the interval's reading
     assert "share no ids" in run.report
 
 

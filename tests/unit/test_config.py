@@ -99,7 +99,7 @@ BAD = {
     ),
     "unknown key, nothing close": (
         "version: 1\nreport:\n  colour: red\n",
-        "mlgate.yaml:3: report.colour: unknown key; (allowed: title, template)",
+        "mlgate.yaml:3: report.colour: unknown key; (allowed: title, template, plots)",
     ),
     "quoted number": (
         "version: 1\nkpis:\n  accuracy:\n    min: '0.9'\n",

@@ -262,14 +262,16 @@ def test_report_with_intervals_matches_the_golden_file():
 
 def test_golden_report_shows_interval_test_n_and_reading():
     """What the golden file must show, so a regenerated golden cannot silently lose it."""
-    text = GOLDEN.read_text(encoding="utf-8")
+    text = GOLDEN.read_text(encoding="utf-8").replace("\u00a0", " ")  # no-break spaces keep cells whole
     row = next(line for line in text.splitlines() if line.startswith("| ❌ | `predictions.accuracy`"))
-    assert "(95 %), significant" in row and "drop ≤ 0.01" in row
-    assert "**Confidence intervals**" in text
-    assert "paired bootstrap (multinomial counts) · McNemar exact p" in text and "2,000 paired" in text
-    assert "DeLong (paired) · DeLong z p" in text
-    assert "within noise of the minimum 0.85" in text or "above the minimum 0.85" in text
-    assert "| `eval/predictions.csv` | `predictions.log_loss` |" in text
+    assert row.endswith("| ▼ −0.0250 | drop ≤ 0.01 (95 %) |")  # narrow: the interval is in the details, once
+    assert "<details><summary>Confidence intervals (3), from per-example predictions</summary>" in text
+    assert ("fell by 0.0250 (95 % interval −0.0325 … −0.0170, 2,000 paired examples): more than the 0.01 allowed"
+            in text)
+    assert text.count("−0.0325 … −0.0170") == 2  # the failing reading under the table, and in the details
+    assert "McNemar exact p < 0.0001" in text and "DeLong z p" in text
+    assert "0.8806 (95 % interval 0.8653 … 0.8951, 2,000 examples): above the minimum 0.85" in text
+    assert "| 📄 `eval/predictions.csv` | | | |" in text and "| `predictions.log_loss` |" in text
 
 
 # ---- mlgate check ----------------------------------------------------------------------------------------

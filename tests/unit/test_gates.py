@@ -91,7 +91,7 @@ def test_relative_gate_reports_values_diff_and_percent():
     assert outcome.diff == pytest.approx(-0.0175)
     assert outcome.pct == pytest.approx(-0.0175 / 0.9561 * 100)
     assert outcome.higher_is_better is True
-    assert outcome.message == "dropped by 0.0175 > 0.01"
+    assert outcome.message == "fell by 0.0175, more than the 0.01 allowed"
 
 
 def test_direction_is_implied_by_the_rules():
@@ -132,13 +132,13 @@ def test_all_rules_on_a_kpi_apply_and_the_failing_one_decides():
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.93)
     assert [(r.rule, r.status) for r in outcome.rules] == [("min", PASS), ("max_drop", FAIL)]
     assert outcome.status == FAIL
-    assert outcome.message == "dropped by 0.03 > 0.01"
+    assert outcome.message == "fell by 0.0300, more than the 0.01 allowed"
 
 
 def test_every_failing_rule_is_in_the_message():
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.85)
     assert outcome.status == FAIL
-    assert outcome.message == "0.85 < 0.9; dropped by 0.11 > 0.01"
+    assert outcome.message == "0.8500, below the minimum 0.9; fell by 0.1100, more than the 0.01 allowed"
 
 
 def test_absolute_rule_fails_even_when_the_relative_one_passes():
@@ -273,7 +273,7 @@ def test_absolute_rule_still_judges_when_the_relative_one_has_no_baseline():
 def test_nan_at_the_head_fails_every_rule(rules):
     outcome = gate(rules, 0.5, NAN)
     assert outcome.status == FAIL
-    assert outcome.message == "value is NaN"
+    assert outcome.message == "NaN at the head"
 
 
 def test_nan_at_the_head_under_warn_severity_warns():
@@ -431,3 +431,31 @@ def test_a_gate_whose_every_rule_a_judge_skipped_is_skipped_not_passed():
     head, base = Snapshot({"m.json": {"acc": 0.5}}), Snapshot({"m.json": {"acc": 0.95}})
     [outcome] = evaluate(cfg, head, base, judge=judge)
     assert outcome.status == SKIPPED and outcome.message == "slice x: 3 rows, not gated"
+
+
+# -- messages say what happened, in the metric's own format ------------------------------------------
+
+@pytest.mark.parametrize(
+    ("rules", "old", "new", "message"),
+    [
+        ({"max_drop": 0.01}, 0.9650, 0.9790, "improved by 0.0140"),
+        ({"max_drop": 0.01}, 0.9650, 0.9600, "fell by 0.0050, within the 0.01 allowed"),
+        ({"max_drop": 0.01}, 0.9561, 0.9561 - 1.11e-16, "no change"),  # float noise below display precision
+        ({"max_increase_pct": 200}, 4.5, 3.2, "fell 28.9%"),
+        ({"max_increase_pct": 25}, 1.8, 4.9, "rose 172%, more than the 25% allowed"),
+        ({"max_drop_pct": 2}, 0.9, 0.89, "fell 1.1%, within the 2% allowed"),
+        ({"max_increase": 5}, 100, 103, "rose by 3, within the 5 allowed"),
+        ({"min": 0.9}, None, 0.95, "0.9500, at least 0.9"),
+        ({"max": 4}, None, 4.9, "4.9, above the maximum 4"),
+    ],
+)
+def test_messages_say_what_happened(rules, old, new, message):
+    assert gate(rules, old, new).message == message
+
+
+def test_a_gated_metric_that_went_missing_suggests_a_similar_new_one():
+    base = snap({"f1": 0.9, "acc": 0.8})
+    (outcome,) = evaluate(config({"f1": {"min": 0.5}}), snap({"f1_score": 0.91, "acc": 0.8}), base)
+    assert outcome.status == FAIL
+    assert outcome.message == (f"missing from {FILE} at the head; did you mean 'f1_score', new at the head? "
+                               "Rename the KPI in mlgate.yaml")

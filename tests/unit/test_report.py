@@ -17,7 +17,22 @@ from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.github.workflow import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
 from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import CELL_CHARS, code, delta, num, render, report_marker, text
+from mlgate.report import CELL_CHARS, NBSP, code, num, report_marker, text
+from mlgate.report import delta as _delta
+from mlgate.report import render as render_exact
+
+
+def render(*args, **kwargs) -> str:
+    """The report with its no-break spaces read as spaces, for assertions on content (the goldens keep them)."""
+    return render_exact(*args, **kwargs).replace(NBSP, " ")
+
+
+def delta(*args, **kwargs) -> str:
+    return _delta(*args, **kwargs).replace(NBSP, " ")
+
+
+def read(golden: Path) -> str:
+    return golden.read_text(encoding="utf-8").replace(NBSP, " ")
 from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -118,13 +133,13 @@ def assert_tables_whole(markdown: str) -> None:
                 if not row.startswith("|"):
                     break
                 assert len(cells(row)) == width, f"row has {len(cells(row))} cells, header {width}: {row[:80]!r}"
-    assert markdown.count("<details>") == markdown.count("</details>")
+    assert len(re.findall(r"<details[ >]", markdown)) == markdown.count("</details>")
 
 
 # -- golden ---------------------------------------------------------------------------------------------
 
 def test_report_matches_the_golden_file():
-    rendered = render(make_result())
+    rendered = render_exact(make_result())
     if os.environ.get("MLGATE_UPDATE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(rendered, encoding="utf-8")
@@ -133,31 +148,44 @@ def test_report_matches_the_golden_file():
 
 def test_golden_report_shape():
     """What the golden file must show, so a regenerated golden cannot silently lose it."""
-    report = GOLDEN.read_text(encoding="utf-8")
+    report = read(GOLDEN)
     lines = report.splitlines()
     assert lines[0] == report_marker("default", HEAD_SHA) == "<!-- mlgate:report id=default head=3f2a9c1 -->"
+    # the heading counts the rows the table shows (the skipped KPI is listed apart, with why)
     assert lines[1] == "## ❌ mlgate — 1 of 5 KPI gates failed"
-    assert "`feature/deeper-trees` @ `3f2a9c1` vs `main` @ `a81d0e4` (merge-base)" in report
+    assert len([r for r in table_rows(report.split("<details")[0])[2:]]) == 5
+    assert "⏭️ Not judged: `slices.*.recall` (optional: no metric matched)." in report
+    # commits and the comparison are links in CI
+    assert (f"[`feature/deeper-trees` @ `3f2a9c1`](https://github.com/OWNER/REPO/commit/{HEAD_SHA}) vs "
+            f"[`main` @ `a81d0e4`](https://github.com/OWNER/REPO/commit/{BASE_SHA}) (merge-base) · "
+            f"[compare](https://github.com/OWNER/REPO/compare/{BASE_SHA}...{HEAD_SHA})") in report
     assert "baseline: metrics committed at the base" in report
-    assert "pipeline: 2 of 3 stages ran, `prepare` restored from cache · 41 s" in report
+    # the stages that ran, named with their time
+    assert "ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache · 41 s" in report
     assert "| | KPI | main | this PR | Δ | gate |" in report
-    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | −0.0175 (−1.8%) | ≥ 0.9 · drop ≤ 0.01 |" in report
-    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | +3.1 (+172.2%) | ≤ 4 · warn only |" in report
-    assert "| ➖ | `roc_auc` | — | 0.99 | — | drop ≤ 1% (no baseline) |" in report
+    # narrow rows: value, value, marked change, each rule once
+    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | ▼ −0.0175 | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 | ≤ 4 · warn |" in report
+    assert "| ✅ | `latency_p95_ms` | 2.1 | 2.0 | ▲ −4.8% | rise ≤ 10% |" in report  # smaller is better
+    assert "| ➖ | `roc_auc` | — | 0.9900 | — | drop ≤ 1% (no baseline) |" in report
     assert "> **Hypothesis:** deeper trees improve recall on small tumours." in report
-    assert "<details><summary>Params changed (3)</summary>" in report  # train.seed did not change
+    assert "<details open><summary>Params changed (3)</summary>" in report  # train.seed did not change; ≤ 5: open
     assert "| `train.criterion` | `gini` | `entropy` |" in report
     assert "<details><summary>All metrics (9)</summary>" in report
-    assert "| `eval/model.yaml` | `n_params` | 1,250,000 | 3,400,000 | +2,150,000 (+172.0%) |" in report
-    assert "| `eval/metrics.json` | `loss` | 0.2 | NaN | NaN |" in report
+    # one column for file and metric: each file's row heads its metrics
+    assert "| metric | main | this PR | Δ |" in report and "| 📄 `eval/model.yaml` | | | |" in report
+    assert "| `n_params` | 1250000 | 3400000 | +2150000 (+172%) |" in report
+    assert "| `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 (+172%) |" in report  # direction from its KPI
+    assert "| `n_test` | 114 | 114 | ±0 |" in report
+    assert "| `loss` | 0.2000 | NaN | NaN at the head |" in report
     assert "[workflow run](https://github.com/OWNER/REPO/actions/runs/123)" in report
     assert_tables_whole(report)
 
 
 def test_failures_sort_first_then_warnings_then_no_baseline_then_passes_then_skipped():
     report = render(make_result())
-    icons = [cells(row)[0].strip() for row in table_rows(report.split("<details>")[0])[2:]]
-    assert icons == ["❌", "⚠️", "➖", "✅", "✅", "⏭️"]
+    icons = [cells(row)[0].strip() for row in table_rows(report.split("<details")[0])[2:]]
+    assert icons == ["❌", "⚠️", "➖", "✅", "✅"]  # skipped ones are listed under the table, with why
 
 
 def test_problems_are_listed_under_the_table():
@@ -207,7 +235,8 @@ def strip_code_spans(line: str) -> str:
 
 def assert_inert(line: str) -> None:
     prose = strip_code_spans(line)
-    assert "<" not in prose.replace("<sub>", "").replace("</sub>", "").replace("<details>", "").replace(
+    prose = re.sub(r"\[[^\[\]]*\]\(https://github\.com/OWNER/REPO/[\w./-]*\)", "", prose)  # our own links
+    assert "<" not in prose.replace("<sub>", "").replace("</sub>", "").replace("<details>", "").replace("<details open>", "").replace(
         "</details>", "").replace("<summary>", "").replace("</summary>", ""), line
     assert not re.search(r"(?<![\\])@(?!\u200b)\w", prose), line  # @mentions are broken by a zero-width space
     assert "${{" not in prose, line
@@ -274,12 +303,13 @@ def test_text_filter(value, expected):
         (None, "—"),
         (0.9561, "0.9561"),
         (-0.0175, "−0.0175"),
-        (1234.5, "1,234.5"),
-        (12_345_678.0, "1.235e+07"),
-        (0.00001234, "1.234e−05"),
-        (0.0, "0"),
+        (1234.5, "1234.5"),
+        (12_345_678.0, "12345678"),
+        (1.5e12, "1.500e+12"),
+        (0.00001234, "0.00001234"),
+        (0.0, "0.0000"),
         (3, "3"),
-        (-1_250_000, "−1,250,000"),
+        (-1_250_000, "−1,250,000"),  # a count in prose; a metric's or param's value goes through its format
         (math.nan, "NaN"),
         (math.inf, "∞"),
         (-math.inf, "−∞"),
@@ -294,13 +324,15 @@ def test_num_filter(value, expected):
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ({"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561}, "−0.0175 (−1.8%)"),
-        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1 (+172.2%)"),
-        ({"old": 1.0, "new": 1.0, "diff": 0.0}, "0"),
+        ({"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561}, "−0.0175"),  # a fraction: no percentage
+        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1 (+172%)"),
+        ({"old": 1.0, "new": 1.0, "diff": 0.0}, "±0"),
+        ({"old": 0.9561, "new": 0.9561 - 1.11e-16, "diff": -1.11e-16}, "±0"),  # float noise is no change
         ({"old": 0, "new": 2, "diff": 2}, "+2"),  # no percentage of a zero baseline
         ({"old": 1000.0, "new": 1000.5, "diff": 0.5}, "+0.5"),  # below 0.1 %: no percentage
         ({"old": None, "new": 1.0}, "—"),
-        ({"old": 1.0, "new": math.nan, "diff": math.nan}, "NaN"),
+        ({"old": 1.0, "new": math.nan, "diff": math.nan}, "NaN at the head"),
+        ({"old": math.nan, "new": 1.0, "diff": math.nan}, "NaN at the base"),
         ({"old": 1.0, "new": math.inf, "diff": math.inf}, "+∞"),
     ],
 )
@@ -437,3 +469,155 @@ def test_a_broken_user_template_names_file_and_line(tmp_path):
 def test_a_missing_template_directory_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="report.template: .* is not a directory"):
         render(make_result(), template_dir=tmp_path / "nope")
+
+
+# -- the trend: the PR as the last marked point, the threshold as a line ---------------------------------
+
+GOLDEN_TREND = Path(__file__).parent / "golden" / "report_trend.md"
+
+
+def trend_result() -> Result:
+    history = ["1111111", "2222222", "3333333", "4444444", "5555555"]
+    return make_result(
+        trend={
+            "eval/metrics.json:accuracy": [[sha, v] for sha, v in zip(history, [0.951, 0.958, 0.958, 0.951, 0.9561])],
+            "eval/metrics.json:f1": [[sha, v] for sha, v in zip(history, [0.96, 0.965, None, 0.965, 0.965])],
+        },
+        context={"pr_number": 17, "trend_ref": "main"},
+    )
+
+
+def test_trend_report_matches_the_golden_file():
+    rendered = render_exact(trend_result())
+    if os.environ.get("MLGATE_UPDATE_GOLDEN") == "1":
+        GOLDEN_TREND.write_text(rendered, encoding="utf-8")
+    assert rendered == GOLDEN_TREND.read_text(encoding="utf-8")
+
+
+def test_trend_shows_the_pr_point_the_threshold_and_the_scale():
+    report = read(GOLDEN_TREND)
+    assert "<details><summary>Trend on <code>main</code>: each KPI over the last 5 ledger entries, then this PR</summary>" in report
+    # accuracy: drop ≤ 0.01 from 0.9561 → threshold 0.9461; min 0.9 is looser, so the drop binds
+    assert "`accuracy` <code>" in report and "· threshold 0.9461" in report
+    spark = re.search(r"`accuracy` <code>(\S+) (\S)</code> scale (\S+) … (\S+);", report)
+    assert spark, report
+    line, pr, low, high = spark.groups()
+    assert len(line) == 5 and len(pr) == 1
+    assert float(high.replace("−", "-")) - float(low.replace("−", "-")) >= 0.04  # four margins: noise reads as noise
+    chart = report[report.index("```mermaid", report.index("`accuracy` <code>")):]
+    chart = chart[: chart.index("```\n", 10) + 4]
+    assert '"this PR"' in chart and "    bar [" in chart and chart.count("    line [") == 2
+    assert "0.9461, 0.9461" in chart  # the threshold line
+    assert "Chart: blue line = ledger entries, orange bar = this PR, red line = the gate's threshold." in report
+
+
+# -- one number format, decided per metric from both sides ---------------------------------------------
+
+GOLDEN_NUMBERS = Path(__file__).parent / "golden" / "report_numbers.md"
+
+
+def numbers_result(accuracy: tuple[float, float], recall: tuple[float, float]) -> Result:
+    """The cases reviewers saw read differently: decimals per run, 1 vs 1.0000, float noise, separators."""
+    acc = gate("accuracy", PASS, *accuracy, [("max_drop", 0.01, PASS)])
+    rec = gate("recall", PASS, *recall, [("min", 0.9, PASS)])
+    noise = gate("precision", PASS, 0.9561, 0.9561 - 1.11e-16, [("max_drop", 0.01, PASS)])
+    size = gate("model_size_mb", PASS, 4.5, 3.2, [("max_increase_pct", 200, PASS)], higher=False)
+    return make_result(
+        verdict="pass",
+        gates=[acc, rec, noise, size],
+        metrics={"eval/metrics.json": {
+            "accuracy": {"old": accuracy[0], "new": accuracy[1], "diff": accuracy[1] - accuracy[0]},
+            "recall": {"old": recall[0], "new": recall[1], "diff": recall[1] - recall[0]},
+            "precision": {"old": 0.9561, "new": 0.9561 - 1.11e-16, "diff": -1.11e-16},
+            "n_rows": {"old": 20170428, "new": 20170429, "diff": 1},
+        }},
+        params={"params.yaml": {"data.rows": {"old": 20170428, "new": 20170429, "diff": 1}}},
+        warnings=[],
+    )
+
+
+def test_numbers_report_matches_the_golden_file():
+    rendered = render_exact(numbers_result((0.965, 0.979), (1.0, 0.9667)))
+    if os.environ.get("MLGATE_UPDATE_GOLDEN") == "1":
+        GOLDEN_NUMBERS.write_text(rendered, encoding="utf-8")
+    assert rendered == GOLDEN_NUMBERS.read_text(encoding="utf-8")
+
+
+def test_a_metric_reads_with_the_same_decimals_in_every_run_and_in_its_message():
+    one = render(numbers_result((0.965, 0.979), (1.0, 1.0)))
+    two = render(numbers_result((0.9650, 0.9231), (1.0, 0.9667)))
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9790 | ▲ +0.0140 | drop ≤ 0.01 |" in one
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9231 | ▼ −0.0419 | drop ≤ 0.01 |" in two
+    assert "| ✅ | `recall` | 1.0000 | 1.0000 | ±0 | ≥ 0.9 |" in one
+    assert "| ✅ | `recall` | 1.0000 | 0.9667 | ▼ −0.0333 | ≥ 0.9 |" in two
+    # float noise below the shown precision is no change, with no mark
+    assert "| ✅ | `precision` | 0.9561 | 0.9561 | ±0 | drop ≤ 0.01 |" in one
+    assert "−1.110e−16" not in one and "e-16" not in one
+    # a smaller model is better: marked so, in percent as its rule is
+    assert "| ✅ | `model_size_mb` | 4.5 | 3.2 | ▲ −28.9% | rise ≤ 200% |" in one
+    # integers without thousands separators, in params and metrics alike
+    assert "| `data.rows` | 20170428 | 20170429 |" in one and "20,170,428" not in one
+
+
+# -- what else a reviewer looks for ----------------------------------------------------------------------
+
+def predictions_gate(status=PASS, interval=None):
+    g = gate("predictions.accuracy", status, 0.958, 0.951, [("max_drop", 0.01, status)], file="eval/predictions.csv")
+    if interval:
+        g.rules[0].interval = interval
+    return g
+
+
+def test_a_small_eval_set_is_named_beside_its_metrics_with_a_noise_hint():
+    result = make_result(gates=[predictions_gate()], sections={"predictions": {"n_head": 143, "n_base": 143}})
+    report = render(result)
+    assert "| ✅ | `predictions.accuracy` <sub>n=143</sub> | 0.9580 | 0.9510 | ▼ −0.0070 | drop ≤ 0.01 |" in report
+    assert ("> 143 test examples: one example moves a rate such as accuracy by 0.0070 (0.7 points), so "
+            "`predictions.accuracy` can pass or fail on noise; consider `confidence:` on its KPI.") in report
+
+
+def test_no_noise_hint_for_a_large_set_or_a_gate_judged_on_an_interval():
+    big = render(make_result(gates=[predictions_gate()], sections={"predictions": {"n_head": 5000}}))
+    assert "<sub>n=5000</sub>" in big and "consider `confidence:`" not in big
+    interval = {"of": "diff", "value": -0.007, "low": -0.02, "high": 0.005, "confidence": 0.95, "significant": False,
+                "paired": True, "n_paired": 143, "n_head": 143, "n_base": 143, "method": "paired_counts"}
+    judged = render(make_result(gates=[predictions_gate(interval=interval)], sections={"predictions": {"n_head": 143}}))
+    assert "consider `confidence:`" not in judged
+    assert "| ▼ −0.0070 (within noise) | drop ≤ 0.01 (95 %) |" in judged
+
+
+def test_comparing_a_commit_with_itself_is_said_plainly():
+    report = render(make_result(base=Revision(ref="main", sha=HEAD_SHA), links={}))
+    assert "`feature/deeper-trees` @ `3f2a9c1` compared with itself: no changes to compare" in report
+    assert f"`{HEAD_SHA[:7]}` vs" not in report
+
+
+def test_without_a_workflow_run_there_are_no_links():
+    report = render(make_result(links={}))
+    assert "`feature/deeper-trees` @ `3f2a9c1` vs `main` @ `a81d0e4` (merge-base) · baseline" in report
+    assert "](" not in report
+
+
+def test_params_changed_is_folded_when_it_has_more_than_five_rows():
+    params = {"params.yaml": {f"p{i}": {"old": i, "new": i + 1, "diff": 1} for i in range(6)}}
+    assert "<details><summary>Params changed (6)</summary>" in render(make_result(params=params))
+
+
+@pytest.mark.parametrize(("rules", "old", "expected"), [
+    ([("min", 0.9, PASS)], 0.95, (0.9, None)),
+    ([("min", 0.9, PASS), ("max_drop", 0.01, PASS)], 0.95, (pytest.approx(0.94), 0.01)),  # the binding limit
+    ([("max_drop_pct", 2, PASS)], 0.5, (pytest.approx(0.49), pytest.approx(0.01))),
+    ([("max", 50, PASS), ("max_increase_pct", 200, PASS)], 1.8, (pytest.approx(5.4), pytest.approx(3.6))),
+    ([("unchanged", True, PASS)], 3.0, (None, None)),  # a flag rule draws no line
+    ([("max_drop", 0.01, NO_BASELINE)], None, (None, None)),
+])
+def test_the_trend_threshold_is_the_limit_the_gate_lets_the_metric_reach(rules, old, expected):
+    from mlgate.report import gate_threshold
+
+    assert gate_threshold(gate("m", PASS, old, 0.9, rules)) == expected
+
+
+def test_a_change_and_a_rule_never_wrap_inside_a_narrow_table():
+    report = render_exact(make_result())
+    row = next(line for line in report.splitlines() if line.startswith("| ❌ | `accuracy`"))
+    assert f"| ▼{NBSP}−0.0175 | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules

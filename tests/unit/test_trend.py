@@ -186,3 +186,47 @@ def test_series_feeds_sparkline_and_chart() -> None:
     points = kpi_series(hits, "auc")
     assert sparkline([v for _, v in points]) == BLOCKS[0] + BLOCKS[4] + BLOCKS[-1]
     assert categories(chart_parts(mermaid_xychart("auc", points, "auc"))["x-axis"]) == [sha(i)[:7] for i in range(3)]
+
+
+# ---- the trend answers "is this pull request out of line?" ---------------------------------------
+
+from mlgate.trend import trend_range  # noqa: E402
+
+
+def test_one_test_example_of_noise_draws_as_noise_on_the_gates_scale() -> None:
+    # 143 test examples: accuracy moves in steps of 1/143 ≈ 0.007; the gate allows a drop of 0.01.
+    values = [0.951, 0.958, 0.958, 0.951, 0.951, 0.951, 0.958]
+    assert len(set(sparkline(values))) == 2 and sparkline(values)[0] == BLOCKS[0]  # own min..max: █▁██▁▁▁█
+    lo, hi = trend_range(values, threshold=0.948, margin=0.01, name="accuracy")
+    assert hi - lo >= 0.04  # at least four margins tall
+    line = sparkline(values, lo, hi)
+    levels = {BLOCKS.index(c) for c in line}
+    assert max(levels) - min(levels) <= 2  # one example apart: neighbouring blocks, not bottom and top
+
+
+def test_a_bounded_metric_stays_inside_0_and_1_and_the_threshold_is_on_the_scale() -> None:
+    lo, hi = trend_range([0.999, 1.0, 1.0], threshold=0.99, margin=0.01, name="recall")
+    assert hi == 1.0 and lo <= 0.99  # never "recall up to 1.001"
+    lo, hi = trend_range([0.5, 0.52], threshold=0.3, name="f1")
+    assert lo <= 0.3 <= hi
+
+
+def test_a_non_negative_metric_gets_no_negative_axis() -> None:
+    lo, hi = trend_range([0.001, 0.002], margin=0.01, name="loss")
+    assert lo == 0.0 and hi >= 0.04
+
+
+def test_chart_marks_the_pr_as_the_last_point_and_draws_the_threshold() -> None:
+    history = [("aaaaaaa", 0.95), ("bbbbbbb", 0.955), ("ccccccc", 0.951)]
+    block = mermaid_xychart("accuracy", history, head=("this PR", 0.94), threshold=0.941, y_range=(0.92, 0.97))
+    lines = block.rstrip("\n").split("\n")
+    assert lines[1] == ('%%{init: {"xyChart": {"height": 320}, "themeVariables": {"xyChart": '
+                        '{"plotColorPalette": "#fb8f44, #0969da, #cf222e"}}}}%%')
+    body = [ln.strip() for ln in lines[3:-1]]
+    assert body[0] == 'title "accuracy"'
+    assert categories(body[1]) == ["aaaaaaa", "bbbbbbb", "ccccccc", "this PR"]
+    assert body[2] == "y-axis 0.92 --> 0.97"  # no axis label repeating the title
+    bar, history_line, threshold = (numbers(b.split(" ", 1)[1]) for b in body[3:6])
+    assert body[3].startswith("bar ") and bar == [0.87, 0.87, 0.87, 0.94]  # only the PR's bar shows (the rest below the axis)
+    assert history_line == [0.95, 0.955, 0.951, 0.94]
+    assert threshold == [0.941] * 4

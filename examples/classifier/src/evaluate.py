@@ -6,7 +6,8 @@ Writes (all committed to git, `cache: false` in dvc.yaml):
 - eval/model.yaml     model_size_mb (size of the pickle, 10^6 bytes) and n_features
 - eval/predictions.csv  id,label,pred,proba,site for every test row (proba = P(malignant); site the
                         clinic, which mlgate's slices compare one by one)
-- eval/plots/roc.json and eval/plots/confusion.csv, the plot data dvc.yaml declares
+- eval/plots/roc.json, eval/plots/confusion.csv and eval/plots/importance.svg (the forest's ten most
+  important features as a bar chart), the plots dvc.yaml declares
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +58,27 @@ def roc_points(labels: pd.Series, proba: pd.Series) -> list[dict]:
     ]
 
 
+def importance_svg(names: list[str], importances: list[float], top: int = 10) -> str:
+    """The `top` most important features as a small horizontal bar chart (SVG, deterministic bytes)."""
+    ranked = sorted(zip(importances, names), key=lambda pair: (-pair[0], pair[1]))[:top]
+    largest = ranked[0][0] or 1.0
+    rows = []
+    for i, (value, name) in enumerate(ranked):
+        y = 24 + i * 22
+        width = round(260 * value / largest, 1)
+        rows.append(
+            f'<text x="190" y="{y + 12}" text-anchor="end" font-size="12">{escape(name)}</text>'
+            f'<rect x="196" y="{y}" width="{width}" height="16" fill="#0969da"/>'
+            f'<text x="{196 + width + 4}" y="{y + 12}" font-size="11">{value:.3f}</text>'
+        )
+    height = 24 + len(ranked) * 22 + 8
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="520" height="{height}" font-family="sans-serif">'
+        '<text x="8" y="14" font-size="13" font-weight="bold">Feature importance (top 10)</text>'
+        + "".join(rows) + "</svg>\n"
+    )
+
+
 def main() -> None:
     with open(ROOT / "models" / "model.pkl", "rb") as handle:
         model = pickle.load(handle)
@@ -82,6 +105,8 @@ def main() -> None:
     pd.DataFrame(
         {"actual": labels.map(CLASS_NAMES), "predicted": preds.map(CLASS_NAMES)}
     ).to_csv(out / "plots" / "confusion.csv", index=False)
+    importances = [round(float(v), DIGITS) for v in model.feature_importances_]
+    (out / "plots" / "importance.svg").write_text(importance_svg(features, importances))
     print(
         f"evaluate: accuracy={scores['accuracy']:.4f} f1={scores['f1']:.4f} "
         f"roc_auc={scores['roc_auc']:.4f} model_size_mb={model_info['model_size_mb']}"

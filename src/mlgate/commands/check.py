@@ -34,6 +34,7 @@ def check_command(args: argparse.Namespace) -> int:
             say(f"  {one_line(selector)}: not checked yet")
         return EXIT_OK
     lines, problems = [], []
+    gates = 0  # one per metric a selector matches: what 'mlgate run' counts in "2 of 5 KPI gates failed"
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
         found = match(selector, snap.metrics, source=source)
@@ -41,12 +42,14 @@ def check_command(args: argparse.Namespace) -> int:
             lines.append(f"  {one_line(selector)}: {'optional, skipped' if kpi.optional else 'MATCHES NOTHING'}  [{rules}]")
             if not kpi.optional:
                 problems.append(selector)
+        gates += len(found)
         for path, key in found:
             value = snap.metrics[path][key]
             shown = f"{value:.6g}" if is_number(value) else repr(value)
             lines.append(f"  {one_line(selector)} → {one_line(path)}:{one_line(key)} = {one_line(shown)}  [{rules}]")
     if not problems:
-        say(f"mlgate: {source} is valid ({count}); matched against the metrics in {where}")
+        say(f"mlgate: {source} is valid ({count} → {gates} KPI gate{'s' if gates != 1 else ''}, one per matched "
+            f"metric, as 'mlgate run' counts them); matched against the metrics in {where}")
     say("\n".join(lines))
     for note in notes:
         say(f"  warning: {one_line(note)}")

@@ -19,7 +19,7 @@ from mlgate.ledger import Ledger, LedgerHit
 from mlgate.recording import ledger_ref
 from mlgate.runner import default_branch_rev, display_branch
 from mlgate.selectors import match
-from mlgate.trend import flat_metrics, kpi_series, sparkline
+from mlgate.trend import flat_metrics, kpi_series
 
 
 def history_command(args: argparse.Namespace) -> int:
@@ -84,34 +84,14 @@ def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[st
 
 def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
                    tags: dict[str, list[str]] | None = None) -> str:
-    """The table (oldest first, like the sparklines) and one sparkline line per KPI; a commit promoted to a
-    model version (``mlgate promote``) shows its version tag after the verdict."""
-    from mlgate.report import num
+    """The table (oldest first, like the sparklines) and one sparkline line per KPI, within 100 columns; a
+    commit promoted to a model version (``mlgate promote``) shows its version tag after the verdict."""
+    from mlgate.history_table import render_history as layout
 
     columns = metric_columns(hits, selectors)
-    series = {name: kpi_series(hits, name) for _, name in columns}
-    header = ["commit", "date", "verdict", *[label for label, _ in columns]]
-    rows = [
-        [hit.sha[:7], _date(hit.entry), one_line(_verdict(hit, tags or {})),
-         *[num(series[name][i][1]) for _, name in columns]]
-        for i, hit in enumerate(hits)
-    ]
-    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(cell.ljust(w) if c < 3 else cell.rjust(w) for c, (cell, w) in enumerate(zip(cells, widths))).rstrip()
-
-    out = [f"mlgate history: {title} · last {len(hits)} ledger entr{'y' if len(hits) == 1 else 'ies'}, oldest first", ""]
-    out += [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-    if columns:
-        out.append("")
-        width = max(len(label) for label, _ in columns)
-        for label, name in columns:
-            values = [v for _, v in series[name]]
-            present = [v for v in values if v is not None]
-            summary = f"min {num(min(present))} · max {num(max(present))} · last {num(values[-1])}" if present else "no values"
-            out.append(f"{label.ljust(width)}  {sparkline(values)}  {summary}")
-    return "\n".join(out)
+    series = {name: [v for _, v in kpi_series(hits, name)] for _, name in columns}
+    rows = [{"sha": hit.sha, "date": _date(hit.entry), "verdict": one_line(_verdict(hit, tags or {}))} for hit in hits]
+    return layout(rows, columns, series, title=title)
 
 
 def _verdict(hit: LedgerHit, tags: dict[str, list[str]]) -> str:

@@ -94,4 +94,5 @@ Compute = Callable[..., FamilyResult | None]
 #   compute(config, head: Side, base: Side | None, *, recorded: Flat, progress) -> FamilyResult | None
 # where ``recorded`` is the base's numbers as the baseline has them ({file: {key: value}}; from the
 # ledger when the base's files are gone), and None means the family is not configured.
-FAMILY_MODULES: tuple[str, ...] = ("mlgate.families.predictions", "mlgate.families.model", "mlgate.families.data")
+FAMILY_MODULES: tuple[str, ...] = ("mlgate.families.predictions", "mlgate.families.model", "mlgate.families.data",
+                                 "mlgate.families.plots")
