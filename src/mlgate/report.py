@@ -294,12 +294,17 @@ class _Rows:
 SMALL_EVAL_SET = 1000
 
 
+def whole_set_metric(key: str) -> bool:
+    """`predictions.accuracy` and the like: a metric of the whole evaluation set (not a slice's, health's …)."""
+    return key.startswith("predictions.") and key.count(".") == 1
+
+
 def noise_hint(gates: list[GateOutcome], n: int | None) -> str | None:
     """'143 test examples: one example moves a rate such as accuracy by 0.0070 (0.7 points); …' when plain gates
     judge predictions metrics of a small evaluation set, where one example can decide a drop gate."""
     if not n or n >= SMALL_EVAL_SET:
         return None
-    plain = [g for g in gates if g.key.startswith("predictions.") and not any(r.interval for r in g.rules)]
+    plain = [g for g in gates if whole_set_metric(g.key) and not any(r.interval for r in g.rules)]
     if not plain:
         return None
     step = 1 / n
@@ -479,6 +484,16 @@ def _fit(text: str) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+LONG_NAME = 24
+
+
+def kpi(name: Any) -> str:
+    """A KPI's name as a code span that may wrap after its dots when it is long (a zero-width space after each
+    dot), so a slice metric's name does not push the table past 760 px; short names stay whole to copy."""
+    out = code(name)
+    return out.replace(".", ".\u200b") if len(str(name)) > LONG_NAME else out
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # enough to stop emphasis, code, links, tables
 
 
@@ -499,7 +514,7 @@ def fmt(row: Any) -> NumberFormat:
 digits = fmt  # the name report templates written for mlgate 0.1 use
 
 
-def num(value: Any, places: NumberFormat | int | None = None) -> str:
+def num(value: Any, places: NumberFormat | int | None = None, clip: int | None = None) -> str:
     """A value as its metric reads everywhere: `places` is the metric's format (`fmt`), or a number of decimals.
 
     A metric's or a param's value goes through its format (integers as they are, to be copied); a count
@@ -508,7 +523,8 @@ def num(value: Any, places: NumberFormat | int | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool) or not compare.is_number(value):
-        return code(value)
+        shown = " ".join(str(value).split())
+        return code(shown if clip is None or len(shown) <= clip else shown[: clip - 1] + "…")
     if isinstance(places, NumberFormat):
         return places.value(value)
     if isinstance(value, int):
@@ -602,6 +618,7 @@ def entry_status(entry: dict[str, Any]) -> str:
 
 _FILTERS = {
     "code": code,
+    "kpi": kpi,
     "text": text,
     "num": num,
     "digits": digits,
@@ -609,6 +626,7 @@ _FILTERS = {
     "delta": delta,
     "direction": direction,
     "skip_reason": skip_reason,
+    "whole_set_metric": whole_set_metric,
     "rule_text": rule_text,
     "icon": icon,
     "seconds": seconds,

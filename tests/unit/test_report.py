@@ -41,7 +41,8 @@ BASE_SHA = "a81d0e4" + "5" * 33
 
 
 def gate(kpi, status, old, new, rules, *, key=None, severity="fail", message="", higher=True, file="eval/metrics.json"):
-    diff = None if old is None or new is None else new - old
+    numbers = isinstance(old, int | float) and isinstance(new, int | float)
+    diff = new - old if numbers else None
     pct = None if diff is None or old == 0 else diff / abs(old) * 100
     return GateOutcome(
         kpi=kpi, file=file, key=key or kpi, severity=severity, status=status, message=message or status,
@@ -621,3 +622,16 @@ def test_a_change_and_a_rule_never_wrap_inside_a_narrow_table():
     report = render_exact(make_result())
     row = next(line for line in report.splitlines() if line.startswith("| ❌ | `accuracy`"))
     assert f"| ▼{NBSP}−0.0175 | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules
+
+
+def test_long_kpi_names_may_wrap_at_their_dots_and_text_values_are_cut_in_the_table():
+    slice_gate = gate("predictions.slice.site=east.accuracy", FAIL, 0.97, 0.95, [("max_drop", 0.02, FAIL)],
+                      file="eval/predictions.csv")
+    fingerprint = gate("model.interface", PASS, "30 inputs #beabd89d · classes 0,1", "30 inputs #beabd89d · classes 0,1",
+                       [("unchanged", True, PASS)], file="model")
+    report = render(make_result(gates=[slice_gate, fingerprint, gate("f1", PASS, 0.9, 0.91, [("min", 0.5, PASS)])],
+                                sections={"predictions": {"n_head": 143}}))
+    assert "| `predictions.\u200bslice.\u200bsite=east.\u200baccuracy` |" in report  # no n: a slice has its own size
+    assert "| `30 inputs #be…` | `30 inputs #be…` |" in report  # 14 characters; whole in All metrics
+    assert "| ✅ | `f1` |" in report
+    assert "consider `confidence:`" not in report  # the hint is for the whole set's metrics only
