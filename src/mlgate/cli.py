@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where the report goes (default: %(default)s)")
     p_ci.add_argument("--artifact-dir", default="mlgate-artifact", metavar="DIR",
                       help="with --mode run: where result and report are saved for the publish half")
+    p_ci.add_argument("--plots-dir", default=os.environ.get("RUNNER_TEMP", "") and
+                      os.path.join(os.environ.get("RUNNER_TEMP", ""), "mlgate-plots"), metavar="DIR",
+                      help="where the changed plot images and DVC's plots page go for the Action's artifact "
+                           "(default: $RUNNER_TEMP/mlgate-plots; empty: none)")
     p_ci.add_argument("--promote", action=argparse.BooleanOptionalAction, default=False,
                       help="on a push to the default branch whose run passed, tag the next model version (default: off)")
     promote_options(p_ci)

@@ -105,6 +105,18 @@ class DvcProject:
         events.finish()
         return events.runs
 
+    def plots_html(self, base_rev: str | None, out: Path) -> bool:
+        """``dvc plots diff BASE --out OUT``: DVC's own HTML page of every plot, base against the workspace.
+        False when DVC could not render it (the report still has the plots)."""
+        from dvc.cli import main as dvc_main
+
+        args = ["plots", "diff", *([base_rev] if base_rev else []), "--out", str(out), "--quiet"]
+        try:
+            with contextlib.chdir(self.root):
+                return dvc_main(args) == 0 and (out / "index.html").is_file()
+        except Exception:  # noqa: BLE001 - an extra for reviewers, never a reason to fail the run
+            return False
+
     def checkout_quietly(self) -> None:
         """Restore tracked data from the cache; what is not there the pipeline rebuilds (no error)."""
         from dvc.exceptions import DvcException

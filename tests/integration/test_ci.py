@@ -357,3 +357,33 @@ def test_the_pipelines_own_log_cannot_issue_workflow_commands(tmp_path):
     injected = log.index("::error title=pwned::injected by the pipeline")
     assert log[stop - 1].startswith("::group::reproducing the pipeline")
     assert stop < injected < resume and log[resume + 1] == "::endgroup::"
+
+
+def test_changed_plot_images_and_dvcs_plots_page_go_to_the_plots_artifact(tmp_path):
+    """The comment cannot hold images: the changed ones, and DVC's own plots page, go to a folder the Action
+    uploads as an artifact (never a third-party host), named in the step's outputs."""
+    draw = python_cmd(
+        "import yaml, json, pathlib; p = yaml.safe_load(open('params.yaml'))['metrics'];"
+        "pathlib.Path('plots').mkdir(exist_ok=True);"
+        "pathlib.Path('plots/bars.svg').write_text('<svg xmlns=\"http://www.w3.org/2000/svg\"><text>%s</text></svg>' % p['accuracy']);"
+        "json.dump([{'step': i, 'loss': p['loss'] / (i + 1)} for i in range(5)], open('plots/loss.json', 'w'))"
+    )
+    train = train_stage({"metrics.json": "metrics"})
+    stages = {"train": {**train, "cmd": f"{train['cmd']} && {draw}",
+                        "plots": [{"plots/bars.svg": {"cache": False}}, {"plots/loss.json": {"cache": False, "x": "step"}}]}}
+    project = make_project(tmp_path / "repo", stages=stages)
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.repro()
+    project.commit("better")
+    env = pr_event(project, tmp_path, "feature") | {"GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_TOKEN": "",
+                                                   "RUNNER_TEMP": str(tmp_path / "runner")}
+
+    proc = project.mlgate("ci", "--publisher", "none", "--no-status", env=env)
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = outputs(tmp_path)
+    folder = Path(out["plots-dir"])
+    assert folder == tmp_path / "runner" / "mlgate-plots" and out["plots-artifact"] == "mlgate-plots-default"
+    assert (folder / "images" / "plots" / "bars.svg").read_text().count("0.96") == 1  # the head's image
+    assert (folder / "html" / "index.html").is_file()  # DVC's page: base against head

@@ -93,11 +93,33 @@ def _run(args: argparse.Namespace, ctx: GitHubContext, progress: Progress, repor
         result = run(options, edges)
         report = write_outputs(result, report_path, json_path, edges)
         done = record(result, edges, record=bool(wants_record), push_cache=args.push_cache)
+        _save_plots(args, result, edges)
         if args.promote and ctx.event_name == "push" and ctx.is_default_branch:
             _promote(args, ctx, edges, result)
     for warning in done.warnings:  # a ledger or cache push that failed is a warning, never a failed run
         workflow.warning(warning, title="mlgate ledger and cache")
     return result, report
+
+
+def _save_plots(args: argparse.Namespace, result: Result, edges: Edges) -> None:
+    """The changed images and DVC's HTML page of all plots, in one folder the Action uploads as an artifact."""
+    import shutil
+
+    from mlgate.github import workflow
+
+    section = result.sections.get("plots") or {}
+    if not args.plots_dir or not section.get("plots") or not os.environ.get("GITHUB_OUTPUT"):
+        return
+    folder = Path(args.plots_dir)
+    for rel in section.get("images_changed") or []:
+        source = edges.project.root / rel
+        if source.is_file() and edges.project.root.resolve() in source.resolve().parents:
+            (folder / "images" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / "images" / rel)
+    edges.project.plots_html(result.base.sha if result.base else None, folder / "html")
+    if folder.is_dir():
+        name = "mlgate-plots-" + re.sub(r"[^A-Za-z0-9._-]", "-", result.report_id)
+        workflow.set_outputs(os.environ["GITHUB_OUTPUT"], {"plots-dir": str(folder), "plots-artifact": name})
 
 
 def _promote(args: argparse.Namespace, ctx: GitHubContext, edges: Edges, result: Result) -> None:
