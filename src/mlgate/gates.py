@@ -91,6 +91,13 @@ def evaluate(
                 failed = ", ".join(sorted(head.errors))
                 gates.append(_missing(selector, None, selector, kpi, f"not found; metrics that failed to load: {failed}"))
                 continue
+            family = _family_without_base(selector, head, base)
+            if family:  # e.g. model.latency_ratio: measured against the base's model, which this run lacks
+                gates.append(GateOutcome(
+                    kpi=selector, file=None, key=selector, severity=kpi.severity, status=NO_BASELINE,
+                    message=f"not measured: the {family}.* figures against the base need the base's files",
+                    higher_is_better=kpi.higher_is_better, rules=_unjudged(kpi, "no baseline")))
+                continue
             known = sorted(k for values in keys.values() for k in values)
             listing = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
             raise ConfigError(
@@ -100,6 +107,20 @@ def evaluate(
         for path, key in found:
             gates.append(evaluate_one(selector, kpi, path, key, head, base, judge=judge))
     return gates
+
+
+def _family_without_base(selector: str, head: Snapshot, base: Snapshot | None) -> str | None:
+    """The metric family a selector names (``model`` for ``model.latency_ratio``) when the head has that
+    family's metrics and the base has none of them: a comparison metric could not be measured."""
+    pattern = selector.rpartition(":")[2]
+    prefix = pattern.split(".", 1)[0]
+    if "." not in pattern or "*" in prefix:
+        return None
+
+    def has(snap: Snapshot | None) -> bool:
+        return snap is not None and any(k.startswith(prefix + ".") for keys in snap.metrics.values() for k in keys)
+
+    return prefix if has(head) and not has(base) else None
 
 
 def evaluate_one(

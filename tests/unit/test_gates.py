@@ -459,3 +459,14 @@ def test_a_gated_metric_that_went_missing_suggests_a_similar_new_one():
     assert outcome.status == FAIL
     assert outcome.message == (f"missing from {FILE} at the head; did you mean 'f1_score', new at the head? "
                                "Rename the KPI in mlgate.yaml")
+
+
+def test_a_comparison_metric_of_a_family_without_base_figures_has_no_baseline_not_a_config_error():
+    cfg = parse_config("version: 1\nkpis:\n  model.typo: {max: 3}\n")
+    head = Snapshot({"model": {"model.size_mb": 1.0}})
+    with pytest.raises(ConfigError, match="kpis.model.typo: matches no metric"):  # with the base's figures: a typo
+        evaluate(cfg, head, Snapshot({"model": {"model.size_mb": 1.0}}))
+    cfg = parse_config("version: 1\nkpis:\n  model.latency_ratio: {max: 3}\n")
+    [outcome] = evaluate(cfg, head, Snapshot({"m.json": {"acc": 1}}))  # the base has no model figures
+    assert outcome.status == NO_BASELINE
+    assert outcome.message == "not measured: the model.* figures against the base need the base's files"
