@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
 
+    p_init = sub.add_parser("init", help="write mlgate.yaml (a gate per headline metric) and the GitHub workflow")
+    common(p_init)
+    p_init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    p_init.add_argument("--no-workflow", dest="workflow", action="store_false",
+                        help="do not write .github/workflows/mlgate.yml")
+    p_init.add_argument("--action", metavar="OWNER/REPO@REF",
+                        help="how the workflow names the action; pin a commit SHA (default: the release tag)")
+
     p_history = sub.add_parser("history", help="the metrics ledger's history: each KPI per commit, with sparklines")
     common(p_history)
     p_history.add_argument("--kpi", action="append", metavar="NAME",
@@ -170,6 +178,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.compare_predictions import compare_predictions_command
 
         return compare_predictions_command(args)
+    if args.command == "init":
+        from mlgate.commands.init import init_command
+
+        return init_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

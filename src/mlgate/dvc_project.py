@@ -245,6 +245,31 @@ class DvcProject:
         rels = [f.lstrip("/")[len(prefix):] for f in found]
         return sorted(r for r in rels if fnmatch.fnmatch(r, pattern))
 
+    def declared(self) -> tuple[list[str], list[str]]:
+        """The metrics files and plots the pipeline declares (dvc.yaml), relative to the project."""
+        from dvc.exceptions import DvcException
+
+        metrics: list[str] = []
+        plots: list[str] = []
+        try:
+            with contextlib.chdir(self.root):
+                for stage in self.repo.index.stages:
+                    for out in stage.outs:
+                        rel = Path(out.fs_path).resolve().relative_to(self.root.resolve()).as_posix()
+                        if out.metric and rel not in metrics:
+                            metrics.append(rel)
+                        if out.plot and rel not in plots:
+                            plots.append(rel)
+        except DvcException as exc:
+            raise PipelineError(f"{self.root}: DVC cannot read the pipeline: {_one_line(exc)}; fix dvc.yaml") from None
+        return metrics, plots
+
+    def remote_url(self) -> str | None:
+        """The default DVC remote's URL (credentials in it masked), or None when there is none."""
+        name = self.repo.config.get("core", {}).get("remote")
+        url = self.repo.config.get("remote", {}).get(name, {}).get("url") if name else None
+        return redact_urls(str(url)) if url else None
+
     def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
         with bounded_yaml():
             return self._read_snapshot(repo, rev)

@@ -1,0 +1,120 @@
+"""mlgate init: write mlgate.yaml (a gate per headline metric) and the GitHub workflow for this project."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from mlgate import init_config
+from mlgate.config import CONFIG_NAME, parse_config
+from mlgate.dvc_project import DvcProject
+from mlgate.errors import EXIT_OK, InputError
+from mlgate.git import Git
+
+ACTION_REF = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[A-Za-z0-9_.-]+")
+WORKFLOW = Path(".github") / "workflows" / "mlgate.yml"
+
+
+def init_command(args: argparse.Namespace) -> int:
+    if args.action is not None and not ACTION_REF.fullmatch(args.action):
+        raise InputError(f"--action {args.action!r}: expected OWNER/REPO@REF, e.g. octo/mlgate@<commit sha>")
+    start = Path(args.project_dir).resolve()
+    if not start.is_dir():
+        raise InputError(f"{args.project_dir}: no such directory; pass an existing --project-dir")
+    git = Git.discover(start)
+    root = _dvc_root(start, git.root)
+    config_path = Path(args.config).resolve() if args.config else root / CONFIG_NAME
+    found = _discover(root, git)
+    starters = init_config.starter_dir()
+    outputs = [(config_path, init_config.config_text(found, (starters / init_config.STARTER_CONFIG).read_text("utf-8")))]
+    if args.workflow:
+        template = (starters / init_config.STARTER_WORKFLOW).read_text("utf-8")
+        outputs.append((git.root / WORKFLOW, init_config.workflow_text(found, template, args.action)))
+    parse_config(outputs[0][1], str(config_path))  # what we write must be what `mlgate check` accepts
+
+    written = []
+    for path, text in outputs:
+        shown = _display(path)
+        if path.exists() and not args.force:
+            print(f"mlgate: kept {shown} (it exists; pass --force to overwrite it)")
+            continue
+        _write(path, text)
+        written.append(path)
+        print(f"mlgate: wrote {shown}")
+    gates, _ = init_config.plan_gates(found.metrics)
+    if config_path in written:
+        metrics = sum(len(keys) for keys in found.metrics.values())
+        print(f"  {len(gates)} gate{'s' if len(gates) != 1 else ''} on {metrics} metric{'s' if metrics != 1 else ''}"
+              f" found in {', '.join(found.metrics) or 'no metrics file'}; every line says why")
+    if not found.metric_files:
+        print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage, then rerun with --force")
+    elif len(found.metrics) < len(found.metric_files):
+        print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
+    if args.workflow and args.action is None and git.root / WORKFLOW in written:
+        print(f"  note: the workflow uses {init_config.ACTION_REPOSITORY}@{init_config.ACTION_REF}: put the action's"
+              " repository and release commit SHA there (or pass --action OWNER/REPO@SHA)")
+    if not written:
+        print("mlgate: nothing written")
+    print("next:")
+    print("  mlgate check    # shows which metric each gate matches, with its value")
+    print("  mlgate run      # reproduces the pipeline, compares with the base, checks the gates")
+    if written and args.workflow:
+        print(f"then commit {' and '.join(_display(p) for p in written)} and push: the workflow runs on pull requests")
+    return EXIT_OK
+
+
+def _discover(root: Path, git: Git) -> init_config.Discovery:
+    project = DvcProject(root)
+    try:
+        metric_files, plots = project.declared()
+        snap = project.snapshot()
+        remote = project.remote_url()
+    finally:
+        project.close()
+    branch = (git.default_branch() or git.current_branch() or "main").removeprefix("origin/")
+    return init_config.Discovery(
+        metric_files=tuple(metric_files),
+        metrics={path: keys for path, keys in snap.metrics.items() if keys},
+        params={path: keys for path, keys in snap.params.items() if keys},
+        plots=tuple(plots),
+        project_dir=root.relative_to(git.root).as_posix(),
+        default_branch=branch,
+        requirements=_requirements(root, git.root),
+        remote_url=remote,
+    )
+
+
+def _requirements(root: Path, top: Path) -> str | None:
+    """The pipeline's dependency list the Action should install, relative to the git root."""
+    for name in ("requirements.txt", "pyproject.toml"):
+        for folder in dict.fromkeys((root, top)):
+            if (folder / name).is_file():
+                return (folder / name).relative_to(top).as_posix()
+    return None
+
+
+def _dvc_root(start: Path, top: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / ".dvc").is_dir():
+            return folder
+        if folder == top:
+            break
+    raise InputError(f"{start}: not a DVC project (no .dvc directory); run 'dvc init' there or pass --project-dir")
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"{_display(path)}: cannot write: {exc.strerror or exc}; make the folder writable or pass --config"
+        ) from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,152 @@
+"""What `mlgate init` writes, built from a Discovery: gates with guessed directions, a comment on every line,
+files that mlgate's config loader, zizmor and the workflow JSON schema accept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlgate import init_config
+from mlgate.config import parse_config
+from mlgate.init_config import Discovery, config_text, guess_direction, plan_gates, workflow_text
+from mlgate.report import render
+
+BIN = Path(sys.executable).parent
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _starter(name: str) -> str:
+    return (init_config.starter_dir() / name).read_text(encoding="utf-8")
+
+
+def _config(found: Discovery) -> str:
+    return config_text(found, _starter(init_config.STARTER_CONFIG))
+
+
+def _workflow(found: Discovery, action: str | None = None) -> str:
+    return workflow_text(found, _starter(init_config.STARTER_WORKFLOW), action)
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("loss", ("lower", "loss")), ("val_loss", ("lower", "loss")), ("valLoss", ("lower", "loss")),
+    ("test.rmse", ("lower", "rmse")), ("mae", ("lower", "mae")), ("latency_ms", ("lower", "latency")),
+    ("model_size_mb", ("lower", "size")), ("error", ("lower", "error")),
+    ("val_accuracy", ("higher", "accuracy")), ("acc", ("higher", "acc")), ("f1", ("higher", "f1")),
+    ("roc_auc", ("higher", "auc")), ("precision", ("higher", "precision")), ("r2", ("higher", "r2")),
+    ("per_class.cat.recall", ("higher", "recall")),
+    ("epochs", None), ("n_features", None), ("loss_auc", None),  # neither, or both: no guess
+])
+def test_direction_is_guessed_from_the_words_of_the_name(key, expected) -> None:
+    assert guess_direction(key) == expected
+
+
+def test_loss_and_val_accuracy_get_gates_in_their_directions() -> None:
+    gates, ungated = plan_gates({"metrics.json": {"loss": 0.2, "val_accuracy": 0.9, "epochs": 10}})
+    by_name = {g.selector: g for g in gates}
+    assert by_name["loss"].direction == "lower" and by_name["val_accuracy"].direction == "higher"
+    assert by_name["loss"].sure and by_name["val_accuracy"].sure
+    assert ungated == ["epochs"]
+    config = parse_config(_config(Discovery(metric_files=("metrics.json",), metrics={"metrics.json": {
+        "loss": 0.2, "val_accuracy": 0.9, "epochs": 10}})))
+    assert config.kpis["loss"].max_increase_pct == init_config.MAX_INCREASE_PCT
+    assert config.kpis["loss"].severity == "fail"
+    assert config.kpis["val_accuracy"].max_drop_pct == init_config.MAX_DROP_PCT
+    assert set(config.kpis) == {"loss", "val_accuracy"}
+
+
+def test_unsure_gates_warn_and_a_key_in_two_files_is_qualified() -> None:
+    found = Discovery(metric_files=("a.json", "b.json"),
+                      metrics={"a.json": {"acc": 0.9, "per_class.x.recall": 0.8}, "b.json": {"acc": 0.7, "size": 3}})
+    config = parse_config(_config(found))
+    assert config.kpis["a.json:acc"].severity == "fail" and config.kpis["b.json:acc"].severity == "fail"
+    assert config.kpis["per_class.x.recall"].severity == "warn"  # nested: maybe not a headline
+    assert config.kpis["size"].severity == "warn"  # a size is a cost, not always a headline
+
+
+def test_every_line_of_the_config_carries_a_comment() -> None:
+    found = Discovery(metric_files=("m.json", "missing.json"), metrics={"m.json": {"loss": 1.5, "mode": "fast"}},
+                      params={"params.yaml": {"train.lr": 0.1}}, plots=("plots/roc.json",))
+    lines = [line for line in _config(found).splitlines() if line.strip()]
+    assert [line for line in lines if "#" not in line] == []
+    text = _config(found)
+    assert "missing.json" in text and "train.lr" in text and "plots/roc.json" in text and "mode" in text
+
+
+def test_metric_names_cannot_break_out_of_the_yaml() -> None:
+    """A key with a line break, quotes and a colon stays one quoted key and one comment line."""
+    nasty = 'acc"\nversion: 2 #: x'
+    text = _config(Discovery(metric_files=("m.json",), metrics={"m.json": {nasty: 0.5}}))
+    config = parse_config(text)
+    assert config.version == 1 and list(config.kpis) == [nasty]
+
+
+def test_no_metrics_writes_a_valid_config_without_gates() -> None:
+    text = _config(Discovery())
+    assert parse_config(text).kpis == {}
+    assert "no metrics found in dvc.yaml" in text
+
+
+def test_too_many_metrics_gate_the_sure_ones_first() -> None:
+    metrics = {"m.json": {f"class{i}.recall": 0.5 for i in range(20)} | {"accuracy": 0.9}}
+    gates, ungated = plan_gates(metrics)
+    assert len(gates) == init_config.MAX_GATES and gates[0].selector == "accuracy"
+    assert len(ungated) == 21 - init_config.MAX_GATES
+
+
+def test_workflow_fills_requirements_project_dir_branch_and_remote_secrets() -> None:
+    found = Discovery(project_dir="ml/model", default_branch="trunk", requirements="requirements.txt",
+                      remote_url="s3://bucket/dvc")
+    workflow = yaml.safe_load(_workflow(found, f"octo/mlgate@{SHA}"))
+    assert workflow[True]["push"]["branches"] == ["trunk"]  # YAML 1.1 reads the key `on` as true
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write", "statuses": "write"}
+    steps = workflow["jobs"]["mlgate"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    assert steps[1]["uses"] == f"octo/mlgate@{SHA}"
+    assert steps[1]["with"] == {"project-dir": "ml/model", "requirements": "requirements.txt", "python-version": "3.11"}
+    assert steps[1]["env"] == {"AWS_ACCESS_KEY_ID": "${{ secrets.AWS_ACCESS_KEY_ID }}",
+                               "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}"}
+
+
+def test_default_workflow_names_the_release_tag() -> None:
+    workflow = yaml.safe_load(_workflow(Discovery()))
+    step = workflow["jobs"]["mlgate"]["steps"][1]
+    assert step["uses"] == f"{init_config.ACTION_REPOSITORY}@v{init_config.__version__}"
+    assert "env" not in step and "project-dir" not in step["with"]
+
+
+@pytest.mark.parametrize("found", [
+    Discovery(),
+    Discovery(project_dir="sub", requirements="pyproject.toml", remote_url="s3://b/x", default_branch="main"),
+    Discovery(remote_url="ssh://host/path"),
+], ids=["plain", "full", "unknown-remote"])
+def test_generated_workflow_passes_zizmor_and_the_workflow_schema(tmp_path: Path, found: Discovery) -> None:
+    path = tmp_path / "mlgate.yml"
+    path.write_text(_workflow(found, f"octo/mlgate@{SHA}"), encoding="utf-8")
+    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "plain", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+    schema = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_zizmor_flags_the_unpinned_default_so_the_check_above_can_fail(tmp_path: Path) -> None:
+    path = tmp_path / "mlgate.yml"
+    path.write_text(_workflow(Discovery()), encoding="utf-8")
+    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "plain", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert zizmor.returncode != 0 and "unpinned-uses" in zizmor.stdout
+
+
+def test_the_example_report_template_extends_the_built_in_one() -> None:
+    from tests.unit.test_report import make_result  # noqa: PLC0415 - the report tests' sample Result
+
+    folder = init_config.starter_dir() / init_config.STARTER_REPORT
+    built_in, custom = render(make_result()), render(make_result(), template_dir=folder)
+    assert "model-review checklist" in custom and "model-review checklist" not in built_in
+    heading = next(line for line in built_in.splitlines() if line.startswith("## "))
+    assert heading in custom
