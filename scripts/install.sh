@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Install mlgate from the action's own checkout (and the user's requirements) into a virtual environment.
 #
-# Called by action.yml; reads its inputs from the environment only:
+# Called twice by action.yml, reading its inputs from the environment only:
+#   install.sh plan   before actions/cache: decides the venv's path and the key it is cached under
+#   install.sh        installs, unless the cache restored the venv (or the venv already holds this version)
+#
 #   GITHUB_ACTION_PATH   the action's checkout (holds pyproject.toml and src/mlgate)
 #   INPUT_PYTHON         interpreter to build the venv with (setup-python's python-path); empty: python3 on PATH
 #   INPUT_VENV           venv directory; empty: $RUNNER_TEMP/mlgate-venv. Reused when it already holds
 #                        this mlgate version, so a persistent runner or a local run installs nothing.
-#   INPUT_REQUIREMENTS   the user's requirements file (pip -r), relative to the working directory; may be empty
-# Writes the step output `python` (the venv's interpreter) to $GITHUB_OUTPUT.
+#   INPUT_REQUIREMENTS   the user's requirements file (requirements.txt or pyproject.toml), relative to the
+#                        working directory; may be empty
+#   INPUT_CACHE          plan: true caches the venv with actions/cache (only for the default venv)
+#   INPUT_CACHE_HIT      install: "true" when actions/cache restored the venv under the planned key
+#   INPUT_INSTALLER      uv (default: uv from PyPI, pinned below; pip where uv cannot run) or pip
+# Writes step outputs to $GITHUB_OUTPUT: plan: venv, cache-key (empty: do not cache); install: python.
 set -euo pipefail
+
+UV_VERSION="0.13.9" # the installer, from PyPI; bump deliberately (the cache key holds it)
 
 fail() { # one line, as an annotation, then exit 2 (bad input)
   printf '::error title=mlgate::%s\n' "$1"
   exit 2
 }
 
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+started="$(now)"
 action_path="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this script through action.yml}"
 output="${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set: run this script through action.yml}"
 venv="${INPUT_VENV:-${RUNNER_TEMP:?RUNNER_TEMP is not set: set the input venv}/mlgate-venv}"
@@ -32,12 +45,44 @@ if [ -n "$requirements" ] && [ ! -f "$requirements" ]; then
   fail "requirements file '$requirements' not found (relative to $PWD): fix the action input requirements"
 fi
 
-# The version this checkout of the action would install, and the one the venv already holds (if any).
+# The version this checkout of the action would install.
 wanted="$("$python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' \
   "$action_path/pyproject.toml")"
+
+if [ "${1:-}" = plan ]; then
+  key=""
+  case "${INPUT_CACHE:-true}" in
+    true | True | TRUE) cache=true ;;
+    false | False | FALSE) cache=false ;;
+    *) fail "action input cache is '${INPUT_CACHE}': set it to true or false" ;;
+  esac
+  # A venv the workflow names is its own (a persistent runner keeps it): only the default one is cached.
+  if [ "$cache" = true ] && [ -z "${INPUT_VENV:-}" ]; then
+    python_id="$("$python" -c 'import platform, sys; print(f"{platform.python_implementation()}{platform.python_version()}-{sys.platform}")')"
+    hash="none"
+    if [ -n "$requirements" ]; then
+      hash="$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$requirements")"
+    fi
+    key="mlgate-venv-${RUNNER_OS:-$(uname -s)}-${RUNNER_ARCH:-$(uname -m)}-${ImageOS:-local}-${python_id}-mlgate${wanted}-uv${UV_VERSION}-req${hash}"
+  fi
+  {
+    echo "venv=$venv"
+    echo "cache-key=$key"
+  } >> "$output"
+  echo "mlgate: environment $venv${key:+, cached under $key}"
+  exit 0
+fi
+
 installed=""
 if [ -x "$venv/bin/python" ]; then
   installed="$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("mlgate"))' 2>/dev/null || true)"
+fi
+
+if [ "${INPUT_CACHE_HIT:-}" = true ] && [ "$installed" = "$wanted" ]; then
+  # The key holds the Python, mlgate's version and the requirements' hash: nothing to install.
+  echo "mlgate $wanted restored from the cache into $venv: nothing to install (install step $(since "$started") s)"
+  echo "python=$venv/bin/python" >> "$output"
+  exit 0
 fi
 
 packages=()
@@ -46,15 +91,54 @@ if [ "$installed" = "$wanted" ]; then
 else
   packages+=("$action_path")
 fi
-[ -n "$requirements" ] && packages+=(-r "$requirements")
 
-if [ "${#packages[@]}" -gt 0 ]; then
-  echo "::group::Install mlgate $wanted${requirements:+ and $requirements} into $venv"
+# uv, pinned, from PyPI, next to the venv; pip where uv cannot be installed or cannot run.
+export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 # the interpreter is given; no download of another
+uv=""
+case "${INPUT_INSTALLER:-uv}" in
+  uv | pip) ;;
+  *) fail "action input installer is '${INPUT_INSTALLER}': set it to uv or pip" ;;
+esac
+if [ "${INPUT_INSTALLER:-uv}" = uv ] && { [ "${#packages[@]}" -gt 0 ] || [ -n "$requirements" ]; }; then
+  tools="$(dirname "$venv")/.mlgate-uv-$UV_VERSION"
+  if [ ! -x "$tools/bin/uv" ]; then
+    "$python" -m pip install --quiet --disable-pip-version-check --no-input --target "$tools" "uv==$UV_VERSION" \
+      > /dev/null 2>&1 || true
+  fi
+  if "$tools/bin/uv" --version > /dev/null 2>&1; then
+    uv="$tools/bin/uv"
+  else
+    echo "mlgate: uv $UV_VERSION cannot be installed or run here; installing with pip"
+  fi
+fi
+
+requirement_args=()
+if [ -n "$requirements" ]; then
+  if [ -z "$uv" ] && [ "$(basename "$requirements")" = pyproject.toml ]; then
+    # pip cannot read a pyproject.toml as a requirements file: pass its project.dependencies.
+    mapfile -t deps < <("$python" -c 'import sys, tomllib; print(*tomllib.load(open(sys.argv[1], "rb")).get("project", {}).get("dependencies", []), sep="\n")' "$requirements")
+    for dep in "${deps[@]}"; do [ -n "$dep" ] && requirement_args+=("$dep"); done
+  else
+    requirement_args+=(-r "$requirements")
+  fi
+fi
+
+if [ "${#packages[@]}" -gt 0 ] || [ "${#requirement_args[@]}" -gt 0 ]; then
+  installer="pip"
+  [ -n "$uv" ] && installer="uv $UV_VERSION"
+  echo "::group::Install mlgate $wanted${requirements:+ and $requirements} into $venv with $installer"
   # System site packages stay visible: what the job already installed into this Python (the pipeline's
   # own dependencies) is importable by the pipeline stages mlgate runs with this venv first on PATH.
-  [ -x "$venv/bin/python" ] || "$python" -m venv --system-site-packages "$venv"
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off "${packages[@]}"
+  if [ -n "$uv" ]; then
+    [ -x "$venv/bin/python" ] || "$uv" venv --quiet --python "$python" --system-site-packages "$venv"
+    "$uv" pip install --quiet --python "$venv/bin/python" "${packages[@]}" "${requirement_args[@]}"
+  else
+    [ -x "$venv/bin/python" ] || "$python" -m venv --system-site-packages "$venv"
+    "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
+      "${packages[@]}" "${requirement_args[@]}"
+  fi
   echo "::endgroup::"
 fi
 
+echo "mlgate: install step took $(since "$started") s"
 echo "python=$venv/bin/python" >> "$output"

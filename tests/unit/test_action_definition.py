@@ -331,3 +331,62 @@ def test_install_script_rejects_an_old_python(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout.strip() == (f"::error title=mlgate::mlgate needs Python 3.11 or newer, {old} is Python 3.9.18:"
                                    " set the action input python-version to \"3.11\" or newer")
+
+
+def _plan(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLGATE_", "RUNNER_"))}
+    full = {**base, "GITHUB_ACTION_PATH": str(ROOT), "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "RUNNER_TEMP": str(tmp_path / "runner-temp"), "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
+            "ImageOS": "ubuntu24", "INPUT_PYTHON": sys.executable, **env}
+    (tmp_path / "output").unlink(missing_ok=True)
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "install.sh"), "plan"], env=full, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    output = (tmp_path / "output").read_text(encoding="utf-8") if (tmp_path / "output").exists() else ""
+    return proc, dict(line.split("=", 1) for line in output.splitlines())
+
+
+def test_install_plan_keys_the_cache_on_runner_python_version_and_requirements(tmp_path: Path) -> None:
+    import platform
+    import tomllib
+
+    (tmp_path / "requirements.txt").write_text("scikit-learn\n", encoding="utf-8")
+    proc, out = _plan(tmp_path, INPUT_REQUIREMENTS="requirements.txt")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert out["venv"] == str(tmp_path / "runner-temp" / "mlgate-venv")
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    key = out["cache-key"]
+    assert key.startswith(f"mlgate-venv-Linux-X64-ubuntu24-CPython{platform.python_version()}-linux-mlgate{version}-uv")
+    assert re.search(r"-req[0-9a-f]{16}$", key)
+
+    (tmp_path / "requirements.txt").write_text("scikit-learn\npandas\n", encoding="utf-8")
+    assert _plan(tmp_path, INPUT_REQUIREMENTS="requirements.txt")[1]["cache-key"] != key
+    assert _plan(tmp_path)[1]["cache-key"].endswith("-reqnone")
+
+
+@pytest.mark.parametrize("env", [{"INPUT_CACHE": "false"}, {"INPUT_VENV": "/opt/my-venv"}], ids=["off", "own-venv"])
+def test_install_plan_does_not_cache_when_off_or_for_a_named_venv(tmp_path: Path, env: dict[str, str]) -> None:
+    proc, out = _plan(tmp_path, **env)
+    assert proc.returncode == 0, proc.stderr
+    assert out["cache-key"] == ""
+
+
+def test_install_plan_rejects_a_bad_cache_input(tmp_path: Path) -> None:
+    proc, _ = _plan(tmp_path, INPUT_CACHE="maybe")
+    assert proc.returncode == 2
+    assert proc.stdout.strip() == "::error title=mlgate::action input cache is 'maybe': set it to true or false"
+
+
+def test_install_after_a_cache_hit_installs_nothing(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("no-such-package-would-install\n", encoding="utf-8")
+    proc = _install(tmp_path, INPUT_VENV=str(Path(sys.prefix)), INPUT_PYTHON=sys.executable,
+                    INPUT_REQUIREMENTS="requirements.txt", INPUT_CACHE_HIT="true")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "restored from the cache" in proc.stdout and "nothing to install" in proc.stdout
+    assert "::group::" not in proc.stdout
+    assert (tmp_path / "output").read_text(encoding="utf-8") == f"python={Path(sys.prefix)}/bin/python\n"
+
+
+def test_install_rejects_a_bad_installer_input(tmp_path: Path) -> None:
+    proc = _install(tmp_path, INPUT_VENV=str(tmp_path / "venv"), INPUT_PYTHON=sys.executable, INPUT_INSTALLER="conda")
+    assert proc.returncode == 2
+    assert proc.stdout.strip() == "::error title=mlgate::action input installer is 'conda': set it to uv or pip"
