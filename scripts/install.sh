@@ -11,7 +11,7 @@
 #                        this mlgate version, so a persistent runner or a local run installs nothing.
 #   INPUT_REQUIREMENTS   the user's requirements file (requirements.txt or pyproject.toml), relative to the
 #                        working directory; may be empty
-#   INPUT_CACHE          plan: true caches the venv with actions/cache (only for the default venv)
+#   INPUT_CACHE          plan: auto (cache the default venv), true (cache the venv, even a named one) or false
 #   INPUT_CACHE_HIT      install: "true" when actions/cache restored the venv under the planned key
 #   INPUT_INSTALLER      uv (default: uv from PyPI, pinned below; pip where uv cannot run) or pip
 # Writes step outputs to $GITHUB_OUTPUT: plan: venv, cache-key (empty: do not cache); install: python.
@@ -51,13 +51,13 @@ wanted="$("$python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1]
 
 if [ "${1:-}" = plan ]; then
   key=""
-  case "${INPUT_CACHE:-true}" in
+  case "${INPUT_CACHE:-auto}" in
+    auto | "") cache="$([ -z "${INPUT_VENV:-}" ] && echo true || echo false)" ;; # a named venv is its owner's
     true | True | TRUE) cache=true ;;
     false | False | FALSE) cache=false ;;
-    *) fail "action input cache is '${INPUT_CACHE}': set it to true or false" ;;
+    *) fail "action input cache is '${INPUT_CACHE}': set it to auto, true or false" ;;
   esac
-  # A venv the workflow names is its own (a persistent runner keeps it): only the default one is cached.
-  if [ "$cache" = true ] && [ -z "${INPUT_VENV:-}" ]; then
+  if [ "$cache" = true ]; then
     python_id="$("$python" -c 'import platform, sys; print(f"{platform.python_implementation()}{platform.python_version()}-{sys.platform}")')"
     hash="none"
     if [ -n "$requirements" ]; then

@@ -370,10 +370,16 @@ def test_install_plan_does_not_cache_when_off_or_for_a_named_venv(tmp_path: Path
     assert out["cache-key"] == ""
 
 
+def test_install_plan_caches_a_named_venv_when_asked(tmp_path: Path) -> None:
+    proc, out = _plan(tmp_path, INPUT_VENV="/opt/my-venv", INPUT_CACHE="true")
+    assert proc.returncode == 0, proc.stderr
+    assert out["venv"] == "/opt/my-venv" and out["cache-key"].startswith("mlgate-venv-Linux-")
+
+
 def test_install_plan_rejects_a_bad_cache_input(tmp_path: Path) -> None:
     proc, _ = _plan(tmp_path, INPUT_CACHE="maybe")
     assert proc.returncode == 2
-    assert proc.stdout.strip() == "::error title=mlgate::action input cache is 'maybe': set it to true or false"
+    assert proc.stdout.strip() == "::error title=mlgate::action input cache is 'maybe': set it to auto, true or false"
 
 
 def test_install_after_a_cache_hit_installs_nothing(tmp_path: Path) -> None:
