@@ -87,12 +87,12 @@ _CHECKOUT = """\
 """
 
 
-def _workflow(name: str, on: str, permissions: str, *, checkout: bool, inputs: str) -> str:
+def _workflow(name: str, on: str, permissions: str, *, checkout: bool, inputs: str, venv: str = "E2E_VENV") -> str:
     """A user's workflow: (checkout,) the action with ``inputs``, then the step that copies results out."""
     return (f"name: {name}\non: {on}\npermissions: {permissions}\njobs:\n  train:\n    runs-on: ubuntu-latest\n"
             f"    steps:\n{_CHECKOUT if checkout else ''}"
             f"      - id: mlgate\n        uses: {ACTION_REF}\n        with:\n"
-            f"          python-version: \"\"\n          venv: ${{{{ env.E2E_VENV }}}}\n{inputs}{_COPY_OUT}")
+            f"          python-version: \"\"\n          venv: ${{{{ env.{venv} }}}}\n{inputs}{_COPY_OUT}")
 
 
 WORKFLOWS = {
@@ -107,6 +107,12 @@ WORKFLOWS = {
         "mlgate-publish", "{workflow_run: {workflows: [mlgate-fork], types: [completed]}}",
         "{actions: read, pull-requests: write, statuses: write}", checkout=False,
         inputs="          mode: publish\n          artifact-dir: ${{ env.E2E_ARTIFACT }}\n"),
+    # The install step for real: a new venv (uv, from the package registry), cached by actions/cache, then
+    # the same workflow again restoring it. Mode publish needs no pipeline dependencies in that venv.
+    "mlgate-install.yml": _workflow(
+        "mlgate-install", "{workflow_run: {workflows: [mlgate-fork], types: [completed]}}",
+        "{actions: read, pull-requests: write, statuses: write}", checkout=False, venv="E2E_CACHED_VENV",
+        inputs="          cache: \"true\"\n          mode: publish\n          artifact-dir: ${{ env.E2E_ARTIFACT }}\n"),
 }
 
 STAND_IN = """\
@@ -138,6 +144,56 @@ runs:
 """
 
 
+# Stands in for actions/cache offline (a node action, like the real one, so it has a post step): restores
+# an archive saved under the same key in $E2E_CACHE_STORE, and saves one in the post step after a miss.
+# MLGATE_E2E_ACTIONS_CACHE=/path/to/a/checkout/of/actions/cache (at the SHA action.yml pins) runs the real
+# action instead, against act's built-in cache server.
+CACHE_STAND_IN = {
+    "action.yml": """\
+name: cache stand-in
+description: Stands in for actions/cache offline; restores and saves a tar archive per key.
+inputs:
+  path: {description: what to cache, required: true}
+  key: {description: the cache key, required: true}
+outputs:
+  cache-hit: {description: true on an exact hit}
+runs:
+  using: node20
+  main: restore.js
+  post: save.js
+""",
+    "common.js": """\
+const fs = require("fs"), path = require("path"), cp = require("child_process");
+const key = process.env.INPUT_KEY, target = process.env.INPUT_PATH;
+const archive = path.join(process.env.E2E_CACHE_STORE, encodeURIComponent(key) + ".tar");
+module.exports = { fs, cp, key, target, archive };
+""",
+    "restore.js": """\
+const { fs, cp, key, target, archive } = require("./common.js");
+const hit = fs.existsSync(archive);
+if (hit) {
+  fs.mkdirSync(target, { recursive: true });
+  cp.execFileSync("tar", ["-xf", archive, "-C", target]);
+  console.log(`Cache restored from key: ${key}`);
+} else {
+  console.log(`Cache not found for input keys: ${key}`);
+}
+fs.appendFileSync(process.env.GITHUB_OUTPUT, `cache-hit=${hit}\\n`);
+""",
+    "save.js": """\
+const { fs, cp, key, target, archive } = require("./common.js");
+if (fs.existsSync(archive)) {
+  console.log(`Cache hit occurred on the primary key ${key}, not saving cache.`);
+} else {
+  fs.mkdirSync(require("path").dirname(archive), { recursive: true });
+  cp.execFileSync("tar", ["-cf", archive, "-C", target, "."]);
+  console.log(`Cache saved with key: ${key}`);
+}
+""",
+}
+REAL_ACTIONS_CACHE = os.environ.get("MLGATE_E2E_ACTIONS_CACHE")
+
+
 @dataclass
 class Run:
     """One `act` run: its exit code and log, what the last step copied out, the double's state after."""
@@ -167,6 +223,8 @@ class Scenario:
     fork_run: Run  # PR #2 from a fork, read-only token, mode run
     fork_publish: Run  # its workflow_run, mode publish
     artifacts: Path  # what the upload-artifact recorder received in fork_run
+    install_cold: Run  # mlgate-install.yml, an empty cache: installs with uv, the post step saves the venv
+    install_warm: Run  # the same again: the cache restores the venv, the install step installs nothing
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -233,7 +291,7 @@ def _copy_action(dest: Path) -> None:
     """The files a checkout of this repository at a release tag gives the runner (caches left out)."""
     dest.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    for name in ("action.yml", "pyproject.toml", "README.md"):
+    for name in ("action.yml", "pyproject.toml", "setup.py", "README.md"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, dest / name)
     for name in ("scripts", "src", "templates"):
@@ -248,9 +306,15 @@ def _stand_ins(work: Path) -> list[str]:
         directory.mkdir(exist_ok=True)
         (directory / "action.yml").write_text(text, encoding="utf-8")
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    cache = work / "cache-stand-in"
+    cache.mkdir(exist_ok=True)
+    for name, text in CACHE_STAND_IN.items():
+        (cache / name).write_text(text, encoding="utf-8")
     args = []
     for uses in (s["uses"] for s in action["runs"]["steps"] if "uses" in s and not s["uses"].startswith("./")):
         target = recorder if uses.startswith("actions/upload-artifact@") else failing
+        if uses.startswith("actions/cache@"):
+            target = Path(REAL_ACTIONS_CACHE) if REAL_ACTIONS_CACHE else cache
         args += ["--local-repository", f"{uses}={target}"]
     return args
 
@@ -345,7 +409,8 @@ def _act(repo: Path, work: Path, double: _Double, *, event_name: str, event: dic
         "-W", str(repo / ".github" / "workflows" / workflow),
         "-e", str(event_file),
         "-P", "ubuntu-latest=-self-hosted", "--json",
-        "--pull=false", "--action-offline-mode", "--no-cache-server",
+        "--pull=false", "--action-offline-mode",
+        *(["--cache-server-path", str(work / "cache-server")] if REAL_ACTIONS_CACHE else ["--no-cache-server"]),
         "--action-cache-path", str(work / "act-cache"),
         "--defaultbranch", "main",
         "--local-repository", f"{ACTION_REF}={work / 'action'}",
@@ -354,6 +419,8 @@ def _act(repo: Path, work: Path, double: _Double, *, event_name: str, event: dic
         "--env", f"GITHUB_API_URL={double.url}",
         "--env", f"E2E_VENV={VENV}",
         "--env", f"E2E_OUT={out_dir}",
+        "--env", f"E2E_CACHED_VENV={work / 'cached-venv'}",
+        "--env", f"E2E_CACHE_STORE={work / 'cache-store'}",
         *[arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")],
     ]
     outer = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER_PREFIXES)}
@@ -432,7 +499,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
                             head=commits.fork, tag="fork-publish",
                             event=_workflow_run_event(commits.fork, "fork-feature", FORK),
                             env={"E2E_ARTIFACT": str(artifacts / "mlgate-default")})
-        yield Scenario(commits.base, runs[0], runs[1], fork_run, fork_publish, artifacts)
+        # The install step for real, twice: an empty cache, then the venv the first run's post step saved.
+        installs = []
+        for tag in ("install-cold", "install-warm"):
+            shutil.rmtree(work / "cached-venv", ignore_errors=True)  # a new runner: nothing but the cache
+            installs.append(_act(repo, work, double, event_name="workflow_run", workflow="mlgate-install.yml",
+                                 head=commits.fork, tag=tag,
+                                 event=_workflow_run_event(commits.fork, "fork-feature", FORK),
+                                 env={"E2E_ARTIFACT": str(artifacts / "mlgate-default")}))
+        yield Scenario(commits.base, runs[0], runs[1], fork_run, fork_publish, artifacts, *installs)
     finally:
         double.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -525,3 +600,28 @@ def test_fork_mode_publish_posts_the_uploaded_report(scenario: Scenario) -> None
     assert [(s["context"], s["state"]) for s in run.statuses(run.head_sha)] == [("mlgate", "failure")], _explain(run)
     assert run.outputs.get("VERDICT") == "fail", _explain(run)
     assert run.outputs.get("COMMENT_URL") == comments[0]["html_url"], _explain(run)
+
+
+def _install_log(run: Run) -> str:
+    return "\n".join(line for line in run.log.splitlines() if "mlgate" in line or "Cache" in line or "cache" in line)
+
+
+def test_install_step_from_an_empty_cache_installs_with_uv_and_saves_the_venv(scenario: Scenario) -> None:
+    run = scenario.install_cold
+    assert run.returncode == 0 and run.job_result == "success", _explain(run)
+    assert "Cache not found for input keys: mlgate-venv-" in run.log, _explain(run)
+    assert re.search(r"::group::Install mlgate [\d.]+ into .*cached-venv with uv ", run.log), _explain(run)
+    assert "Cache saved with key: mlgate-venv-" in run.log, _explain(run)
+    assert run.outputs.get("VERDICT") == "fail", _explain(run)  # mlgate ran from the new venv
+    print(_install_log(run))  # the install step's time, in the test's log (pytest -s)
+
+
+def test_install_step_with_a_warm_cache_installs_nothing(scenario: Scenario) -> None:
+    run = scenario.install_warm
+    assert run.returncode == 0 and run.job_result == "success", _explain(run)
+    assert "Cache restored from key: mlgate-venv-" in run.log, _explain(run)
+    assert re.search(r"mlgate [\d.]+ restored from the cache into .*cached-venv: nothing to install", run.log), \
+        _explain(run)
+    assert "::group::Install mlgate" not in run.log, _explain(run)
+    assert run.outputs.get("VERDICT") == "fail", _explain(run)
+    print(_install_log(run))
