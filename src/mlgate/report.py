@@ -681,9 +681,24 @@ def _environment(template_dir: Path | None) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(_FILTERS)
     return env
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates, kept in a folder of the temp dir only this user may write (Jinja2 checks it):
+    compiling costs more than the rest of rendering a report. Jinja2 keys an entry on the template's
+    name and source only, not on the environment that compiled it, and the sandbox's checks are compiled
+    into the code: so the file names carry a hash of this module (which sets up the environment) and of
+    Jinja2's version, and code compiled by another mlgate or Jinja2 is never loaded."""
+    import hashlib
+
+    import jinja2
+
+    stamp = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    return jinja2.FileSystemBytecodeCache(pattern=f"__mlgate_{stamp}_%s.cache")
 
 
 def _number_like(value: Any) -> bool:

@@ -1,0 +1,147 @@
+"""Issue 14's run targets, as ratios measured side by side in one run:
+
+1. `mlgate run --no-repro --base main` at most 1.0x one `dvc metrics diff main` call (the bundled example,
+   outputs up to date, a branch that changed `train.max_depth`);
+2. mlgate's own overhead over a bare `dvc repro` of the same change at most 0.5 s: `mlgate run --base main`
+   against `dvc repro`, each reproducing a fresh params change of a one-stage pipeline (so the stage's own
+   work, a Python start, is small and the same on both sides).
+
+Runs alternate (mlgate, dvc, mlgate, ...) so that load on the machine hits both alike; medians of RUNS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RUNS = 9
+NO_REPRO_TARGET = 1.0
+OVERHEAD_TARGET = 0.5  # seconds
+
+STAGE = """\
+import json, yaml
+params = yaml.safe_load(open("params.yaml"))
+json.dump(params["metrics"], open("metrics.json", "w"))
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["DVC_NO_ANALYTICS"] = "1"
+    for key in [k for k in env if k.startswith(("GITHUB_", "MLGATE_")) or k == "CI"]:
+        env.pop(key)
+    return env
+
+
+def _run(argv: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=_env())
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr[-600:]}")
+    return elapsed
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=_env())
+
+
+def _repo(path: Path) -> None:
+    _git(path, "init", "-q", "-b", "main")
+    _git(path, "config", "user.email", "bench@example.invalid")
+    _git(path, "config", "user.name", "bench")
+    subprocess.run([str(BIN / "dvc"), "init", "-q"], cwd=path, check=True, env=_env())
+    subprocess.run([str(BIN / "dvc"), "config", "core.analytics", "false"], cwd=path, check=True, env=_env())
+
+
+def example(tmp: Path) -> Path:
+    repo = tmp / "example"
+    shutil.copytree(ROOT / "examples" / "classifier", repo, ignore=shutil.ignore_patterns("data", "models", "eval"))
+    _repo(repo)
+    subprocess.run([str(BIN / "dvc"), "repro", "-q"], cwd=repo, check=True, env=_env(), capture_output=True)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "main")
+    _git(repo, "checkout", "-qb", "change")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("max_depth: 4", "max_depth: 8"))
+    subprocess.run([str(BIN / "dvc"), "repro", "-q"], cwd=repo, check=True, env=_env(), capture_output=True)
+    _git(repo, "commit", "-qam", "change")
+    return repo
+
+
+def tiny(tmp: Path) -> Path:
+    repo = tmp / "tiny"
+    repo.mkdir()
+    _repo(repo)
+    (repo / "stage.py").write_text(STAGE)
+    (repo / "params.yaml").write_text("metrics:\n  accuracy: 0.9\n  loss: 0.3\n")
+    (repo / "dvc.yaml").write_text(
+        f"stages:\n  train:\n    cmd: {sys.executable} stage.py\n    deps: [stage.py]\n    params: [metrics]\n"
+        "    metrics:\n      - metrics.json:\n          cache: false\n")
+    (repo / "mlgate.yaml").write_text(
+        "version: 1\nkpis:\n  accuracy: {max_drop_pct: 50}\n  loss: {max_increase_pct: 500}\n")
+    subprocess.run([str(BIN / "dvc"), "repro", "-q"], cwd=repo, check=True, env=_env(), capture_output=True)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "main")
+    _git(repo, "checkout", "-qb", "change")
+    return repo
+
+
+def main() -> str:
+    with tempfile.TemporaryDirectory(prefix="mlgate-bench-run-") as name:
+        tmp = Path(name)
+        out = ["--report", str(tmp / "r.md"), "--json", str(tmp / "r.json"), "--quiet"]
+        repo = example(tmp)
+        mlgate_diff = [str(BIN / "mlgate"), "run", "--no-repro", "--base", "main", *out]
+        dvc_diff = [str(BIN / "dvc"), "metrics", "diff", "main"]
+        _run(mlgate_diff, repo), _run(dvc_diff, repo)  # warm the file cache
+        ours, theirs = [], []
+        for _ in range(RUNS):
+            ours.append(_run(mlgate_diff, repo))
+            theirs.append(_run(dvc_diff, repo))
+        no_repro, diff = statistics.median(ours), statistics.median(theirs)
+
+        small = tiny(tmp)
+        params = small / "params.yaml"
+        mlgate_run = [str(BIN / "mlgate"), "run", "--base", "main", "--no-pull", *out]
+        dvc_repro = [str(BIN / "dvc"), "repro", "-q"]
+        with_mlgate, bare = [], []
+        for i in range(RUNS + 1):
+            # a new value each time: the stage really runs (no run-cache hit) under both commands
+            params.write_text(f"metrics:\n  accuracy: 0.9\n  loss: {0.3 + (2 * i + 1) / 1000:.4f}\n")
+            took = _run(mlgate_run, small)
+            params.write_text(f"metrics:\n  accuracy: 0.9\n  loss: {0.3 + (2 * i + 2) / 1000:.4f}\n")
+            took_bare = _run(dvc_repro, small)
+            if i:  # the first pair warms the file cache
+                with_mlgate.append(took)
+                bare.append(took_bare)
+        run, repro = statistics.median(with_mlgate), statistics.median(bare)
+    ratio = no_repro / diff
+    overhead = run - repro
+    return f"""## Run: mlgate against DVC's own commands (issue 14)
+
+Command: `make bench` (module `bench/bench_run.py`; `python bench/run.py bench_run` alone). Medians of {RUNS}
+runs each, alternating, process start-up included.
+
+| what | median | target |
+|---|---:|---|
+| `mlgate run --no-repro --base main`, the bundled example, a branch that changed `train.max_depth` | {no_repro:.2f} s | |
+| `dvc metrics diff main` (one CLI call), same checkout | {diff:.2f} s | |
+| ratio mlgate / dvc metrics diff | {ratio:.2f} × | ≤ {NO_REPRO_TARGET:g} × {'✅' if ratio <= NO_REPRO_TARGET else '❌'} |
+| `mlgate run --base main`: a one-stage pipeline, a new params value each run (reproduce, baseline from git, compare, gate, render) | {run:.2f} s | |
+| `dvc repro` of the same kind of change | {repro:.2f} s | |
+| mlgate's overhead over `dvc repro` (ratio {run / repro:.2f} ×) | {overhead:+.2f} s | ≤ {OVERHEAD_TARGET:g} s {'✅' if overhead <= OVERHEAD_TARGET else '❌'} |
+"""
+
+
+if __name__ == "__main__":
+    print(main())
