@@ -69,7 +69,7 @@ class Result:
     duration_s: float = 0.0
     report_id: str = "default"
     project_dir: str = "."
-    config_path: str = "mlgate.yaml"
+    config_path: str = "mlgate.yaml"  # "" when there is none: every metric and param compared, nothing gated
     links: dict[str, str] = field(default_factory=dict)  # run_url, pull_request, ...
     context: dict[str, Any] = field(default_factory=dict)  # event, pr_number, title, trend_ref, ...
     created_at: str = ""

@@ -66,6 +66,7 @@ class Edges:
     ledger: Ledger | None
     scratch: ExitStack  # temporary folders and worktrees, removed when the edges close
     notes: tuple[str, ...] = ()  # what opening them could not do (the ledger not fetched): warnings
+    configured: bool = True  # False: no mlgate.yaml; every metric and param is compared, nothing gated
 
     @property
     def template_dir(self) -> Path | None:
@@ -84,7 +85,9 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
     git = Git.discover(project_dir, git_env)
     project_dir = _dvc_root(project_dir, git.root)
     config_path = options.config_path or project_dir / CONFIG_NAME
-    config = load_config(config_path)
+    # No mlgate.yaml where one is looked for by default: a run with no gates (an explicit --config must exist).
+    configured = options.config_path is not None or config_path.exists()
+    config = load_config(config_path) if configured else Config(version=1)
     if config.report.template:
         from mlgate.report import check_template_dir
 
@@ -99,7 +102,7 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
 
             opened, notes = open_ledger(git, options.report_id, progress=progress)
         yield Edges(git, project, project_dir.relative_to(git.root), config, config_path, progress, opened,
-                    scratch, tuple(notes))
+                    scratch, tuple(notes), configured)
 
 
 def run(options: RunOptions, edges: Edges) -> Result:
@@ -165,7 +168,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
         duration_s=round(time.monotonic() - started, 2),
         report_id=options.report_id,
         project_dir=where,
-        config_path=source,
+        config_path=source if edges.configured else "",
         links=dict(options.links),
         context={**options.event, "title": config.report.title, **trend_context},
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

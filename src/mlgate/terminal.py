@@ -38,6 +38,9 @@ def _why(g: GateOutcome) -> str:
     return rule_text(g)
 
 
+NO_CONFIG_HINT = "no mlgate.yaml, so nothing is gated: `mlgate init` writes one with a gate per headline metric"
+
+
 def verdict_table(result: Result, width: int | None = None) -> str:
     """The table, one line per gate. Names, refs and messages are untrusted: each cell is made one line,
     and every line starts with mlgate's own text, so nothing in it can become a workflow command."""
@@ -71,6 +74,8 @@ def verdict_table(result: Result, width: int | None = None) -> str:
     for g in result.gates:
         if g.status == SKIPPED:
             lines.append(clip(f"  skip  {c(g.name)}: {c(skip_reason(g))}", width, at_word=True))
+    if not result.config_path:
+        lines.append(f"  {NO_CONFIG_HINT}")
     for warning in result.warnings:
         lines.append(clip(f"  warning: {one_line(warning)}", width, at_word=True))
     return "\n".join(lines).replace("\u00a0", " ")  # the report's no-break spaces are for browsers

@@ -28,12 +28,22 @@ def check_command(args: argparse.Namespace) -> int:
         snap, where, notes = visible_metrics(edges)
     config, source = edges.config, display(edges.config_path)
     count = f"{len(config.kpis)} KPI{'s' if len(config.kpis) != 1 else ''}"
+    if not edges.configured:
+        say(f"mlgate: no {source}, so nothing is gated: `mlgate init` writes one with a gate per headline metric")
+        if snap.is_empty():
+            say("  no metrics to show yet: run the pipeline once, or 'mlgate run'")
+        else:
+            say(f"  the metrics in {where} (a gate names one under kpis:, e.g. the key after the colon):")
+            say("\n".join(_listing(snap, set())))
+        for note in notes:
+            say(f"  warning: {one_line(note)}")
+        return EXIT_OK
     if snap.is_empty():
         say(f"mlgate: {source} is valid ({count}); no metrics to match yet: run the pipeline once, or 'mlgate run'")
         for selector in config.kpis:
             say(f"  {one_line(selector)}: not checked yet")
         return EXIT_OK
-    lines, problems = [], []
+    lines, problems, matched = [], [], set()
     gates = 0  # one per metric a selector matches: what 'mlgate run' counts in "2 of 5 KPI gates failed"
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
@@ -44,6 +54,7 @@ def check_command(args: argparse.Namespace) -> int:
                 problems.append(selector)
         gates += len(found)
         for path, key in found:
+            matched.add((path, key))
             value = snap.metrics[path][key]
             shown = f"{value:.6g}" if is_number(value) else repr(value)
             lines.append(f"  {one_line(selector)} → {one_line(path)}:{one_line(key)} = {one_line(shown)}  [{rules}]")
@@ -51,6 +62,10 @@ def check_command(args: argparse.Namespace) -> int:
         say(f"mlgate: {source} is valid ({count} → {gates} KPI gate{'s' if gates != 1 else ''}, one per matched "
             f"metric, as 'mlgate run' counts them); matched against the metrics in {where}")
     say("\n".join(lines))
+    others = _listing(snap, matched)
+    if others:
+        say(f"  not gated ({len(others)}; a gate names one under kpis:):")
+        say("\n".join(others))
     for note in notes:
         say(f"  warning: {one_line(note)}")
     if problems:
@@ -60,6 +75,22 @@ def check_command(args: argparse.Namespace) -> int:
             "fix the name, or add 'optional: true'"
         )
     return EXIT_OK
+
+
+MAX_LISTED = 60  # metrics listed without a gate; the rest are counted
+
+
+def _listing(snap: Snapshot, matched: set[tuple[str, str]]) -> list[str]:
+    """``    path:key = value`` for each metric no KPI matched (numbers first as DVC shows them)."""
+    rows = [f"    {one_line(path)}:{one_line(key)} = {one_line(_shown(value))}"
+            for path, keys in snap.metrics.items() for key, value in keys.items() if (path, key) not in matched]
+    if len(rows) > MAX_LISTED:
+        rows = [*rows[:MAX_LISTED], f"    ... and {len(rows) - MAX_LISTED} more"]
+    return rows
+
+
+def _shown(value: object) -> str:
+    return f"{value:.6g}" if is_number(value) else repr(value)
 
 
 def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str]]:
