@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD_TARGET = 5.0  # cold uv at least this many times faster than cold pip
-WARM_TARGET = 2.0  # seconds, restore + install step on a cache hit
+WARM_TARGET = 2.0  # seconds on a cache hit: shown for the install step alone and with the restore
 
 
 def clean_python() -> str:
@@ -97,8 +97,10 @@ def main() -> str:
         ("cold, uv (empty uv cache; uv itself installed from PyPI first)", uv_cold,
          f"≥ {COLD_TARGET:g}× faster than pip: {ratio:.1f}× {'✅' if ratio >= COLD_TARGET else '❌'}"),
         ("new venv, uv with its cache warm (cache miss on a runner that kept uv's cache)", uv_cache_warm, "—"),
-        (f"warm: actions/cache hit (plan {plan:.2f} s + extract {size_mb:.0f} MB {restore:.2f} s + install step "
-         f"{step:.2f} s)", warm, f"< {WARM_TARGET:g} s {'✅' if warm < WARM_TARGET else '❌'}"),
+        ("warm: the install step on an actions/cache hit (plan + install, nothing installed)", plan + step,
+         f"< {WARM_TARGET:g} s {'✅' if plan + step < WARM_TARGET else '❌'}"),
+        (f"warm, with actions/cache's restore before it (extract {size_mb:.0f} MB of tar + zstd: {restore:.1f} s)",
+         warm, f"< {WARM_TARGET:g} s {'✅' if warm < WARM_TARGET else '❌ (the extract dominates)'}"),
     ]
     table = "\n".join(f"| {what} | {seconds:.1f} s | {target} |" for what, seconds, target in rows)
     return f"""## Install: the Action's install step, cold and warm, pip against uv (issue 14)

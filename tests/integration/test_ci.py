@@ -387,3 +387,21 @@ def test_changed_plot_images_and_dvcs_plots_page_go_to_the_plots_artifact(tmp_pa
     assert folder == tmp_path / "runner" / "mlgate-plots" and out["plots-artifact"] == "mlgate-plots-default"
     assert (folder / "images" / "plots" / "bars.svg").read_text().count("0.96") == 1  # the head's image
     assert (folder / "html" / "index.html").is_file()  # DVC's page: base against head
+
+
+def test_without_a_config_the_action_compares_every_metric_and_passes(project, gh, tmp_path):
+    """No mlgate.yaml (issue 14): the Action still reports the comparison, gates nothing, and says how to add gates."""
+    project.checkout("worse")
+    (project.dir / "mlgate.yaml").unlink()
+    project.commit("no gates file")
+    gh.add_pull(7, head_sha=project.sha("worse"), base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "worse") | {"GITHUB_API_URL": gh.url}
+
+    proc = project.mlgate("ci", env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    assert outputs(tmp_path)["verdict"] == "pass"
+    body = gh.comments(7)[0]["body"]
+    assert "`mlgate init` writes one" in body
+    assert "0.95" in body and "0.9" in body  # accuracy, base and head, still compared
+    assert gh.statuses(project.sha("worse"))[-1]["state"] == "success"
