@@ -275,15 +275,23 @@ class DvcProject:
             return self._read_snapshot(repo, rev)
 
     def _read_snapshot(self, repo: Any, rev: str | None) -> Snapshot:
-        if rev is None:
-            metrics = repo.metrics.show(hide_workspace=False)
-            params = repo.params.show(hide_workspace=False)
-        else:
-            metrics = repo.metrics.show(revs=[rev], hide_workspace=True)
-            params = repo.params.show(revs=[rev], hide_workspace=True)
+        """Metrics and params read from ONE index of the revision: ``repo.metrics.show(revs=[rev])`` and
+        ``repo.params.show(...)`` each build the workspace's index and the revision's again (DVC's brancher
+        always visits the workspace first), four index builds where one does."""
+        from dvc.repo.metrics.show import _gather_metrics
+        from dvc.repo.params.show import _gather_params
+
         snap = Snapshot()
-        snap.metrics = _flatten_show(_pick(metrics, rev), snap.errors)
-        snap.params = _flatten_show(_pick(params, rev), snap.errors)
+
+        def gather() -> None:
+            snap.metrics = _flatten_show(_gathered(_gather_metrics, repo), snap.errors)
+            snap.params = _flatten_show(_gathered(_gather_params, repo), snap.errors)
+
+        if rev is None:
+            gather()
+        else:
+            for _ in repo.brancher(revs=[rev], workspace=False):  # skips a revision without this DVC project
+                gather()
         return snap
 
 
@@ -326,11 +334,12 @@ def bounded_yaml() -> Iterator[None]:
         _yaml.parse_yaml = original
 
 
-def _pick(shown: dict[str, Any], rev: str | None) -> dict[str, Any]:
-    for key in ([rev] if rev else ["workspace", ""]):
-        if key in shown:
-            return shown[key]
-    return next(iter(shown.values()), {}) if shown else {}
+def _gathered(gather: Any, repo: Any) -> dict[str, Any]:
+    """One revision's entry as ``show`` returns it: its files' data, or the error that stopped it."""
+    try:
+        return {"data": gather(repo, on_error="return")}
+    except Exception as exc:  # noqa: BLE001 - recorded as DVC's own show() records it
+        return {"error": exc}
 
 
 def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
