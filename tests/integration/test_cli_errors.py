@@ -176,11 +176,12 @@ def test_missing_config_exits_2_naming_the_file(template, tmp_path, command):
     )
 
 
-def test_default_config_is_looked_for_in_the_project_dir(project, tmp_path):
+def test_without_the_default_config_the_run_gates_nothing(project, tmp_path):
+    """No mlgate.yaml in the project dir is not an error (issue 14): every metric is compared, nothing gated."""
     (project.dir / "mlgate.yaml").unlink()
     proc = run(project, tmp_path)
-    assert proc.returncode == 2
-    assert error_line(proc).startswith(f"mlgate: error: {project.dir / 'mlgate.yaml'}: no such file")
+    assert proc.returncode == 0, proc.stderr
+    assert "no mlgate.yaml, so nothing is gated: `mlgate init` writes one" in proc.stdout
 
 
 # -- 2: bad config through the CLI -------------------------------------------------------------------------
