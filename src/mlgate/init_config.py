@@ -54,6 +54,7 @@ class Discovery:
     default_branch: str = "main"
     requirements: str | None = None  # relative to the git root: requirements.txt or pyproject.toml
     remote_url: str | None = None  # the default DVC remote's URL, when one is configured
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # metrics file -> why DVC could not read it
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,10 @@ def config_text(found: Discovery, template: str) -> str:
         why = "no metric with a known direction yet" if found.metrics else "no metrics found in dvc.yaml yet"
         kpis = [f"kpis: {{}}  # {why}: the report still compares every metric and param with the base"]
     notes: list[str] = []
-    missing = [p for p in found.metric_files if p not in found.metrics]
+    missing = [p for p in found.metric_files if p not in found.metrics and p not in found.unreadable]
+    if found.unreadable:
+        notes.append("# Metrics files DVC could not read (fix them, then `mlgate init --force`): "
+                     + ", ".join(f"{_comment_safe(p)} ({_comment_safe(why)})" for p, why in found.unreadable.items()))
     if missing:
         notes.append("# Declared metrics files not produced yet (run `dvc repro`, then `mlgate init --force`): "
                      + ", ".join(_comment_safe(p) for p in missing))

@@ -202,3 +202,14 @@ def test_a_bad_action_reference_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("mlgate: error: --action 'mlgate latest': expected OWNER/REPO@REF, "
                                    "e.g. octo/mlgate@<commit sha>")
+
+
+def test_a_corrupt_metrics_file_is_named_as_unreadable(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", config=None, params={"metrics": "{not json"})
+
+    proc = mlgate(project.dir, "init", "--no-workflow")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "note: DVC could not read metrics.json" in proc.stdout
+    text = (project.dir / "mlgate.yaml").read_text(encoding="utf-8")
+    assert "could not read" in text and "not produced yet" not in text

@@ -76,6 +76,15 @@ def test_every_line_of_the_config_carries_a_comment() -> None:
     assert "missing.json" in text and "train.lr" in text and "plots/roc.json" in text and "mode" in text
 
 
+def test_an_unreadable_metrics_file_is_named_with_why_not_as_missing() -> None:
+    found = Discovery(metric_files=("m.json", "bad.json"), metrics={"m.json": {"acc": 0.9}},
+                      unreadable={"bad.json": "Expecting value: line 1\ncolumn 2"})
+    text = _config(found).replace("\n#  ", " ")  # notes wrap onto comment lines starting "#  "
+    assert "could not read" in text and "bad.json (Expecting value: line 1?column 2)" in text
+    assert "not produced yet" not in text
+    assert parse_config(text).kpis["acc"].max_drop_pct
+
+
 def test_metric_names_cannot_break_out_of_the_yaml() -> None:
     """A key with a line break, quotes and a colon stays one quoted key and one comment line."""
     nasty = 'acc"\nversion: 2 #: x'

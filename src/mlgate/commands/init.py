@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlgate import init_config
 from mlgate.config import CONFIG_NAME, parse_config
-from mlgate.dvc_project import DvcProject
+from mlgate.dvc_project import DvcProject, is_missing
 from mlgate.errors import EXIT_OK, InputError
 from mlgate.git import Git
 
@@ -49,6 +49,8 @@ def init_command(args: argparse.Namespace) -> int:
               f" found in {', '.join(found.metrics) or 'no metrics file'}; every line says why")
     if not found.metric_files:
         print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage, then rerun with --force")
+    elif found.unreadable:
+        print(f"  note: DVC could not read {', '.join(found.unreadable)}: fix it, then run 'mlgate init --force'")
     elif len(found.metrics) < len(found.metric_files):
         print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
     if args.workflow and args.action is None and git.root / WORKFLOW in written:
@@ -82,6 +84,7 @@ def _discover(root: Path, git: Git) -> init_config.Discovery:
         default_branch=branch,
         requirements=_requirements(root, git.root),
         remote_url=remote,
+        unreadable={path: why for path, why in snap.errors.items() if not is_missing(why)},
     )
 
 
