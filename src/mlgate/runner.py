@@ -183,6 +183,9 @@ def compute_families(config: Config, head: Side, base: Side | None, base_snap: S
     out: list[FamilyResult] = []
     recorded = base_snap.metrics if base_snap is not None else {}
     for name in FAMILY_MODULES:
+        block = name.rsplit(".", 1)[-1]
+        if block in type(config).model_fields and not getattr(config, block):
+            continue  # its block is absent, so it returns None: skip importing it (scipy, pyarrow, ...)
         family = importlib.import_module(name)
         found = family.compute(config, head, base, recorded=recorded, progress=progress)
         if found is not None:
