@@ -61,7 +61,8 @@ def check_command(args: argparse.Namespace) -> int:
     if not problems:
         say(f"mlgate: {source} is valid ({count} → {gates} KPI gate{'s' if gates != 1 else ''}, one per matched "
             f"metric, as 'mlgate run' counts them); matched against the metrics in {where}")
-    say("\n".join(lines))
+    if lines:
+        say("\n".join(lines))
     others = _listing(snap, matched)
     if others:
         say(f"  not gated ({len(others)}; a gate names one under kpis:):")
