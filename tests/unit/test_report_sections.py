@@ -71,6 +71,15 @@ def test_model_section(tmp_path: Path) -> None:
     assert "- Absolute times depend on the machine and its load; the head/base ratio" in text
 
 
+def test_model_section_without_a_base_model(tmp_path: Path) -> None:
+    """The Action's first runs: no base model to time against, so no ratio — the section still renders."""
+    head, _ = _sides(tmp_path, _fit(COLUMNS), _fit(COLUMNS))
+    r = model_compute(_config(), head, None)
+    text = _render("model", r.section)
+    assert text.lstrip().startswith("<details><summary>Model <code>models/model.joblib</code></summary>")
+    assert "Latency head/base" not in text
+
+
 def test_the_full_report_includes_each_familys_section(tmp_path: Path) -> None:
     from test_report import make_result
 
