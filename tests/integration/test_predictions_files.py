@@ -116,10 +116,16 @@ def test_duplicate_ids(tmp_path: Path) -> None:
     _bad(spec, r"p\.csv: column 'id' \(predictions\.id\) has 1 duplicate ids \(first: 'a'\); each row needs a unique id")
 
 
-def test_nan_score(tmp_path: Path) -> None:
-    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,1,0.8\nb,0,0,\nc,0,0,nan\n")
-    _bad(spec, r"p\.csv: column 'proba' \(predictions\.score\) has 2 missing or infinite values \(NaN\), "
-         r"first at id 'b'; every row needs a value")
+def test_nan_scores_and_empty_predictions_are_left_out_and_counted_for_health(tmp_path: Path) -> None:
+    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,1,0.8\nb,0,0,\nc,0,0,nan\nd,1,,0.4\ne,0,0,0.3\n")
+    p = load_predictions(spec)
+    assert p.ids.tolist() == ["a", "e"] and p.dropped == 3  # the metrics see the usable rows
+    assert len(p.raw_prediction) == 5 and np.isnan(p.raw_score).sum() == 2  # health sees the file
+
+
+def test_a_file_with_no_usable_row(tmp_path: Path) -> None:
+    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,,0.8\nb,0,0,\n")
+    _bad(spec, r"p\.csv: every row's prediction or score is empty, NaN or out of range \(2 rows\)")
 
 
 def test_nan_label(tmp_path: Path) -> None:
@@ -132,10 +138,10 @@ def test_missing_id(tmp_path: Path) -> None:
     _bad(spec, r"p\.csv: column 'id' \(predictions\.id\) has 1 missing or infinite values \(NaN\), first in data row 1")
 
 
-def test_score_outside_zero_one(tmp_path: Path) -> None:
+def test_scores_outside_zero_one_are_left_out(tmp_path: Path) -> None:
     spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,1,0.8\nb,0,0,1.5\nc,0,0,-0.1\n")
-    _bad(spec, r"p\.csv: column 'proba' \(predictions\.score\) has 2 values outside \[0, 1\] \(first: 1\.5 at id 'b'\); "
-         r"it must hold the positive-class probability")
+    p = load_predictions(spec)
+    assert p.ids.tolist() == ["a"] and p.dropped == 2
 
 
 def test_score_not_numeric(tmp_path: Path) -> None:

@@ -286,3 +286,18 @@ def test_the_family_reads_the_workspace_predictions_or_says_they_are_not_written
     found = family.compute(cfg, DirectorySide("head", None, tmp_path), None)
     assert found is not None and found.file == FILE and found.base is None
     assert found.head["predictions.accuracy"] == 0.75
+
+
+def test_empty_predictions_are_counted_by_health_and_left_out_of_the_metrics(tmp_path):
+    cfg = config({"predictions.health.empty_share": {"max": 0.01}}, {**BLOCK, "score": None})
+    (tmp_path / "eval").mkdir()
+    rows = "".join(f"r{i},1,{'' if i < 2 else 1}\n" for i in range(10))  # 2 of 10 predictions empty
+    (tmp_path / FILE).write_text("id,label,pred\n" + rows, encoding="utf-8")
+
+    found = family.compute(cfg, DirectorySide("head", None, tmp_path), None)
+
+    assert found.head["predictions.health.empty_share"] == pytest.approx(0.2)
+    assert found.head["predictions.accuracy"] == 1.0  # on the 8 usable rows
+    assert any("2 of 10 rows have an empty or NaN prediction" in w for w in found.warnings)
+    [gate] = gates.evaluate(cfg, Snapshot({FILE: found.head}), None)
+    assert gate.status == gates.FAIL

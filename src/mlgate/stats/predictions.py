@@ -64,6 +64,11 @@ class Predictions:
     label: np.ndarray
     prediction: np.ndarray
     score: np.ndarray | None  # float64 in [0, 1], or None
+    # The file's prediction and score columns before unusable rows (an empty or NaN prediction, a NaN or
+    # out-of-range score) were left out: prediction health counts them; every other figure uses the rest.
+    raw_prediction: np.ndarray | None = None
+    raw_score: np.ndarray | None = None
+    dropped: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -149,6 +154,17 @@ def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictio
             f"(first: {ids[dup.to_numpy()][0]!r}); each row needs a unique id"
         )
 
+    raw_prediction = frame[spec.prediction].to_numpy()
+    raw_score = _score_values(frame, spec, name) if spec.score is not None else None
+    unusable = _unusable(raw_prediction, raw_score)
+    dropped = int(unusable.sum())
+    if dropped == len(frame):
+        raise InputError(
+            f"{name}: every row's prediction or score is empty, NaN or out of range ({dropped} rows); "
+            "the evaluate stage must write a prediction for each example"
+        )
+    if dropped:
+        frame, ids = frame[~unusable], ids[~unusable]
     label = _column(frame, "label", spec.label, name, ids)
     prediction = _column(frame, "prediction", spec.prediction, name, ids)
     if _numeric(frame[spec.label]) != _numeric(frame[spec.prediction]):
@@ -158,23 +174,29 @@ def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictio
             f"{kinds[spec.prediction]}; label and prediction must use the same class values"
         )
 
-    score = None
-    if spec.score is not None:
-        col = frame[spec.score]
-        if not _numeric(col) or col.dtype == bool:
-            raise InputError(
-                f"{name}: column {spec.score!r} (predictions.score) is not numeric; "
-                "it must hold the positive-class probability"
-            )
-        score = _column(frame, "score", spec.score, name, ids).astype(np.float64)
-        outside = (score < 0) | (score > 1)
-        if outside.any():
-            first = int(np.flatnonzero(outside)[0])
-            raise InputError(
-                f"{name}: column {spec.score!r} (predictions.score) has {int(outside.sum())} values outside "
-                f"[0, 1] (first: {score[first]:g} at id {ids[first]!r}); it must hold the positive-class probability"
-            )
-    return Predictions(source=name, spec=spec, ids=ids, label=label, prediction=prediction, score=score)
+    score = frame[spec.score].to_numpy(dtype=np.float64) if spec.score is not None else None
+    return Predictions(source=name, spec=spec, ids=ids, label=label, prediction=prediction, score=score,
+                       raw_prediction=raw_prediction, raw_score=raw_score, dropped=dropped)
+
+
+def _score_values(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> np.ndarray:
+    col = frame[spec.score]
+    if not _numeric(col) or col.dtype == bool:
+        raise InputError(
+            f"{name}: column {spec.score!r} (predictions.score) is not numeric; "
+            "it must hold the positive-class probability"
+        )
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _unusable(prediction: np.ndarray, score: np.ndarray | None) -> np.ndarray:
+    """Rows no metric can use: an empty or NaN prediction, or a NaN or out-of-range score."""
+    from mlgate.stats.health import missing_mask
+
+    bad = missing_mask(prediction)
+    if score is not None:
+        bad = bad | ~np.isfinite(score) | (score < 0) | (score > 1)
+    return bad
 
 
 def _numeric(col: pd.Series) -> bool:
