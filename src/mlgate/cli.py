@@ -108,6 +108,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
     p_compare.add_argument("--report-id", default="compare", metavar="ID", help="names this report (default: %(default)s)")
 
+    p_monitor = sub.add_parser("monitor", help="compare a production sample with the default branch's last recorded run",
+                               epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common(p_monitor)
+    p_monitor.add_argument("--sample", metavar="PATH",
+                           help="the production sample: a CSV/Parquet file, a glob or a directory of partitions "
+                                "(default: monitor.sample in mlgate.yaml)")
+    p_monitor.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
+    p_monitor.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
+    p_monitor.add_argument("--record", action=argparse.BooleanOptionalAction, default=True,
+                           help="record the result in the monitoring ledger and push it (default: on)")
+    p_monitor.add_argument("--github", action=argparse.BooleanOptionalAction, default=None,
+                           help="open or update the monitoring issue and send the dispatch on an alarm "
+                                "(default: on in GitHub Actions)")
+    p_monitor.add_argument("--dispatch-type", metavar="TYPE",
+                           help="the repository_dispatch event type (default: monitor.dispatch, mlgate-drift)")
+    p_monitor.add_argument("--trend", type=int, default=20, metavar="N",
+                           help="each check over the last N monitoring entries; 0 = none (default: %(default)s)")
+    p_monitor.add_argument("--quiet", action="store_true", help="no progress lines")
+
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
 
@@ -182,6 +201,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.init import init_command
 
         return init_command(args)
+    if args.command == "monitor":
+        from mlgate.commands.monitor import monitor_command
+
+        return monitor_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

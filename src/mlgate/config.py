@@ -228,6 +228,40 @@ class DatasetConfig(_Strict):
         return self
 
 
+class MonitorConfig(_Strict):
+    """``monitor:``: a production sample compared with what the default branch last recorded (mlgate monitor)."""
+
+    sample: RepoPath | None = None  # a file, a glob or a directory of CSV/Parquet partitions (or --sample)
+    dataset: str | None = None  # the `data:` dataset it is compared with; default the first
+    report_id: str = "monitoring"
+    psi: float = Field(default=0.2, gt=0)  # a column drifts when its PSI is at least this ...
+    significance: float = Field(default=0.01, gt=0, lt=1)  # ... and its KS / chi-squared p-value below this
+    max_empty_share: float = Field(default=0.05, ge=0, le=1)  # predictions that are missing or blank
+    min_distinct_labels: int = Field(default=2, ge=1)  # fewer predicted labels: the model collapsed
+    max_label_shift_js: float = Field(default=0.2, gt=0, le=1)  # predicted labels against the test predictions
+    max_metric_drop: float = Field(default=0.05, ge=0)  # on labelled rows, against the recorded test metric
+    min_labelled_rows: int = Field(default=30, ge=1)  # fewer labelled rows: metrics shown, not judged
+    dispatch: str | None = "mlgate-drift"  # repository_dispatch event type on an alarm in Actions; null: none
+
+    @field_validator("report_id")
+    @classmethod
+    def _report_id(cls, value: str) -> str:
+        from mlgate.marker import check_report_id
+
+        try:
+            return check_report_id(value)
+        except Exception as exc:  # noqa: BLE001 - InputError: said as this key's problem
+            raise ValueError(str(exc)) from None
+
+    @field_validator("dispatch")
+    @classmethod
+    def _dispatch(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}", value):
+            raise ValueError(f"{_one_line(repr(value))} is not a usable event type; use letters, digits, '.', '_',"
+                             " ':' or '-', e.g. mlgate-drift")
+        return value
+
+
 class ReportConfig(_Strict):
     title: str = "mlgate"
     template: RepoPath | None = None
@@ -250,6 +284,7 @@ class Config(_Strict):
     model: ModelConfig | None = None
     report: ReportConfig = ReportConfig()
     data: dict[str, DatasetConfig] = Field(default_factory=dict)
+    monitor: MonitorConfig | None = None
 
     @field_validator("data", mode="before")
     @classmethod
@@ -353,6 +388,7 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
         raise ConfigError(_first_error(exc, name, lines, data)) from None
     _check_predictions_kpis(config, name)
     _check_datasets(config, name, lines)
+    _check_monitor(config, name, lines)
     return config
 
 
@@ -459,6 +495,20 @@ def _check_datasets(config: Config, name: str, lines: dict[tuple[str, ...], int]
                 _inside_repo(dataset.reference)
             except ValueError as exc:
                 raise ConfigError(f"{where}: data.{shown}.reference: not a dataset under data:, and {exc}") from None
+
+
+def _check_monitor(config: Config, name: str, lines: dict[tuple[str, ...], int]) -> None:
+    """``monitor.dataset`` names a dataset under ``data:``, and there is one to compare with."""
+    monitor = config.monitor
+    if monitor is None:
+        return
+    where = f"{name}:{lines[('monitor',)]}" if ("monitor",) in lines else name
+    if not config.data:
+        raise ConfigError(f"{where}: monitor: needs the training data to compare with; add a data: block naming "
+                          "the dataset the model is trained on (e.g. data: {train: data/train.csv})")
+    if monitor.dataset is not None and monitor.dataset not in config.data:
+        raise ConfigError(f"{where}: monitor.dataset: {_one_line(repr(monitor.dataset))} is not a dataset under data:"
+                          f"; use one of {', '.join(config.data)}")
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:

@@ -332,8 +332,10 @@ def _revisions_text(r: Result) -> str:
 
     files_only = not r.head.sha and r.base is not None and not r.base.sha  # two prediction logs, no commits
 
+    monitor = r.context.get("event") == "monitor"  # mlgate monitor: a production sample, no commit at the head
+
     def rev(ref: str | None, sha: str | None, fallback: str) -> str:
-        if files_only:
+        if files_only or (monitor and not sha):
             return code(ref or fallback, False)
         shown = f"{code(ref or fallback, False)} @ {code(sha[:7] if sha else 'workspace', False)}"
         return f"[{shown}]({url}/commit/{sha})" if url and sha else shown

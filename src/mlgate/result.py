@@ -27,6 +27,7 @@ SCHEMA_VERSION = 3
 # source "committed" where version 3 names git, the DVC cache or the DVC remote. All still read.
 READS = (1, 2, 3)
 VERDICTS = ("pass", "fail", "error")
+MONITOR_WORDS = ("ok", "drift", "degraded")  # mlgate monitor's verdict word, in context["monitor_verdict"]
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _VALUE_FIELDS = ("old", "new", "diff", "pct")
 
@@ -103,6 +104,11 @@ class Result:
         failed, warned = self.count(FAIL), self.count(WARN)
         if self.verdict == "error":
             return "the run could not be completed"
+        word = self.context.get("monitor_verdict")
+        if word in MONITOR_WORDS:  # mlgate monitor: its checks, and the verdict word first
+            judged, failed = len(self.judged_gates), self.count(FAIL)
+            return f"{word}: " + (f"{failed} of {judged} check{'s' if judged != 1 else ''} raised an alarm" if failed
+                                  else f"all {judged} checks passed" if judged != 1 else "the one check passed")
         if not self.gates:
             return "no KPI gates configured"
         if failed:

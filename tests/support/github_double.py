@@ -19,7 +19,9 @@ What it serves (the subset of the REST API mlgate uses, with GitHub's shapes and
 ``GET /user`` · ``GET /repos/{o}/{r}`` · ``GET /repos/{o}/{r}/pulls[/{n}]`` ·
 ``GET|POST /repos/{o}/{r}/issues/{n}/comments`` (paginated: ``per_page`` ≤ 100, ``page``, ``Link``) ·
 ``GET|PATCH|DELETE /repos/{o}/{r}/issues/comments/{id}`` · ``POST /repos/{o}/{r}/statuses/{sha}`` ·
-``GET /repos/{o}/{r}/commits/{ref}/statuses``.
+``GET /repos/{o}/{r}/commits/{ref}/statuses`` · ``GET|POST /repos/{o}/{r}/issues`` (``state`` filter,
+paginated) · ``GET|PATCH /repos/{o}/{r}/issues/{n}`` · ``POST /repos/{o}/{r}/dispatches`` (204, kept in
+``dispatches``; ``event_type`` required, ``client_payload`` at most 10 top-level keys, like GitHub).
 
 Identity: requests need ``Authorization: Bearer|token <t>`` (else 401). The token maps to an identity
 (``tokens`` by exact token, else the default ``identity``): ``login`` authors comments and statuses,
@@ -77,6 +79,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("DELETE", re.compile(_REPO + r"/issues/comments/(?P<id>\d+)"), "delete_comment"),
     ("POST", re.compile(_REPO + r"/statuses/(?P<sha>[0-9a-fA-F]{4,40})"), "create_status"),
     ("GET", re.compile(_REPO + r"/commits/(?P<ref>[^/]+)/statuses"), "list_statuses"),
+    ("GET", re.compile(_REPO + r"/issues"), "list_issues"),
+    ("POST", re.compile(_REPO + r"/issues"), "create_issue"),
+    ("GET", re.compile(_REPO + r"/issues/(?P<number>\d+)"), "get_issue"),
+    ("PATCH", re.compile(_REPO + r"/issues/(?P<number>\d+)"), "update_issue"),
+    ("POST", re.compile(_REPO + r"/dispatches"), "create_dispatch"),
 ]
 _STATUS_STATES = {"error", "failure", "pending", "success"}
 
@@ -105,6 +112,8 @@ def empty_state() -> dict[str, Any]:
         "pulls": [],
         "comments": [],
         "statuses": [],
+        "issues": [],
+        "dispatches": [],
         "faults": [],
         "requests": [],
         "next_id": 1000,
@@ -157,7 +166,8 @@ class GitHubDouble:
 
     def load(self, seed: Mapping[str, Any]) -> None:
         """Merge a seed: ``repos``, ``identity``, ``tokens``, ``max_comment_chars`` replace;
-        ``pulls``, ``comments`` (``number``, ``body``, ``author``), ``faults`` are added."""
+        ``pulls``, ``comments`` (``number``, ``body``, ``author``), ``issues`` (``title``, ``body``, ``author``),
+        ``faults`` are added."""
         with self._lock:
             for key in ("identity", "max_comment_chars"):
                 if key in seed:
@@ -168,6 +178,8 @@ class GitHubDouble:
                 self.add_pull(**pr)
             for comment in seed.get("comments", []):
                 self.add_comment(**comment)
+            for issue in seed.get("issues", []):
+                self.add_issue(**issue)
             for fault in seed.get("faults", []):
                 self.add_fault(**fault)
             self._save()
@@ -210,6 +222,21 @@ class GitHubDouble:
         with self._lock:
             return [copy.deepcopy(c) for c in self._state["comments"]
                     if c["repository"] == repo and (number is None or c["issue_number"] == number)]
+
+    def add_issue(self, title: str, body: str, *, author: str, state: str = "open",
+                  repo: str = DEFAULT_REPOSITORY) -> dict[str, Any]:
+        """Seed an issue as if ``author`` had opened it."""
+        with self._lock:
+            return copy.deepcopy(self._new_issue(repo, title, body, author, state))
+
+    def issues(self, *, repo: str = DEFAULT_REPOSITORY) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(i) for i in self._state["issues"] if i["repository"] == repo]
+
+    def dispatches(self, *, repo: str = DEFAULT_REPOSITORY) -> list[dict[str, Any]]:
+        """The repository_dispatch events received: ``event_type``, ``client_payload``, ``sender``."""
+        with self._lock:
+            return [copy.deepcopy(d) for d in self._state["dispatches"] if d["repository"] == repo]
 
     def statuses(self, sha: str | None = None, *, repo: str = DEFAULT_REPOSITORY) -> list[dict[str, Any]]:
         with self._lock:
@@ -325,6 +352,28 @@ class GitHubDouble:
         self._state["comments"].append(comment)
         self._save()
         return comment
+
+    def _new_issue(self, repo: str, title: str, body: str, author: str, state: str = "open") -> dict[str, Any]:
+        numbers = [p["number"] for p in self._state["pulls"] if p["repository"] == repo]
+        numbers += [i["number"] for i in self._state["issues"] if i["repository"] == repo]
+        number = max(numbers, default=0) + 1  # issues and pull requests share one sequence, as on GitHub
+        now = _now()
+        issue = {
+            "id": self._next_id(), "number": number, "title": title, "body": body, "state": state,
+            "html_url": f"{self.url}/{repo}/issues/{number}",
+            "url": f"{self.url}/repos/{repo}/issues/{number}",
+            "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
+            "created_at": now, "updated_at": now, "repository": repo,
+        }
+        self._state["issues"].append(issue)
+        self._save()
+        return issue
+
+    def _issue(self, repo: str, number: int) -> dict[str, Any]:
+        for issue in self._state["issues"]:
+            if issue["repository"] == repo and issue["number"] == number:
+                return issue
+        raise _Reply(404, "Not Found")
 
     def _comment(self, repo: str, cid: int) -> dict[str, Any]:
         for comment in self._state["comments"]:
@@ -446,6 +495,48 @@ class GitHubDouble:
         items = [s for s in reversed(self._state["statuses"])
                  if s["repository"] == m["repo"] and s["sha"] == m["ref"]]
         return self._page(items, query, base)
+
+    def list_issues(self, m, query, payload, who, base):
+        state = query.get("state", "open")
+        items = [i for i in self._state["issues"] if i["repository"] == m["repo"]
+                 and (state == "all" or i["state"] == state)]
+        return self._page(items, query, base)
+
+    def create_issue(self, m, query, payload, who, base):
+        title = payload.get("title") if isinstance(payload, Mapping) else None
+        if not isinstance(title, str) or not title.strip():
+            raise _Reply(422, "Validation Failed", extra={"errors": [{
+                "resource": "Issue", "code": "missing_field", "field": "title"}]})
+        body = self._check_comment_body({"body": payload.get("body") or ""})
+        return 201, self._new_issue(m["repo"], title, body, who["login"]), {}
+
+    def get_issue(self, m, query, payload, who, base):
+        return 200, self._issue(m["repo"], int(m["number"])), {}
+
+    def update_issue(self, m, query, payload, who, base):
+        issue = self._issue(m["repo"], int(m["number"]))
+        payload = payload if isinstance(payload, Mapping) else {}
+        if "body" in payload:
+            issue["body"] = self._check_comment_body(payload)
+        if isinstance(payload.get("title"), str):
+            issue["title"] = payload["title"]
+        if payload.get("state") in ("open", "closed"):
+            issue["state"] = payload["state"]
+        issue["updated_at"] = _now()
+        self._save()
+        return 200, issue, {}
+
+    def create_dispatch(self, m, query, payload, who, base):
+        event_type = payload.get("event_type") if isinstance(payload, Mapping) else None
+        client_payload = payload.get("client_payload", {}) if isinstance(payload, Mapping) else None
+        if not isinstance(event_type, str) or not event_type or len(event_type) > 100:
+            raise _Reply(422, "Invalid request.\n\n\"event_type\" wasn't supplied.")
+        if not isinstance(client_payload, Mapping) or len(client_payload) > 10:
+            raise _Reply(422, "Invalid request.\n\nclient_payload must be an object of at most 10 properties.")
+        self._state["dispatches"].append({"repository": m["repo"], "event_type": event_type,
+                                          "client_payload": dict(client_payload), "sender": who["login"]})
+        self._save()
+        return 204, None, {}
 
     def _page(self, items: list[Any], query: Mapping[str, str], base: str) -> tuple[int, Any, dict[str, str]]:
         try:
