@@ -33,6 +33,10 @@ from mlgate.rules import FAIL, PASS
 FILE = "monitoring"  # the pseudo-file of every monitoring figure (the diff, the ledger, history)
 OK, DRIFT, DEGRADED = "ok", "drift", "degraded"
 WORDS = (OK, DRIFT, DEGRADED)
+# The columns `mlgate history --report-id monitoring` shows by default (those present in the entries)
+HISTORY = ("monitoring:sample.rows", "monitoring:sample.labelled_rows", "monitoring:drift.drifting_columns",
+           "monitoring:drift.max_psi", "monitoring:health.empty_share", "monitoring:health.label_shift_js",
+           "monitoring:predictions.*")
 
 
 @dataclass(frozen=True)

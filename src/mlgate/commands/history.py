@@ -46,20 +46,27 @@ def history_command(args: argparse.Namespace) -> int:
         say(f"mlgate: no metrics ledger entries on {rev} ({ledger.ref}); "
               "record some with 'mlgate run --record' on that branch, or the Action on push")
         return EXIT_OK
-    selectors = args.kpi or _config_selectors(args, project_dir)
-    say(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit()))
+    selectors, strict = (args.kpi, True) if args.kpi else _config_selectors(args, project_dir)
+    say(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit(), strict=strict))
     return EXIT_OK
 
 
-def _config_selectors(args: argparse.Namespace, project_dir: Path) -> list[str]:
+def _config_selectors(args: argparse.Namespace, project_dir: Path) -> tuple[list[str], bool]:
+    """mlgate.yaml's KPIs (each must match), or for the monitoring report id its summary figures (where present)."""
     path = Path(args.config) if args.config else project_dir / CONFIG_NAME
     if not args.config and not path.exists():
-        return []
-    return list(load_config(path).kpis)
+        return [], True
+    config = load_config(path)
+    if config.monitor is not None and args.report_id == config.monitor.report_id:
+        from mlgate.monitor_checks import HISTORY
+
+        return list(HISTORY), False
+    return list(config.kpis), True
 
 
-def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[str, str]]:
-    """(label, "file:key") for each metric the selectors name in the entries; all metrics without selectors."""
+def metric_columns(hits: list[LedgerHit], selectors: list[str], *, strict: bool = True) -> list[tuple[str, str]]:
+    """(label, "file:key") for each metric the selectors name in the entries; all metrics without selectors.
+    ``strict``: a selector that matches nothing is an error (else it is left out)."""
     keys: dict[str, set[str]] = {}
     for hit in hits:
         for name in flat_metrics(hit.entry.get("metrics")):
@@ -72,6 +79,8 @@ def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[st
                 matched = match(selector, keys, source="--kpi")
             except ConfigError as exc:
                 raise InputError(str(exc)) from None
+            if not matched and not strict:
+                continue
             if not matched:
                 known = ", ".join(sorted(f"{p}:{k}" for p, ks in keys.items() for k in ks)[:12]) or "none"
                 raise InputError(f"--kpi {selector}: no ledger entry has this metric (known: {known}); fix the name")
@@ -83,12 +92,12 @@ def metric_columns(hits: list[LedgerHit], selectors: list[str]) -> list[tuple[st
 
 
 def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
-                   tags: dict[str, list[str]] | None = None) -> str:
+                   tags: dict[str, list[str]] | None = None, strict: bool = True) -> str:
     """The table (oldest first, like the sparklines) and one sparkline line per KPI, within 100 columns; a
     commit promoted to a model version (``mlgate promote``) shows its version tag after the verdict."""
     from mlgate.history_table import render_history as layout
 
-    columns = metric_columns(hits, selectors)
+    columns = metric_columns(hits, selectors, strict=strict)
     series = {name: [v for _, v in kpi_series(hits, name)] for _, name in columns}
     rows = [{"sha": hit.sha, "date": _date(hit.entry), "verdict": one_line(_verdict(hit, tags or {}))} for hit in hits]
     return layout(rows, columns, series, title=title)
