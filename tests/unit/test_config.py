@@ -90,7 +90,7 @@ BAD = {
     ),
     "unknown top-level key": (
         "version: 1\nkpi:\n  accuracy: {min: 0.9}\n",
-        "mlgate.yaml:2: kpi: unknown key; did you mean 'kpis'? (allowed: version, baseline, kpis, predictions, model, report, data)",
+        "mlgate.yaml:2: kpi: unknown key; did you mean 'kpis'? (allowed: version, baseline, kpis, predictions, model, report, data, monitor)",
     ),
     "unknown baseline key": (
         "version: 1\nbaseline:\n  reproduse: auto\n",
