@@ -66,7 +66,7 @@ class Checked:
         diff = new - old if _number(new) and _number(old) else None
         self.gates.append(GateOutcome(kpi=key, file=FILE, key=key, severity="fail", status=status, message=message,
                                       old=old, new=new, diff=diff,
-                                      rules=[RuleOutcome(rule, threshold, status if status != SKIPPED else PASS,
+                                      rules=[RuleOutcome(rule, threshold, status,
                                                          message)]))
         if status == FAIL and alarm:
             self.alarms[alarm].append(key)
