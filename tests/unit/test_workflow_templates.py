@@ -1,0 +1,142 @@
+"""The workflow templates a user copies (templates/workflows/): linted like our own workflows, and the retrain
+workflow's pull-request step run for real against a git repository with a bare origin and a stand-in ``gh``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlgate.config import MonitorConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted((ROOT / "templates" / "workflows").glob("*.yml"))
+BIN = Path(sys.executable).parent
+RETRAIN = ROOT / "templates" / "workflows" / "mlgate-retrain.yml"
+MONITOR = ROOT / "templates" / "workflows" / "mlgate-monitor.yml"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in doc["jobs"].values() for step in job["steps"]]
+
+
+def test_the_templates_exist() -> None:
+    assert {p.name for p in TEMPLATES} == {"mlgate-monitor.yml", "mlgate-retrain.yml"}
+
+
+def test_zizmor_and_the_workflow_schema_pass() -> None:
+    proc = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "json", *map(str, TEMPLATES)],
+                          capture_output=True, text=True, timeout=120)
+    assert json.loads(proc.stdout or "[]") == [] and proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                           *map(str, TEMPLATES)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_no_expression_in_a_script_and_actions_pinned(path: Path) -> None:
+    steps = _steps(_load(path))
+    assert [s["run"] for s in steps if "run" in s and "${{" in s["run"]] == []
+    uses = [s["uses"] for s in steps if "uses" in s]
+    assert uses and all(len(u.rpartition("@")[2]) == 40 for u in uses)
+
+
+def test_retrain_runs_on_schedule_by_hand_and_on_the_drift_dispatch_monitor_sends() -> None:
+    triggers = _load(RETRAIN)[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch", "repository_dispatch"}
+    assert triggers["repository_dispatch"]["types"] == [MonitorConfig().dispatch]
+    monitor = _load(MONITOR)
+    assert set(monitor[True]) == {"schedule", "workflow_dispatch"}
+    assert monitor["jobs"]["monitor"]["permissions"] == {"contents": "write", "issues": "write"}
+    assert _steps(monitor)[-1]["run"] == "mlgate monitor"
+
+
+# -- the pull-request step, for real ---------------------------------------------------------------------------
+
+GH = """#!/bin/sh
+# a stand-in for the GitHub CLI: logs its arguments; `pr view` answers from $GH_STATE
+echo "$*" >> "$GH_LOG"
+case "$1 $2" in
+  "pr view") [ -f "$GH_STATE" ] && cat "$GH_STATE" ;;
+  "pr create") echo OPEN > "$GH_STATE" ;;
+esac
+exit 0
+"""
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, Path]:
+    origin, work, tools = tmp_path / "origin.git", tmp_path / "work", tmp_path / "bin"
+    _git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    _git(tmp_path, "init", "--quiet", "--initial-branch=main", str(work))
+    for key, value in (("user.name", "t"), ("user.email", "t@example.invalid"), ("commit.gpgsign", "false")):
+        _git(work, "config", key, value)
+    (work / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n")
+    _git(work, "add", "-A")
+    _git(work, "commit", "--quiet", "-m", "main")
+    _git(work, "remote", "add", "origin", str(origin))
+    _git(work, "push", "--quiet", "origin", "main")
+    tools.mkdir()
+    gh = tools / "gh"
+    gh.write_text(GH)
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    return {"origin": origin, "work": work, "tmp": tmp_path, "bin": tools}
+
+
+def _pr_step(world: dict[str, Path]) -> subprocess.CompletedProcess[str]:
+    script = next(s["run"] for s in _steps(_load(RETRAIN)) if s.get("name") == "Open or update the pull request")
+    (world["work"] / "mlgate-report.md").write_text("## ✅ mlgate — all 3 KPI gates passed\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")},
+           "PATH": f"{world['bin']}:{os.environ['PATH']}", "BRANCH": "mlgate/retrain", "GH_TOKEN": "t",
+           "REASON": "repository_dispatch", "DRIFT_VERDICT": "drift", "GH_LOG": str(world["tmp"] / "gh.log"),
+           "GH_STATE": str(world["tmp"] / "gh.state")}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=world["work"], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def _gh_calls(world: dict[str, Path]) -> list[str]:
+    log = world["tmp"] / "gh.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_unchanged_outputs_propose_nothing(world: dict[str, Path]) -> None:
+    proc = _pr_step(world)
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to propose" in proc.stdout
+    assert _gh_calls(world) == []
+    assert "mlgate/retrain" not in _git(world["origin"], "branch", "--list")
+
+
+def test_a_changed_lock_file_is_pushed_and_opens_then_updates_one_pull_request(world: dict[str, Path]) -> None:
+    (world["work"] / "dvc.lock").write_text("schema: '2.0'\nstages: {prepare: {}}\n")
+    proc = _pr_step(world)
+    assert proc.returncode == 0, proc.stderr
+    pushed = _git(world["origin"], "log", "-1", "--format=%s", "mlgate/retrain")
+    assert pushed == "Retrain on refreshed data (repository_dispatch: drift)"
+    files = _git(world["origin"], "show", "--name-only", "--format=", "mlgate/retrain")
+    assert files == "dvc.lock"  # the report is the body, never committed
+    calls = _gh_calls(world)
+    assert calls[-1] == "pr create --head mlgate/retrain --title Retrain on refreshed data --body-file mlgate-report.md"
+
+    _git(world["work"], "switch", "--quiet", "main")
+    (world["work"] / "dvc.lock").write_text("schema: '2.0'\nstages: {prepare: {}, train: {}}\n")
+    proc = _pr_step(world)
+    assert proc.returncode == 0, proc.stderr
+    assert _gh_calls(world)[-1] == "pr edit mlgate/retrain --body-file mlgate-report.md"
+    assert "train" in _git(world["origin"], "show", "mlgate/retrain:dvc.lock")
