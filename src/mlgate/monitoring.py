@@ -141,8 +141,7 @@ def run_monitor(options: MonitorOptions, edges: Edges) -> Monitored:
     categorical = (dataset.target,) if dataset.target else ()
     with progress.step(f"monitor: profiling {name} at {short} and the production sample"):
         training = _training_profile(name, dataset, side, categorical)
-        as_sample = dataset.model_copy(update={"path": pattern if options.sample is None else files[0][0],
-                                               "format": None, "target": None})
+        as_sample = dataset.model_copy(update={"path": pattern, "format": None, "target": None})
         sample = DatasetReader(name, as_sample, "production sample", categorical).profile(files)
     drifts = drifts_of(training, sample)
 
