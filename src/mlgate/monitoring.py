@@ -82,7 +82,10 @@ def sample_files(root: Path, pattern: str, given: bool) -> list[tuple[str, Path]
     """The sample's files as (name, path): a file, a glob (relative to ``root``) or a directory of partitions."""
     where = "--sample" if given else "monitor.sample"
     if is_glob(pattern):
-        found = sorted(p for p in root.glob(pattern) if p.is_file())
+        import glob
+
+        hits = (Path(p) if Path(p).is_absolute() else root / p for p in glob.glob(pattern, root_dir=root, recursive=True))
+        found = sorted(p for p in hits if p.is_file())
         if not found:
             raise InputError(f"{where} {one_line(pattern)}: matches no file; fix the pattern or fetch the sample "
                              "(dvc update / dvc pull)")

@@ -235,6 +235,18 @@ def test_sample_given_on_the_command_line_may_be_outside_the_repository(project:
     assert monitoring_note(project, project.sha("main")) is None  # --no-record
 
 
+def test_an_absolute_glob_on_the_command_line_reads_every_matching_file(project: Project, monitor,
+                                                                      tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    production(n=300, seed=1).to_csv(folder / "a.csv", index=False)
+    production(n=200, seed=2).to_csv(folder / "b.csv", index=False)
+    (folder / "notes.txt").write_text("not data")
+    run = monitor("--sample", str(folder / "*.csv"), "--no-record")
+    assert run.code == 0, run.err
+    assert section(run)["rows"] == 500 and section(run)["files"] == 2
+
+
 def test_history_shows_the_monitoring_trend(project: Project, monitor, monkeypatch, capsys) -> None:
     from mlgate.cli import main
 
