@@ -9,7 +9,7 @@ shifted, predictions flipped, labels for only some rows, or a column left out.
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -256,7 +256,10 @@ def test_history_shows_the_monitoring_trend(project: Project, monitor, monkeypat
     capsys.readouterr()
     assert main(["history", "--report-id", "monitoring", "--no-fetch"]) == 0
     out = capsys.readouterr().out
-    assert "drift" in out and "drift.drifting_columns" in out
+    header = next(line for line in out.splitlines() if line.startswith("commit"))
+    assert "sample.rows" in header and "drift.max_psi" in header
+    row = next(line for line in out.splitlines() if line.startswith(project.sha("main")[:7]))
+    assert re.search(r"  drift +1000 +1\.0000 +2\.\d{4}$", row), row  # verdict word, rows, drifting columns, PSI
 
 
 # -- failure paths --------------------------------------------------------------------------------------------
