@@ -169,6 +169,8 @@ def test_a_drifted_sample_is_drift_with_the_drifting_column_named(project: Proje
     assert failed == {"drift.age.psi", "health.label_shift_js"}
     assert "drift: 2 of" in run.report.splitlines()[1]
     assert "**Drifting columns** (1 of 3): `age`" in run.report
+    short = project.sha("main")[:7]
+    assert f"`production sample` vs `main` @ `{short}` (last recorded run) · baseline: metrics ledger" in run.report
 
 
 def test_predictions_that_went_wrong_on_the_labelled_rows_are_degraded_and_say_how_many_rows(
