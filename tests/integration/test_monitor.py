@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,26 @@ def test_a_sample_path_that_does_not_exist_is_bad_input(project: Project, monito
     assert run.code == 2
     assert "mlgate: error: --sample nowhere/today.csv: no such file or directory; fix the path" in run.err
     assert run.result is None
+
+
+def test_a_sample_that_is_not_csv_is_bad_input_naming_the_file(project: Project, monitor) -> None:
+    (project.dir / "prod").mkdir()
+    (project.dir / "prod" / "today.csv").write_bytes(b"\x00\x01PK\x03\x04 not a csv\n\xff\xfe")
+    run = monitor()
+    assert run.code == 2
+    assert "mlgate: error: data.train: prod/today.csv at the production sample:" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_training_data_gone_from_the_dvc_cache_says_what_to_push(project: Project, monitor) -> None:
+    write_sample(project, production())
+    shutil.rmtree(project.dir / ".dvc" / "cache")
+    (project.dir / "data" / "train.parquet").unlink()
+    run = monitor()
+    assert run.code == 2
+    short = project.sha("main")[:7]
+    assert (f"data.train.path: data/train.parquet is neither committed nor in the DVC cache or remote at {short} "
+            "(the recorded commit); push the DVC cache where it was trained (dvc push)") in run.err
 
 
 def test_a_configured_sample_directory_without_files_is_bad_input(project: Project, monitor) -> None:
