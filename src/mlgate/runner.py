@@ -83,7 +83,7 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
     check_report_id(options.report_id)
     project_dir = options.project_dir.resolve()
     git = Git.discover(project_dir, git_env)
-    project_dir = _dvc_root(project_dir, git.root)
+    project_dir = dvc_root(project_dir, git.root) or project_dir  # not a DVC project: opening it says so
     config_path = options.config_path or project_dir / CONFIG_NAME
     # No mlgate.yaml where one is looked for by default: a run with no gates (an explicit --config must exist).
     configured = options.config_path is not None or config_path.exists()
@@ -250,14 +250,15 @@ def _sha(choice: BaseChoice) -> str | None:
     return choice.revision.sha if choice.revision else None
 
 
-def _dvc_root(start: Path, top: Path) -> Path:
-    """The DVC project holding `start` (like git, mlgate works from any folder inside the project)."""
+def dvc_root(start: Path, top: Path) -> Path | None:
+    """The DVC project holding `start` (like git, mlgate works from any folder inside the project), up to the
+    repository's top `top`; None when there is none."""
     for folder in (start, *start.parents):
         if (folder / ".dvc").is_dir():
             return folder
         if folder == top:
             break
-    return start  # not a DVC project: opening it says so, with the fix
+    return None
 
 
 def display(path: Path) -> str:

@@ -559,7 +559,8 @@ def test_each_push_gets_a_commit_status_that_follows_the_verdict(scenario: Scena
     assert [(s["context"], s["state"]) for s in passing] == [("mlgate", "success")], _explain(final)
     for status in failing + passing:
         assert status["creator"]["login"] == "github-actions[bot]"
-        assert re.fullmatch(r"\d+/\d+ KPI gates passed", status["description"]), status["description"]
+        assert re.fullmatch(r"\d+/\d+ KPI gates passed(, \d+ without a baseline)?", status["description"]), \
+            status["description"]
         assert status["target_url"].startswith(f"https://github.com/{REPOSITORY}/actions/runs/")
 
 
@@ -579,7 +580,10 @@ def test_fork_mode_run_uploads_the_result_and_publishes_nothing(scenario: Scenar
     run = scenario.fork_run
     assert run.returncode != 0 and run.job_result == "failure", _explain(run)  # the gate still fails the job
     assert run.outputs.get("VERDICT") == "fail", _explain(run)
-    assert sorted(p.name for p in scenario.artifacts.iterdir()) == ["mlgate-default"], _explain(run)
+    # the result for the publish half, and the plots (changed images, DVC's page) for reviewers
+    assert sorted(p.name for p in scenario.artifacts.iterdir()) == ["mlgate-default", "mlgate-plots-default"], \
+        _explain(run)
+    assert (scenario.artifacts / "mlgate-plots-default" / "html" / "index.html").is_file()
     uploaded = scenario.artifacts / "mlgate-default"
     assert sorted(p.name for p in uploaded.iterdir()) == ["mlgate-report.md", "mlgate-result.json"]
     assert json.loads((uploaded / "mlgate-result.json").read_text(encoding="utf-8"))["verdict"] == "fail"

@@ -11,6 +11,7 @@ from mlgate.config import CONFIG_NAME, parse_config
 from mlgate.dvc_project import DvcProject, is_missing
 from mlgate.errors import EXIT_OK, InputError
 from mlgate.git import Git
+from mlgate.runner import dvc_root
 
 ACTION_REF = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[A-Za-z0-9_.-]+")
 WORKFLOW = Path(".github") / "workflows" / "mlgate.yml"
@@ -23,7 +24,9 @@ def init_command(args: argparse.Namespace) -> int:
     if not start.is_dir():
         raise InputError(f"{args.project_dir}: no such directory; pass an existing --project-dir")
     git = Git.discover(start)
-    root = _dvc_root(start, git.root)
+    root = dvc_root(start, git.root)
+    if root is None:
+        raise InputError(f"{start}: not a DVC project (no .dvc directory); run 'dvc init' there or pass --project-dir")
     config_path = Path(args.config).resolve() if args.config else root / CONFIG_NAME
     found = _discover(root, git)
     starters = init_config.starter_dir()
@@ -97,13 +100,6 @@ def _requirements(root: Path, top: Path) -> str | None:
     return None
 
 
-def _dvc_root(start: Path, top: Path) -> Path:
-    for folder in (start, *start.parents):
-        if (folder / ".dvc").is_dir():
-            return folder
-        if folder == top:
-            break
-    raise InputError(f"{start}: not a DVC project (no .dvc directory); run 'dvc init' there or pass --project-dir")
 
 
 def _write(path: Path, text: str) -> None:
