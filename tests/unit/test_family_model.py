@@ -194,3 +194,51 @@ def test_ratio_interval() -> None:
     assert (r.value, r.low, r.high) == pytest.approx((2.0, 2.0, 2.0))
     noisy = timing.ratio(base * RNG.uniform(1.1, 1.5, 6), base, resamples=500)
     assert noisy.low <= noisy.value <= noisy.high and noisy.low > 1
+
+
+def _written(tmp_path: Path, side: str, data: bytes, name: str) -> DirectorySide:
+    root = _project(tmp_path / side, None)
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_bytes(data)
+    return DirectorySide(side, side[0] * 40, root)
+
+
+def test_the_skops_loader_times_and_fingerprints_a_skops_file(tmp_path: Path) -> None:
+    skops_io = pytest.importorskip("skops.io")
+    head_model, base_model = _fit(COLUMNS), _fit(COLUMNS[:4])
+    name = "models/model.skops"
+    head = _written(tmp_path, "head", skops_io.dumps(head_model), name)
+    base = _written(tmp_path, "base", skops_io.dumps(base_model), name)
+
+    r = compute(_config(loader="skops", path=name), head, base)
+
+    assert r.head["model.size_mb"] == pytest.approx(len(skops_io.dumps(head_model)) / 1e6)
+    assert r.head["model.interface"].startswith("6 inputs") and r.base["model.interface"].startswith("4 inputs")
+    assert r.head["model.latency_ratio"] > 0
+
+
+def test_the_onnx_loader_runs_an_onnx_model_with_onnxruntime(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skl2onnx.common.data_types import FloatTensorType
+
+    def onnx_bytes(model: object, n: int) -> bytes:
+        return skl2onnx.convert_sklearn(model, initial_types=[("x", FloatTensorType([None, n]))]).SerializeToString()
+
+    name = "models/model.onnx"
+    head = _written(tmp_path, "head", onnx_bytes(_fit(COLUMNS), 6), name)
+    base = _written(tmp_path, "base", onnx_bytes(_fit(COLUMNS), 6), name)
+
+    ids = "predictions:\n  path: eval/p.csv\n  id: id\n  label: label\n"  # not model inputs
+    r = compute(_config(ids, loader="onnx", path=name), head, base)
+
+    assert r.head["model.latency_ratio"] > 0 and r.head["model.latency_p50_ms"] > 0
+    assert r.head["model.interface"] == r.base["model.interface"]  # same inputs and outputs: unchanged
+
+
+def test_an_onnx_file_that_is_not_onnx_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    name = "models/model.onnx"
+    head = _written(tmp_path, "head", b"not a model", name)
+    with pytest.raises(InputError, match=r"models/model.onnx: cannot load with onnx: .*; check model.loader"):
+        compute(_config(loader="onnx", path=name), head, None)
