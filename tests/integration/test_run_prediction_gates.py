@@ -245,7 +245,8 @@ def test_without_a_base_a_min_rule_is_judged_on_the_head_interval(tmp_path, mlga
 BAD_FILES = {
     "missing column": ("id,label,pred\na,1,1\nb,0,0\n", "no column 'proba' (predictions.score)"),
     "duplicate ids": ("id,label,pred,proba\na,1,1,0.9\na,0,0,0.1\n", "column 'id' (predictions.id) has 1 duplicate ids"),
-    "NaN score": ("id,label,pred,proba\na,1,1,0.9\nb,0,0,\n", "column 'proba' (predictions.score) has 1 missing"),
+    "no usable row": ("id,label,pred,proba\na,1,,0.9\nb,0,0,\n",
+                      "every row's prediction or score is empty, NaN or out of range (2 rows)"),
     "empty file": ("", "empty file"),
 }
 
@@ -268,6 +269,23 @@ def test_a_bad_predictions_file_exits_2_with_one_line_naming_file_and_column(sma
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"mlgate: error: {PREDICTIONS}: ")
     assert expected in line
+
+
+def test_a_nan_score_is_left_out_with_a_warning_and_counted_by_health(small, tmp_path):
+    project = small.copy(tmp_path / "repo")
+    rows = project.path(PREDICTIONS).read_text().splitlines()
+    header, first = rows[0], rows[1].split(",")
+    first[header.split(",").index("proba")] = ""
+    project.write(PREDICTIONS, "\n".join([header, ",".join(first), *rows[2:]]) + "\n")
+
+    proc = project.mlgate("run", "--no-repro", "--base", "main", "--quiet", "--report", str(tmp_path / "r.md"),
+                          "--json", str(tmp_path / "r.json"))
+
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["verdict"] != "error", proc.stderr
+    assert any("1 of 200 rows have an empty or NaN prediction or an invalid score" in w for w in result["warnings"])
+    health = result["metrics"][PREDICTIONS]["predictions.health.score_missing_share"]["new"]
+    assert health == pytest.approx(1 / 200)
 
 
 def test_confidence_on_a_metric_that_is_not_from_predictions_is_a_config_error(small, tmp_path):
