@@ -78,6 +78,7 @@ def check_template_dir(template_dir: Path, source: str = "mlgate.yaml") -> None:
 
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
     """The report as Markdown, at most `limit` characters. A broken user template is a ConfigError."""
+    result = publishable(result)
     if template_dir is not None:
         check_template_dir(template_dir)
     try:
@@ -101,8 +102,9 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
 
 
 def publishable(result: Result) -> Result:
-    """A Result read from a file (an artifact: untrusted), with each family section the built-in section
-    template cannot render dropped and said in a warning, so a crafted section is bad input, not a crash."""
+    """The Result with each family section its section template cannot render dropped and said in a
+    warning. Every render goes through it: a crafted section in an artifact is bad input, and a family's
+    unexpected data costs its section, never the report (or the run)."""
     import dataclasses
 
     if not result.sections:
@@ -119,8 +121,8 @@ def publishable(result: Result) -> Result:
             if isinstance(exc, TemplateNotFound):
                 kept[key] = section  # no template: the report skips it anyway
                 continue
-            dropped.append(f"the {one_line(key)} section of the result file was left out: it does not have the"
-                           f" shape mlgate writes ({type(exc).__name__})")
+            dropped.append(f"the {one_line(key)} section was left out of the report: its data does not have the"
+                           f" shape its template expects ({type(exc).__name__})")
         else:
             kept[key] = section
     if not dropped:

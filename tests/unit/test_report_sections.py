@@ -94,3 +94,19 @@ def test_the_full_report_includes_each_familys_section(tmp_path: Path) -> None:
     assert text.index("<details><summary>Slices") < text.index("<details><summary>Model")
     assert "</details>\n\n<details><summary>Model" in text  # its own paragraph, after the predictions' last fold
     assert text.index("</summary>") > text.index("| ❌ |")  # the folds come after the gate table
+
+
+def test_a_section_its_template_cannot_render_costs_the_section_not_the_report() -> None:
+    import dataclasses
+
+    from test_report import make_result
+
+    from mlgate.report import render
+
+    broken = {"path": "models/model.pkl", "latency": {"latency_ratio": "not a measurement"}}
+    result = dataclasses.replace(make_result(), sections={"model": broken})
+
+    report = render(result)  # was an internal error (exit 70) in `mlgate run`
+
+    assert "<summary>Model" not in report
+    assert "the model section was left out of the report: its data does not have the shape" in report
