@@ -47,6 +47,8 @@ class DvcProject:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._repo: Any = None
+        self._revisions: dict[str, Any] = {}  # sha -> a Repo switched to it (None: no project there)
+        self._switched = contextlib.ExitStack()
 
     @property
     def repo(self) -> Any:
@@ -64,7 +66,31 @@ class DvcProject:
                 raise PipelineError(f"{self.root}: DVC cannot open the project: {_one_line(exc)}") from None
         return self._repo
 
+    def at(self, rev: str) -> Any:
+        """A second Repo of this project switched to git revision ``rev`` for the rest of the run, or None
+        when the project does not exist there. One per revision: its index (dvc.yaml and dvc.lock parsed)
+        is built once and serves the metrics, the params and every file a metric family reads, where
+        ``dvc.api.open`` opens (and indexes) the repository again for each file."""
+        if rev not in self._revisions:
+            from dvc.exceptions import NotDvcRepoError
+            from dvc.repo import Repo
+            from dvc.repo.brancher import switch
+
+            with contextlib.chdir(self.root):  # DVC keeps the working directory's place inside the revision
+                repo = Repo(str(self.root), uninitialized=False)
+                try:
+                    self._switched.enter_context(switch(repo, rev))
+                except NotDvcRepoError:
+                    repo.close()
+                    repo = None
+                else:
+                    self._switched.callback(repo.close)
+            self._revisions[rev] = repo
+        return self._revisions[rev]
+
     def close(self) -> None:
+        self._switched.close()
+        self._revisions.clear()
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -205,9 +231,11 @@ class DvcProject:
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
         """Metrics and params of the workspace (rev None) or of a git revision, flattened per file."""
-        repo = self.repo
+        repo = self.repo if rev is None else self.at(rev)
+        if repo is None:  # the revision has no such DVC project
+            return Snapshot()
         with contextlib.chdir(self.root):
-            return self._snapshot(repo, rev)
+            return self._snapshot(repo)
 
     def copy_file(self, path: str, rev: str, dest: Path) -> bool:
         """Stream ``path`` (relative to the project) at git revision ``rev`` into ``dest``, without
@@ -216,18 +244,18 @@ class DvcProject:
         """
         import shutil
 
-        import dvc.api
         from dvc.exceptions import DvcException, FileMissingError, PathMissingError
 
-        git_root = Path(self.repo.scm.root_dir).resolve()
-        rel = (self.root.resolve() / path).relative_to(git_root).as_posix()
+        repo = self.at(rev)
+        if repo is None:
+            return False
         try:
-            with dvc.api.open(rel, repo=str(git_root), rev=rev, mode="rb") as handle:
+            with repo.dvcfs.open(Path(path).as_posix(), mode="rb") as handle:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with dest.open("wb") as out:
                     shutil.copyfileobj(handle, out, 1 << 20)
             return True
-        except (FileMissingError, PathMissingError, IsADirectoryError):
+        except (FileNotFoundError, FileMissingError, PathMissingError, IsADirectoryError, NotADirectoryError):
             return False
         except DvcException as exc:
             raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
@@ -236,14 +264,10 @@ class DvcProject:
         """Files matching ``pattern`` (relative to the project) at git revision ``rev``: git and DVC outputs."""
         import fnmatch
 
-        from dvc.api import DVCFileSystem
-
-        git_root = Path(self.repo.scm.root_dir).resolve()
-        prefix = self.root.resolve().relative_to(git_root).as_posix()
-        prefix = "" if prefix == "." else prefix + "/"
-        fs = DVCFileSystem(str(git_root), rev=rev)
-        found = fs.find("/" + prefix) if prefix else fs.find("/")
-        rels = [f.lstrip("/")[len(prefix):] for f in found]
+        repo = self.at(rev)
+        if repo is None:
+            return []
+        rels = [f.lstrip("/") for f in repo.dvcfs.find("/")]
         return sorted(r for r in rels if fnmatch.fnmatch(r, pattern))
 
     def declared(self) -> tuple[list[str], list[str]]:
@@ -271,28 +295,18 @@ class DvcProject:
         url = self.repo.config.get("remote", {}).get(name, {}).get("url") if name else None
         return redact_urls(str(url)) if url else None
 
-    def _snapshot(self, repo: Any, rev: str | None) -> Snapshot:
-        with bounded_yaml():
-            return self._read_snapshot(repo, rev)
-
-    def _read_snapshot(self, repo: Any, rev: str | None) -> Snapshot:
-        """Metrics and params read from ONE index of the revision: ``repo.metrics.show(revs=[rev])`` and
-        ``repo.params.show(...)`` each build the workspace's index and the revision's again (DVC's brancher
-        always visits the workspace first), four index builds where one does."""
+    @staticmethod
+    def _snapshot(repo: Any) -> Snapshot:
+        """Metrics and params read from ONE index of the workspace or a revision (``at``):
+        ``repo.metrics.show(revs=[rev])`` and ``repo.params.show(...)`` each build the workspace's index and
+        the revision's again (DVC's brancher always visits the workspace first), four builds where one does."""
         from dvc.repo.metrics.show import _gather_metrics
         from dvc.repo.params.show import _gather_params
 
         snap = Snapshot()
-
-        def gather() -> None:
+        with bounded_yaml():
             snap.metrics = _flatten_show(_gathered(_gather_metrics, repo), snap.errors)
             snap.params = _flatten_show(_gathered(_gather_params, repo), snap.errors)
-
-        if rev is None:
-            gather()
-        else:
-            for _ in repo.brancher(revs=[rev], workspace=False):  # skips a revision without this DVC project
-                gather()
         return snap
 
 

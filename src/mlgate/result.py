@@ -7,6 +7,7 @@ NaN and infinities are written as the strings "NaN", "Infinity" and "-Infinity" 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -184,39 +185,38 @@ class Result:
 # dataclasses' own types, with no key inside a part that is not in the schema.
 for _cls in (Revision, Baseline, GateOutcome, RuleOutcome):
     _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
-_ADAPTER: TypeAdapter[Result] | None = None
-
-
 class _Stage(TypedDict, total=False):
     name: Required[str]
     status: Required[str]
     seconds: float
 
 
-_SHAPES: dict[str, TypeAdapter[Any]] = {
-    "metrics": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),  # {path: {key: {old, new, diff}}}
-    "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
-    "stages": TypeAdapter(list[_Stage]),
-    "trend": TypeAdapter(dict[str, list[list[Any]]]),
-    "sections": TypeAdapter(dict[str, dict[str, Any]]),  # each family's section is a mapping
-}
+@functools.cache
+def _adapters() -> tuple[TypeAdapter[Result], dict[str, TypeAdapter[Any]]]:
+    """Built when a result is first read (``mlgate publish``, the ledger), not by every run that only writes one."""
+    shapes: dict[str, TypeAdapter[Any]] = {
+        "metrics": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),  # {path: {key: {old, new, diff}}}
+        "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
+        "stages": TypeAdapter(list[_Stage]),
+        "trend": TypeAdapter(dict[str, list[list[Any]]]),
+        "sections": TypeAdapter(dict[str, dict[str, Any]]),  # each family's section is a mapping
+    }
+    return TypeAdapter(Result), shapes
 
 
 def _validate(data: dict[str, Any]) -> Result:
-    global _ADAPTER
-    if _ADAPTER is None:
-        _ADAPTER = TypeAdapter(Result)
+    adapter, shapes = _adapters()
     if data.get("verdict") not in VERDICTS:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
                          f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
     prefix: tuple[str, ...] = ()
     try:
-        for part, shape in _SHAPES.items():  # the parts typed loosely on the dataclass, checked deeper here
+        for part, shape in shapes.items():  # the parts typed loosely on the dataclass, checked deeper here
             if part in data:
                 prefix = (part,)
                 shape.validate_python(data[part])
         prefix = ()
-        return _ADAPTER.validate_python(data)
+        return adapter.validate_python(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         err = errors[0]
