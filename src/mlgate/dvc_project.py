@@ -304,49 +304,67 @@ class DvcProject:
         from dvc.repo.params.show import _gather_params
 
         snap = Snapshot()
-        with bounded_yaml():
+        with bounded_files():
             snap.metrics = _flatten_show(_gathered(_gather_metrics, repo), snap.errors)
             snap.params = _flatten_show(_gathered(_gather_params, repo), snap.errors)
         return snap
 
 
-MAX_YAML_CHARS = 20_000_000
+MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
+MAX_FILE_VALUES = 100_000  # values in one metrics or params file, after flattening (as config.MAX_YAML_NODES)
 
 
-class YamlTooLarge(ValueError):
-    """A metrics or params YAML file over mlgate's limits (size, or alias expansion)."""
+class FileTooLarge(ValueError):
+    """A metrics or params file over mlgate's limits (size, values, or YAML alias expansion)."""
 
 
 @contextmanager
-def bounded_yaml() -> Iterator[None]:
-    """DVC's YAML parser, with an alias bomb or an oversized file refused before DVC walks it (it
-    expands every alias while extracting metrics: a few lines can mean billions of values). DVC records
-    the refusal as that file's load error, like any unreadable file."""
+def bounded_files() -> Iterator[None]:
+    """DVC's parsers of metrics and params files (YAML, JSON, TOML, Python), with an oversized file or a
+    YAML alias bomb refused before DVC walks it (it expands every alias while extracting metrics: a few
+    lines can mean billions of values). DVC records the refusal as that file's load error, like any
+    unreadable file; the value count is checked after flattening (``_flatten_show``)."""
     import yaml
-    from dvc.utils.serialize import _yaml
+    from dvc.utils.serialize import _json, _py, _toml, _yaml
 
     from mlgate.config import MAX_YAML_NODES, yaml_size
 
-    original = _yaml.parse_yaml
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    originals = {module: module.__dict__[name] for module, name in
+                 ((_yaml, "parse_yaml"), (_json, "parse_json"), (_toml, "parse_toml"), (_py, "parse_py"))}
+
+    def sized(text: str) -> None:
+        if len(text) > MAX_FILE_CHARS:
+            raise FileTooLarge(f"{len(text):,} characters, more than the {MAX_FILE_CHARS:,} mlgate reads in a metrics "
+                               "or params file; write per-example data to a plots or predictions file instead")
 
     def parse_yaml(text: str, path: str, typ: str = "safe") -> Any:
-        if len(text) > MAX_YAML_CHARS:
-            raise YamlTooLarge(f"{len(text):,} characters, more than the {MAX_YAML_CHARS:,} mlgate reads in a YAML file")
-        try:
-            size = yaml_size(yaml.compose(text, Loader=loader))
-        except (yaml.YAMLError, RecursionError):
-            size = 0  # DVC's own parser says what is wrong with it
-        if size > MAX_YAML_NODES:
-            raise YamlTooLarge(f"expands to more than {MAX_YAML_NODES:,} values through YAML aliases (&anchor/*alias);"
-                               " write the values out")
-        return original(text, path, typ)
+        sized(text)
+        if "*" in text:  # without an alias nothing expands
+            try:
+                size = yaml_size(yaml.compose(text, Loader=loader))
+            except (yaml.YAMLError, RecursionError):
+                size = 0  # DVC's own parser says what is wrong with it
+            if size > MAX_YAML_NODES:
+                raise FileTooLarge(f"expands to more than {MAX_YAML_NODES:,} values through YAML aliases "
+                                   "(&anchor/*alias); write the values out")
+        return originals[_yaml](text, path, typ)
 
-    _yaml.parse_yaml = parse_yaml
+    def guarded(module: Any) -> Any:
+        def parse(text: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            sized(text)
+            return originals[module](text, path, *args, **kwargs)
+        return parse
+
+    replacements = {_yaml: ("parse_yaml", parse_yaml), _json: ("parse_json", guarded(_json)),
+                    _toml: ("parse_toml", guarded(_toml)), _py: ("parse_py", guarded(_py))}
+    for module, (name, function) in replacements.items():
+        setattr(module, name, function)
     try:
         yield
     finally:
-        _yaml.parse_yaml = original
+        for module, (name, _) in replacements.items():
+            setattr(module, name, originals[module])
 
 
 def _gathered(gather: Any, repo: Any) -> dict[str, Any]:
@@ -367,9 +385,15 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
             errors[path] = _describe_load_error(file_entry["error"])
             continue
         try:
-            out[path] = flatten(file_entry.get("data") or {})
+            flat = flatten(file_entry.get("data") or {})
         except AmbiguousKey as exc:
             errors[path] = str(exc)
+            continue
+        if len(flat) > MAX_FILE_VALUES:
+            errors[path] = (f"{len(flat):,} values, more than the {MAX_FILE_VALUES:,} mlgate compares in one metrics or "
+                            "params file; write per-example data to a plots or predictions file instead")
+            continue
+        out[path] = flat
     return out
 
 

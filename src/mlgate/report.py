@@ -45,6 +45,7 @@ from mlgate.trend import mermaid_xychart, sparkline, trend_range
 
 CELL_CHARS = 200  # untrusted text per cell once the report is over budget
 OUTPUT_CHARS = 4 * 1024 * 1024  # what one render may produce before it is stopped
+MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than limit // this can never fit
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
@@ -255,6 +256,10 @@ class _Rows:
 
     def context(self, plan: dict[str, int | None]) -> dict[str, Any]:
         r = self.result
+        # "No row limit" still stops where rows could no longer fit: thousands of metrics (a glob, a
+        # generated metrics file) are not all rendered only to be cut by the next plan.
+        ceiling = max(self.limit // MIN_ROW_CHARS, 1)
+        plan = {k: (ceiling if v is None and k in ("metrics", "params", "gates") else v) for k, v in plan.items()}
         gates = _keep(self.gates, plan["gates"], keep=lambda g: g.status in (FAIL, WARN))
         charts = plan.get("charts", 0)
         trends = self.trends if charts is None else [dict(t, chart="") if i >= charts else t
@@ -267,9 +272,9 @@ class _Rows:
             "gates_omitted": len(self.gates) - len(gates),
             "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
             - sum(1 for g in gates if g.status in (FAIL, WARN)),
-            "metrics": self.metrics[: plan["metrics"]] if plan["metrics"] is not None else self.metrics,
+            "metrics": self.metrics[: plan["metrics"]],
             "metrics_total": len(self.metrics),
-            "params": self.params[: plan["params"]] if plan["params"] is not None else self.params,
+            "params": self.params[: plan["params"]],
             "params_total": len(self.params),
             "directions": self.directions,
             "base_label": (r.base.ref if r.base else None) or "base",

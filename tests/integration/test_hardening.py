@@ -257,6 +257,31 @@ def test_a_yaml_alias_bomb_in_a_metrics_file_is_refused_quickly(tmp_path):
         "mlgate: error: m.yaml: cannot be read at the head: expands to more than 100,000 values through YAML aliases")
 
 
+HUGE_JSON = '{"accuracy": 0.9, "pad": "' + "x" * 20_000_000 + '"}'
+HUGE_TOML = "accuracy = 0.9\npad = '" + "x" * 20_000_000 + "'\n"
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("m.json", HUGE_JSON, f"m.json: cannot be read at the head: {len(HUGE_JSON):,} characters, more than the "
+     "20,000,000 mlgate reads in a metrics or params file; write per-example data to a plots or predictions file"),
+    ("m.toml", HUGE_TOML, f"m.toml: cannot be read at the head: {len(HUGE_TOML):,} characters, more than the 20,000,000"),
+    ("m.json", json.dumps({"accuracy": 0.9, **{f"k{i}": i for i in range(100_000)}}),
+     "m.json: cannot be read at the head: 100,001 values, more than the 100,000 mlgate compares in one metrics"),
+])
+def test_a_metrics_file_too_large_to_be_metrics_is_refused_naming_the_limit(tmp_path, name, text, said):
+    p = make_project(tmp_path / "repo", stages={}, config={"version": 1, "kpis": {"accuracy": {"min": 0.5}}},
+                     repro=False, commit=False)
+    p.write("dvc.yaml", f"metrics:\n- {name}\n")
+    p.write(name, text)
+    p.commit("huge")
+
+    proc = run(p, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2
+    assert one_error_line(proc).startswith(f"mlgate: error: {said}")
+    assert (tmp_path / "result.json").exists()  # nothing lost: the run's result says what happened
+
+
 # -- 8, 9, 11: untrusted artifacts, payloads and destinations in CI -----------------------------------------
 
 def publish_env(tmp_path: Path, run_payload: dict) -> dict[str, str]:

@@ -385,6 +385,20 @@ def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
     assert report.rstrip().endswith("</sub>")
 
 
+def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
+    from mlgate.report import MIN_ROW_CHARS, _Rows
+
+    rows = _Rows(big_result(n_metrics=40_000, n_params=30_000, n_gates=10_000), limit=COMMENT_LIMIT)
+    unlimited = rows.context({"metrics": None, "params": None, "gates": None})
+
+    ceiling = COMMENT_LIMIT // MIN_ROW_CHARS
+    assert (len(unlimited["metrics"]), len(unlimited["params"]), len(unlimited["gates"])) == (ceiling,) * 3
+    assert unlimited["metrics_total"] == 40_000 and unlimited["problems_omitted"] == 0  # failures kept first
+    report = render(big_result(n_metrics=40_000, n_params=10))
+    shown = len([r for r in table_rows(report) if "`slices.segment_" in r])
+    assert f"_{40_000 - shown} more metrics not shown to fit the comment; see the result JSON._" in report
+
+
 def test_the_job_summary_limit_keeps_everything():
     report = render(big_result(), limit=SUMMARY_LIMIT)
     assert len(report) <= SUMMARY_LIMIT
