@@ -91,7 +91,7 @@ def evaluate(
                 failed = ", ".join(sorted(head.errors))
                 gates.append(_missing(selector, None, selector, kpi, f"not found; metrics that failed to load: {failed}"))
                 continue
-            family = _family_without_base(selector, head, base)
+            family = family_without_base(selector, head, base)
             if family:  # e.g. model.latency_ratio: measured against the base's model, which this run lacks
                 gates.append(GateOutcome(
                     kpi=selector, file=None, key=selector, severity=kpi.severity, status=NO_BASELINE,
@@ -109,7 +109,7 @@ def evaluate(
     return gates
 
 
-def _family_without_base(selector: str, head: Snapshot, base: Snapshot | None) -> str | None:
+def family_without_base(selector: str, head: Snapshot, base: Snapshot | None) -> str | None:
     """The metric family a selector names (``model`` for ``model.latency_ratio``) when the head has that
     family's metrics and the base has none of them: a comparison metric could not be measured."""
     pattern = selector.rpartition(":")[2]

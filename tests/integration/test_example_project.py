@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import re
 import math
 import shutil
 import subprocess
@@ -118,6 +119,18 @@ def test_mlgate_config_names_metrics_the_pipeline_writes(baseline):
     assert "model_size_mb" in config["kpis"] and "model_size_mb" in model
     assert "per_class.*.recall" in config["kpis"]
     assert all("recall" in metrics["per_class"][name] for name in CLASSES)
+
+
+def test_mlgate_check_accepts_the_bundled_config_once_the_pipeline_ran(baseline):
+    proc = subprocess.run([sys.executable, "-m", "mlgate", "check"], cwd=baseline, capture_output=True, text=True,
+                          timeout=600)
+
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^  accuracy → eval/metrics\.json:accuracy = 0\.\d+  \[min 0\.9, max_drop 0\.01\]$",
+                     proc.stdout, re.M), proc.stdout
+    # a figure measured head against base is not a wrong name: the run without a base says the same
+    assert ("  model.latency_ratio: measured against the base by each run (the model.* figures need the base's "
+            "files)  [max 3]") in proc.stdout
 
 
 def test_dvc_reads_both_metrics_files_with_the_expected_keys(baseline):
