@@ -1,7 +1,7 @@
 """`make bench`: run every bench/bench_*.py and write docs/benchmarks.md.
 
 Each benchmark module exposes ``main() -> str`` returning a Markdown section with its command and figures.
-``python bench/run.py core`` runs only the modules whose name contains "core".
+``python bench/run.py run`` runs only the modules whose name contains "run".
 """
 
 from __future__ import annotations
