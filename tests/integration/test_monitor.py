@@ -356,7 +356,14 @@ def test_an_alarm_opens_one_issue_and_sends_the_dispatch(project: Project, monit
     assert event["client_payload"]["verdict"] == "drift"
     assert event["client_payload"]["drifting_columns"] == ["age"]
     assert event["client_payload"]["commit"] == project.sha("main")
-    assert "monitor-verdict=drift" in (tmp_path / "outputs.txt").read_text()
+    outputs = (tmp_path / "outputs.txt").read_text()
+    assert "monitor-verdict=drift" in outputs
+    # the Action's outputs, as for `mlgate ci`: where the files are, which gates failed
+    out_dir = tmp_path / "out0"
+    assert f"report-path={(out_dir / 'report.md').resolve()}" in outputs.splitlines()
+    assert f"result-path={(out_dir / 'result.json').resolve()}" in outputs.splitlines()
+    assert "failed-gates=drift.age.psi,health.label_shift_js" in outputs.splitlines()
+    assert f"issue-url={issue['html_url']}" in outputs.splitlines()
     assert "drift: 2 of" in (tmp_path / "summary.md").read_text()
 
     write_sample(project, production())  # production recovered: the same issue says so

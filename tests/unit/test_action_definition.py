@@ -289,6 +289,37 @@ def test_run_script_exit_code(tmp_path: Path, mlgate_exit: int, fail_on_gate: st
     assert ("fail-on-gate is false" in proc.stdout) == (mlgate_exit == 1 and fail_on_gate == "false")
 
 
+def test_run_script_command_monitor_maps_its_inputs(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, INPUT_COMMAND="monitor", INPUT_SAMPLE="prod/today.parquet", INPUT_CONFIG="m.yaml",
+                       INPUT_PROJECT_DIR="model", INPUT_RECORD="false", INPUT_TREND="5", INPUT_MODE="full",
+                       INPUT_REPORT_ID="ignored", INPUT_PROMOTE="true")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _args(tmp_path) == ["monitor", "--github", "--config", "m.yaml", "--project-dir", "model",
+                               "--sample", "prod/today.parquet", "--no-record", "--trend", "5"]
+    proc = _run_script(tmp_path, INPUT_COMMAND="monitor")
+    assert _args(tmp_path) == ["monitor", "--github"]  # the sample and the recording from mlgate.yaml's defaults
+
+
+def test_run_script_command_summarize_maps_its_inputs(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, INPUT_COMMAND="summarize", INPUT_RESULTS="results dir", INPUT_COMMENT="on-failure")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _args(tmp_path) == ["summarize", "--github", "--comment", "on-failure", "results dir"]
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"INPUT_COMMAND": "deploy"}, "action input command is 'deploy': set it to ci, monitor or summarize"),
+    ({"INPUT_COMMAND": "monitor", "INPUT_MODE": "run"},
+     "action input mode is 'run' but command monitor runs in mode full only: remove the input mode"),
+    ({"INPUT_COMMAND": "summarize"},
+     "action input results is empty: set it to the directory the models' result artifacts were downloaded to"),
+])
+def test_run_script_refuses_a_bad_command_input(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    proc = _run_script(tmp_path, **env)
+    assert proc.returncode == 2
+    assert proc.stdout.strip() == f"::error title=mlgate::{expected}"
+    assert not (tmp_path / "args").exists()
+
+
 def test_run_script_rejects_a_bad_boolean_in_one_line(tmp_path: Path) -> None:
     proc = _run_script(tmp_path, INPUT_STATUS="yes")
     assert proc.returncode == 2

@@ -60,7 +60,9 @@ def test_retrain_runs_on_schedule_by_hand_and_on_the_drift_dispatch_monitor_send
     monitor = _load(MONITOR)
     assert set(monitor[True]) == {"schedule", "workflow_dispatch"}
     assert monitor["jobs"]["monitor"]["permissions"] == {"contents": "write", "issues": "write"}
-    assert _steps(monitor)[-1]["run"] == "mlgate monitor"
+    action = _steps(monitor)[-1]  # through the action: its cached install, then `mlgate monitor`
+    assert action["uses"].startswith("OWNER/mlgate@") and action["with"]["command"] == "monitor"
+    assert set(action["with"]) <= set(yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"])
 
 
 # -- the pull-request step, for real ---------------------------------------------------------------------------

@@ -45,7 +45,8 @@ def monitor_command(args: argparse.Namespace) -> int:
         report = write_outputs(done.result, Path(args.report), Path(args.json), edges)
         warnings = record_monitoring(done, edges, push=args.record) if args.record else []
     if github:
-        warnings += publish_monitoring(done, report, environ, token, dispatch_type=args.dispatch_type)
+        warnings += publish_monitoring(done, report, environ, token, dispatch_type=args.dispatch_type,
+                                       paths=(Path(args.report), Path(args.json)))
     say(verdict_table(done.result))
     for warning in warnings:
         say(f"mlgate: warning: {warning}", file=sys.stderr)
@@ -54,8 +55,9 @@ def monitor_command(args: argparse.Namespace) -> int:
 
 
 def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str], token: str, *,
-                       dispatch_type: str | None = None) -> list[str]:
-    """The sticky issue, the dispatch on an alarm, the job summary and the outputs; each failure a warning."""
+                       dispatch_type: str | None = None, paths: tuple[Path, Path] | None = None) -> list[str]:
+    """The sticky issue, the dispatch on an alarm, the job summary and the outputs (``paths``: the report
+    and the result file, for the outputs report-path and result-path); each failure a warning."""
     from mlgate.github import workflow
     from mlgate.github.issues import dispatch, upsert_issue
     from mlgate.publish import github_seconds, open_client
@@ -100,9 +102,11 @@ def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str],
         if environ.get("GITHUB_STEP_SUMMARY"):
             workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], report)
         if environ.get("GITHUB_OUTPUT"):
+            files = {"report-path": str(paths[0].resolve()), "result-path": str(paths[1].resolve())} if paths else {}
             workflow.set_outputs(environ["GITHUB_OUTPUT"], {
                 "verdict": result.verdict, "monitor-verdict": done.word, "issue-url": issue_url,
-                "drifting-columns": ",".join(done.drifting)})
+                "failed-gates": ",".join(g.name for g in result.failed_gates),
+                "drifting-columns": ",".join(done.drifting), **files})
     except OSError as exc:
         warnings.append(f"the job summary or outputs could not be written: {exc.strerror or exc}")
     return warnings
