@@ -20,6 +20,12 @@ EXIT_CODES_HELP = """exit codes:
   2  bad config, input or usage    70  an internal error (a bug in mlgate)"""
 
 
+PROPOSE_EXIT_CODES = """exit codes:
+  0  proposed (pushed, pull request opened or updated), or nothing to propose
+  2  bad input: the branch, the title, the body file, GITHUB_TOKEN or GITHUB_REPOSITORY
+  3  git failed                    4  the push or the GitHub API refused"""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's default exits 2 with usage; keep it one line
         raise InputError(f"{message}; see '{self.prog} --help'")
@@ -127,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
                            help="each check over the last N monitoring entries; 0 = none (default: %(default)s)")
     p_monitor.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    p_propose = sub.add_parser("propose", help="commit the work tree's changes to a branch, push it, open or update its "
+                                               "pull request (the retraining workflow)",
+                               epilog=PROPOSE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_propose.add_argument("--project-dir", default=".", metavar="DIR", help="inside the git repository (default: .)")
+    p_propose.add_argument("--branch", required=True, metavar="NAME", help="the branch to push, e.g. mlgate/retrain")
+    p_propose.add_argument("--title", required=True, metavar="TEXT", help="the pull request's title")
+    p_propose.add_argument("--body-file", required=True, metavar="PATH",
+                           help="the pull request's body, e.g. the report of mlgate run (never committed)")
+    p_propose.add_argument("--base", metavar="BRANCH", help="the branch to merge into (default: the repository's default branch)")
+    p_propose.add_argument("--message", metavar="TEXT", help="the commit message (default: the title)")
+
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
 
@@ -205,6 +222,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.monitor import monitor_command
 
         return monitor_command(args)
+    if args.command == "propose":
+        from mlgate.commands.propose import propose_command
+
+        return propose_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

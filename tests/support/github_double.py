@@ -16,7 +16,9 @@ prints its URL as the first stdout line, serves until SIGTERM/SIGINT and rewrite
 the same document as ``GET /_double/state``) after every change.
 
 What it serves (the subset of the REST API mlgate uses, with GitHub's shapes and status codes):
-``GET /user`` · ``GET /repos/{o}/{r}`` · ``GET /repos/{o}/{r}/pulls[/{n}]`` ·
+``GET /user`` · ``GET /repos/{o}/{r}`` · ``GET /repos/{o}/{r}/pulls[/{n}]`` (``state``, ``head=owner:branch``
+filters) · ``POST /repos/{o}/{r}/pulls`` (422 without ``title``/``head``/``base``, or when an open pull request
+has that head and base, like GitHub) · ``PATCH /repos/{o}/{r}/pulls/{n}`` (``title``, ``body``, ``state``, ``base``) ·
 ``GET|POST /repos/{o}/{r}/issues/{n}/comments`` (paginated: ``per_page`` ≤ 100, ``page``, ``Link``) ·
 ``GET|PATCH|DELETE /repos/{o}/{r}/issues/comments/{id}`` · ``POST /repos/{o}/{r}/statuses/{sha}`` ·
 ``GET /repos/{o}/{r}/commits/{ref}/statuses`` · ``GET|POST /repos/{o}/{r}/issues`` (``state`` filter,
@@ -71,7 +73,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/user"), "get_user"),
     ("GET", re.compile(_REPO), "get_repo"),
     ("GET", re.compile(_REPO + r"/pulls"), "list_pulls"),
+    ("POST", re.compile(_REPO + r"/pulls"), "create_pull"),
     ("GET", re.compile(_REPO + r"/pulls/(?P<number>\d+)"), "get_pull"),
+    ("PATCH", re.compile(_REPO + r"/pulls/(?P<number>\d+)"), "update_pull"),
     ("GET", re.compile(_REPO + r"/issues/(?P<number>\d+)/comments"), "list_comments"),
     ("POST", re.compile(_REPO + r"/issues/(?P<number>\d+)/comments"), "create_comment"),
     ("GET", re.compile(_REPO + r"/issues/comments/(?P<id>\d+)"), "get_comment"),
@@ -191,12 +195,16 @@ class GitHubDouble:
 
     def add_pull(self, number: int, *, head_sha: str, base_sha: str, head_ref: str = "feature",
                  base_ref: str = "main", head_repo: str | None = None, repo: str = DEFAULT_REPOSITORY,
-                 state: str = "open") -> dict[str, Any]:
+                 state: str = "open", title: str = "A change", body: str = "",
+                 author: str = "octocat") -> dict[str, Any]:
         with self._lock:
             self._state["repos"].setdefault(repo, {"default_branch": base_ref})
             pr = {
                 "number": int(number),
                 "state": state,
+                "title": title,
+                "body": body,
+                "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
                 "repository": repo,
                 "html_url": f"{self.url}/{repo}/pull/{number}",
                 "head": {"sha": head_sha, "ref": head_ref, "repo": {"full_name": head_repo or repo}},
@@ -207,6 +215,10 @@ class GitHubDouble:
             self._state["pulls"].append(pr)
             self._save()
             return copy.deepcopy(pr)
+
+    def pulls(self, *, repo: str = DEFAULT_REPOSITORY) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(p) for p in self._state["pulls"] if p["repository"] == repo]
 
     def set_pull_head(self, number: int, sha: str, *, repo: str = DEFAULT_REPOSITORY) -> None:
         with self._lock:
@@ -438,6 +450,42 @@ class GitHubDouble:
 
     def get_pull(self, m, query, payload, who, base):
         return 200, self._pull(m["repo"], int(m["number"])), {}
+
+    def create_pull(self, m, query, payload, who, base):
+        payload = payload if isinstance(payload, Mapping) else {}
+        missing = [k for k in ("title", "head", "base") if not isinstance(payload.get(k), str) or not payload[k]]
+        if missing:
+            raise _Reply(422, "Validation Failed", extra={"errors": [{
+                "resource": "PullRequest", "code": "missing_field", "field": missing[0]}]})
+        owner, _, ref = payload["head"].rpartition(":")
+        head_repo = f"{owner}/{m['repo'].split('/')[1]}" if owner else m["repo"]
+        for pr in self._state["pulls"]:
+            if (pr["repository"] == m["repo"] and pr["state"] == "open" and pr["head"]["ref"] == ref
+                    and pr["head"]["repo"]["full_name"] == head_repo and pr["base"]["ref"] == payload["base"]):
+                raise _Reply(422, "Validation Failed", extra={"errors": [{
+                    "resource": "PullRequest", "code": "custom",
+                    "message": f"A pull request already exists for {head_repo.split('/')[0]}:{ref}."}]})
+        body = self._check_comment_body({"body": payload.get("body") or ""})
+        numbers = [p["number"] for p in self._state["pulls"] if p["repository"] == m["repo"]]
+        numbers += [i["number"] for i in self._state["issues"] if i["repository"] == m["repo"]]
+        pr = self.add_pull(max(numbers, default=0) + 1, head_sha="", base_sha="", head_ref=ref,
+                           base_ref=payload["base"], head_repo=head_repo, repo=m["repo"], title=payload["title"],
+                           body=body, author=who["login"])
+        return 201, pr, {}
+
+    def update_pull(self, m, query, payload, who, base):
+        pr = self._pull(m["repo"], int(m["number"]))
+        payload = payload if isinstance(payload, Mapping) else {}
+        if "body" in payload:
+            pr["body"] = self._check_comment_body(payload)
+        if isinstance(payload.get("title"), str):
+            pr["title"] = payload["title"]
+        if payload.get("state") in ("open", "closed"):
+            pr["state"] = payload["state"]
+        if isinstance(payload.get("base"), str):
+            pr["base"]["ref"] = payload["base"]
+        self._save()
+        return 200, pr, {}
 
     def list_comments(self, m, query, payload, who, base):
         number = int(m["number"])

@@ -1,12 +1,12 @@
 """The workflow templates a user copies (templates/workflows/): linted like our own workflows, and the retrain
-workflow's pull-request step run for real against a git repository with a bare origin and a stand-in ``gh``.
+workflow's pull-request step (``mlgate propose``) run for real against a git repository with a bare origin and
+the GitHub double.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from mlgate.config import MonitorConfig
+from tests.support.github_double import start_double
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates" / "workflows").glob("*.yml"))
@@ -67,24 +68,14 @@ def test_retrain_runs_on_schedule_by_hand_and_on_the_drift_dispatch_monitor_send
 
 # -- the pull-request step, for real ---------------------------------------------------------------------------
 
-GH = """#!/bin/sh
-# a stand-in for the GitHub CLI: logs its arguments; `pr view` answers from $GH_STATE
-echo "$*" >> "$GH_LOG"
-case "$1 $2" in
-  "pr view") [ -f "$GH_STATE" ] && cat "$GH_STATE" ;;
-  "pr create") echo OPEN > "$GH_STATE" ;;
-esac
-exit 0
-"""
-
 
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> dict[str, Path]:
-    origin, work, tools = tmp_path / "origin.git", tmp_path / "work", tmp_path / "bin"
+def world(tmp_path: Path):
+    origin, work, temp = tmp_path / "origin.git", tmp_path / "work", tmp_path / "runner-temp"
     _git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
     _git(tmp_path, "init", "--quiet", "--initial-branch=main", str(work))
     for key, value in (("user.name", "t"), ("user.email", "t@example.invalid"), ("commit.gpgsign", "false")):
@@ -94,38 +85,34 @@ def world(tmp_path: Path) -> dict[str, Path]:
     _git(work, "commit", "--quiet", "-m", "main")
     _git(work, "remote", "add", "origin", str(origin))
     _git(work, "push", "--quiet", "origin", "main")
-    tools.mkdir()
-    gh = tools / "gh"
-    gh.write_text(GH)
-    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
-    return {"origin": origin, "work": work, "tmp": tmp_path, "bin": tools}
+    temp.mkdir()
+    (temp / "mlgate-report.md").write_text("## ✅ mlgate — all 3 KPI gates passed\n")
+    with start_double() as gh:
+        yield {"origin": origin, "work": work, "temp": temp, "gh": gh}
 
 
-def _pr_step(world: dict[str, Path]) -> subprocess.CompletedProcess[str]:
-    script = next(s["run"] for s in _steps(_load(RETRAIN)) if s.get("name") == "Open or update the pull request")
-    (world["work"] / "mlgate-report.md").write_text("## ✅ mlgate — all 3 KPI gates passed\n")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")},
-           "PATH": f"{world['bin']}:{os.environ['PATH']}", "BRANCH": "mlgate/retrain", "GH_TOKEN": "t",
-           "REASON": "repository_dispatch", "DRIFT_VERDICT": "drift", "GH_LOG": str(world["tmp"] / "gh.log"),
-           "GH_STATE": str(world["tmp"] / "gh.state")}
-    return subprocess.run(["bash", "-e", "-c", script], cwd=world["work"], env=env, capture_output=True, text=True,
-                          timeout=60)
+def _pr_step(world) -> subprocess.CompletedProcess[str]:
+    """The template's step as the runner runs it: bash -e, its env (the expressions filled in), mlgate on PATH."""
+    step = next(s for s in _steps(_load(RETRAIN)) if s.get("name") == "Open or update the pull request")
+    filled = {"GITHUB_TOKEN": "t", "REASON": "repository_dispatch", "DRIFT_VERDICT": "drift"}
+    assert set(step["env"]) == set(filled)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLGATE_"))}, **filled,
+           "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT / "src"), "RUNNER_TEMP": str(world["temp"]),
+           "GITHUB_REPOSITORY": world["gh"].repository, "GITHUB_API_URL": world["gh"].url,
+           "MLGATE_GITHUB_SECONDS": "20"}
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=world["work"], env=env, capture_output=True,
+                          text=True, timeout=120)
 
 
-def _gh_calls(world: dict[str, Path]) -> list[str]:
-    log = world["tmp"] / "gh.log"
-    return log.read_text().splitlines() if log.exists() else []
-
-
-def test_unchanged_outputs_propose_nothing(world: dict[str, Path]) -> None:
+def test_unchanged_outputs_propose_nothing(world) -> None:
     proc = _pr_step(world)
     assert proc.returncode == 0, proc.stderr
     assert "nothing to propose" in proc.stdout
-    assert _gh_calls(world) == []
+    assert world["gh"].pulls() == []
     assert "mlgate/retrain" not in _git(world["origin"], "branch", "--list")
 
 
-def test_a_changed_lock_file_is_pushed_and_opens_then_updates_one_pull_request(world: dict[str, Path]) -> None:
+def test_a_changed_lock_file_is_pushed_and_opens_then_updates_one_pull_request(world) -> None:
     (world["work"] / "dvc.lock").write_text("schema: '2.0'\nstages: {prepare: {}}\n")
     proc = _pr_step(world)
     assert proc.returncode == 0, proc.stderr
@@ -133,12 +120,14 @@ def test_a_changed_lock_file_is_pushed_and_opens_then_updates_one_pull_request(w
     assert pushed == "Retrain on refreshed data (repository_dispatch: drift)"
     files = _git(world["origin"], "show", "--name-only", "--format=", "mlgate/retrain")
     assert files == "dvc.lock"  # the report is the body, never committed
-    calls = _gh_calls(world)
-    assert calls[-1] == "pr create --head mlgate/retrain --title Retrain on refreshed data --body-file mlgate-report.md"
+    [pull] = world["gh"].pulls()
+    assert pull["title"] == "Retrain on refreshed data" and pull["head"]["ref"] == "mlgate/retrain"
+    assert pull["body"] == "## ✅ mlgate — all 3 KPI gates passed\n"
 
-    _git(world["work"], "switch", "--quiet", "main")
     (world["work"] / "dvc.lock").write_text("schema: '2.0'\nstages: {prepare: {}, train: {}}\n")
+    (world["temp"] / "mlgate-report.md").write_text("## ❌ mlgate — 1 of 3 KPI gates failed\n")
     proc = _pr_step(world)
     assert proc.returncode == 0, proc.stderr
-    assert _gh_calls(world)[-1] == "pr edit mlgate/retrain --body-file mlgate-report.md"
+    [pull] = world["gh"].pulls()
+    assert pull["body"] == "## ❌ mlgate — 1 of 3 KPI gates failed\n"
     assert "train" in _git(world["origin"], "show", "mlgate/retrain:dvc.lock")
