@@ -144,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_propose.add_argument("--base", metavar="BRANCH", help="the branch to merge into (default: the repository's default branch)")
     p_propose.add_argument("--message", metavar="TEXT", help="the commit message (default: the title)")
 
+    p_summarize = sub.add_parser("summarize", help="one summary comment over a matrix of models' results",
+                                 epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_summarize.add_argument("results", nargs="+", metavar="PATH",
+                             help="result files, or directories searched for mlgate-result.json (downloaded artifacts)")
+    p_summarize.add_argument("--report", default="mlgate-summary.md", metavar="PATH",
+                             help="the summary's Markdown (default: %(default)s)")
+    p_summarize.add_argument("--summary-id", default="summary", metavar="ID",
+                             help="the summary comment's own report id (default: %(default)s)")
+    p_summarize.add_argument("--comment", choices=("always", "on-failure", "never"), default="always",
+                             help="the sticky summary comment on the pull request (default: %(default)s)")
+    p_summarize.add_argument("--github", action=argparse.BooleanOptionalAction, default=None,
+                             help="link each model's comment and post the summary comment (default: on in GitHub Actions)")
+
     p_check = sub.add_parser("check", help="validate mlgate.yaml and show what each KPI matches")
     common(p_check)
 
@@ -226,6 +239,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlgate.commands.propose import propose_command
 
         return propose_command(args)
+    if args.command == "summarize":
+        from mlgate.commands.summarize import summarize_command
+
+        return summarize_command(args)
     if args.command == "check":
         from mlgate.commands.check import check_command
 

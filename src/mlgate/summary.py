@@ -1,0 +1,113 @@
+"""The summary of a matrix of models: one row per report id, from each model's result file.
+
+``collect`` finds the result files (``mlgate-result.json``, searched recursively in the directories given:
+the downloaded artifacts of the matrix's jobs) and refuses, in one line, a directory without any, a file that
+is not a result, two results with one report id, and a report id that is the summary's own. ``render`` writes
+the Markdown: a headline, then a table with each model's verdict, its failed blocking gates and a link to its
+own report (its sticky comment, else its workflow run). Everything read from a result file (report ids, gate
+names, links) is untrusted — a fork's artifact — and goes in only through the report's escaping filters; a link
+is used only when it is a plain http(s) URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.errors import InputError
+from mlgate.report import code, text
+from mlgate.result import Result
+from mlgate.safe_text import one_line
+
+RESULT_FILE = "mlgate-result.json"
+SHOWN_GATES = 5  # failed gates named per model; the rest are counted
+_PLAIN_URL = re.compile(r"https?://[^\s()<>\[\]`\"']+")
+_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️"}
+
+
+@dataclass(frozen=True)
+class Model:
+    path: Path
+    result: Result
+
+    @property
+    def report_id(self) -> str:
+        return self.result.report_id
+
+
+def collect(paths: Sequence[Path], summary_id: str) -> list[Model]:
+    """Every result under ``paths`` (files, or directories searched for mlgate-result.json), by report id."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.rglob(RESULT_FILE))
+            if not found:
+                raise InputError(f"{one_line(path)}: no {RESULT_FILE} in it; download each model's result artifact "
+                                 "there (actions/download-artifact with a pattern)")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"{one_line(path)}: no such file or directory; pass the results' directory")
+    models: dict[str, Model] = {}
+    for file in files:
+        model = Model(file, Result.read(file))
+        if model.report_id == summary_id:
+            raise InputError(f"{one_line(file)}: its report id {model.report_id!r} is the summary's own; "
+                             "give the summary another --summary-id")
+        if model.report_id in models:
+            raise InputError(f"{one_line(file)} and {one_line(models[model.report_id].path)} both have report id "
+                             f"{model.report_id!r}; give each job of the matrix its own report-id")
+        models[model.report_id] = model
+    return [models[key] for key in sorted(models)]
+
+
+def verdict(models: Sequence[Model]) -> str:
+    """``error`` when any model's run errored, else ``fail`` when any failed, else ``pass``."""
+    verdicts = {m.result.verdict for m in models}
+    return "error" if "error" in verdicts else "fail" if "fail" in verdicts else "pass"
+
+
+def failed_gates(models: Sequence[Model]) -> list[str]:
+    """``report-id:kpi`` for each failed blocking gate."""
+    return [f"{m.report_id}:{g.name}" for m in models for g in m.result.failed_gates]
+
+
+def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str | None = None) -> str:
+    """The summary's Markdown; ``links``: report id → the URL of that model's sticky comment (trusted)."""
+    overall = verdict(models)
+    failed = [m for m in models if m.result.verdict == "fail"]
+    errored = [m for m in models if m.result.verdict == "error"]
+    if overall == "pass":
+        headline = f"all {len(models)} models passed"
+    else:
+        parts = [f"{len(failed)} of {len(models)} models failed a blocking gate"] if failed else []
+        parts += [f"{len(errored)} could not be run" if parts else f"{len(errored)} of {len(models)} models could "
+                  "not be run"] if errored else []
+        headline = ", ".join(parts)
+    lines = [f"## {_ICON[overall]} mlgate — {headline}", ""]
+    if head_sha:
+        lines += [f"Commit `{head_sha[:7]}` · one row per model; each model's own report has the details.", ""]
+    lines += ["| model | verdict | failed gates | report |", "|---|---|---|---|"]
+    for model in models:
+        result = model.result
+        gates = [code(g.name) for g in result.failed_gates]
+        shown = ", ".join(gates[:SHOWN_GATES]) + (f" and {len(gates) - SHOWN_GATES} more" if len(gates) > SHOWN_GATES
+                                                 else "")
+        if result.verdict == "error":
+            shown = text(result.error or "the run could not be completed")
+        lines.append(f"| {code(model.report_id)} | {_ICON.get(result.verdict, '')} {text(result.verdict)} | "
+                     f"{shown or '—'} | {_link(model, links)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _link(model: Model, links: Mapping[str, str]) -> str:
+    url = links.get(model.report_id)
+    if url and _PLAIN_URL.fullmatch(url):
+        return f"[report]({url})"
+    run_url = str(model.result.links.get("run_url") or "")
+    if _PLAIN_URL.fullmatch(run_url):
+        return f"[run]({run_url})"
+    return "—"
