@@ -23,7 +23,6 @@ behaves here). One scenario for the module:
 from __future__ import annotations
 
 import shutil
-import subprocess
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,19 +36,18 @@ import yaml
 from tests.support.act_runner import (
     ACTION_REF,
     COPY_OUT,
-    EXAMPLE,
     REPO_PAYLOAD,
     REPOSITORY,
     ROOT,
-    VENV,
     Double,
     Run,
     act,
     copy_action,
+    example_repo,
     explain,
     git,
     require_act_and_venv,
-    venv_env,
+    tool,
     workflow,
 )
 
@@ -115,33 +113,10 @@ class Scenario:
 
 def _make_project(work: Path) -> tuple[Path, Path, str]:
     """The repository (main: baseline reproduced, committed, pushed, recorded) and its bare origin."""
-    repo, origin, remote = work / "repo", work / "origin.git", work / "dvc-remote"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("data", "models", "eval", "__pycache__",
-                                                                  ".dvc", "dvc.lock"))
-    config = yaml.safe_load((repo / "mlgate.yaml").read_text(encoding="utf-8"))
-    config["monitor"] = {"dataset": "train"}
-    (repo / "mlgate.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (repo / ".gitignore").write_text("/prod/\n", encoding="utf-8")
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    for name, text in WORKFLOWS.items():
-        (repo / ".github" / "workflows" / name).write_text(text(), encoding="utf-8")
-    git(work, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(work, "init", "-q", "-b", "main", str(repo))
-    git(repo, "remote", "add", "origin", str(origin))
-    env = {**venv_env(), "PYTHONPATH": str(ROOT / "src"), "DVC_NO_ANALYTICS": "1"}
-
-    def run(*args: str) -> None:
-        subprocess.run(args, cwd=repo, env=env, check=True, timeout=300, capture_output=True)
-
-    run(str(VENV / "bin" / "dvc"), "init", "-q")
-    run(str(VENV / "bin" / "dvc"), "remote", "add", "-d", "storage", str(remote))
-    run(str(VENV / "bin" / "dvc"), "repro", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Baseline")
-    git(repo, "push", "-q", "origin", "main")
-    run(str(VENV / "bin" / "dvc"), "push", "-q")
-    run(str(VENV / "bin" / "mlgate"), "run", "--record", "--quiet", "--report", str(work / "baseline.md"),
-        "--json", str(work / "baseline.json"))
+    workflows = {name: text() for name, text in WORKFLOWS.items()}
+    repo, origin = example_repo(work, workflows, config={"monitor": {"dataset": "train"}})
+    tool(repo, "mlgate", "run", "--record", "--quiet", "--report", str(work / "baseline.md"),
+         "--json", str(work / "baseline.json"))
     return repo, origin, git(repo, "rev-parse", "HEAD")
 
 

@@ -104,7 +104,34 @@ runs:
       env:
         NAME: ${{ inputs.name }}
         SOURCE: ${{ inputs.path }}
-      run: mkdir -p "$E2E_OUT/artifacts/$NAME" && cp -R "$SOURCE/." "$E2E_OUT/artifacts/$NAME/"
+      run: |
+        mkdir -p "$E2E_OUT/artifacts/$NAME"
+        if [ -d "$SOURCE" ]; then cp -R "$SOURCE/." "$E2E_OUT/artifacts/$NAME/"; else cp "$SOURCE" "$E2E_OUT/artifacts/$NAME/"; fi
+"""
+
+# actions/download-artifact (the SHA fork-publish.yml pins) offline: each artifact the recorder above received
+# in this act run whose name matches `pattern` goes to PATH/NAME, as the real action does with a pattern.
+DOWNLOAD_ARTIFACT = "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
+DOWNLOAD_STAND_IN = """\
+name: download-artifact stand-in
+description: Stands in for actions/download-artifact; copies $E2E_OUT/artifacts/NAME for each matching NAME.
+inputs:
+  pattern: {description: a glob of artifact names, required: true}
+  path: {description: where to put them, required: true}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        PATTERN: ${{ inputs.pattern }}
+        DEST: ${{ inputs.path }}
+      run: |
+        mkdir -p "$DEST"
+        for dir in "$E2E_OUT"/artifacts/*/; do
+          name="$(basename "$dir")"
+          # shellcheck disable=SC2053
+          if [[ "$name" == $PATTERN ]]; then cp -R "$dir" "$DEST/$name"; fi
+        done
 """
 
 
@@ -210,7 +237,8 @@ def copy_action(dest: Path) -> None:
 
 
 def stand_ins(work: Path) -> list[str]:
-    """``--local-repository`` arguments mapping each remote action of action.yml to an offline stand-in."""
+    """``--local-repository`` arguments mapping each remote action of action.yml (and the download-artifact a
+    workflow may use) to an offline stand-in."""
     failing, recorder = work / "stand-in", work / "upload-recorder"
     for directory, text in ((failing, STAND_IN), (recorder, UPLOAD_RECORDER)):
         directory.mkdir(exist_ok=True)
@@ -220,7 +248,10 @@ def stand_ins(work: Path) -> list[str]:
     cache.mkdir(exist_ok=True)
     for name, text in CACHE_STAND_IN.items():
         (cache / name).write_text(text, encoding="utf-8")
-    args = []
+    download = work / "download-stand-in"
+    download.mkdir(exist_ok=True)
+    (download / "action.yml").write_text(DOWNLOAD_STAND_IN, encoding="utf-8")
+    args = ["--local-repository", f"{DOWNLOAD_ARTIFACT}={download}"]
     for uses in (s["uses"] for s in action["runs"]["steps"] if "uses" in s and not s["uses"].startswith("./")):
         target = recorder if uses.startswith("actions/upload-artifact@") else failing
         if uses.startswith("actions/cache@"):
@@ -337,6 +368,42 @@ def act(repo: Path, work: Path, double: Double, *, event_name: str, event: dict[
     result = json.loads(read("result.json") or "{}")
     return Run(head, proc.returncode, messages, job_result, outputs, "".join(summaries), read("report.md"), result,
                double.state(), round(time.monotonic() - started, 1))
+
+
+def example_repo(work: Path, workflows: dict[str, str], config: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """``work/repo``: the example project with ``workflows``, a bare ``work/origin.git`` (a path: give act
+    ``GITHUB_REPOSITORY``) and a local DVC remote, its baseline reproduced, committed on main and pushed (git and
+    DVC), so act's workspaces (which lack the DVC cache) restore unchanged stages from the remote.
+    ``config``: keys merged into its mlgate.yaml."""
+    repo, origin, remote = work / "repo", work / "origin.git", work / "dvc-remote"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("data", "models", "eval", "__pycache__",
+                                                                  ".dvc", "dvc.lock"))
+    if config:
+        merged = {**yaml.safe_load((repo / "mlgate.yaml").read_text(encoding="utf-8")), **config}
+        (repo / "mlgate.yaml").write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    for name, text in workflows.items():
+        (repo / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
+    git(work, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(work, "init", "-q", "-b", "main", str(repo))
+    git(repo, "remote", "add", "origin", str(origin))
+    tool(repo, "dvc", "init", "-q")
+    tool(repo, "dvc", "remote", "add", "-d", "storage", str(remote))
+    tool(repo, "dvc", "repro", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Baseline")
+    git(repo, "push", "-q", "origin", "main")
+    tool(repo, "dvc", "push", "-q")
+    return repo, origin
+
+
+def tool(repo: Path, name: str, *args: str) -> None:
+    """Run the venv's ``name`` (dvc, mlgate from this checkout) in ``repo``; its output only when it fails."""
+    env = {**venv_env(), "PYTHONPATH": str(ROOT / "src"), "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.run([str(VENV / "bin" / name), *args], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f"{name} {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
 
 
 def require_act_and_venv() -> None:
