@@ -197,3 +197,17 @@ def test_a_model_named_like_the_summary_is_exit_2(results, run, tmp_path) -> Non
     code, _, err = run(str(out), "--summary-id", "model-a")
     assert code == 2
     assert "its report id 'model-a' is the summary's own; give the summary another --summary-id" in one_error_line(err)
+
+
+def test_a_bad_summary_id_is_exit_2(results, run) -> None:
+    _, out = results
+    code, _, err = run(str(out), "--summary-id", "two words")
+    assert code == 2
+    assert "report-id 'two words' is not valid; use letters, digits" in one_error_line(err)
+
+
+def test_github_outside_actions_names_the_missing_variable(results, run) -> None:
+    _, out = results
+    code, _, err = run(str(out), "--github")
+    assert code == 2
+    assert "GITHUB_EVENT_NAME" in one_error_line(err)
