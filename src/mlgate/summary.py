@@ -75,8 +75,11 @@ def failed_gates(models: Sequence[Model]) -> list[str]:
     return [f"{m.report_id}:{g.name}" for m in models for g in m.result.failed_gates]
 
 
-def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str | None = None) -> str:
-    """The summary's Markdown; ``links``: report id → the URL of that model's sticky comment (trusted)."""
+def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str | None = None,
+           runs: str | None = None) -> str:
+    """The summary's Markdown; ``links``: report id → the URL of that model's sticky comment (trusted);
+    ``runs``: this repository's workflow runs (``https://github.com/o/r/actions/runs/``), the only place a
+    result file's own run link may point to."""
     overall = verdict(models)
     failed = [m for m in models if m.result.verdict == "fail"]
     errored = [m for m in models if m.result.verdict == "error"]
@@ -99,15 +102,15 @@ def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str |
         if result.verdict == "error":
             shown = text(result.error or "the run could not be completed")
         lines.append(f"| {code(model.report_id)} | {_ICON.get(result.verdict, '')} {text(result.verdict)} | "
-                     f"{shown or '—'} | {_link(model, links)} |")
+                     f"{shown or '—'} | {_link(model, links, runs)} |")
     return "\n".join(lines) + "\n"
 
 
-def _link(model: Model, links: Mapping[str, str]) -> str:
+def _link(model: Model, links: Mapping[str, str], runs: str | None) -> str:
     url = links.get(model.report_id)
     if url and _PLAIN_URL.fullmatch(url):
         return f"[report]({url})"
-    run_url = str(model.result.links.get("run_url") or "")
-    if _PLAIN_URL.fullmatch(run_url):
+    run_url = str(model.result.links.get("run_url") or "")  # from the file: untrusted, so only a run of ours
+    if runs and run_url.startswith(runs) and _PLAIN_URL.fullmatch(run_url):
         return f"[run]({run_url})"
     return "—"

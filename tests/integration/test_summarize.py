@@ -159,6 +159,23 @@ def test_report_ids_gate_names_and_links_from_a_result_file_are_escaped(results,
     assert "javascript" not in row
 
 
+def test_a_model_without_a_comment_links_its_run_only_when_the_run_is_this_repositorys(results, run, github,
+                                                                                      tmp_path) -> None:
+    _, out = results
+    ours = f"{github.url}/{DEFAULT_REPOSITORY}/actions/runs/42"
+    for report_id, run_url in (("model-c", ours), ("model-d", "https://evil.example/o/r/actions/runs/42")):
+        data = json.loads((out / "mlgate-model-a" / "mlgate-result.json").read_text())
+        data["report_id"], data["links"] = report_id, {"run_url": run_url}
+        (tmp_path / report_id).mkdir()
+        (tmp_path / report_id / "mlgate-result.json").write_text(json.dumps(data))
+
+    code, _, err = run(str(tmp_path / "model-c"), str(tmp_path / "model-d"), "--report", "s.md")
+
+    assert code == 0, err
+    rows = [line for line in (tmp_path / "s.md").read_text().splitlines() if line.startswith("| `model-")]
+    assert rows == [f"| `model-c` | ✅ pass | — | [run]({ours}) |", "| `model-d` | ✅ pass | — | — |"]
+
+
 # -- bad input: exit 2, one line --------------------------------------------------------------------------------
 
 

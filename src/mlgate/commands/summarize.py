@@ -61,11 +61,12 @@ def publish_summary(models: Sequence[Model], environ: Mapping[str, str], summary
     from mlgate.publish import github_seconds, open_client
 
     context = GitHubContext.from_env(environ)
+    runs = f"{context.server_url.rstrip('/')}/{context.repository}/actions/runs/"
     token = environ.get("GITHUB_TOKEN", "")
     if comment == "never" or context.pr_number is None:  # a push: the job summary only
-        return render(models, {}, head_sha=context.head_sha), "", []
+        return render(models, {}, head_sha=context.head_sha, runs=runs), "", []
     if not token:
-        return render(models, {}, head_sha=context.head_sha), "", ["no GITHUB_TOKEN: the summary comment was skipped"]
+        return render(models, {}, head_sha=context.head_sha, runs=runs), "", ["no GITHUB_TOKEN: the summary comment was skipped"]
     mask(token)
     links: dict[str, str] = {}
     with open_client(context.api_url, token, context.repository, github_seconds(environ)) as client:
@@ -75,13 +76,13 @@ def publish_summary(models: Sequence[Model], environ: Mapping[str, str], summary
                 found = find_report_comments(client, context.pr_number, model.report_id, login)
                 if found and found[0].get("html_url"):
                     links[model.report_id] = str(found[0]["html_url"])
-            report = render(models, links, head_sha=context.head_sha)
+            report = render(models, links, head_sha=context.head_sha, runs=runs)
             if comment == "on-failure" and overall == "pass" and not find_report_comments(
                     client, context.pr_number, summary_id, login):
                 return report, "", []
             done = upsert_comment(client, context.pr_number, report, head_sha=context.head_sha, report_id=summary_id)
         except GitHubError as exc:
-            return render(models, links, head_sha=context.head_sha), "", [
+            return render(models, links, head_sha=context.head_sha, runs=runs), "", [
                 f"the summary comment was not posted: {exc}"]
     say(f"mlgate: summary comment {done.action}: {done.url}")
     return report, done.url or "", []
