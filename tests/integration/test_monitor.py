@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.support.dvc_repo import PYTHON, Project, make_project
-from tests.support.github_double import start_double
+from tests.support.github_double import point_env_at, start_double
 from tests.support.inprocess import Run, run_mlgate
 
 PREPARE = '''\
@@ -329,11 +329,7 @@ def test_a_config_without_monitor_block_or_sample_is_bad_input(project: Project,
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     with start_double() as gh:
-        monkeypatch.setenv("GITHUB_TOKEN", "test-token")
-        monkeypatch.setenv("GITHUB_REPOSITORY", gh.repository)
-        monkeypatch.setenv("GITHUB_API_URL", gh.url)
-        monkeypatch.setenv("GITHUB_SERVER_URL", gh.url)
-        monkeypatch.setenv("MLGATE_GITHUB_SECONDS", "20")
+        point_env_at(gh, monkeypatch.setenv)
         summary = tmp_path / "summary.md"
         outputs = tmp_path / "outputs.txt"
         monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

@@ -9,7 +9,7 @@ import pytest
 
 from mlgate.cli import main
 from tests.support.dvc_repo import git
-from tests.support.github_double import GitHubDouble, start_double
+from tests.support.github_double import GitHubDouble, point_env_at, start_double
 
 REPORT = "<!-- mlgate:report id=default head= -->\n## ✅ mlgate — all 3 KPI gates passed\n"
 IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -33,11 +33,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     git(work, "push", "--quiet", "origin", "main")
     (tmp_path / "report.md").write_text(REPORT, encoding="utf-8")
     with start_double() as gh:
-        monkeypatch.setenv("GITHUB_TOKEN", "test-token")
-        monkeypatch.setenv("GITHUB_REPOSITORY", gh.repository)
-        monkeypatch.setenv("GITHUB_API_URL", gh.url)
-        monkeypatch.setenv("GITHUB_SERVER_URL", gh.url)
-        monkeypatch.setenv("MLGATE_GITHUB_SECONDS", "20")
+        point_env_at(gh, monkeypatch.setenv)
         monkeypatch.chdir(work)
         yield {"origin": origin, "work": work, "body": tmp_path / "report.md", "tmp": tmp_path, "gh": gh}
 

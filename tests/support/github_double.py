@@ -755,6 +755,14 @@ def start_double(*, port: int = 0, state_file: str | os.PathLike[str] | None = N
     return GitHubDouble("127.0.0.1", port, state_file=state_file, seed=seed)
 
 
+def point_env_at(double: GitHubDouble, setenv: Any, *, token: str = "test-token", seconds: int = 20) -> None:
+    """Set what mlgate's GitHub client reads (``setenv``: ``monkeypatch.setenv``) to talk to ``double``."""
+    for name, value in (("GITHUB_TOKEN", token), ("GITHUB_REPOSITORY", double.repository),
+                        ("GITHUB_API_URL", double.url), ("GITHUB_SERVER_URL", double.url),
+                        ("MLGATE_GITHUB_SECONDS", str(seconds))):
+        setenv(name, value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.github_double", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
