@@ -649,3 +649,15 @@ def test_long_kpi_names_may_wrap_at_their_dots_and_text_values_are_cut_in_the_ta
     assert "| `30 inputs #be…` | `30 inputs #be…` |" in report  # 14 characters; whole in All metrics
     assert "| ✅ | `f1` |" in report
     assert "consider `confidence:`" not in report  # the hint is for the whole set's metrics only
+
+
+def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
+    """GitHub renders a <summary> line as HTML, not Markdown: a `code span` there shows its backticks."""
+    templates = Path(__file__).resolve().parents[2] / "src" / "mlgate" / "templates"
+    offending = []
+    for path in sorted(templates.rglob("*.j2")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for summary in re.findall(r"<summary>(.*?)</summary>", line):
+                if "| code" in summary or "`" in summary:
+                    offending.append(f"{path.relative_to(templates)}:{number}")
+    assert offending == []
