@@ -176,6 +176,8 @@ def _result(options: MonitorOptions, edges: Edges, cfg: MonitorConfig, checked: 
     word = checked.word
     branch = display_branch(rev)
     data_section = dataset_section(name, as_sample, sample, training, drifts, None)
+    data_section["schema_changes"] = _unexpected(data_section["schema_changes"], edges.config,
+                                                 edges.config.data[name].target)
     section = {**checked.section, "dataset": name, "commit": hit.sha, "branch": branch,
                "sample": as_sample.path, "files": len(files), "rows": sample.rows, "training_rows": training.rows}
     trend, trend_context = {}, {}
@@ -209,6 +211,16 @@ def _result(options: MonitorOptions, edges: Edges, cfg: MonitorConfig, checked: 
     )
     return Monitored(result, word, hit.sha, tuple(checked.section.get("drifting_columns", [])),
                      {k: list(v) for k, v in checked.alarms.items()}, cfg, monitoring)
+
+
+def _unexpected(changes: list[dict[str, Any]], config: Config, target: str | None) -> list[dict[str, Any]]:
+    """The schema changes a production sample is not expected to show against the training data: a prediction
+    log adds its own columns (id, prediction, score), and its labels arrive later (or never)."""
+    pcfg = config.predictions
+    added = {c for c in ((pcfg.id, pcfg.prediction, pcfg.score) if pcfg else ()) if c}
+    removed = {c for c in (target, pcfg.label if pcfg else None) if c}
+    return [c for c in changes if not ((c["change"] == "added" and c["column"] in added)
+                                       or (c["change"] == "removed" and c["column"] in removed))]
 
 
 def _monitoring_ledger(edges: Edges, cfg: MonitorConfig, warnings: list[str]) -> Ledger | None:

@@ -209,6 +209,11 @@ def test_a_sample_missing_a_column_says_so_in_the_report(project: Project, monit
     assert s["missing_columns"] == ["income"]  # the label column is not missing: labels arrive later
     assert "**Missing from the sample** (1): `income`" in run.report
     assert any("lacks 1 training column ('income')" in w for w in run.result["warnings"])
+    # The Data section's schema changes: the missing feature, not the prediction log's own columns (pred
+    # added, label removed), which every production sample has.
+    [data] = run.result["sections"]["data"]["datasets"]
+    assert data["schema_changes"] == [{"column": "income", "change": "removed", "old": "double", "new": None}]
+    assert "1 schema change)" in run.report
 
 
 def test_a_sample_without_predictions_checks_the_inputs_only(project: Project, monitor) -> None:
