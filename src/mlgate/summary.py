@@ -3,7 +3,7 @@
 ``collect`` finds the result files (``mlgate-result.json``, searched recursively in the directories given:
 the downloaded artifacts of the matrix's jobs) and refuses, in one line, a directory without any, a file that
 is not a result, two results with one report id, and a report id that is the summary's own. ``render`` writes
-the Markdown: a headline, then a table with each model's verdict, its failed blocking gates and a link to its
+the Markdown: a headline, then a table (failures first) with each model's verdict, its failed blocking gates and a link to its
 own report (its sticky comment, else its workflow run). Everything read from a result file (report ids, gate
 names, links) is untrusted — a fork's artifact — and goes in only through the report's escaping filters; a link
 is used only when it is a plain http(s) URL.
@@ -94,7 +94,8 @@ def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str |
     if head_sha:
         lines += [f"Commit `{head_sha[:7]}` · one row per model; each model's own report has the details.", ""]
     lines += ["| model | verdict | failed gates | report |", "|---|---|---|---|"]
-    for model in models:
+    order = {"error": 0, "fail": 1}  # what needs a look first, as in each model's own report; then by report id
+    for model in sorted(models, key=lambda m: (order.get(m.result.verdict, 2), m.report_id)):
         result = model.result
         gates = [code(g.name) for g in result.failed_gates]
         shown = ", ".join(gates[:SHOWN_GATES]) + (f" and {len(gates) - SHOWN_GATES} more" if len(gates) > SHOWN_GATES

@@ -65,7 +65,7 @@ def test_a_row_per_model_with_its_verdict_and_failed_gates(results, run, tmp_pat
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("## ❌ mlgate — 1 of 2 models failed a blocking gate\n")
     rows = [line for line in summary.splitlines() if line.startswith("| `model-")]
-    assert rows == ["| `model-a` | ✅ pass | — | — |", "| `model-b` | ❌ fail | `accuracy` | — |"]
+    assert rows == ["| `model-b` | ❌ fail | `accuracy` | — |", "| `model-a` | ✅ pass | — | — |"]  # failures first
     assert "2 models, verdict fail" in stdout
 
 
