@@ -3,7 +3,8 @@
 #
 # Called by action.yml. MLGATE_PYTHON is the install step's venv interpreter; its bin directory goes first
 # on PATH so the pipeline's stages (`python src/train.py`) run with the packages installed next to mlgate.
-# INPUT_COMMAND picks the command: ci (default), monitor or summarize. Each reads GITHUB_* and the token
+# INPUT_COMMAND picks the command: ci (default), monitor or summarize. `install` runs none: it puts the venv's
+# bin directory (mlgate, dvc, the requirements' tools) on the job's PATH for the steps after it. Each command reads GITHUB_* and the token
 # (GITHUB_TOKEN), writes the step outputs and the job summary. This script adds the outputs artifact-dir
 # and artifact-name for `ci` in mode run.
 # Exit code: mlgate's (0 pass, 1 blocking gate failed or a monitoring alarm, 2 bad input, 3 pipeline/git,
@@ -107,14 +108,23 @@ summarize_args() {
   args+=("$INPUT_RESULTS")
 }
 
+install_only() { # the environment for the job's next steps, and nothing run
+  full_mode_only
+  echo "$bin_dir" >>"${GITHUB_PATH:?GITHUB_PATH is not set: run this script through action.yml}"
+  echo "python=$python" >>"$output"
+  echo "mlgate: installed in $(dirname "$bin_dir"); mlgate, dvc and the requirements' tools are on PATH for the next steps"
+  exit 0
+}
+
+bin_dir="$(dirname "$python")"
 case "$command" in
   ci) ci_args ;;
   monitor) monitor_args ;;
   summarize) summarize_args ;;
-  *) fail "action input command is '$command': set it to ci, monitor or summarize" ;;
+  install) install_only ;;
+  *) fail "action input command is '$command': set it to ci, monitor, summarize or install" ;;
 esac
 
-bin_dir="$(dirname "$python")"
 VIRTUAL_ENV="$(dirname "$bin_dir")"
 export VIRTUAL_ENV PATH="$bin_dir:$PATH"
 

@@ -83,9 +83,10 @@ def _monitor_steps(steps: list[dict[str, Any]]) -> None:
 
 
 def _retrain_steps(steps: list[dict[str, Any]]) -> None:
-    steps[:] = [s for s in steps if not str(s.get("uses", "")).startswith("actions/setup-python@")]
     install = _step(steps, "Install mlgate, DVC and the pipeline's dependencies")
-    install["run"] = 'echo "$E2E_VENV/bin" >> "$GITHUB_PATH"'  # the test's venv holds them
+    assert install["uses"].startswith("OWNER/mlgate@") and install["with"]["command"] == "install"
+    install["uses"] = ACTION_REF  # the action's install step, on the test's venv (it holds the requirements)
+    install["with"] = {**install["with"], "python-version": "", "venv": "${{ env.E2E_VENV }}", "requirements": ""}
     # The "refreshed data": a bigger forest (n_estimators 50 -> 100), which passes every gate.
     _step(steps, "Refresh the data")["run"] = "sed -i 's/n_estimators: 50 /n_estimators: 100 /' params.yaml"
     steps.append({"name": "Copy the report out", "if": "always()",
@@ -197,6 +198,8 @@ def test_the_monitoring_result_is_recorded_in_the_origin(scenario: Scenario) -> 
 def test_the_retrain_workflow_pushes_the_branch_with_the_refreshed_pipeline(scenario: Scenario) -> None:
     run = scenario.retrain
     assert run.returncode == 0 and run.job_result == "success", explain(run)
+    # the action's install step (command: install) put mlgate and dvc on PATH for the steps after it
+    assert "mlgate, dvc and the requirements' tools are on PATH for the next steps" in run.log, explain(run)
     origin = scenario.origin
     assert git(origin, "log", "--format=%s", f"{scenario.base}..{BRANCH}") == \
         "Retrain on refreshed data (repository_dispatch: drift)"

@@ -306,8 +306,20 @@ def test_run_script_command_summarize_maps_its_inputs(tmp_path: Path) -> None:
     assert _args(tmp_path) == ["summarize", "--github", "--comment", "on-failure", "results dir"]
 
 
+def test_run_script_command_install_puts_the_venv_on_the_jobs_path_and_runs_nothing(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, INPUT_COMMAND="install", GITHUB_PATH=str(tmp_path / "github-path"))
+    assert proc.returncode == 0, proc.stderr
+    venv_bin = tmp_path / "venv" / "bin"
+    assert (tmp_path / "github-path").read_text(encoding="utf-8").splitlines() == [str(venv_bin)]
+    assert (tmp_path / "output").read_text(encoding="utf-8").splitlines() == [f"python={venv_bin / 'python'}"]
+    assert not (tmp_path / "args").exists()  # no mlgate command ran
+    assert "mlgate, dvc and the requirements' tools are on PATH for the next steps" in proc.stdout
+
+
 @pytest.mark.parametrize(("env", "expected"), [
-    ({"INPUT_COMMAND": "deploy"}, "action input command is 'deploy': set it to ci, monitor or summarize"),
+    ({"INPUT_COMMAND": "deploy"}, "action input command is 'deploy': set it to ci, monitor, summarize or install"),
+    ({"INPUT_COMMAND": "install", "INPUT_MODE": "publish"},
+     "action input mode is 'publish' but command install runs in mode full only: remove the input mode"),
     ({"INPUT_COMMAND": "monitor", "INPUT_MODE": "run"},
      "action input mode is 'run' but command monitor runs in mode full only: remove the input mode"),
     ({"INPUT_COMMAND": "summarize"},
