@@ -14,11 +14,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stats import _median  # noqa: E402 - one timing loop for the in-process benchmarks
 
 from mlgate.config import parse_config
 from mlgate.families import DirectorySide
@@ -36,14 +38,6 @@ RESAMPLES = 2000
 RUNS = 3
 
 
-def _median(fn, runs: int = RUNS) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _sides() -> tuple[Predictions, Predictions, pd.DataFrame]:
@@ -83,7 +77,7 @@ def main() -> str:
         details(cfg.predictions, cfg.kpis, ["accuracy", "f1"], head, base, pairing, head_columns=columns,
                 base_columns=columns, record=interval_record, resamples=RESAMPLES)
 
-    t_slices = _median(slices)
+    t_slices = _median(slices, runs=RUNS)
 
     def both_sides(h: np.ndarray, b: np.ndarray) -> None:  # as families.prediction_details does it
         fh, fb = factorize(h), factorize(b)
