@@ -18,6 +18,7 @@ from typing_extensions import Required, TypedDict
 
 from mlgate import __version__
 from mlgate.errors import InputError
+from mlgate.marker import valid_report_id
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
@@ -209,6 +210,10 @@ def _validate(data: dict[str, Any]) -> Result:
     if data.get("verdict") not in VERDICTS:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
                          f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
+    report_id = data.get("report_id", "default")
+    if not isinstance(report_id, str) or not valid_report_id(report_id):  # it names the sticky comment's marker
+        raise InputError(f"not a valid mlgate result: report_id: expected letters, digits, '.', '_', '-' or '/' (at "
+                         f"most 100), got {one_line(repr(report_id))[:60]}; use the result file 'mlgate run' wrote")
     prefix: tuple[str, ...] = ()
     try:
         for part, shape in shapes.items():  # the parts typed loosely on the dataclass, checked deeper here

@@ -295,17 +295,21 @@ def good_result(template: Project, tmp_path: Path) -> dict:
     return json.loads((tmp_path / "result.json").read_text())
 
 
-@pytest.mark.parametrize("damage", ["a missing key", "an unexpected key", "gates as text", "a verdict unknown"])
+@pytest.mark.parametrize("damage", ["a missing key", "an unexpected key", "gates as text", "a verdict unknown",
+                                    "a report id no marker can hold"])
 def test_a_malformed_result_artifact_exits_2_naming_the_key(template, tmp_path, damage):
     data = good_result(template, tmp_path)
     expected = {"a missing key": "baseline: required key is missing", "an unexpected key": "head.evil: unexpected key",
-                "gates as text": "gates: expected a list, got 'all passed'", "a verdict unknown": "verdict: expected one of"}
+                "gates as text": "gates: expected a list, got 'all passed'", "a verdict unknown": "verdict: expected one of",
+                "a report id no marker can hold": "report_id: expected letters, digits"}
     if damage == "a missing key":
         del data["baseline"]
     elif damage == "an unexpected key":
         data["head"]["evil"] = 1
     elif damage == "gates as text":
         data["gates"] = "all passed"
+    elif damage == "a report id no marker can hold":
+        data["report_id"] = "x --> <img src=y>"
     else:
         data["verdict"] = "pwned"
     (tmp_path / "result.json").write_text(json.dumps(data))

@@ -17,11 +17,6 @@ from tests.support.inprocess import runner
 INIT_HINT = "`mlgate init`"
 
 
-@pytest.fixture(autouse=True)
-def _quiet_dvc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
-
-
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     return runner(tmp_path, monkeypatch, capsys)

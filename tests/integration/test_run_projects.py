@@ -25,11 +25,6 @@ from tests.support.inprocess import runner
 
 
 
-@pytest.fixture(autouse=True)
-def _quiet_dvc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
-
-
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """Run `mlgate run ARGS` in-process from `cwd`; the result and report go to fresh files in tmp_path."""

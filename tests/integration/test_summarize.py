@@ -148,15 +148,20 @@ def test_comment_on_failure_skips_an_all_pass_summary(results, run, github, tmp_
 def test_report_ids_gate_names_and_links_from_a_result_file_are_escaped(results, run, tmp_path) -> None:
     _, out = results
     data = json.loads((out / "mlgate-model-b" / "mlgate-result.json").read_text())
-    data["report_id"] = "x|<img src=y>"
+    data["report_id"] = "x-model"
     data["gates"][0]["kpi"] = data["gates"][0]["key"] = "@admin `ok` | **b**"
     data["gates"][0]["file"] = None
     data["links"] = {"run_url": "javascript:alert(1)"}
     (tmp_path / "forged.json").write_text(json.dumps(data))
     code, _, err = run(str(tmp_path / "forged.json"), "--report", "s.md")
     row = next(line for line in (tmp_path / "s.md").read_text().splitlines() if line.startswith("| `x"))
-    assert row.startswith("| `x\\|<img src=y>` | ❌ fail | `` @admin `ok` \\| **b** `` | — |")
+    assert row.startswith("| `x-model` | ❌ fail | `` @admin `ok` \\| **b** `` | — |")
     assert "javascript" not in row
+    # a report id no marker could hold never reaches the summary: the file is not a valid result
+    data["report_id"] = "x|<img src=y>"
+    (tmp_path / "forged.json").write_text(json.dumps(data))
+    code, _, err = run(str(tmp_path / "forged.json"), "--report", "s2.md")
+    assert code == 2 and "not a valid mlgate result: report_id: expected letters, digits" in one_error_line(err)
 
 
 def test_a_model_without_a_comment_links_its_run_only_when_the_run_is_this_repositorys(results, run, github,
