@@ -98,18 +98,11 @@ def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str],
                                     "needs `contents: write`")
     for warning in warnings:
         workflow.warning(warning, title="mlgate monitoring")
-    try:
-        if environ.get("GITHUB_STEP_SUMMARY"):
-            workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], report)
-        if environ.get("GITHUB_OUTPUT"):
-            files = {"report-path": str(paths[0].resolve()), "result-path": str(paths[1].resolve())} if paths else {}
-            workflow.set_outputs(environ["GITHUB_OUTPUT"], {
-                "verdict": result.verdict, "monitor-verdict": done.word, "issue-url": issue_url,
-                "failed-gates": ",".join(g.name for g in result.failed_gates),
-                "drifting-columns": ",".join(done.drifting), **files})
-    except OSError as exc:
-        warnings.append(f"the job summary or outputs could not be written: {exc.strerror or exc}")
-    return warnings
+    files = {"report-path": str(paths[0].resolve()), "result-path": str(paths[1].resolve())} if paths else {}
+    return warnings + workflow.summary_and_outputs(environ, report, {
+        "verdict": result.verdict, "monitor-verdict": done.word, "issue-url": issue_url,
+        "failed-gates": ",".join(g.name for g in result.failed_gates),
+        "drifting-columns": ",".join(done.drifting), **files})
 
 
 def _run_url(environ: Mapping[str, str]) -> str | None:

@@ -41,7 +41,9 @@ def summarize_command(args: argparse.Namespace, environ: Mapping[str, str] | Non
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(report, encoding="utf-8")
     if github:
-        warnings += _summary_and_outputs(environ, report, {
+        from mlgate.github import workflow
+
+        warnings += workflow.summary_and_outputs(environ, report, {
             "verdict": overall, "failed-gates": ",".join(failed_gates(models)),
             "report-path": str(report_path.resolve()), "comment-url": comment_url})
     for warning in warnings:
@@ -86,16 +88,3 @@ def publish_summary(models: Sequence[Model], environ: Mapping[str, str], summary
                 f"the summary comment was not posted: {exc}"]
     say(f"mlgate: summary comment {done.action}: {done.url}")
     return report, done.url or "", []
-
-
-def _summary_and_outputs(environ: Mapping[str, str], report: str, outputs: Mapping[str, str]) -> list[str]:
-    from mlgate.github import workflow
-
-    try:
-        if environ.get("GITHUB_STEP_SUMMARY"):
-            workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], report)
-        if environ.get("GITHUB_OUTPUT"):
-            workflow.set_outputs(environ["GITHUB_OUTPUT"], outputs)
-    except OSError as exc:
-        return [f"the job summary or outputs could not be written: {exc.strerror or exc}"]
-    return []

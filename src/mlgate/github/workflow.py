@@ -116,6 +116,19 @@ def set_outputs(path: str | Path, mapping: Mapping[str, Any]) -> None:
         fh.write(format_outputs(mapping))
 
 
+def summary_and_outputs(environ: Mapping[str, str], markdown: str, outputs: Mapping[str, Any]) -> list[str]:
+    """The job summary and the step outputs, where the runner asks for them ($GITHUB_STEP_SUMMARY,
+    $GITHUB_OUTPUT); a file that cannot be written is one warning, never a failure."""
+    try:
+        if environ.get("GITHUB_STEP_SUMMARY"):
+            append_summary(environ["GITHUB_STEP_SUMMARY"], markdown)
+        if environ.get("GITHUB_OUTPUT"):
+            set_outputs(environ["GITHUB_OUTPUT"], outputs)
+    except OSError as exc:
+        return [f"the job summary or outputs could not be written: {exc.strerror or exc}"]
+    return []
+
+
 def append_summary(path: str | Path, markdown: str, *, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> bool:
     """Append ``markdown`` to the job summary at ``path``; returns True when it had to be cut to keep
     the file within ``limit_bytes`` (GitHub rejects a step summary over 1 MiB)."""
