@@ -27,12 +27,19 @@ class _Hit(Protocol):
     entry: dict[str, Any]
 
 
+PLOTTABLE = 1e300  # larger magnitudes overflow a chart's spans and paddings; they are drawn as gaps
+
+
 def _number(value: Any) -> float | None:
-    """A finite float, or None for anything else (missing, NaN, inf, non-numeric, bool)."""
+    """A float a chart can draw, or None for anything else (missing, NaN, inf, non-numeric, bool, or so large
+    that the chart's arithmetic would overflow: beyond ±PLOTTABLE; the report's tables still show it)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        return None
+    return number if math.isfinite(number) and abs(number) <= PLOTTABLE else None
 
 
 def kpi_series(hits: Iterable[_Hit], metric_key: str) -> list[Point]:
@@ -123,6 +130,7 @@ def trend_range(values: Sequence[float], *, threshold: float | None = None, marg
     the values' size (0.05 for a metric between 0 and 1). A bounded metric (a rate between 0 and 1) stays
     inside 0..1; non-negative data never gets a negative axis.
     """
+    threshold, margin = _number(threshold), _number(margin)
     shown = [v for v in values if _number(v) is not None] + ([threshold] if threshold is not None else [])
     lo, hi = min(shown), max(shown)
     bounded = 0 <= lo and hi <= 1 and bool(_BOUNDED.search(name))
@@ -203,6 +211,7 @@ def mermaid_xychart(title: str, points: Sequence[Point], y_label: str = "", *, h
     with ``threshold``, the gate's limit is a flat line. A single point without a head is drawn as a
     bar (a one-point line is invisible). No plottable point: "".
     """
+    threshold = _number(threshold)
     kept = [(label, v) for label, v in ((label, _number(v)) for label, v in points) if v is not None]
     head_value = _number(head[1]) if head else None
     if head_value is not None and head is not None:

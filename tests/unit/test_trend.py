@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mlgate.ledger import LedgerHit
-from mlgate.trend import BLOCKS, FLAT, GAP, kpi_series, mermaid_xychart, sparkline
+from mlgate.trend import BLOCKS, FLAT, GAP, kpi_series, mermaid_xychart, sparkline, trend_range
 
 # Mermaid's xychart lexer: numbers have no exponent, strings have no escapes.
 MERMAID_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$")
@@ -61,6 +61,14 @@ def test_sparkline_scales_from_lowest_to_highest_block() -> None:
 def test_sparkline_shows_missing_values_as_gaps_in_place() -> None:
     line = sparkline([0.1, None, math.nan, 0.3, math.inf])
     assert line == BLOCKS[0] + GAP + GAP + BLOCKS[-1] + GAP
+
+
+def test_values_too_large_for_a_charts_arithmetic_are_gaps_not_a_crash() -> None:
+    huge = -1.4980776123852633e308  # finite, but any span or padding around it overflows (found by hypothesis)
+    assert sparkline([0.5, huge, 0.6, 10**400]) == BLOCKS[0] + GAP + BLOCKS[-1] + GAP
+    chart = mermaid_xychart("acc", [("a1", 0.5), ("b2", huge)], head=("this PR", 0.6), threshold=-huge)
+    assert "line [0.5, 0.6]" in chart and "e+308" not in chart
+    assert trend_range([0.5, huge, 0.6], threshold=huge, margin=huge) == trend_range([0.5, 0.6])
 
 
 def test_sparkline_of_a_flat_series_is_a_level_row() -> None:
