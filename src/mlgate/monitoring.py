@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mlgate import compare
-from mlgate.config import Config, DatasetConfig, MonitorConfig
+from mlgate.config import Config, DatasetConfig, MonitorConfig, replace
 from mlgate.data.drift import BINS_TEXT, drifts_of
 from mlgate.data.profile import DatasetProfile
 from mlgate.data.read import DatasetReader, file_format, is_glob
@@ -144,7 +144,7 @@ def run_monitor(options: MonitorOptions, edges: Edges) -> Monitored:
     categorical = (dataset.target,) if dataset.target else ()
     with progress.step(f"monitor: profiling {name} at {short} and the production sample"):
         training = _training_profile(name, dataset, side, categorical)
-        as_sample = dataset.model_copy(update={"path": pattern, "format": None, "target": None})
+        as_sample = replace(dataset, path=pattern, format=None, target=None)
         sample = DatasetReader(name, as_sample, "production sample", categorical).profile(files)
     drifts = drifts_of(training, sample)
 

@@ -19,7 +19,6 @@ from typing_extensions import Required, TypedDict
 from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.marker import valid_report_id
-from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.safe_text import one_line
@@ -185,7 +184,7 @@ class Result:
 # A result file may come from an artifact a fork's run uploaded: untrusted data, validated against the
 # dataclasses' own types, with no key inside a part that is not in the schema.
 for _cls in (Revision, Baseline, GateOutcome, RuleOutcome):
-    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    _cls.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]  # pydantic's ConfigDict
 class _Stage(TypedDict, total=False):
     name: Required[str]
     status: Required[str]
@@ -193,9 +192,12 @@ class _Stage(TypedDict, total=False):
 
 
 @functools.cache
-def _adapters() -> tuple[TypeAdapter[Result], dict[str, TypeAdapter[Any]]]:
-    """Built when a result is first read (``mlgate publish``, the ledger), not by every run that only writes one."""
-    shapes: dict[str, TypeAdapter[Any]] = {
+def _adapters() -> tuple[Any, dict[str, Any]]:
+    """Built when a result is first read (``mlgate publish``, ``summarize``, ``promote``), not by every run that
+    only writes one: pydantic (0.15 s to import and build) is imported here."""
+    from pydantic import TypeAdapter
+
+    shapes: dict[str, Any] = {
         "metrics": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),  # {path: {key: {old, new, diff}}}
         "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
         "stages": TypeAdapter(list[_Stage]),
@@ -206,6 +208,8 @@ def _adapters() -> tuple[TypeAdapter[Result], dict[str, TypeAdapter[Any]]]:
 
 
 def _validate(data: dict[str, Any]) -> Result:
+    from pydantic import ValidationError
+
     adapter, shapes = _adapters()
     if data.get("verdict") not in VERDICTS:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"

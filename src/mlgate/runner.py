@@ -22,7 +22,7 @@ from typing import Any
 from mlgate import baseline as baseline_mod
 from mlgate import compare, gates
 from mlgate.base_choice import BaseChoice, BaseRequest, choose_base
-from mlgate.config import CONFIG_NAME, Config, load_config
+from mlgate.config import CONFIG_NAME, Config, blocks, load_config
 from mlgate.dvc_project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side, combine_judges
@@ -184,7 +184,7 @@ def compute_families(config: Config, head: Side, base: Side | None, base_snap: S
     recorded = base_snap.metrics if base_snap is not None else {}
     for name in FAMILY_MODULES:
         block = name.rsplit(".", 1)[-1]
-        if block in type(config).model_fields and not getattr(config, block):
+        if block in blocks(config) and not getattr(config, block):
             continue  # its block is absent, so it returns None: skip importing it (scipy, pyarrow, ...)
         family = importlib.import_module(name)
         found = family.compute(config, head, base, recorded=recorded, progress=progress)

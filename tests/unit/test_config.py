@@ -322,3 +322,20 @@ def test_a_directory_is_not_a_config(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path)
     assert str(err.value).startswith(f"{tmp_path}: cannot read: ")
+
+
+def test_text_with_a_lone_surrogate_is_text_where_text_is_expected_and_a_clear_error_elsewhere():
+    # YAML's "\ud800" escape gives a lone surrogate, which the validator cannot encode: found by the property test
+    config = parse_config('version: 1\nbaseline:\n  ref: "main\\ud800"\n')
+    assert config.baseline.ref == "main\ud800"
+    with pytest.raises(ConfigError) as err:
+        parse_config('version: 1\nkpis:\n  accuracy:\n    min: "\\ud800"\n')
+    assert str(err.value) == ("mlgate.yaml:4: kpis.accuracy.min: expected a number, got '\\ud800'; "
+                              "write it without quotes, e.g. 0.9")
+
+
+def test_every_problem_is_counted_across_blocks_and_the_first_in_the_file_order_is_named():
+    text = "version: 1\nbaseline:\n  max_distance: -1\nkpis:\n  accuracy: {min: x}\nreport:\n  colour: red\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert str(err.value) == "mlgate.yaml:3: baseline.max_distance: must be at least 0, got -1 (int) (and 2 more problems)"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlgate.config import Config, parse_config
+from mlgate.config import Config, parse_config, validate
 from mlgate.errors import ConfigError
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, describe_rule, evaluate, verdict
 from mlgate.snapshot import Snapshot
@@ -16,7 +16,7 @@ FILE = "eval/metrics.json"
 
 
 def config(kpis: dict) -> Config:
-    return Config.model_validate({"version": 1, "kpis": kpis})
+    return validate({"version": 1, "kpis": kpis})
 
 
 def snap(values: dict, *, errors: dict | None = None) -> Snapshot:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlgate import compare, gates
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.config import CONFIG_NAME, load_config
+from mlgate.config import CONFIG_NAME, load_config, replace
 from mlgate.errors import InputError
 from mlgate.families import predictions as family
 from mlgate.result import Baseline, Result, Revision
@@ -55,7 +55,7 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
     if champion.suffix.lower() != challenger.suffix.lower():
         raise InputError(f"{champion} and {challenger}: give both logs in one format (CSV, JSON lines or Parquet)")
     rel = f"production-predictions{challenger.suffix.lower()}"
-    config = config.model_copy(update={"predictions": config.predictions.model_copy(update={"path": rel})})
+    config = replace(config, predictions=replace(config.predictions, path=rel))
     found = family.compute(config, FileSide("challenger", challenger, rel), FileSide("champion", champion, rel))
     assert found is not None
     head, base = with_families(Snapshot(), Snapshot(), [found])

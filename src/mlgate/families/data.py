@@ -25,7 +25,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from mlgate.config import Config, DatasetConfig
+from mlgate.config import Config, DatasetConfig, replace
 from mlgate.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_share, out_of_range_share
 from mlgate.data.profile import NUMERIC, DatasetProfile
 from mlgate.data.read import DatasetReader, is_glob, profile_job
@@ -211,7 +211,7 @@ class _Profiles:
 
     @staticmethod
     def _as_reference(dataset: DatasetConfig) -> DatasetConfig:
-        return dataset.model_copy(update={"path": dataset.reference, "reference": None})
+        return replace(dataset, path=dataset.reference, reference=None)
 
     def get(self, name: str, side: str) -> DatasetProfile | None:
         return self._load(name, self.config.data[name], side, name)
