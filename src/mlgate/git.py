@@ -79,6 +79,20 @@ class Git:
             args += ["--", str(path)]
         return bool(self.run(*args, check=False))
 
+    def state(self) -> tuple[str | None, str | None, bool]:
+        """(current branch or None when detached, HEAD's sha or None before the first commit, whether tracked
+        files changed): what ``branch --show-current``, ``rev-parse HEAD`` and ``status`` say, in one call."""
+        branch = sha = None
+        dirty = False
+        for line in self.run("status", "--porcelain=v2", "--branch", "--untracked-files=no", check=False).splitlines():
+            if line.startswith("# branch.oid "):
+                sha = line.removeprefix("# branch.oid ") if line != "# branch.oid (initial)" else None
+            elif line.startswith("# branch.head "):
+                branch = line.removeprefix("# branch.head ") if line != "# branch.head (detached)" else None
+            elif line and not line.startswith("#"):
+                dirty = True
+        return branch, sha, dirty
+
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository", check=False) == "true"
 

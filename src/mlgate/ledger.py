@@ -159,6 +159,8 @@ class Ledger:
         if max_distance < 0:
             raise ConfigError(f"ledger max distance must be 0 or more, got {max_distance}: use a count of commits")
         notes = self._notes()
+        if not notes:  # no ledger here (yet): no commit to look at
+            return LedgerSearch(None, 0, False)
         oid = self._resolve(sha, allow_absent=True)
         if self._commit_present(oid):
             chain = self._first_parent(oid, max_distance + 1)

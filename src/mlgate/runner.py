@@ -110,9 +110,10 @@ def run(options: RunOptions, edges: Edges) -> Result:
     git, project, config, progress = edges.git, edges.project, edges.config, edges.progress
     source = display(edges.config_path)
     where = edges.project_rel.as_posix() or "."
-    head = Revision(ref=options.head_ref or git.current_branch() or "HEAD", sha=options.head_sha or git.head_sha(),
-                    dirty=git.is_dirty())
-    choice = choose_base(git, options.base, config_ref=config.baseline.ref)
+    state = git.state()
+    branch, head_sha, dirty = state
+    head = Revision(ref=options.head_ref or branch or "HEAD", sha=options.head_sha or head_sha, dirty=dirty)
+    choice = choose_base(git, options.base, config_ref=config.baseline.ref, state=state)
 
     stages: list[dict[str, Any]] = []
     if options.repro:
