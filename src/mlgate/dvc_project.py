@@ -246,6 +246,8 @@ class DvcProject:
 
         from dvc.exceptions import DvcException, FileMissingError, PathMissingError
 
+        if rev not in self._revisions and self._from_git(path, rev, dest):
+            return True  # committed to git: no DVC repository opened at the revision for it
         repo = self.at(rev)
         if repo is None:
             return False
@@ -259,6 +261,22 @@ class DvcProject:
             return False
         except DvcException as exc:
             raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
+
+    def _from_git(self, path: str, rev: str, dest: Path) -> bool:
+        """``path`` at ``rev`` from git itself, when it is committed there (not a Git LFS pointer, which DVC's
+        view of the revision resolves): the plots, metrics and predictions a pipeline commits (``cache: false``)
+        are read without switching a DVC repository to the revision, which costs a tenth of a second."""
+        from mlgate.git import Git
+
+        git = Git(Path(self.repo.scm.root_dir).resolve())
+        rel = (self.root.resolve() / path).relative_to(git.root).as_posix()
+        if not git.save_file(rev, rel, dest):
+            return False
+        with dest.open("rb") as handle:
+            if handle.read(len(_LFS_POINTER)) != _LFS_POINTER:
+                return True
+        dest.unlink()
+        return False
 
     def glob_at(self, pattern: str, rev: str) -> list[str]:
         """Files matching ``pattern`` (relative to the project) at git revision ``rev``: git and DVC outputs."""
@@ -310,6 +328,7 @@ class DvcProject:
         return snap
 
 
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
 MAX_FILE_VALUES = 100_000  # values in one metrics or params file, after flattening (as config.MAX_YAML_NODES)
 

@@ -1,7 +1,8 @@
 """The git edge: the one runner over the git CLI, and the few questions mlgate asks of a repository.
 
-Every git call in mlgate goes through :meth:`Git.exec`: the same locale (parseable messages), no
-credential prompt on a CI runner, a timeout, and one kind of error (:class:`GitError`, one line).
+Every git call in mlgate goes through one runner (:meth:`Git.exec`; :meth:`Git.save_file` streams a file's
+bytes): the same locale (parseable messages), no credential prompt on a CI runner, a timeout, and one kind of
+error (:class:`GitError`, one line).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlgate.errors import GitError, InputError
 
@@ -119,6 +121,16 @@ class Git:
         """Whether ``path`` (relative to the repository) is committed to git at ``sha``."""
         return self.ok("cat-file", "-e", f"{sha}:{path}")
 
+    def save_file(self, sha: str, path: str, dest: Path) -> bool:
+        """Stream ``path`` (relative to the repository) as committed at ``sha`` into ``dest``; False (and no
+        ``dest``) when it is not committed there."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("wb") as out:
+            proc = _spawn(["cat-file", "blob", f"{sha}:{path}"], self.root, None, self.env, LOCAL_TIMEOUT_S, stdout=out)
+        if proc.returncode != 0:
+            dest.unlink(missing_ok=True)
+        return proc.returncode == 0
+
     def fetch(self, *args: str) -> bool:
         """``git fetch --no-tags origin ARGS``; False when it failed (the caller says what that means)."""
         return self.exec("fetch", "--no-tags", "origin", *args, check=False, timeout=NETWORK_TIMEOUT_S).returncode == 0
@@ -158,10 +170,10 @@ class Git:
 
 
 def _spawn(args: list[str], cwd: Path, stdin: bytes | None, env: Mapping[str, str],
-           timeout: float) -> subprocess.CompletedProcess[bytes]:
+           timeout: float, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False,
-                              env={**os.environ, **env, **_FIXED_ENV}, timeout=timeout)
+        return subprocess.run(["git", *args], cwd=cwd, input=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                              check=False, env={**os.environ, **env, **_FIXED_ENV}, timeout=timeout)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH; install git") from None
     except subprocess.TimeoutExpired:
