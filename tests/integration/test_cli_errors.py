@@ -273,7 +273,7 @@ def test_check_reports_what_each_selector_matches(project, tmp_path):
     project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "slices.*.recall": {"min": 0.5, "optional": True}}})
     proc = run(project, tmp_path, command="check")
     assert proc.returncode == 0, proc.stderr
-    assert "accuracy → metrics.json:accuracy = 0.95  [min 0.5]" in proc.stdout
+    assert "  accuracy = 0.95  [min 0.5]  in metrics.json\n" in proc.stdout
     assert "slices.*.recall: optional, skipped" in proc.stdout
 
 
@@ -282,7 +282,8 @@ def test_check_and_run_count_kpi_gates_the_same_way(project, tmp_path):
     project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "*": {"max": 10}}})
     check = run(project, tmp_path, command="check")
     assert check.returncode == 0, check.stderr
-    assert "is valid (2 KPIs → 4 KPI gates, one per matched metric, as 'mlgate run' counts them)" in check.stdout
+    assert "is valid: 2 KPIs → 4 KPI gates, one per metric they match in the workspace" in check.stdout
+    assert "  *  [max 10]\n    accuracy = 0.95  in metrics.json\n    f1 = 0.93  in metrics.json\n" in check.stdout
     ran = run(project, tmp_path, "--no-repro", "--base", "main")
     assert ran.returncode == 0, ran.stderr
     assert "## ✅ mlgate — all 4 KPI gates passed" in (tmp_path / "report.md").read_text(encoding="utf-8")

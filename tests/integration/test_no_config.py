@@ -64,5 +64,5 @@ def test_check_with_no_gates_lists_the_metrics_too(tmp_path: Path) -> None:
     proc = project.mlgate("check")
 
     assert proc.returncode == 0, proc.stderr
-    assert "is valid (0 KPIs" in proc.stdout
+    assert "is valid: 0 KPIs" in proc.stdout
     assert "metrics.json:accuracy = 0.95" in proc.stdout

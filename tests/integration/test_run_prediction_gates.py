@@ -307,4 +307,4 @@ def test_check_shows_what_a_predictions_kpi_matches(small, tmp_path):
 
     assert proc.returncode == 0, proc.stderr
     expected = accuracy(predictions(project))
-    assert f"predictions.accuracy → {PREDICTIONS}:predictions.accuracy = {expected:.6g}" in proc.stdout
+    assert f"  predictions.accuracy = {expected:.6g}  [" in proc.stdout and f"]  in {PREDICTIONS}\n" in proc.stdout

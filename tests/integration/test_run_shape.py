@@ -154,8 +154,8 @@ def test_check_matches_the_base_commits_cached_metrics_when_the_workspace_has_no
     proc = project.mlgate("check")
 
     assert proc.returncode == 0, proc.stderr
-    assert f"matched against the metrics in the base commit {project.sha('main')[:7]}" in proc.stdout
-    assert "accuracy → metrics.json:accuracy = 0.95" in proc.stdout
+    assert f"one per metric they match in the base commit {project.sha('main')[:7]}" in proc.stdout
+    assert "  accuracy = 0.95  [" in proc.stdout and "]  in metrics.json" in proc.stdout
 
 
 def test_check_that_fails_never_says_valid_first(tmp_path):

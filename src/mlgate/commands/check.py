@@ -58,15 +58,19 @@ def check_command(args: argparse.Namespace) -> int:
             lines.append(f"  {one_line(selector)}: {'optional, skipped' if kpi.optional else 'MATCHES NOTHING'}  [{rules}]")
             if not kpi.optional:
                 problems.append(selector)
+            continue
         gates += len(found)
-        for path, key in found:
-            matched.add((path, key))
-            value = snap.metrics[path][key]
-            shown = f"{value:.6g}" if is_number(value) else repr(value)
-            lines.append(f"  {one_line(selector)} → {one_line(path)}:{one_line(key)} = {one_line(shown)}  [{rules}]")
+        matched.update(found)
+        if found == [(found[0][0], selector.rpartition(":")[2])]:  # the selector is the metric's own name
+            path, key = found[0]
+            lines.append(f"  {one_line(key)} = {one_line(_shown(snap.metrics[path][key]))}  [{rules}]{_source(path, key)}")
+            continue
+        lines.append(f"  {one_line(selector)}  [{rules}]")  # a pattern: the metrics it matched, under it
+        lines.extend(f"    {one_line(key)} = {one_line(_shown(snap.metrics[path][key]))}{_source(path, key)}"
+                     for path, key in found)
     if not problems:
-        say(f"mlgate: {source} is valid ({count} → {gates} KPI gate{'s' if gates != 1 else ''}, one per matched "
-            f"metric, as 'mlgate run' counts them); matched against the metrics in {where}")
+        say(f"mlgate: {source} is valid: {count} → {gates} KPI gate{'s' if gates != 1 else ''}, one per metric they"
+            f" match in {where}")
     if lines:
         say("\n".join(lines))
     others = _listing(snap, matched)
@@ -94,6 +98,12 @@ def _listing(snap: Snapshot, matched: set[tuple[str, str]]) -> list[str]:
     if len(rows) > MAX_LISTED:
         rows = [*rows[:MAX_LISTED], f"    ... and {len(rows) - MAX_LISTED} more"]
     return rows
+
+
+def _source(path: str, key: str) -> str:
+    """``  in eval/metrics.json``: the file a metric was read from; nothing for a family's own figures
+    (``data.train.rows`` from ``data``), whose name says it."""
+    return "" if key.startswith(f"{path}.") else f"  in {one_line(path)}"
 
 
 def _shown(value: object) -> str:
