@@ -50,8 +50,6 @@ IMPORTS = {
     "mlgate's own modules with msgspec and PyYAML (config validation) and Jinja2 (the report)":
         "mlgate.commands.run, mlgate.report, jinja2",
     "msgspec and PyYAML alone": "yaml, msgspec",
-    "pydantic with one model built (no longer imported by a run: it reads result files back)":
-        "pydantic; pydantic.create_model('M', x=(int, 0))",
     "DVC (`dvc.repo`, `dvc.cli`), which both commands import": "dvc.repo, dvc.cli",
 }
 

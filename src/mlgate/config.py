@@ -1,9 +1,9 @@
 """mlgate.yaml: one typed config object, validated once, with errors that name the file, line and fix.
 
-The schema lives in the msgspec structs below (msgspec: typed, frozen config objects, and a validator that
-imports in milliseconds where pydantic's first model costs 0.15 s of every run); `load_config` parses the
-YAML (keeping line numbers), validates it field by field (`_validate`: every problem is collected, with its
-key path), and turns the first problem into one `ConfigError` line such as::
+The schema lives in the msgspec structs below (typed, frozen config objects and strict conversion, from a
+library that imports in milliseconds: every run loads the config); `load_config` parses the YAML (keeping line
+numbers), validates it field by field (`_validate`: every problem is collected, with its key path), and
+turns the first problem into one `ConfigError` line such as::
 
     mlgate.yaml:7: kpis.accuracy.max_dorp: unknown key; did you mean 'max_drop'? (allowed: min, max, ...)
 """

@@ -7,12 +7,14 @@ NaN and infinities are written as the strings "NaN", "Infinity" and "-Infinity" 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
+import re
+import typing
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from typing_extensions import Required, TypedDict
 
@@ -182,35 +184,27 @@ class Result:
 
 
 # A result file may come from an artifact a fork's run uploaded: untrusted data, validated against the
-# dataclasses' own types, with no key inside a part that is not in the schema.
-for _cls in (Revision, Baseline, GateOutcome, RuleOutcome):
-    _cls.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]  # pydantic's ConfigDict
+# dataclasses' own types (msgspec), with no key inside a part that is not in the schema.
 class _Stage(TypedDict, total=False):
     name: Required[str]
     status: Required[str]
     seconds: float
 
 
-@functools.cache
-def _adapters() -> tuple[Any, dict[str, Any]]:
-    """Built when a result is first read (``mlgate publish``, ``summarize``, ``promote``), not by every run that
-    only writes one: pydantic (0.15 s to import and build) is imported here."""
-    from pydantic import TypeAdapter
-
-    shapes: dict[str, Any] = {
-        "metrics": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),  # {path: {key: {old, new, diff}}}
-        "params": TypeAdapter(dict[str, dict[str, dict[str, Any]]]),
-        "stages": TypeAdapter(list[_Stage]),
-        "trend": TypeAdapter(dict[str, list[list[Any]]]),
-        "sections": TypeAdapter(dict[str, dict[str, Any]]),  # each family's section is a mapping
-    }
-    return TypeAdapter(Result), shapes
+# The parts typed loosely on the dataclass, checked deeper here.
+_SHAPES: dict[str, Any] = {
+    "metrics": dict[str, dict[str, dict[str, Any]]],  # {path: {key: {old, new, diff}}}
+    "params": dict[str, dict[str, dict[str, Any]]],
+    "stages": list[_Stage],
+    "trend": dict[str, list[list[Any]]],
+    "sections": dict[str, dict[str, Any]],  # each family's section is a mapping
+}
+_PROBLEM = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)  # msgspec's message
+_KINDS = {"array": "a list", "object": "a mapping"}
+_UNKNOWN = object()
 
 
 def _validate(data: dict[str, Any]) -> Result:
-    from pydantic import ValidationError
-
-    adapter, shapes = _adapters()
     if data.get("verdict") not in VERDICTS:
         raise InputError(f"not a valid mlgate result: verdict: expected one of {', '.join(VERDICTS)}, got"
                          f" {one_line(repr(data.get('verdict')))[:60]}; use the result file 'mlgate run' wrote")
@@ -218,27 +212,67 @@ def _validate(data: dict[str, Any]) -> Result:
     if not isinstance(report_id, str) or not valid_report_id(report_id):  # it names the sticky comment's marker
         raise InputError(f"not a valid mlgate result: report_id: expected letters, digits, '.', '_', '-' or '/' (at "
                          f"most 100), got {one_line(repr(report_id))[:60]}; use the result file 'mlgate run' wrote")
-    prefix: tuple[str, ...] = ()
+    for loc, part, shape in _parts(data):
+        unknown = next((key for key in part if key not in shape.__dataclass_fields__), None)
+        if unknown is not None:
+            _refuse((*loc, unknown), "unexpected key")
+    for name, shape in _SHAPES.items():
+        if name in data:
+            _convert(data, (name,), shape)
+    return _convert(data, (), Result)
+
+
+def _convert(data: dict[str, Any], loc: tuple[str, ...], shape: Any) -> Any:
+    """``data`` at ``loc`` as ``shape``, or InputError naming the key path of its first problem."""
+    import msgspec
+
+    value = _at(data, loc)
+    if typing.get_origin(shape) is dict and isinstance(value, dict):  # a mapping's keys named in the message
+        for key in value:
+            _convert(data, (*loc, key), typing.get_args(shape)[1])
+        return value
     try:
-        for part, shape in shapes.items():  # the parts typed loosely on the dataclass, checked deeper here
-            if part in data:
-                prefix = (part,)
-                shape.validate_python(data[part])
-        prefix = ()
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        err = errors[0]
-        where = ".".join(str(part) for part in (*prefix, *err["loc"])) or "(top level)"
-        plain = {"extra_forbidden": "unexpected key", "unexpected_keyword_argument": "unexpected key",
-                 "missing": "required key is missing", "missing_argument": "required key is missing"}
-        kinds = {"list_type": "expected a list", "tuple_type": "expected a list", "dict_type": "expected a mapping",
-                 "dataclass_type": "expected a mapping", "dataclass_args_type": "expected a mapping"}
-        why = plain.get(err["type"]) or kinds.get(err["type"]) or err["msg"]
-        shown = "" if err["type"] in plain else f", got {one_line(repr(err.get('input')))[:60]}"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise InputError(f"not a valid mlgate result: {one_line(where)}: {why}{shown}{more}; use the result file"
-                         " 'mlgate run' or 'mlgate ci --mode run' wrote") from None
+        return msgspec.convert(value, shape)
+    except msgspec.ValidationError as exc:
+        found = _PROBLEM.match(str(exc))
+        assert found is not None  # the pattern matches any text
+        # msgspec names list items ($.gates[0].rules) but not mapping keys ($.metrics[...]): those show as *
+        where = (*loc, *(p for p in re.split(r"[.\[\]]+", (found["path"] or "").replace("[...]", ".*")) if p))
+        what = found["what"]
+        if missing := re.fullmatch(r"Object missing required field `(.+)`", what):
+            _refuse((*where, missing[1]), "required key is missing")
+        if expected := re.fullmatch(r"Expected `(.+?)`, got `\w+`", what):
+            what = f"expected {_KINDS.get(expected[1], expected[1])}"
+        value = _at(data, where)
+        _refuse(where, what[:1].lower() + what[1:] + ("" if value is _UNKNOWN else f", got {one_line(repr(value))[:60]}"))
+
+
+def _parts(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], type]]:
+    """(where, the mapping, its dataclass) for each part whose keys the schema closes."""
+    for name, shape in (("head", Revision), ("base", Revision), ("baseline", Baseline)):
+        if isinstance(data.get(name), dict):
+            yield (name,), data[name], shape
+    for i, gate in enumerate(data.get("gates") if isinstance(data.get("gates"), list) else ()):
+        if isinstance(gate, dict):
+            yield ("gates", i), gate, GateOutcome
+            for j, rule in enumerate(gate.get("rules") if isinstance(gate.get("rules"), list) else ()):
+                if isinstance(rule, dict):
+                    yield ("gates", i, "rules", j), rule, RuleOutcome
+
+
+def _at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        try:
+            data = data[int(part)] if isinstance(data, list) else data[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return _UNKNOWN
+    return data
+
+
+def _refuse(loc: tuple[Any, ...], why: str) -> NoReturn:
+    where = ".".join(str(part) for part in loc) or "(top level)"
+    raise InputError(f"not a valid mlgate result: {one_line(where)}: {why}; use the result file"
+                     " 'mlgate run' or 'mlgate ci --mode run' wrote")
 
 
 def write_text(path: Path, text: str) -> None:

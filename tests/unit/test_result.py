@@ -209,3 +209,27 @@ def test_a_version_1_result_is_still_read():
     assert old.trend == {} and all(r.interval is None for g in old.gates for r in g.rules)
     assert [g.to_dict() for g in old.gates] == [g.to_dict() for g in make_result().gates]
     assert old.verdict == make_result().verdict
+
+
+@pytest.mark.parametrize("part, value, expected", [
+    ("metrics", {"eval/m.json": {"acc": 5}}, "metrics.eval/m.json.acc: expected a mapping, got 5"),
+    ("trend", {"eval/m.json:acc": [["abc1234", 0.9], 7]}, "trend.eval/m.json:acc.1: expected a list, got 7"),
+    ("sections", {"plots": [1]}, "sections.plots: expected a mapping, got [1]"),
+    ("stages", [{"name": "train"}], "stages.0.status: required key is missing"),
+])
+def test_a_malformed_part_names_the_keys_down_to_the_problem(part, value, expected):
+    data = make_result().to_dict()
+    data[part] = value
+    with pytest.raises(InputError) as err:
+        Result.from_dict(data)
+    assert str(err.value).startswith(f"not a valid mlgate result: {expected}; ")
+
+
+@pytest.mark.parametrize("key, value", [("diff", True), ("higher_is_better", 1), ("status", 5)])
+def test_a_gate_field_of_the_wrong_type_is_refused_not_coerced(key, value):
+    data = make_result([outcome(PASS)]).to_dict()
+    data["gates"][0][key] = value
+    with pytest.raises(InputError) as err:
+        Result.from_dict(data)
+    assert f"not a valid mlgate result: gates.0.{key}: expected " in str(err.value)
+    assert f", got {value!r}; " in str(err.value)
