@@ -63,7 +63,10 @@ if [ "${1:-}" = plan ]; then
     if [ -n "$requirements" ]; then
       hash="$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$requirements")"
     fi
-    key="mlgate-venv-${RUNNER_OS:-$(uname -s)}-${RUNNER_ARCH:-$(uname -m)}-${ImageOS:-local}-${python_id}-mlgate${wanted}-uv${UV_VERSION}-req${hash}"
+    # mlgate's own dependencies (its pyproject.toml) are in the key too: a branch of the action may change
+    # them without a new version, and a venv restored under the old key would lack one
+    own="$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:12])' "$action_path/pyproject.toml")"
+    key="mlgate-venv-${RUNNER_OS:-$(uname -s)}-${RUNNER_ARCH:-$(uname -m)}-${ImageOS:-local}-${python_id}-mlgate${wanted}+${own}-uv${UV_VERSION}-req${hash}"
   fi
   {
     echo "venv=$venv"
@@ -73,9 +76,21 @@ if [ "${1:-}" = plan ]; then
   exit 0
 fi
 
+# The mlgate version the venv holds, when every dependency this checkout declares is there too (a venv from
+# an older build of the same version may lack one); empty otherwise.
 installed=""
 if [ -x "$venv/bin/python" ]; then
-  installed="$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("mlgate"))' 2>/dev/null || true)"
+  installed="$("$venv/bin/python" - "$action_path/pyproject.toml" 2>/dev/null << 'PY' || true
+import re, sys, tomllib
+from importlib.metadata import PackageNotFoundError, version
+try:
+    for dependency in tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]:
+        version(re.match(r"[A-Za-z0-9_.-]+", dependency).group(0))
+    print(version("mlgate"))
+except PackageNotFoundError:
+    pass
+PY
+)"
 fi
 
 if [ "${INPUT_CACHE_HIT:-}" = true ] && [ "$installed" = "$wanted" ]; then

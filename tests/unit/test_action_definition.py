@@ -398,7 +398,8 @@ def test_install_plan_keys_the_cache_on_runner_python_version_and_requirements(t
     assert out["venv"] == str(tmp_path / "runner-temp" / "mlgate-venv")
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     key = out["cache-key"]
-    assert key.startswith(f"mlgate-venv-Linux-X64-ubuntu24-CPython{platform.python_version()}-linux-mlgate{version}-uv")
+    assert re.match(rf"mlgate-venv-Linux-X64-ubuntu24-CPython{re.escape(platform.python_version())}-linux-"
+                    rf"mlgate{re.escape(version)}\+[0-9a-f]{{12}}-uv", key), key
     assert re.search(r"-req[0-9a-f]{16}$", key)
 
     (tmp_path / "requirements.txt").write_text("scikit-learn\npandas\n", encoding="utf-8")
@@ -439,3 +440,32 @@ def test_install_rejects_a_bad_installer_input(tmp_path: Path) -> None:
     proc = _install(tmp_path, INPUT_VENV=str(tmp_path / "venv"), INPUT_PYTHON=sys.executable, INPUT_INSTALLER="conda")
     assert proc.returncode == 2
     assert proc.stdout.strip() == "::error title=mlgate::action input installer is 'conda': set it to uv or pip"
+
+
+def test_install_plan_keys_the_cache_on_mlgates_own_dependencies_too(tmp_path: Path) -> None:
+    """A branch of the action may change mlgate's dependencies without a new version: a venv cached under the
+    old key would lack one, so the key holds a hash of the action's pyproject.toml."""
+    action = tmp_path / "action"
+    action.mkdir()
+    (action / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    key = _plan(tmp_path, GITHUB_ACTION_PATH=str(action))[1]["cache-key"]
+    assert key == _plan(tmp_path)[1]["cache-key"]  # the same file, the same key
+    text = (action / "pyproject.toml").read_text(encoding="utf-8")
+    (action / "pyproject.toml").write_text(text.replace('"jinja2>=3.1",', '"jinja2>=3.1",\n  "tabulate",'),
+                                           encoding="utf-8")
+    changed = _plan(tmp_path, GITHUB_ACTION_PATH=str(action))[1]["cache-key"]
+    assert changed != key and changed.split("+")[0] == key.split("+")[0]  # same version, other dependencies
+
+
+def test_a_venv_with_this_version_but_without_a_declared_dependency_is_installed_into(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)[1]
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / f"mlgate-{version}.dist-info").mkdir()
+    (site / f"mlgate-{version}.dist-info" / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: mlgate\nVersion: {version}\n", encoding="utf-8")
+    proc = _install(tmp_path, INPUT_VENV=str(venv), INPUT_PYTHON=sys.executable, INPUT_CACHE_HIT="true",
+                    INPUT_INSTALLER="pip")
+    assert "nothing to install" not in proc.stdout and "is already installed" not in proc.stdout
+    assert f"::group::Install mlgate {version} into {venv} with pip" in proc.stdout  # (pip is absent: it fails)
