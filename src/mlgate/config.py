@@ -604,11 +604,8 @@ def _validate(cls: type[_Strict], data: Any, loc: tuple[Any, ...], problems: lis
 
 
 def _field(cls: type[_Strict], field: Any, value: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
-    try:
-        if check := cls._before.get(field.name):
-            value = check(value)
-    except ValueError as exc:
-        problems.append(Problem(loc, "check", value, str(exc)))
+    value = _checked(cls._before.get(field.name), value, loc, problems)
+    if value is _BAD:
         return _BAD
     struct, container = _struct_in(field.type)
     if struct is not None:
@@ -624,13 +621,18 @@ def _field(cls: type[_Strict], field: Any, value: Any, loc: tuple[Any, ...], pro
         if not math.isfinite(number):
             problems.append(Problem((*loc, *index), "finite", number))
             return _BAD
+    return _checked(cls._after.get(field.name), value, loc, problems)
+
+
+def _checked(check: Check | None, value: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
+    """A field's own check applied (its ValueError is the field's problem), or the value when it has none."""
+    if check is None:
+        return value
     try:
-        if check := cls._after.get(field.name):
-            value = check(value)
+        return check(value)
     except ValueError as exc:
         problems.append(Problem(loc, "check", value, str(exc)))
         return _BAD
-    return value
 
 
 def _convert(value: Any, kind: Any) -> Any:
