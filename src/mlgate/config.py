@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import math
 import re
 import typing
@@ -375,19 +376,26 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
     if len(text) > MAX_CONFIG_CHARS:
         raise ConfigError(f"{name}: {len(text):,} characters, more than the {MAX_CONFIG_CHARS:,} mlgate reads;"
                           " an mlgate.yaml is a few dozen lines: check that this is the right file")
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)  # one parse: the nodes (line numbers, size) and the data built from them
+        node = loader.get_single_node()
         if yaml_size(node) > MAX_YAML_NODES:
             raise ConfigError(f"{name}: expands to more than {MAX_YAML_NODES:,} YAML nodes through its aliases"
                               " (&anchor/*alias); write the values out instead of nesting aliases")
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark else name
+        position = getattr(exc, "position", None)  # a character YAML does not allow (yaml.reader.ReaderError)
+        line = mark.line + 1 if mark else text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        where = f"{name}:{line}" if line else name
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: not valid YAML: {problem}; fix the syntax at that line") from None
     except RecursionError:
         raise ConfigError(f"{name}: nested too deeply to read; an mlgate.yaml is a few levels deep") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
         try:
@@ -574,6 +582,7 @@ class _Invalid(Exception):
 
 
 _BAD = object()  # a value that did not validate (its problem is recorded)
+_fields = functools.cache(msgspec.structs.fields)  # a struct's fields with their types resolved (0.2 ms a call)
 
 
 def _validate(cls: type[_Strict], data: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
@@ -584,7 +593,7 @@ def _validate(cls: type[_Strict], data: Any, loc: tuple[Any, ...], problems: lis
         return _BAD
     before = len(problems)
     values = {}
-    fields = msgspec.structs.fields(cls)
+    fields = _fields(cls)
     for field in fields:
         if field.name in data:
             value = _field(cls, field, data[field.name], (*loc, field.name), problems)
@@ -793,14 +802,14 @@ def _explain(problem: Problem) -> str:
 def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
     struct: type[_Strict] = Config
     for part in parent:
-        field = next((f for f in msgspec.structs.fields(struct) if f.name == part), None)
+        field = next((f for f in _fields(struct) if f.name == part), None)
         if field is None:  # a free-form key, e.g. the selector under kpis
             continue
         nested, _ = _struct_in(field.type)
         if nested is None:
             break
         struct = nested
-    names = [f.name for f in msgspec.structs.fields(struct)]
+    names = [f.name for f in _fields(struct)]
     if struct is Kpi:  # the rules first, then the options
         return [*RULE_NAMES, *(name for name in names if name not in RULES)]
     return names

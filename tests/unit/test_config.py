@@ -339,3 +339,10 @@ def test_every_problem_is_counted_across_blocks_and_the_first_in_the_file_order_
     with pytest.raises(ConfigError) as err:
         parse_config(text)
     assert str(err.value) == "mlgate.yaml:3: baseline.max_distance: must be at least 0, got -1 (int) (and 2 more problems)"
+
+
+def test_a_character_yaml_does_not_allow_is_named_with_its_line():
+    with pytest.raises(ConfigError) as err:
+        parse_config("version: 1\nkpis:\n  acc\x08: {min: 1}\n")
+    assert str(err.value) == ("mlgate.yaml:3: not valid YAML: unacceptable character #x0008: special characters are"
+                              " not allowed; fix the syntax at that line")
