@@ -2,8 +2,8 @@
 
 The schema lives in the msgspec structs below (typed, frozen config objects and strict conversion, from a
 library that imports in milliseconds: every run loads the config); `load_config` parses the YAML (keeping line
-numbers), validates it field by field (`_validate`: every problem is collected, with its key path), and
-turns the first problem into one `ConfigError` line such as::
+numbers), validates it field by field (mlgate.struct_validation: every problem is collected, with its key
+path), and turns the first problem into one `ConfigError` line such as::
 
     mlgate.yaml:7: kpis.accuracy.max_dorp: unknown key; did you mean 'max_drop'? (allowed: min, max, ...)
 """
@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import functools
 import math
 import re
-import typing
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -28,21 +25,13 @@ from mlgate.errors import ConfigError
 from mlgate.safe_text import one_line
 from mlgate.rules import NAMES as RULE_NAMES
 from mlgate.rules import RULES, Rule
+from mlgate.struct_validation import Check, Invalid, Problem, Strict, fields, struct_in
+from mlgate.struct_validation import validate as validate_struct
 
 CONFIG_NAME = "mlgate.yaml"
 
-Check = Callable[[Any], Any]  # a field's own check: returns the value (maybe rewritten) or raises ValueError
 
-
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    """A config block. ``_before`` checks (and may rewrite) a field's value as written, ``_after`` the value
-    once it has its type; ``__post_init__`` checks the fields together. Numbers are finite."""
-
-    _before: ClassVar[dict[str, Check]] = {}
-    _after: ClassVar[dict[str, Check]] = {}
-
-
-class BaselineConfig(_Strict):
+class BaselineConfig(Strict):
     ref: str | None = None
     reproduce: Literal["auto", "always", "never"] = "auto"
     ledger: bool = True
@@ -52,7 +41,7 @@ class BaselineConfig(_Strict):
 Probability = Annotated[float, Meta(gt=0, lt=1)]
 
 
-class _KpiOptions(_Strict):
+class _KpiOptions(Strict):
     """The options of one KPI selector; its rules are added from the registry (mlgate.rules) below."""
 
     direction: Literal["higher", "lower"] | None = None
@@ -136,7 +125,7 @@ def _inside_repo(value: Any) -> Any:
     return value
 
 
-class SliceConfig(_Strict):
+class SliceConfig(Strict):
     """One entry of ``predictions.slices``: a column (one slice per value), a column with bin edges, or a
     named filter in pandas query syntax. Written in mlgate.yaml as ``region``, ``age: [0, 18, 65]`` or
     ``{name: night_shift, where: "hour < 6"}``."""
@@ -183,7 +172,7 @@ def _range(value: list[float] | None) -> list[float] | None:
     return value
 
 
-class PredictionsConfig(_Strict):
+class PredictionsConfig(Strict):
     path: str
     id: str = "id"
     label: str = "label"
@@ -200,7 +189,7 @@ class PredictionsConfig(_Strict):
     _after: ClassVar[dict[str, Check]] = {"prediction_range": _range}
 
 
-class ModelConfig(_Strict):
+class ModelConfig(Strict):
     """``model:``: the trained model file (or directory) of both sides, for size, latency and interface."""
 
     path: str
@@ -215,7 +204,7 @@ class ModelConfig(_Strict):
 DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-class DatasetConfig(_Strict):
+class DatasetConfig(Strict):
     """One dataset under `data:`: a CSV or Parquet file (or a glob of partitions) profiled at both revisions."""
 
     path: str
@@ -252,7 +241,7 @@ def _dispatch(value: str | None) -> str | None:
     return value
 
 
-class MonitorConfig(_Strict):
+class MonitorConfig(Strict):
     """``monitor:``: a production sample compared with what the default branch last recorded (mlgate monitor)."""
 
     sample: str | None = None  # a file, a glob or a directory of CSV/Parquet partitions (or --sample)
@@ -276,7 +265,7 @@ def _plots(value: Any) -> Any:
     raise ValueError(f"expected true, false or a list of plot ids from dvc.yaml, got {_show(value)}")
 
 
-class ReportConfig(_Strict):
+class ReportConfig(Strict):
     title: str = "mlgate"
     template: str | None = None
     # the plots dvc.yaml declares: true (all), false (none), or a list of plot ids (paths or names)
@@ -311,7 +300,7 @@ def _kpi_shorthand(value: Any) -> Any:
     return out
 
 
-class Config(_Strict):
+class Config(Strict):
     version: Literal[1]
     baseline: BaselineConfig = msgspec.field(default_factory=BaselineConfig)
     kpis: dict[str, Kpi] = {}
@@ -411,7 +400,7 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
         raise ConfigError(f"{where}: version: expected 1, got {_show(data['version'])}; write 'version: 1'")
     try:
         config = validate(data)
-    except _Invalid as exc:
+    except Invalid as exc:
         raise ConfigError(_first_error(exc.problems, name, lines)) from None
     _check_predictions_kpis(config, name)
     _check_datasets(config, name, lines)
@@ -558,189 +547,8 @@ def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ..
 
 
 def validate(data: Any) -> Config:
-    """``data`` (mlgate.yaml as parsed) as a Config; ConfigError naming the first problem's key path."""
-    problems: list[Problem] = []
-    config = _validate(Config, data, (), problems)
-    if problems:
-        raise _Invalid(problems)
-    return config
-
-
-class Problem(typing.NamedTuple):
-    """One thing wrong with the config: where (the key path), what (a kind, as in `_explain`), the value."""
-
-    loc: tuple[Any, ...]
-    kind: str
-    value: Any
-    detail: Any = None  # the expected values of a choice, the bound of a range, or the check's message
-
-
-class _Invalid(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems[0])
-        self.problems = problems
-
-
-_BAD = object()  # a value that did not validate (its problem is recorded)
-_fields = functools.cache(msgspec.structs.fields)  # a struct's fields with their types resolved (0.2 ms a call)
-
-
-def _validate(cls: type[_Strict], data: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
-    """A struct from a mapping, field by field in the struct's order (then the unknown keys), so that every
-    problem is recorded with its key path; the struct's ``__post_init__`` only when its fields are valid."""
-    if not isinstance(data, dict):
-        problems.append(Problem(loc, "mapping", data))
-        return _BAD
-    before = len(problems)
-    values = {}
-    fields = _fields(cls)
-    for field in fields:
-        if field.name in data:
-            value = _field(cls, field, data[field.name], (*loc, field.name), problems)
-            if value is not _BAD:
-                values[field.name] = value
-        elif field.required:
-            problems.append(Problem((*loc, field.name), "missing", None))
-    names = {field.name for field in fields}
-    problems.extend(Problem((*loc, key), "unknown", value) for key, value in data.items() if key not in names)
-    if len(problems) > before:
-        return _BAD
-    try:
-        return cls(**values)
-    except ValueError as exc:  # __post_init__: the fields together
-        problems.append(Problem(loc, "check", data, str(exc)))
-        return _BAD
-
-
-def _field(cls: type[_Strict], field: Any, value: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
-    value = _checked(cls._before.get(field.name), value, loc, problems)
-    if value is _BAD:
-        return _BAD
-    struct, container = _struct_in(field.type)
-    if struct is not None:
-        if value is None and _optional(field.type):
-            return None
-        return _nested(struct, container, value, loc, problems)
-    try:
-        value = _convert(value, field.type)
-    except msgspec.ValidationError as exc:
-        problems.append(_leaf_problem(field.type, value, loc, str(exc)))
-        return _BAD
-    for index, number in _numbers(value):
-        if not math.isfinite(number):
-            problems.append(Problem((*loc, *index), "finite", number))
-            return _BAD
-    return _checked(cls._after.get(field.name), value, loc, problems)
-
-
-def _checked(check: Check | None, value: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
-    """A field's own check applied (its ValueError is the field's problem), or the value when it has none."""
-    if check is None:
-        return value
-    try:
-        return check(value)
-    except ValueError as exc:
-        problems.append(Problem(loc, "check", value, str(exc)))
-        return _BAD
-
-
-def _convert(value: Any, kind: Any) -> Any:
-    try:
-        return msgspec.convert(value, kind, strict=True)
-    except UnicodeEncodeError:  # text with a lone surrogate (YAML's "\\ud800"), which msgspec cannot take:
-        msgspec.convert(_stand_in(value), kind, strict=True)  # check the type on a stand-in text
-        return value  # the value is of the type (text, or a list of text), as written
-
-
-def _stand_in(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [_stand_in(v) for v in value]
-    return value
-
-
-def _nested(struct: type[_Strict], container: type | None, value: Any, loc: tuple[Any, ...],
-            problems: list[Problem]) -> Any:
-    if container is None:
-        return _validate(struct, value, loc, problems)
-    if not isinstance(value, container):
-        problems.append(Problem(loc, "mapping" if container is dict else "list", value))
-        return _BAD
-    before = len(problems)
-    if container is list:
-        out: Any = [_validate(struct, entry, (*loc, i), problems) for i, entry in enumerate(value)]
-    else:
-        out = {}
-        for key, entry in value.items():
-            if not isinstance(key, str):
-                problems.append(Problem((*loc, key), "key", key))
-            out[key] = _validate(struct, entry, (*loc, key), problems)
-    return out if len(problems) == before else _BAD
-
-
-def _struct_in(kind: Any) -> tuple[type[_Strict] | None, type | None]:
-    """(the struct, and dict or list when it is a mapping or list of them) a field's type holds, if any."""
-    if isinstance(kind, type) and issubclass(kind, _Strict):
-        return kind, None
-    origin = typing.get_origin(kind)
-    args = typing.get_args(kind)
-    if origin in (dict, list):
-        inner = args[-1]
-        if isinstance(inner, type) and issubclass(inner, _Strict):
-            return inner, origin
-        return None, None
-    for arg in args:  # X | None
-        if isinstance(arg, type) and issubclass(arg, _Strict):
-            return arg, None
-    return None, None
-
-
-def _optional(kind: Any) -> bool:
-    return type(None) in typing.get_args(kind)
-
-
-def _numbers(value: Any) -> list[tuple[tuple[int, ...], float]]:
-    if isinstance(value, float):
-        return [((), value)]
-    if isinstance(value, list):
-        return [((i,), v) for i, v in enumerate(value) if isinstance(v, float)]
-    return []
-
-
-_EXPECTED = re.compile(r"Expected `(?P<type>[^`]+)`(?:, got `(?P<got>\w+)`| (?P<op>>=|>|<=|<) (?P<bound>\S+))"
-                       r"(?: - at `\$\[(?P<index>\d+)\]`)?$")
-_WORDS = {">=": "at least", ">": "above", "<": "below", "<=": "at most"}
-
-
-def _leaf_problem(kind: Any, value: Any, loc: tuple[Any, ...], message: str) -> Problem:
-    """msgspec's message on a value of a plain type (number, text, choice, list of them) as a Problem."""
-    choices = _choices(kind)
-    if choices:
-        return Problem(loc, "choice", value, choices)
-    match = _EXPECTED.match(message)
-    if match is None:  # "Number out of range": an integer too large for a float
-        return Problem(loc, "number" if isinstance(value, int) else "other", value, message)
-    if match["index"] is not None:
-        loc, value = (*loc, int(match["index"])), value[int(match["index"])]
-    if match["op"]:
-        return Problem(loc, "bound", value, f"{_WORDS[match['op']]} {match['bound']}")
-    expected = match["type"].split(" | ")
-    for word, problem in (("float", "number"), ("int", "whole"), ("bool", "bool"), ("str", "text"),
-                          ("array", "list"), ("object", "mapping")):
-        if word in expected:
-            return Problem(loc, problem, value)
-    return Problem(loc, "other", value, message)
-
-
-def _choices(kind: Any) -> tuple[Any, ...]:
-    """The values a Literal field (maybe X | None) allows; () for any other type."""
-    if typing.get_origin(kind) is Literal:
-        return typing.get_args(kind)
-    for arg in typing.get_args(kind):
-        if typing.get_origin(arg) is Literal:
-            return typing.get_args(arg)
-    return ()
+    """``data`` (mlgate.yaml as parsed) as a Config; Invalid with every problem and its key path."""
+    return validate_struct(Config, data)
 
 
 def _first_error(problems: list[Problem], name: str, lines: dict[tuple[str, ...], int]) -> str:
@@ -800,16 +608,16 @@ def _explain(problem: Problem) -> str:
 
 
 def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
-    struct: type[_Strict] = Config
+    struct: type[Strict] = Config
     for part in parent:
-        field = next((f for f in _fields(struct) if f.name == part), None)
+        field = next((f for f in fields(struct) if f.name == part), None)
         if field is None:  # a free-form key, e.g. the selector under kpis
             continue
-        nested, _ = _struct_in(field.type)
+        nested, _ = struct_in(field.type)
         if nested is None:
             break
         struct = nested
-    names = [f.name for f in _fields(struct)]
+    names = [f.name for f in fields(struct)]
     if struct is Kpi:  # the rules first, then the options
         return [*RULE_NAMES, *(name for name in names if name not in RULES)]
     return names

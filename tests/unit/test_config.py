@@ -346,3 +346,10 @@ def test_a_character_yaml_does_not_allow_is_named_with_its_line():
         parse_config("version: 1\nkpis:\n  acc\x08: {min: 1}\n")
     assert str(err.value) == ("mlgate.yaml:3: not valid YAML: unacceptable character #x0008: special characters are"
                               " not allowed; fix the syntax at that line")
+
+
+def test_each_bad_item_of_a_list_is_a_problem_of_its_own():
+    with pytest.raises(ConfigError) as err:
+        parse_config("version: 1\npredictions:\n  path: p.csv\n  prediction_range: [low, high]\n")
+    assert str(err.value) == ("mlgate.yaml:4: predictions.prediction_range.0: expected a number, got 'low'; "
+                              "write it without quotes, e.g. 0.9 (and 1 more problem)")
