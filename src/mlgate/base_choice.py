@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mlgate.safe_text import say
 from mlgate.errors import InputError
-from mlgate.git import Git
+from mlgate.git import Git, GitState
 from mlgate.result import Revision
 
 
@@ -34,9 +34,9 @@ class BaseChoice:
 
 
 def choose_base(git: Git, request: BaseRequest, *, config_ref: str | None = None,
-                state: tuple[str | None, str | None, bool] | None = None) -> BaseChoice:
+                state: GitState | None = None) -> BaseChoice:
     """The base revision to compare with; ``state`` is ``git.state()`` when the caller has it (else asked)."""
-    head = state[1] if state else git.head_sha()
+    head = state.sha if state else git.head_sha()
     if request.rev is not None:
         return _from_revision(git, request, head)
     ref, flag = (request.ref, request.flag) if request.ref else (config_ref, "baseline.ref")
@@ -56,7 +56,7 @@ def choose_base(git: Git, request: BaseRequest, *, config_ref: str | None = None
     merge_base = git.merge_base(head, sha)
     if merge_base is None:
         raise InputError(f"base '{ref}' shares no history with HEAD; pass a related {flag}")
-    if merge_base == head and not (state[2] if state else git.is_dirty()) and git.parent(head):
+    if merge_base == head and not (state.dirty if state else git.is_dirty()) and git.parent(head):
         return _previous(git, head, f"{ref}~1")
     return BaseChoice(Revision(ref=ref, sha=merge_base), "merge-base")  # a root commit: itself, said so
 

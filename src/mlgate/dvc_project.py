@@ -154,8 +154,9 @@ class DvcProject:
         """The outputs in ``rev``'s dvc.lock (paths relative to the project) whose data is in the local cache."""
         import yaml
 
-        git_root = Path(self.repo.scm.root_dir).resolve()
-        text = _git_show(git_root, rev, (self.root.resolve() / "dvc.lock").relative_to(git_root).as_posix())
+        git, rel = self._in_git("dvc.lock")
+        proc = git.exec("show", f"{rev}:{rel}", check=False)
+        text = proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
         try:
             # libyaml's loader when PyYAML has it: a dvc.lock of a large pipeline parses 10x faster
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if text else None  # noqa: S506
@@ -208,9 +209,15 @@ class DvcProject:
 
     def tracked_by_git(self, rev: str, path: str) -> bool:
         """Whether ``path`` (relative to the project) is committed to git at ``rev``."""
-        git_root = Path(self.repo.scm.root_dir).resolve()
-        rel = (self.root.resolve() / path).relative_to(git_root).as_posix()
-        return _git_show(git_root, rev, rel, check_only=True) is not None
+        git, rel = self._in_git(path)
+        return git.tracks(rev, rel)
+
+    def _in_git(self, path: str) -> tuple[Any, str]:
+        """The git repository holding the project, and ``path`` (relative to the project) relative to it."""
+        from mlgate.git import Git
+
+        git = Git(Path(self.repo.scm.root_dir).resolve())
+        return git, (self.root.resolve() / path).relative_to(git.root).as_posix()
 
     def push(self) -> int:
         """``dvc push --run-cache`` to the default remote: the cached outputs and the run-cache.
@@ -266,10 +273,7 @@ class DvcProject:
         """``path`` at ``rev`` from git itself, when it is committed there (not a Git LFS pointer, which DVC's
         view of the revision resolves): the plots, metrics and predictions a pipeline commits (``cache: false``)
         are read without switching a DVC repository to the revision, which costs a tenth of a second."""
-        from mlgate.git import Git
-
-        git = Git(Path(self.repo.scm.root_dir).resolve())
-        rel = (self.root.resolve() / path).relative_to(git.root).as_posix()
+        git, rel = self._in_git(path)
         if not git.save_file(rev, rel, dest):
             return False
         with dest.open("rb") as handle:
@@ -473,16 +477,6 @@ def _describe_load_error(exc: Any) -> str:
     if isinstance(exc, FileNotFoundError) or "FileNotFound" in type(exc).__name__:
         return "missing (the file does not exist)"
     return _one_line(exc)
-
-
-def _git_show(git_root: Path, rev: str, rel: str, *, check_only: bool = False) -> str | None:
-    from mlgate.git import Git
-
-    git = Git(git_root)
-    if check_only:
-        return "" if git.tracks(rev, rel) else None
-    proc = git.exec("show", f"{rev}:{rel}", check=False)
-    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
 
 
 def _one_line(exc: Any) -> str:

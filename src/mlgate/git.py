@@ -12,13 +12,19 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlgate.errors import GitError, InputError
 
 LOCAL_TIMEOUT_S = 60
 NETWORK_TIMEOUT_S = 300
 _FIXED_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+class GitState(NamedTuple):
+    branch: str | None  # None when HEAD is detached
+    sha: str | None  # HEAD's commit; None before the first commit
+    dirty: bool  # tracked files changed (staged or not)
+
+
 IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")  # for notes and tags when the repository has none
 
 
@@ -81,9 +87,8 @@ class Git:
             args += ["--", str(path)]
         return bool(self.run(*args, check=False))
 
-    def state(self) -> tuple[str | None, str | None, bool]:
-        """(current branch or None when detached, HEAD's sha or None before the first commit, whether tracked
-        files changed): what ``branch --show-current``, ``rev-parse HEAD`` and ``status`` say, in one call."""
+    def state(self) -> GitState:
+        """What ``branch --show-current``, ``rev-parse HEAD`` and ``status`` say, in one call."""
         branch = sha = None
         dirty = False
         for line in self.run("status", "--porcelain=v2", "--branch", "--untracked-files=no", check=False).splitlines():
@@ -93,7 +98,7 @@ class Git:
                 branch = line.removeprefix("# branch.head ") if line != "# branch.head (detached)" else None
             elif line and not line.startswith("#"):
                 dirty = True
-        return branch, sha, dirty
+        return GitState(branch, sha, dirty)
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository", check=False) == "true"

@@ -24,6 +24,7 @@ from mlgate.marker import valid_report_id
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.safe_text import one_line
+from mlgate.struct_validation import EXPECTED, message_parts
 
 SCHEMA_VERSION = 3
 # version 1 had no trend and no statistical intervals; version 2 no sections, no error, and the baseline
@@ -199,7 +200,6 @@ _SHAPES: dict[str, Any] = {
     "trend": dict[str, list[list[Any]]],
     "sections": dict[str, dict[str, Any]],  # each family's section is a mapping
 }
-_PROBLEM = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)  # msgspec's message
 _KINDS = {"array": "a list", "object": "a mapping"}
 _UNKNOWN = object()
 
@@ -234,15 +234,12 @@ def _convert(data: dict[str, Any], loc: tuple[str, ...], shape: Any) -> Any:
     try:
         return msgspec.convert(value, shape)
     except msgspec.ValidationError as exc:
-        found = _PROBLEM.match(str(exc))
-        assert found is not None  # the pattern matches any text
-        # msgspec names list items ($.gates[0].rules) but not mapping keys ($.metrics[...]): those show as *
-        where = (*loc, *(p for p in re.split(r"[.\[\]]+", (found["path"] or "").replace("[...]", ".*")) if p))
-        what = found["what"]
+        what, below = message_parts(str(exc))
+        where = (*loc, *below)
         if missing := re.fullmatch(r"Object missing required field `(.+)`", what):
             _refuse((*where, missing[1]), "required key is missing")
-        if expected := re.fullmatch(r"Expected `(.+?)`, got `\w+`", what):
-            what = f"expected {_KINDS.get(expected[1], expected[1])}"
+        if (expected := EXPECTED.match(what)) and expected["got"]:
+            what = f"expected {_KINDS.get(expected['type'], expected['type'])}"
         value = _at(data, where)
         _refuse(where, what[:1].lower() + what[1:] + ("" if value is _UNKNOWN else f", got {one_line(repr(value))[:60]}"))
 

@@ -111,8 +111,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
     source = display(edges.config_path)
     where = edges.project_rel.as_posix() or "."
     state = git.state()
-    branch, head_sha, dirty = state
-    head = Revision(ref=options.head_ref or branch or "HEAD", sha=options.head_sha or head_sha, dirty=dirty)
+    head = Revision(ref=options.head_ref or state.branch or "HEAD", sha=options.head_sha or state.sha, dirty=state.dirty)
     choice = choose_base(git, options.base, config_ref=config.baseline.ref, state=state)
 
     stages: list[dict[str, Any]] = []

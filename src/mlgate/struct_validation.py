@@ -199,21 +199,29 @@ def _numbers(value: Any) -> list[tuple[tuple[int, ...], float]]:
     return []
 
 
-_EXPECTED = re.compile(r"Expected `(?P<type>[^`]+)`(?:, got `(?P<got>\w+)`| (?P<op>>=|>|<=|<) (?P<bound>\S+))"
-                       r"(?: - at `\$\[(?P<index>\d+)\]`)?$")
+_MESSAGE = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+EXPECTED = re.compile(r"Expected `(?P<type>[^`]+)`(?:, got `(?P<got>\w+)`| (?P<op>>=|>|<=|<) (?P<bound>\S+))$")
 _WORDS = {">=": "at least", ">": "above", "<": "below", "<=": "at most"}
 
 
+def message_parts(message: str) -> tuple[str, tuple[str, ...]]:
+    """msgspec's ValidationError text as (what is wrong, the key path below the value converted): list items
+    by their index, mapping keys (which msgspec does not name) as ``*``."""
+    found = _MESSAGE.match(message)
+    assert found is not None  # the pattern matches any text
+    path = (found["path"] or "").replace("[...]", ".*")
+    return found["what"], tuple(part for part in re.split(r"[.\[\]]+", path) if part)
+
+
 def _leaf_problem(kind: Any, value: Any, loc: tuple[Any, ...], message: str) -> Problem:
-    """msgspec's message on a value of a plain type (number, text, choice, list of them) as a Problem."""
+    """msgspec's message on a value of a plain type (number, text, choice; a list's items come one by one) as a
+    Problem."""
     choices = _choices(kind)
     if choices:
         return Problem(loc, "choice", value, choices)
-    match = _EXPECTED.match(message)
+    match = EXPECTED.match(message_parts(message)[0])
     if match is None:  # "Number out of range": an integer too large for a float
         return Problem(loc, "number" if isinstance(value, int) else "other", value, message)
-    if match["index"] is not None:
-        loc, value = (*loc, int(match["index"])), value[int(match["index"])]
     if match["op"]:
         return Problem(loc, "bound", value, f"{_WORDS[match['op']]} {match['bound']}")
     expected = match["type"].split(" | ")
