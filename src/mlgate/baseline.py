@@ -75,8 +75,11 @@ def resolve(
 
     committed: Snapshot | None = None
     if config.reproduce != "always":
-        cached_before = project.cached(base_sha)  # before reading: a read may fetch from the remote
-        committed = project.snapshot(base_sha)
+        committed = project.from_git(base_sha)
+        cached_before: set[str] = set()
+        if committed is None:
+            cached_before = project.cached(base_sha)  # before reading: DVC's read may fetch from the remote
+            committed = project.snapshot(base_sha)
         if not committed.is_empty():
             warnings += [f"baseline {path} at {short}: {why}" for path, why in committed.errors.items()]
             source, detail = _where(project, base_sha, committed, cached_before)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mlgate.errors import InputError, PipelineError
+from mlgate.git import TreeEntry
 from mlgate.progress import Progress
 from mlgate.snapshot import AmbiguousKey, Flat, Snapshot, flatten
 
@@ -49,6 +50,8 @@ class DvcProject:
         self._repo: Any = None
         self._revisions: dict[str, Any] = {}  # sha -> a Repo switched to it (None: no project there)
         self._switched = contextlib.ExitStack()
+        self._committed: dict[str, Snapshot | None] = {}  # sha -> its numbers read from git (None: DVC must say)
+        self._trees: dict[str, dict[str, TreeEntry]] = {}  # sha -> the files committed under the project
 
     @property
     def repo(self) -> Any:
@@ -209,6 +212,9 @@ class DvcProject:
 
     def tracked_by_git(self, rev: str, path: str) -> bool:
         """Whether ``path`` (relative to the project) is committed to git at ``rev``."""
+        if rev in self._trees:  # listed already (a read from git): no git call
+            entry = self._trees[rev].get(Path(os.path.normpath(path)).as_posix())
+            return entry is not None and entry.kind == "blob"
         git, rel = self._in_git(path)
         return git.tracks(rev, rel)
 
@@ -237,12 +243,38 @@ class DvcProject:
             ) from None
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
-        """Metrics and params of the workspace (rev None) or of a git revision, flattened per file."""
+        """Metrics and params of the workspace (rev None) or of a git revision, flattened per file. A revision
+        that declares the workspace's pipeline, with its metrics and params committed to git, is read from git
+        (``committed_snapshot``); any other through a DVC repository switched to it."""
+        committed = self.from_git(rev) if rev is not None and rev not in self._revisions else None
+        if committed is not None:
+            return committed
         repo = self.repo if rev is None else self.at(rev)
         if repo is None:  # the revision has no such DVC project
             return Snapshot()
         with contextlib.chdir(self.root):
             return self._snapshot(repo)
+
+    def from_git(self, rev: str) -> Snapshot | None:
+        """``rev``'s metrics and params read from git without opening DVC there, when that gives what DVC
+        would read (``committed_snapshot``); None when only DVC can say. Asked once per revision."""
+        if rev not in self._committed:
+            from mlgate import committed_snapshot
+
+            try:
+                self._committed[rev] = committed_snapshot.read(self, rev)
+            except Exception:  # noqa: BLE001 - a shortcut only: DVC's own read is the answer then
+                self._committed[rev] = None
+        return self._committed[rev]
+
+    def tree(self, rev: str) -> dict[str, TreeEntry]:
+        """The files committed at ``rev`` under the project (paths relative to it), listed once per revision."""
+        if rev not in self._trees:
+            git, prefix = self._in_git(".")
+            under = "" if prefix == "." else prefix + "/"
+            self._trees[rev] = {path[len(under):]: entry for path, entry in git.tree(rev, prefix).items()
+                                if path.startswith(under)}
+        return self._trees[rev]
 
     def copy_file(self, path: str, rev: str, dest: Path) -> bool:
         """Stream ``path`` (relative to the project) at git revision ``rev`` into ``dest``, without

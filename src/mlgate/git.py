@@ -19,6 +19,14 @@ from mlgate.errors import GitError, InputError
 LOCAL_TIMEOUT_S = 60
 NETWORK_TIMEOUT_S = 300
 _FIXED_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+
+class TreeEntry(NamedTuple):
+    kind: str  # "blob", or "commit" for a submodule
+    object: str  # the object's name (its hash)
+    size: int  # bytes; -1 for a submodule
+
+
 class GitState(NamedTuple):
     branch: str | None  # None when HEAD is detached
     sha: str | None  # HEAD's commit; None before the first commit
@@ -135,6 +143,36 @@ class Git:
         if proc.returncode != 0:
             dest.unlink(missing_ok=True)
         return proc.returncode == 0
+
+    def tree(self, sha: str, under: str = ".") -> dict[str, TreeEntry]:
+        """Every file committed at ``sha`` under the folder ``under`` (relative to the repository), by path."""
+        found: dict[str, TreeEntry] = {}
+        listing = self.exec("ls-tree", "-r", "-l", "-z", "--full-tree", sha, "--", under).stdout
+        for record in listing.split(b"\0"):
+            meta, tab, name = record.partition(b"\t")
+            if not tab:
+                continue
+            _mode, kind, obj, size = meta.split()
+            found[name.decode("utf-8", "surrogateescape")] = TreeEntry(kind.decode(), obj.decode(),
+                                                                      int(size) if size != b"-" else -1)
+        return found
+
+    def blobs(self, ids: list[str]) -> dict[str, bytes]:
+        """The content of each blob in ``ids`` (object names), read by one ``git cat-file --batch``."""
+        if not ids:
+            return {}
+        out = self.exec("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode()).stdout
+        found: dict[str, bytes] = {}
+        at = 0
+        for name in ids:
+            end = out.index(b"\n", at)
+            header = out[at:end].split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise GitError(f"git cat-file: {name} is not a blob in {self.root}")
+            size = int(header[2])
+            found[name] = out[end + 1:end + 1 + size]
+            at = end + 1 + size + 1
+        return found
 
     def fetch(self, *args: str) -> bool:
         """``git fetch --no-tags origin ARGS``; False when it failed (the caller says what that means)."""
