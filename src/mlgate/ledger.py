@@ -141,6 +141,7 @@ class Ledger:
         self._sleep = sleep
         self._identity: dict[str, str] | None = None
         self.skipped: dict[str, str] = {}  # commit -> why its note was skipped (foreign or malformed)
+        self._listed: dict[str, tuple[str, dict[str, str]]] = {}  # notes ref -> (its commit, its notes)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -162,10 +163,11 @@ class Ledger:
         if not notes:  # no ledger here (yet): no commit to look at
             return LedgerSearch(None, 0, False)
         oid = self._resolve(sha, allow_absent=True)
-        if self._commit_present(oid):
-            chain = self._first_parent(oid, max_distance + 1)
+        proc = self._git.exec("rev-list", "--first-parent", f"--max-count={max_distance + 1}", oid, check=False)
+        chain = proc.stdout.decode().split() if proc.returncode == 0 else []
+        if chain:
             truncated = len(chain) < max_distance + 1 and chain[-1] in self._shallow_boundary()
-        else:  # e.g. the merge-base of a depth-1 checkout: only an exact entry can be found
+        else:  # not in this clone, e.g. the merge-base of a depth-1 checkout: only an exact entry can be found
             chain, truncated = [oid], max_distance > 0
         for distance, commit in enumerate(chain):
             if commit in notes:
@@ -325,13 +327,17 @@ class Ledger:
     def _notes(self, ref: str | None = None) -> dict[str, str]:
         """{annotated commit: note blob} for every note under ``ref``."""
         ref = ref or self.ref
-        if not self._ref_exists(ref):
+        tip = self._rev(ref)
+        if tip is None:
             return {}
+        if ref in self._listed and self._listed[ref][0] == tip:  # unchanged since listed: a run reads it twice
+            return self._listed[ref][1]
         notes: dict[str, str] = {}
         for line in self._git.run("notes", "--ref", ref, "list").splitlines():
             blob, _, commit = line.partition(" ")
             if commit:
                 notes[commit] = blob
+        self._listed[ref] = (tip, notes)
         return notes
 
     def _cat_blob(self, blob: str) -> bytes:
@@ -366,9 +372,6 @@ class Ledger:
                 f"unknown commit {rev!r} in {self.repo_dir}: fetch it (or a deeper history) first"
             )
         return proc.stdout.decode().strip()
-
-    def _commit_present(self, oid: str) -> bool:
-        return self._git.exec("cat-file", "-e", f"{oid}^{{commit}}", check=False).returncode == 0
 
     def _first_parent(self, oid: str, count: int) -> list[str]:
         return self._git.run("rev-list", "--first-parent", f"--max-count={count}", oid).split()
