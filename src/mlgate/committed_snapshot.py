@@ -25,15 +25,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mlgate.dvc_project import MAX_FILE_CHARS, DvcProject, _flatten_show, bounded_files
+from mlgate.git import LFS_POINTER
 from mlgate.snapshot import Snapshot
 
-if TYPE_CHECKING:
-    from mlgate.dvc_project import DvcProject
-
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-MAX_FILE_BYTES = 4 * 20_000_000  # dvc_project.MAX_FILE_CHARS in UTF-8's widest: larger ones DVC's read refuses
+MAX_FILE_BYTES = 4 * MAX_FILE_CHARS  # in UTF-8's widest characters: a larger file is refused by DVC's read too
 
 
 @dataclass
@@ -63,11 +61,11 @@ def read(project: DvcProject, rev: str) -> Snapshot | None:
         return None
     files = [*plan.metrics, *plan.params]
     entries = [tree.get(path) for path in files]
-    if any(entry is None or entry.kind != "blob" or entry.size > MAX_FILE_BYTES or _inside(path, plan.cached)
+    if any(not _is_file(entry) or entry.size > MAX_FILE_BYTES or _inside(path, plan.cached)
            for path, entry in zip(files, entries)):
         return None
     contents = git.blobs(sorted({entry.object for entry in entries}))
-    if any(data.startswith(_LFS_POINTER) for data in contents.values()):
+    if any(data.startswith(LFS_POINTER) for data in contents.values()):
         return None
     with tempfile.TemporaryDirectory(prefix="mlgate-committed-") as scratch:
         for path, entry in zip(files, entries):
@@ -112,21 +110,23 @@ def _same_pipeline(plan: _Plan, tree: dict[str, Any], root: Path, git: Any) -> b
         return False  # no DVC project at the revision
     if any(b"${" in data for data in plan.definitions.values()):
         return False
-    committed = {path for path in tree if _is_definition(path)}
-    for path in sorted(committed | set(plan.definitions)):
-        entry = tree.get(path)
-        here = plan.definitions.get(path)
-        if entry is not None and here is not None and entry.object == _blob_id(here, entry.object):
+    changed = []
+    for path in sorted({path for path in tree if _is_definition(path)} | set(plan.definitions)):
+        entry, here = tree.get(path), plan.definitions.get(path)
+        if _is_file(entry) and here is not None and entry.object == _blob_id(here, entry.object):
             continue
-        if not path.endswith(".dvc"):
+        if not path.endswith(".dvc") or (entry is not None and not _is_file(entry)):
             return False  # a dvc.yaml changed, added or removed
-        there = git.blobs([entry.object])[entry.object] if entry is not None else b""
-        if b"metric" in there or b"metric" in (here or b""):
+        changed.append((here or b"", entry.object if entry is not None else None))
+    theirs = git.blobs([obj for _, obj in changed if obj is not None])
+    for here, obj in changed:
+        if b"metric" in here or b"metric" in theirs.get(obj, b""):
             return False  # a .dvc file that changed and may declare a metric (DVC 1's single-stage files)
     for path in [p for p in tree if Path(p).name == ".dvcignore"] + [".dvcignore"]:
         entry, local = tree.get(path), root / path
         here = local.read_bytes() if local.is_file() else None
-        if (entry is None) != (here is None) or (entry is not None and entry.object != _blob_id(here, entry.object)):
+        if (entry is None) != (here is None) or (entry is not None and (not _is_file(entry) or
+                                                                     entry.object != _blob_id(here, entry.object))):
             return False
     return True
 
@@ -136,8 +136,6 @@ def _parse(plan: _Plan, scratch: Path) -> Snapshot | None:
     from dvc.dependency.param import read_param_file
     from dvc.fs import LocalFileSystem
     from dvc.repo.metrics.show import _read_metric
-
-    from mlgate.dvc_project import _flatten_show, bounded_files
 
     fs = LocalFileSystem()
     metrics: dict[str, Any] = {}
@@ -154,6 +152,11 @@ def _parse(plan: _Plan, scratch: Path) -> Snapshot | None:
     snap.metrics = _flatten_show({"data": metrics}, snap.errors)
     snap.params = _flatten_show({"data": params}, snap.errors)
     return snap
+
+
+def _is_file(entry: Any) -> bool:
+    """A committed file's bytes: not a symbolic link (git holds its target's name), nor a submodule."""
+    return entry is not None and entry.kind == "blob" and entry.mode != "120000"
 
 
 def _is_definition(path: str) -> bool:

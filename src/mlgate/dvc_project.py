@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mlgate.errors import InputError, PipelineError
-from mlgate.git import TreeEntry
+from mlgate.git import LFS_POINTER, TreeEntry
 from mlgate.progress import Progress
 from mlgate.snapshot import AmbiguousKey, Flat, Snapshot, flatten
 
@@ -309,7 +309,7 @@ class DvcProject:
         if not git.save_file(rev, rel, dest):
             return False
         with dest.open("rb") as handle:
-            if handle.read(len(_LFS_POINTER)) != _LFS_POINTER:
+            if handle.read(len(LFS_POINTER)) != LFS_POINTER:
                 return True
         dest.unlink()
         return False
@@ -364,7 +364,6 @@ class DvcProject:
         return snap
 
 
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
 MAX_FILE_VALUES = 100_000  # values in one metrics or params file, after flattening (as config.MAX_YAML_NODES)
 

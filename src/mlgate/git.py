@@ -19,9 +19,11 @@ from mlgate.errors import GitError, InputError
 LOCAL_TIMEOUT_S = 60
 NETWORK_TIMEOUT_S = 300
 _FIXED_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"  # how a Git LFS pointer file begins
 
 
 class TreeEntry(NamedTuple):
+    mode: str  # "100644", "100755", "120000" (a symbolic link), "160000" (a submodule)
     kind: str  # "blob", or "commit" for a submodule
     object: str  # the object's name (its hash)
     size: int  # bytes; -1 for a submodule
@@ -152,9 +154,8 @@ class Git:
             meta, tab, name = record.partition(b"\t")
             if not tab:
                 continue
-            _mode, kind, obj, size = meta.split()
-            found[name.decode("utf-8", "surrogateescape")] = TreeEntry(kind.decode(), obj.decode(),
-                                                                      int(size) if size != b"-" else -1)
+            mode, kind, obj, size = meta.decode().split()
+            found[name.decode("utf-8", "surrogateescape")] = TreeEntry(mode, kind, obj, int(size) if size != "-" else -1)
         return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:

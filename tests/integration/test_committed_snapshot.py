@@ -143,9 +143,10 @@ def test_a_changed_pipeline_is_left_to_dvc(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["cached", "interpolated", "folder", "not committed", "no project", "lfs",
-                                  "dvcignore"])
+                                  "dvcignore", "symlink"])
 def test_what_only_dvc_can_read_is_left_to_dvc(tmp_path, case):
-    stage = train_stage({"metrics.json": "metrics"}, cache=case == "cached")
+    name = "metrics.yaml" if case == "symlink" else "metrics.json"  # a link's target name is YAML, not JSON
+    stage = train_stage({name: "metrics"}, cache=case == "cached")
     if case == "interpolated":
         stage["cmd"] = stage["cmd"].replace("write_metrics.py", "${script}")
     if case == "folder":
@@ -169,6 +170,11 @@ def test_what_only_dvc_can_read_is_left_to_dvc(tmp_path, case):
         p.path("metrics.json").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 +
                                           "\nsize 12\n")
         base = p.commit("metrics as an LFS pointer")
+    if case == "symlink":  # git holds the link's target name, not the numbers
+        p.path("numbers.yaml").write_text(p.path(name).read_text())
+        p.path(name).unlink()
+        p.path(name).symlink_to("numbers.yaml")
+        base = p.commit("metrics.json a symbolic link")
     if case == "dvcignore":
         p.write(".dvcignore", "scratch/\n")
     _head_changes(p, metrics={"accuracy": 0.9})
