@@ -28,13 +28,11 @@ write the job summary.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mlgate.errors import InputError
-from mlgate.marker import COMMENT_LIMIT, check_report_id, marker, parse_marker
+from mlgate.marker import COMMENT_LIMIT, marker, parse_marker
 from mlgate.github.client import (
     RETRY_STATUSES,
     GitHubClient,

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from mlgate.errors import InputError
 from mlgate.github.client import GitHubClient
-from mlgate.github.comments import DEFAULT_REPORT_ID, check_report_id
+from mlgate.github.comments import DEFAULT_REPORT_ID
+from mlgate.marker import check_report_id
 
 State = Literal["error", "failure", "pending", "success"]
 STATES: frozenset[str] = frozenset({"error", "failure", "pending", "success"})

@@ -80,7 +80,6 @@ def plot_body(p: dict[str, Any], base_label: str = "base", head_label: str = "he
 
 def _chart(p: dict[str, Any], base_label: str, head_label: str) -> str:
     code, text = _esc()
-    values = [v for s in p["series"] for v in s["values"]] + list(p["y_range"])
     lo, hi = p["x_range"]
     bottom, top = p["y_range"]
     digits = 4 if top - bottom >= 0.01 else 8
