@@ -35,11 +35,24 @@ def _read(p: Project, rev: str) -> tuple[object, object]:
         through_dvc.close()
 
 
-def _head_changes(p: Project, **params: object) -> None:
+def _head_changes(p: Project, files: dict[str, str] | None = None, *, tracked: str | None = None,
+                  **params: object) -> None:
+    """On a new branch: write ``files``, track ``tracked`` with DVC, update params.yaml, reproduce, commit."""
     p.checkout("change", new=True)
+    for rel, text in (files or {}).items():
+        p.write(rel, text)
+    if tracked:
+        _dvc_add(p, tracked)
     p.update_params(params)
     p.repro()
     p.commit("change")
+
+
+def _dvc_add(p: Project, rel: str) -> None:
+    from dvc.repo import Repo
+
+    with contextlib.chdir(p.dir), Repo(str(p.dir)) as repo:
+        repo.add(rel)
 
 
 def _same(p: Project, rev: str) -> dict[str, object]:
@@ -78,11 +91,8 @@ def test_a_project_in_a_subfolder_with_a_params_file_of_its_own(tmp_path):
     p.write("config/train.yaml", yaml.safe_dump({"optimizer": {"lr": 0.3, "momentum": 0.9}}))
     p.repro()
     base = p.commit("pipeline in ml/")
-    p.checkout("change", new=True)
-    p.write("config/train.yaml", yaml.safe_dump({"optimizer": {"lr": 0.1, "momentum": 0.9}}))
-    p.update_params({"metrics": {"accuracy": 0.97}})
-    p.repro()
-    p.commit("change")
+    _head_changes(p, {"config/train.yaml": yaml.safe_dump({"optimizer": {"lr": 0.1, "momentum": 0.9}})},
+                  metrics={"accuracy": 0.97})
     got = _same(p, base)
     assert got["params"]["config/train.yaml"] == {"optimizer.lr": 0.3}
 
@@ -92,8 +102,7 @@ def test_a_second_pipeline_in_a_subfolder_and_a_data_file_that_changed(tmp_path)
 
     p = make_project(tmp_path / "repo", repro=False, commit=False)
     p.write("data/raw.csv", "a,b\n1,2\n")
-    with contextlib.chdir(p.dir), Repo(str(p.dir)) as repo:
-        repo.add("data/raw.csv")
+    _dvc_add(p, "data/raw.csv")
     p.write("nested/dvc.yaml", yaml.safe_dump({"stages": {"score": {
         "cmd": python_cmd("import json; json.dump({'auc': 0.8}, open('auc.json', 'w'))"),
         "metrics": [{"auc.json": {"cache": False}}]}}}))
@@ -102,13 +111,8 @@ def test_a_second_pipeline_in_a_subfolder_and_a_data_file_that_changed(tmp_path)
         repo.reproduce(all_pipelines=True)
     assert p.path("nested/auc.json").is_file()
     base = p.commit("two pipelines and a tracked data file")
-    p.checkout("change", new=True)
-    p.write("data/raw.csv", "a,b\n1,2\n3,4\n")  # the data's .dvc file changes; it declares no metric
-    with contextlib.chdir(p.dir), Repo(str(p.dir)) as repo:
-        repo.add("data/raw.csv")
-    p.update_params({"metrics": {"accuracy": 0.5}})
-    p.repro()
-    p.commit("new data")
+    # the data's .dvc file changes; it declares no metric
+    _head_changes(p, {"data/raw.csv": "a,b\n1,2\n3,4\n"}, tracked="data/raw.csv", metrics={"accuracy": 0.5})
     got = _same(p, base)
     assert got["metrics"]["nested/auc.json"] == {"auc": 0.8}
 
