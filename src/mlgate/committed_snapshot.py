@@ -12,9 +12,9 @@ Any doubt sends the read back to DVC (:func:`read` returns None):
 - the revision has no DVC project there, or a dvc.yaml that differs from the workspace's or exists on one
   side only, or a ``.dvc`` file that differs and mentions a metric, or a .dvcignore that differs;
 - an interpolation (``${...}``) in a dvc.yaml: its values may come from a params file that changed;
-- a metrics or params file that is a DVC-cached output (its bytes are in the DVC cache, not git), a
-  folder (DVC lists its files), missing, a Git LFS pointer, or one DVC's reader refuses (DVC then says
-  why, in its own words).
+- a metrics or params file that is a DVC-cached output (DVC chooses between its cache and git), a
+  folder (DVC lists its files), missing, a symbolic link, a Git LFS pointer, or one DVC's reader refuses
+  (DVC then says why, in its own words).
 """
 
 from __future__ import annotations
