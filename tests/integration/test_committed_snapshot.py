@@ -97,6 +97,29 @@ def test_a_project_in_a_subfolder_with_a_params_file_of_its_own(tmp_path):
     assert got["params"]["config/train.yaml"] == {"optimizer.lr": 0.3}
 
 
+def test_a_stage_with_its_own_wdir_and_top_level_params_and_metrics(tmp_path):
+    p = make_project(tmp_path / "repo", stages={}, repro=False, commit=False)
+    p.write("sub/conf.yaml", yaml.safe_dump({"lr": 0.1, "other": {"x": 1}}))
+    p.write("sub/out/.keep", "")
+    p.write("dvc.yaml", yaml.safe_dump({
+        "stages": {"fit": {
+            "wdir": "sub",
+            "cmd": python_cmd("import json, yaml; c = yaml.safe_load(open('conf.yaml')); "
+                              "json.dump({'m': {'acc': c['lr'] * 2}}, open('out/m.json', 'w'))"),
+            "params": [{"conf.yaml": ["lr"]}],
+            "metrics": [{"out/m.json": {"cache": False}}]}},
+        "params": ["extra.json"],
+        "metrics": ["top.yaml"]}))
+    p.write("extra.json", '{"a": {"b": 2}}')
+    p.write("top.yaml", "score: 0.5\nnested: {k: [1, 2]}\n")
+    p.repro()
+    base = p.commit("a stage in sub/, top-level params and metrics")
+    _head_changes(p, {"sub/conf.yaml": yaml.safe_dump({"lr": 0.3, "other": {"x": 1}}), "top.yaml": "score: 0.6\n"})
+    got = _same(p, base)
+    assert got["metrics"] == {"sub/out/m.json": {"m.acc": 0.2}, "top.yaml": {"score": 0.5}}
+    assert got["params"]["sub/conf.yaml"] == {"lr": 0.1} and got["params"]["extra.json"] == {"a.b": 2}
+
+
 def test_a_second_pipeline_in_a_subfolder_and_a_data_file_that_changed(tmp_path):
     from dvc.repo import Repo
 
