@@ -64,9 +64,9 @@ def read(project: DvcProject, rev: str) -> Snapshot | None:
     if any(not _is_file(entry) or entry.size > MAX_FILE_BYTES or _inside(path, plan.cached)
            for path, entry in zip(files, entries)):
         return None
-    contents = git.blobs(sorted({entry.object for entry in entries}))
-    if any(data.startswith(LFS_POINTER) for data in contents.values()):
-        return None
+    contents = git.blobs([entry.object for entry in entries])
+    if any(entry.object not in contents or contents[entry.object].startswith(LFS_POINTER) for entry in entries):
+        return None  # not in this clone's object store (a partial clone), or a Git LFS pointer
     with tempfile.TemporaryDirectory(prefix="mlgate-committed-") as scratch:
         for path, entry in zip(files, entries):
             dest = Path(scratch, path)
@@ -120,6 +120,8 @@ def _same_pipeline(plan: _Plan, tree: dict[str, Any], root: Path, git: Any) -> b
         changed.append((here or b"", entry.object if entry is not None else None))
     theirs = git.blobs([obj for _, obj in changed if obj is not None])
     for here, obj in changed:
+        if obj is not None and obj not in theirs:
+            return False  # not in this clone's object store
         if b"metric" in here or b"metric" in theirs.get(obj, b""):
             return False  # a .dvc file that changed and may declare a metric (DVC 1's single-stage files)
     for path in [p for p in tree if Path(p).name == ".dvcignore"] + [".dvcignore"]:

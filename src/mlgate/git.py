@@ -159,20 +159,24 @@ class Git:
         return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
-        """The content of each blob in ``ids`` (object names), read by one ``git cat-file --batch``."""
-        if not ids:
+        """The content of each blob in ``ids`` (object names) that the repository has, read by one
+        ``git cat-file --batch``; a missing one is left out."""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
             return {}
-        out = self.exec("cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode()).stdout
+        out = self.exec("cat-file", "--batch", stdin="".join(f"{i}\n" for i in unique).encode()).stdout
         found: dict[str, bytes] = {}
         at = 0
-        for name in ids:
+        for name in unique:
             end = out.index(b"\n", at)
             header = out[at:end].split()
-            if len(header) != 3 or header[1] != b"blob":
-                raise GitError(f"git cat-file: {name} is not a blob in {self.root}")
+            at = end + 1
+            if len(header) != 3:  # "<name> missing"
+                continue
             size = int(header[2])
-            found[name] = out[end + 1:end + 1 + size]
-            at = end + 1 + size + 1
+            if header[1] == b"blob":
+                found[name] = out[at:at + size]
+            at += size + 1
         return found
 
     def fetch(self, *args: str) -> bool:

@@ -191,7 +191,7 @@ class Ledger:
             return []
         chain = self._first_parent(self._resolve(rev, allow_absent=False), max_scan)
         found = [(d, c) for d, c in enumerate(chain) if c in notes]
-        blobs = self._cat_blobs([notes[c] for _, c in found[: n * 2 + 8]])
+        blobs = self._git.blobs([notes[c] for _, c in found[: n * 2 + 8]])
         hits: list[LedgerHit] = []
         for distance, commit in found:
             blob = blobs.get(notes[commit])
@@ -318,7 +318,7 @@ class Ledger:
         }
         if not differing:
             return
-        blobs = self._cat_blobs([b for pair in differing.values() for b in pair])
+        blobs = self._git.blobs([b for pair in differing.values() for b in pair])
         for commit, (kept, other) in sorted(differing.items()):
             if _prefer(blobs.get(other, b""), other, blobs.get(kept, b""), kept):
                 self._git.exec("notes", "--ref", self.ref, "add", "-f", "-C", other, commit, env=env)
@@ -341,25 +341,6 @@ class Ledger:
 
     def _cat_blob(self, blob: str) -> bytes:
         return self._git.exec("cat-file", "blob", blob).stdout
-
-    def _cat_blobs(self, blobs: list[str]) -> dict[str, bytes]:
-        """Read many blobs with one ``git cat-file --batch``."""
-        unique = list(dict.fromkeys(blobs))
-        if not unique:
-            return {}
-        raw = self._git.exec("cat-file", "--batch", stdin="\n".join(unique).encode() + b"\n").stdout
-        out: dict[str, bytes] = {}
-        pos = 0
-        for blob in unique:
-            end = raw.index(b"\n", pos)
-            header = raw[pos:end].split()
-            pos = end + 1
-            if len(header) != 3:  # "<oid> missing"
-                continue
-            size = int(header[2])
-            out[blob] = raw[pos : pos + size]
-            pos += size + 1
-        return out
 
     def _resolve(self, rev: str, *, allow_absent: bool) -> str:
         """The full commit id for ``rev``; a full hex id is accepted as is when ``allow_absent``."""

@@ -178,6 +178,24 @@ def test_nearest_finds_an_ancestor_two_commits_back_and_none_beyond_max_distance
     assert (search.hit, search.scanned, search.truncated) == (None, 2, False)
 
 
+def test_one_ledger_sees_what_was_recorded_after_it_listed_the_notes(tmp_path: Path, env: dict[str, str]) -> None:
+    """The notes list is read once while the notes ref is unchanged: a later note, by this ledger or by
+    another process, is seen all the same."""
+    origin, shas = make_origin(tmp_path, env, commits=3)
+    repo = clone(origin, tmp_path / "a", env)
+    led = ledger(repo, env)
+    led.record(shas[0], entry(0.1))
+    first = led.nearest(shas[2])
+    assert first is not None and first.sha == shas[0]
+    led.record(shas[1], entry(0.2))
+    second = led.nearest(shas[2])
+    assert second is not None and second.sha == shas[1]
+    ledger(repo, env).record(shas[2], entry(0.3))  # another writer of the same repository
+    third = led.nearest(shas[2])
+    assert third is not None and third.sha == shas[2]
+    assert [h.sha for h in led.history(shas[2], 5)] == shas
+
+
 def test_nearest_follows_first_parents_only(tmp_path: Path, env: dict[str, str]) -> None:
     origin, shas = make_origin(tmp_path, env, commits=2)
     repo = clone(origin, tmp_path / "a", env)
