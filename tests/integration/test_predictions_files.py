@@ -116,32 +116,48 @@ def test_duplicate_ids(tmp_path: Path) -> None:
     _bad(spec, r"p\.csv: column 'id' \(predictions\.id\) has 1 duplicate ids \(first: 'a'\); each row needs a unique id")
 
 
-def test_nan_scores_and_empty_predictions_are_left_out_and_counted_for_health(tmp_path: Path) -> None:
-    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,1,0.8\nb,0,0,\nc,0,0,nan\nd,1,,0.4\ne,0,0,0.3\n")
-    p = load_predictions(spec)
-    assert p.ids.tolist() == ["a", "e"] and p.dropped == 3  # the metrics see the usable rows
-    assert len(p.raw_prediction) == 5 and np.isnan(p.raw_score).sum() == 2  # health sees the file
+# Rows no metric can use are refused, never left out: dropping the rows a model fails on would improve
+# its metrics. The message names the file, the column, how many and the first bad row.
+REFUSED = {
+    "score above one": ("id,label,pred,proba\na,1,1,0.8\nb,0,0,1.7\nc,0,0,-0.1\n",
+                        r"p\.csv: column 'proba' \(predictions\.score\) has 2 values that are not a probability in "
+                        r"\[0, 1\] \(NaN, infinite or out of range\), first 1\.7 in data row 2 \(id 'b'\); "
+                        r"the evaluate stage must write the positive-class probability for every row"),
+    "nan score": ("id,label,pred,proba\na,1,1,0.8\nb,0,0,\nc,0,0,nan\n",
+                  r"p\.csv: column 'proba' \(predictions\.score\) has 2 values that are not a probability in "
+                  r"\[0, 1\] \(NaN, infinite or out of range\), first nan in data row 2 \(id 'b'\)"),
+    "infinite score": ("id,label,pred,proba\na,1,1,inf\n",
+                       r"p\.csv: column 'proba' \(predictions\.score\) has 1 values that are not a probability "
+                       r"in \[0, 1\] \(NaN, infinite or out of range\), first inf in data row 1 \(id 'a'\)"),
+    "empty prediction": ("id,label,pred,proba\na,1,1,0.8\nb,0,,0.3\n",
+                         r"p\.csv: column 'pred' \(predictions\.prediction\) has 1 missing or infinite values "
+                         r"\(NaN, inf or empty\), first in data row 2 \(id 'b'\); the evaluate stage must write a "
+                         r"finite value in every row"),
+    "infinite regression predictions": ("id,label,pred,proba\na,1.5,2.5,0.5\nb,2.0,inf,0.5\nc,3.0,-inf,0.5\n",
+                                        r"p\.csv: column 'pred' \(predictions\.prediction\) has 2 missing or "
+                                        r"infinite values \(NaN, inf or empty\), first in data row 2 \(id 'b'\)"),
+    "blank text prediction": ("id,label,pred,proba\na,cat,cat,0.8\nb,dog,\" \",0.3\n",
+                              r"p\.csv: column 'pred' \(predictions\.prediction\) has 1 missing or infinite "
+                              r"values \(NaN, inf or empty\), first in data row 2 \(id 'b'\)"),
+}
 
 
-def test_a_file_with_no_usable_row(tmp_path: Path) -> None:
-    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,,0.8\nb,0,0,\n")
-    _bad(spec, r"p\.csv: every row's prediction or score is empty, NaN or out of range \(2 rows\)")
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_row_no_metric_can_use_is_refused_naming_column_row_and_count(tmp_path: Path, case: str) -> None:
+    text, pattern = REFUSED[case]
+    _bad(_write(tmp_path / "p.csv", text), pattern)
 
 
 def test_nan_label(tmp_path: Path) -> None:
     spec = _write(tmp_path / "p.jsonl", '{"id": 1, "label": null, "pred": 1, "proba": 0.5}\n')
-    _bad(spec, r"p\.jsonl: column 'label' \(predictions\.label\) has 1 missing or infinite values \(NaN\), first at id '1'")
+    _bad(spec, r"p\.jsonl: column 'label' \(predictions\.label\) has 1 missing or infinite values \(NaN, inf or "
+         r"empty\), first in data row 1 \(id '1'\)")
 
 
 def test_missing_id(tmp_path: Path) -> None:
     spec = _write(tmp_path / "p.csv", "id,label,pred,proba\n,1,1,0.8\n")
-    _bad(spec, r"p\.csv: column 'id' \(predictions\.id\) has 1 missing or infinite values \(NaN\), first in data row 1")
-
-
-def test_scores_outside_zero_one_are_left_out(tmp_path: Path) -> None:
-    spec = _write(tmp_path / "p.csv", "id,label,pred,proba\na,1,1,0.8\nb,0,0,1.5\nc,0,0,-0.1\n")
-    p = load_predictions(spec)
-    assert p.ids.tolist() == ["a"] and p.dropped == 2
+    _bad(spec, r"p\.csv: column 'id' \(predictions\.id\) has 1 missing or infinite values \(NaN, inf or empty\), "
+         r"first in data row 1;")
 
 
 def test_score_not_numeric(tmp_path: Path) -> None:
@@ -155,7 +171,16 @@ def test_label_numbers_but_prediction_text(tmp_path: Path) -> None:
 
 
 def test_unparseable_json_lines(tmp_path: Path) -> None:
-    _bad(_write(tmp_path / "p.jsonl", '{"id": 1, "label": 1\n'), r"p\.jsonl: cannot read as JSON lines: ")
+    _bad(_write(tmp_path / "p.jsonl", '{"id": "a", "label": 1, "pred": 1, "proba": 0.5}\n{"id": 1, "label": 1\n'),
+         r"p\.jsonl: line 2 is not valid JSON \(Expecting ',' delimiter, column 21\); write one JSON object a line$")
+
+
+@pytest.mark.parametrize("line, kind", [("[1, 2]", "a list"), ("7", "a number"), ('"text"', "text"),
+                                        ("null", "null")])
+def test_a_json_line_that_is_not_an_object_names_the_line(tmp_path: Path, line: str, kind: str) -> None:
+    text = '{"id": "a", "label": 1, "pred": 1, "proba": 0.5}\n\n' + line + "\n"
+    _bad(_write(tmp_path / "p.jsonl", text), rf"p\.jsonl: line 3 holds {kind}, not a JSON object; write one object "
+         r"a line, e\.g\. \{\"id\": \"a\", \"label\": 1, \"pred\": 1\}$")
 
 
 # --------------------------------------------------------------------------------------------------

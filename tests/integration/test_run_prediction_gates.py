@@ -245,8 +245,15 @@ def test_without_a_base_a_min_rule_is_judged_on_the_head_interval(tmp_path, mlga
 BAD_FILES = {
     "missing column": ("id,label,pred\na,1,1\nb,0,0\n", "no column 'proba' (predictions.score)"),
     "duplicate ids": ("id,label,pred,proba\na,1,1,0.9\na,0,0,0.1\n", "column 'id' (predictions.id) has 1 duplicate ids"),
-    "no usable row": ("id,label,pred,proba\na,1,,0.9\nb,0,0,\n",
-                      "every row's prediction or score is empty, NaN or out of range (2 rows)"),
+    "empty predictions": ("id,label,pred,proba\na,1,,0.9\nb,0,0,0.1\nc,0,,0.2\n",
+                          "column 'pred' (predictions.prediction) has 2 missing or infinite values (NaN, inf or "
+                          "empty), first in data row 1 (id 'a'); the evaluate stage must write a finite value in every row"),
+    "score above one": ("id,label,pred,proba\na,1,1,0.9\nb,0,0,1.7\n",
+                        "column 'proba' (predictions.score) has 1 values that are not a probability in [0, 1] (NaN, "
+                        "infinite or out of range), first 1.7 in data row 2 (id 'b')"),
+    "infinite prediction": ("id,label,pred,proba\na,1,1,0.9\nb,0,-inf,0.1\n",
+                            "column 'pred' (predictions.prediction) has 1 missing or infinite values (NaN, inf or "
+                            "empty), first in data row 2 (id 'b')"),
     "empty file": ("", "empty file"),
 }
 
@@ -271,21 +278,59 @@ def test_a_bad_predictions_file_exits_2_with_one_line_naming_file_and_column(sma
     assert expected in line
 
 
-def test_a_nan_score_is_left_out_with_a_warning_and_counted_by_health(small, tmp_path):
-    project = small.copy(tmp_path / "repo")
-    rows = project.path(PREDICTIONS).read_text().splitlines()
-    header, first = rows[0], rows[1].split(",")
-    first[header.split(",").index("proba")] = ""
-    project.write(PREDICTIONS, "\n".join([header, ",".join(first), *rows[2:]]) + "\n")
-
+def run_bad(project: Project, tmp_path: Path) -> str:
+    """`mlgate run` on a bad head file: exit 2 and one line on stderr, which is returned."""
     proc = project.mlgate("run", "--no-repro", "--base", "main", "--quiet", "--report", str(tmp_path / "r.md"),
                           "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    return line
 
-    result = json.loads((tmp_path / "r.json").read_text())
-    assert result["verdict"] != "error", proc.stderr
-    assert any("1 of 200 rows have an empty or NaN prediction or an invalid score" in w for w in result["warnings"])
-    health = result["metrics"][PREDICTIONS]["predictions.health.score_missing_share"]["new"]
-    assert health == pytest.approx(1 / 200)
+
+def test_a_nan_score_in_one_row_is_refused_not_left_out(small, tmp_path):
+    project = small.copy(tmp_path / "repo")
+    rows = project.path(PREDICTIONS).read_text().splitlines()
+    header = rows[0].split(",")
+    for i in (5, 9):  # data rows 5 and 9: leaving them out would improve the metrics
+        cells = rows[i].split(",")
+        cells[header.index("proba")] = "nan" if i == 5 else ""
+        rows[i] = ",".join(cells)
+    project.write(PREDICTIONS, "\n".join(rows) + "\n")
+
+    line = run_bad(project, tmp_path)
+
+    assert line == (f"mlgate: error: {PREDICTIONS}: column 'proba' (predictions.score) has 2 values that are not a "
+                    f"probability in [0, 1] (NaN, infinite or out of range), first nan in data row 5 (id 'ex00004'); "
+                    "the evaluate stage must write the positive-class probability for every row")
+
+
+def test_infinite_regression_predictions_are_refused(small, tmp_path):
+    project = small.copy(tmp_path / "repo")
+    project.write_config({"version": 1, "predictions": {**PREDICTIONS_BLOCK, "score": None},
+                          "kpis": {"predictions.rmse": {"max": 1.0}}})
+    rows = [f"r{i},{i / 10:.1f},{'inf' if i == 7 else '-inf' if i == 8 else f'{i / 10 + 0.05:.2f}'}" for i in range(60)]
+    project.write(PREDICTIONS, "id,label,pred\n" + "\n".join(rows) + "\n")
+
+    line = run_bad(project, tmp_path)
+
+    assert line == (f"mlgate: error: {PREDICTIONS}: column 'pred' (predictions.prediction) has 2 missing or infinite "
+                    "values (NaN, inf or empty), first in data row 8 (id 'r7'); the evaluate stage must write a "
+                    "finite value in every row")
+
+
+def test_a_json_lines_predictions_file_with_a_line_that_is_not_an_object(small, tmp_path):
+    project = small.copy(tmp_path / "repo")
+    path = "eval/predictions.jsonl"
+    project.write_config({"version": 1, "predictions": {**PREDICTIONS_BLOCK, "path": path},
+                          "kpis": {"predictions.accuracy": {"min": 0.5}}})
+    good = [json.dumps({"id": f"r{i}", "label": i % 2, "pred": i % 2, "proba": 0.9 if i % 2 else 0.1})
+            for i in range(40)]
+    project.write(path, "\n".join(good[:12] + ["[1, 0, 0.5]"] + good[12:]) + "\n")
+
+    line = run_bad(project, tmp_path)
+
+    assert line == (f"mlgate: error: {path}: line 13 holds a list, not a JSON object; write one object a line, "
+                    'e.g. {"id": "a", "label": 1, "pred": 1}')
 
 
 def test_confidence_on_a_metric_that_is_not_from_predictions_is_a_config_error(small, tmp_path):

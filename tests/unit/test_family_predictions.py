@@ -288,16 +288,16 @@ def test_the_family_reads_the_workspace_predictions_or_says_they_are_not_written
     assert found.head["predictions.accuracy"] == 0.75
 
 
-def test_empty_predictions_are_counted_by_health_and_left_out_of_the_metrics(tmp_path):
-    cfg = config({"predictions.health.empty_share": {"max": 0.01}}, {**BLOCK, "score": None})
+def test_empty_predictions_are_refused_not_left_out_of_the_metrics(tmp_path):
+    cfg = config({"predictions.accuracy": {"min": 0.9}}, {**BLOCK, "score": None})
     (tmp_path / "eval").mkdir()
-    rows = "".join(f"r{i},1,{'' if i < 2 else 1}\n" for i in range(10))  # 2 of 10 predictions empty
+    rows = "".join(f"r{i},1,{'' if i in (3, 5) else 1}\n" for i in range(10))  # 2 of 10 predictions empty
     (tmp_path / FILE).write_text("id,label,pred\n" + rows, encoding="utf-8")
 
-    found = family.compute(cfg, DirectorySide("head", None, tmp_path), None)
+    with pytest.raises(InputError) as info:  # 8 right rows would make a perfect accuracy
+        family.compute(cfg, DirectorySide("head", None, tmp_path), None)
 
-    assert found.head["predictions.health.empty_share"] == pytest.approx(0.2)
-    assert found.head["predictions.accuracy"] == 1.0  # on the 8 usable rows
-    assert any("2 of 10 rows have an empty or NaN prediction" in w for w in found.warnings)
-    [gate] = gates.evaluate(cfg, Snapshot({FILE: found.head}), None)
-    assert gate.status == gates.FAIL
+    assert info.value.exit_code == 2
+    assert str(info.value) == (f"{FILE}: column 'pred' (predictions.prediction) has 2 missing or infinite values "
+                               "(NaN, inf or empty), first in data row 4 (id 'r3'); the evaluate stage must write a "
+                               "finite value in every row")

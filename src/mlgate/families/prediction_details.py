@@ -145,12 +145,8 @@ def _health(cfg: PredictionsConfig, head: Predictions, base: Predictions | None,
         if p is None:
             continue
         factorized[side] = health.factorize(p.prediction)  # once a side: health and shift both count labels
-        if p.dropped:  # the file's own columns: empty and invalid rows count against its health
-            values = health.side_health(p.raw_prediction, p.raw_score, classification=classification,
-                                        prediction_range=rng)
-        else:
-            values = health.side_health(p.prediction, p.score, classification=classification, prediction_range=rng,
-                                        factorized=factorized[side])
+        values = health.side_health(p.prediction, p.score, classification=classification, prediction_range=rng,
+                                    factorized=factorized[side])
         section[side] = values
         for name, value in values.items():
             _put(out, HEALTH + name, **{side: value})

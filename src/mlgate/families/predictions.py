@@ -149,12 +149,6 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Flat | N
     head_predictions = load_predictions(spec, where, name=rel)
     warnings: list[str] = []
     base_predictions, origin = _load_base(spec, base, warnings)
-    for side in (head_predictions, base_predictions):
-        if side is not None and side.dropped:
-            warnings.append(
-                f"{side.source}: {side.dropped} of {side.dropped + len(side)} rows have an empty or NaN prediction "
-                "or an invalid score: left out of the metrics, counted in predictions.health"
-            )
     recorded_values = dict((recorded or {}).get(rel, {}))
     data = judge_sides(config, head_predictions, base_predictions, base_origin=origin, recorded=recorded_values)
     warnings += data.warnings

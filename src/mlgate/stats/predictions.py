@@ -64,11 +64,6 @@ class Predictions:
     label: np.ndarray
     prediction: np.ndarray
     score: np.ndarray | None  # float64 in [0, 1], or None
-    # The file's prediction and score columns before unusable rows (an empty or NaN prediction, a NaN or
-    # out-of-range score) were left out: prediction health counts them; every other figure uses the rest.
-    raw_prediction: np.ndarray | None = None
-    raw_score: np.ndarray | None = None
-    dropped: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -116,7 +111,7 @@ def _read(fmt: str, source: str | Path | IO[bytes], spec: PredictionSpec, name: 
         if fmt == "csv":
             return pd.read_csv(source, dtype={spec.id: str})
         if fmt == "jsonl":
-            return pd.read_json(source, lines=True, dtype=False)
+            return read_json_lines(source, name)
         if importlib.util.find_spec("pyarrow") is None:
             raise InputError(
                 f"{name}: reading Parquet needs pyarrow, which is not installed; "
@@ -131,6 +126,44 @@ def _read(fmt: str, source: str | Path | IO[bytes], spec: PredictionSpec, name: 
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         kind = {"csv": "CSV", "jsonl": "JSON lines", "parquet": "Parquet"}[fmt]
         raise InputError(f"{name}: cannot read as {kind}: {detail}; fix the file or its suffix") from None
+
+
+def read_json_lines(source: str | Path | IO[bytes], name: str, nrows: int | None = None) -> pd.DataFrame:
+    """A JSON-lines file (one object a line; blank lines skipped) as a frame; the first ``nrows`` rows if
+    given. A line that is not JSON, or not an object, is an InputError naming the file and the line."""
+    import json
+
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as handle:
+            data = handle.read()
+    else:
+        data = source.read()
+    rows: list[dict[str, object]] = []
+    for number, line in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: line {number} is not valid JSON ({exc.msg}, column {exc.colno}); "
+                             "write one JSON object a line") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{name}: line {number} holds {_json_kind(row)}, not a JSON object; "
+                             'write one object a line, e.g. {"id": "a", "label": 1, "pred": 1}')
+        rows.append(row)
+        if nrows is not None and len(rows) >= nrows:
+            break
+    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return "true/false" if isinstance(value, bool) else "a number"
 
 
 def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictions:
@@ -154,17 +187,6 @@ def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictio
             f"(first: {ids[dup.to_numpy()][0]!r}); each row needs a unique id"
         )
 
-    raw_prediction = frame[spec.prediction].to_numpy()
-    raw_score = _score_values(frame, spec, name) if spec.score is not None else None
-    unusable = _unusable(raw_prediction, raw_score)
-    dropped = int(unusable.sum())
-    if dropped == len(frame):
-        raise InputError(
-            f"{name}: every row's prediction or score is empty, NaN or out of range ({dropped} rows); "
-            "the evaluate stage must write a prediction for each example"
-        )
-    if dropped:
-        frame, ids = frame[~unusable], ids[~unusable]
     label = _column(frame, "label", spec.label, name, ids)
     prediction = _column(frame, "prediction", spec.prediction, name, ids)
     if _numeric(frame[spec.label]) != _numeric(frame[spec.prediction]):
@@ -173,30 +195,34 @@ def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictio
             f"{name}: column {spec.label!r} holds {kinds[spec.label]} but {spec.prediction!r} holds "
             f"{kinds[spec.prediction]}; label and prediction must use the same class values"
         )
-
-    score = frame[spec.score].to_numpy(dtype=np.float64) if spec.score is not None else None
-    return Predictions(source=name, spec=spec, ids=ids, label=label, prediction=prediction, score=score,
-                       raw_prediction=raw_prediction, raw_score=raw_score, dropped=dropped)
+    score = _score(frame, spec, name, ids) if spec.score is not None else None
+    return Predictions(source=name, spec=spec, ids=ids, label=label, prediction=prediction, score=score)
 
 
-def _score_values(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> np.ndarray:
+def _score(frame: pd.DataFrame, spec: PredictionSpec, name: str, ids: np.ndarray) -> np.ndarray:
+    """The score column as float64; a NaN, infinite or out-of-range score is refused, never left out: a
+    model whose hardest rows blow up must not get a better metric for it."""
     col = frame[spec.score]
     if not _numeric(col) or col.dtype == bool:
         raise InputError(
             f"{name}: column {spec.score!r} (predictions.score) is not numeric; "
             "it must hold the positive-class probability"
         )
-    return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    score = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(score) | (score < 0) | (score > 1)
+    if bad.any():
+        raise InputError(
+            f"{name}: column {spec.score!r} (predictions.score) has {int(bad.sum())} values that are not a "
+            f"probability in [0, 1] (NaN, infinite or out of range), first {score[bad][0]:g} {_row(bad, ids)}; "
+            "the evaluate stage must write the positive-class probability for every row"
+        )
+    return score
 
 
-def _unusable(prediction: np.ndarray, score: np.ndarray | None) -> np.ndarray:
-    """Rows no metric can use: an empty or NaN prediction, or a NaN or out-of-range score."""
-    from mlgate.stats.health import missing_mask
-
-    bad = missing_mask(prediction)
-    if score is not None:
-        bad = bad | ~np.isfinite(score) | (score < 0) | (score > 1)
-    return bad
+def _row(bad: np.ndarray, ids: np.ndarray | None) -> str:
+    """Where the first bad row is: its data row (1 = the first row after a CSV header) and its id."""
+    first = int(np.flatnonzero(bad)[0])
+    return f"in data row {first + 1}" + (f" (id {ids[first]!r})" if ids is not None else "")
 
 
 def _numeric(col: pd.Series) -> bool:
@@ -204,15 +230,16 @@ def _numeric(col: pd.Series) -> bool:
 
 
 def _no_missing(col: pd.Series, key: str, column: str, name: str, ids: np.ndarray | None) -> None:
-    missing = col.isna().to_numpy()
-    if _numeric(col) and col.dtype != bool:
-        missing = missing | ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
+    """Refuse a column with a missing value: None, NaN, ±inf, or empty or blank text (a row no metric can
+    use is refused, not left out: leaving out the rows a model fails on would improve its metrics)."""
+    from mlgate.stats.health import missing_mask
+
+    missing = missing_mask(col.to_numpy())
     if missing.any():
-        first = int(np.flatnonzero(missing)[0])
-        where = f"at id {ids[first]!r}" if ids is not None else f"in data row {first + 1}"
         raise InputError(
-            f"{name}: column {column!r} (predictions.{key}) has {int(missing.sum())} missing or infinite "
-            f"values (NaN), first {where}; every row needs a value"
+            f"{name}: column {column!r} (predictions.{key}) has {int(missing.sum())} missing or infinite values "
+            f"(NaN, inf or empty), first {_row(missing, ids)}; the evaluate stage must write a finite value "
+            "in every row"
         )
 
 
