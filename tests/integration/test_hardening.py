@@ -7,14 +7,19 @@ event), the way an attacker or a careless user would.
 from __future__ import annotations
 
 import json
+import pickle
 import re
+import signal
 import subprocess
+import sys
+import time
+import types
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.dvc_repo import Project, git, make_project, python_cmd
+from tests.support.dvc_repo import Project, git, make_project, mlgate_env, python_cmd
 from tests.support.github_double import DEFAULT_REPOSITORY
 
 TOKEN = "ghs_hardeningSECRET0123456789abcdef"
@@ -406,3 +411,152 @@ def test_a_400_digit_threshold_is_too_large_not_quoted(project, tmp_path):
     line = one_error_line(proc)
     assert "kpis.accuracy.min: expected a number, got 999…999 (an integer of 400 digits), which is too large" in line
     assert "quotes" not in line and len(line) < 400
+
+
+# -- issue 20: a model file never decides the exit code ------------------------------------------------------
+
+MODEL = "models/model.pkl"
+MODEL_MODULE = '''\
+"""Models whose predict misbehaves (tests/integration/test_hardening.py)."""
+from pathlib import Path
+
+
+class Hangs:
+    def predict(self, x):
+        Path("predict-started").write_text("yes")
+        while True:
+            pass
+
+
+class Exits:
+    def predict(self, x):
+        raise SystemExit(0)
+'''
+
+
+class Runs:
+    """Unpickling this runs ``code`` (what a hostile model file can do)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __reduce__(self):
+        return (exec, (self.code,))
+
+
+def model_project(project: Project, model: bytes, *, sample: bool = False) -> Project:
+    """The project with `models/model.pkl` committed (and `data/sample.csv` to time predict on)."""
+    project.write("bad_models.py", MODEL_MODULE)
+    project.path(MODEL).parent.mkdir(parents=True, exist_ok=True)
+    project.path(MODEL).write_bytes(model)
+    block = {"path": MODEL, "loader": "pickle", "repeats": 5}
+    if sample:
+        project.write("data/sample.csv", "a,b\n1,2\n3,4\n")
+        block["sample"] = "data/sample.csv"
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}}, "model": block})
+    project.commit("a model")
+    return project
+
+
+def unpickled_class(name: str) -> bytes:
+    """A pickle of an instance of bad_models.<name>, the module the project commits (unpickling imports it)."""
+    stand_in = type(name, (), {"__module__": "bad_models", "__qualname__": name})
+    module = types.ModuleType("bad_models")
+    setattr(module, name, stand_in)
+    sys.modules["bad_models"] = module
+    try:
+        return pickle.dumps(stand_in())
+    finally:
+        del sys.modules["bad_models"]
+
+
+@pytest.mark.parametrize(("code", "raised"), [
+    ("raise SystemExit(0)", "SystemExit: 0"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("raise GeneratorExit('bye')", "GeneratorExit: bye"),
+])
+def test_a_model_whose_loading_raises_any_base_exception_is_that_files_error(project, tmp_path, code, raised):
+    model_project(project, pickle.dumps(Runs(code)))
+
+    proc = run(project, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc) == f"mlgate: error: {MODEL}: loading the model raised {raised}; fix the model file"
+
+
+def test_a_model_that_ends_the_process_while_loading_is_that_files_error(project, tmp_path):
+    model_project(project, pickle.dumps(Runs("import os; os._exit(0)")))
+
+    proc = run(project, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc) == (f"mlgate: error: {MODEL}: the model's code ended mlgate's model process (exit "
+                                    "code 0) while loading the model; model files must load and predict without "
+                                    "ending the process")
+
+
+def test_a_predict_that_raises_system_exit_is_that_files_error(project, tmp_path):
+    model_project(project, unpickled_class("Exits"), sample=True)
+
+    proc = run(project, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc) == (f"mlgate: error: {MODEL}: predict() failed on model.sample: SystemExit: 0; fix "
+                                    "the model, or point model.sample at rows it accepts")
+
+
+def test_a_predict_that_never_returns_is_stopped_at_the_limit(project, tmp_path):
+    model_project(project, unpickled_class("Hangs"), sample=True)
+
+    started = time.monotonic()
+    proc = run(project, tmp_path, "--no-repro", env={"MLGATE_MODEL_SECONDS": "3"})
+
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc) == (
+        f"mlgate: error: {MODEL}: reading the model's interface (predict() on 5 sample rows) did not finish within "
+        "3 s (MLGATE_MODEL_SECONDS); fix the model or give it more time, e.g. MLGATE_MODEL_SECONDS=300")
+    assert time.monotonic() - started < 60
+
+
+def test_a_bad_model_time_limit_is_bad_usage(project, tmp_path):
+    model_project(project, unpickled_class("Exits"), sample=True)
+
+    proc = run(project, tmp_path, "--no-repro", env={"MLGATE_MODEL_SECONDS": "forever"})
+
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc) == ("mlgate: error: MLGATE_MODEL_SECONDS='forever': expected seconds above 0 and at "
+                                    "most 86400, e.g. MLGATE_MODEL_SECONDS=120")
+
+
+def test_a_real_ctrl_c_while_the_model_runs_is_still_an_interrupt(project, tmp_path):
+    model_project(project, unpickled_class("Hangs"), sample=True)
+    proc = subprocess.Popen([sys.executable, "-m", "mlgate", "run", "--no-repro", "--quiet"], cwd=project.dir,
+                            env=mlgate_env({"MLGATE_MODEL_SECONDS": "120"}), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not project.path("predict-started").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert project.path("predict-started").exists(), "the model's predict never started"
+        proc.send_signal(signal.SIGINT)  # the user's own Ctrl-C reaches mlgate, not the model
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "mlgate: error: interrupted"
+
+
+def test_a_model_path_through_a_symlink_out_of_the_repository_says_so(project, tmp_path):
+    outside = tmp_path / "elsewhere" / "model.pkl"
+    outside.parent.mkdir()
+    outside.write_bytes(unpickled_class("Exits"))
+    model_project(project, b"placeholder")
+    project.path(MODEL).unlink()
+    project.path(MODEL).symlink_to(outside)
+
+    proc = run(project, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    line = one_error_line(proc)
+    assert line.startswith(f"mlgate: error: {MODEL}: ") and "outside the repository" in line
+    assert "no such file" not in line

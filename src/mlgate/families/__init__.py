@@ -46,10 +46,11 @@ class DirectorySide:
     root: Path
 
     def path(self, rel: str) -> Path | None:
-        candidate = (self.root / rel).resolve()
-        root = self.root.resolve()
-        if candidate != root and root not in candidate.parents:
-            return None  # outside the project: config validation refuses such paths with a message
+        """The file, or None if absent; ConfigError (exit 2) when it resolves (through a symlink) outside
+        the project: config validation refuses ``..`` and absolute paths, only the file system knows links."""
+        from mlgate.paths import require_inside
+
+        candidate = require_inside(self.root, self.root / rel, rel)
         return candidate if candidate.exists() else None
 
     def glob(self, pattern: str) -> list[str]:

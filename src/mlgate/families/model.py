@@ -11,8 +11,9 @@ side that has the model:
   ``model.batch_latency_ratio`` (head/base of the medians; the interval is in the section).
 
 A model missing or unloadable at the head is an InputError (exit 2); at the base it is a warning and
-the base's figures are absent. A directory gets its size only. Loading runs the revision's code (see
-``mlgate.modelfile``).
+the base's figures are absent. A directory gets its size only. Loading and predicting run the revision's
+code, in a worker process with a time limit per call (``mlgate.modelfile.worker``): whatever it does is
+that file's error (exit 2 at the head), never mlgate's exit code.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
     cfg = config.model
     if cfg is None:
         return None
-    from mlgate.modelfile import interface, loading, timing
+    import numpy as np
+
+    from mlgate.modelfile import interface, loading, timing, worker
 
     warnings: list[str] = []
     head_path = head.path(cfg.path)
@@ -60,61 +63,37 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
         section["notes"].append("the model is a directory: size only (latency and interface need a model file)")
         return FamilyResult(key=KEY, file=FILE, head=head_m, base=base_m, section=section, warnings=tuple(warnings))
 
-    h = loading.load(head_path, cfg.loader, cfg.path)
-    warnings += h.warnings
-    b = None
-    if base_path is not None and not base_path.is_dir():
-        try:
-            b = loading.load(base_path, cfg.loader, base_name)
-            warnings += b.warnings
-        except InputError as exc:
-            warnings.append(f"{exc}; the base's latency and interface are left out")
-
-    sample = None
     drop = tuple(c for c in ((config.predictions.id, config.predictions.label) if config.predictions else ()))
+    sample = None
     if cfg.sample is not None:
         sample_path = head.path(cfg.sample)
         if sample_path is None:
             raise InputError(f"{cfg.sample}: no such file at the head; check model.sample in mlgate.yaml")
-        sample = loading.read_sample(sample_path, cfg.sample, cfg.rows)
+        sample = [str(sample_path), cfg.sample]
     else:
         section["notes"].append("no model.sample: latency is not measured")
+    base_file = [str(base_path), base_name] if base_path is not None and not base_path.is_dir() else None
+    job = {"loader": cfg.loader, "head": [str(head_path), cfg.path], "base": base_file, "sample": sample,
+           "rows": cfg.rows, "repeats": cfg.repeats, "drop": list(drop)}
+    found = worker.run(job, say=progress.line if progress is not None else None)  # the model's code, fenced
+    warnings += found["warnings"]
 
-    hx = loading.inputs(h, sample, cfg.path, drop) if sample is not None else None
-    h_info = interface.describe(h, hx)
+    h_info, b_info = found["head_info"], found["base_info"]
     head_m["model.interface"] = interface.fingerprint(h_info)
     section["head_interface"] = h_info
-    bx = None
-    if b is not None:
-        try:
-            bx = loading.inputs(b, sample, base_name, drop) if sample is not None else None
-            b_info = interface.describe(b, bx)
-        except InputError as exc:
-            warnings.append(f"{exc}; the base's latency and interface are left out")
-            b, b_info = None, None
-        if b_info is not None:
-            assert base_m is not None
-            base_m["model.interface"] = interface.fingerprint(b_info)
-            section["base_interface"] = b_info
-            section["interface_changes"] = interface.changes(b_info, h_info)
+    if b_info is not None:
+        assert base_m is not None
+        base_m["model.interface"] = interface.fingerprint(b_info)
+        section["base_interface"] = b_info
+        section["interface_changes"] = interface.changes(b_info, h_info)
 
-    if sample is not None and hx is not None:
-        sides = [(loading.predictor(h, cfg.path), hx)]
-        if b is not None and bx is not None:
-            sides.append((loading.predictor(b, base_name), bx))
-        if progress is not None:
-            progress.line(f"  model: timing predict on {len(hx):,} rows, {cfg.repeats} calls a side"
-                          f"{', base and head interleaved' if len(sides) == 2 else ''}")
-        try:
-            measured = timing.measure(sides, cfg.repeats)
-        except Exception as exc:  # noqa: BLE001 - the model's own predict failing is bad input, not our bug
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{cfg.path}: predict() failed on model.sample: {type(exc).__name__}: {detail}; "
-                             "point model.sample at rows the model accepts") from None
+    if found["timings"] is not None:
+        measured = [timing.Timings(single=np.asarray(t["single"]), batch=np.asarray(t["batch"]),
+                                   batch_rows=int(t["batch_rows"])) for t in found["timings"]]
         for values, t in zip((head_m, base_m), measured):
             assert values is not None
             values.update(_latencies(t, timing))
-        section["latency"] = {"repeats": cfg.repeats, "rows": len(hx), "note": ABSOLUTE_NOTE}
+        section["latency"] = {"repeats": cfg.repeats, "rows": measured[0].batch_rows, "note": ABSOLUTE_NOTE}
         if len(measured) == 2:
             for kind, attr in (("latency_ratio", "single"), ("batch_latency_ratio", "batch")):
                 r = timing.ratio(getattr(measured[0], attr), getattr(measured[1], attr))

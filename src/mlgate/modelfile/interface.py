@@ -38,7 +38,7 @@ def describe(loaded: Loaded, x: pd.DataFrame | None) -> dict[str, Any]:
             if callable(fn):
                 try:
                     out = np.asarray(fn(head))
-                except Exception as exc:  # noqa: BLE001 - the model's own failure is reported, not raised
+                except BaseException as exc:  # noqa: BLE001 - the model's own failure is reported, not raised
                     outputs[method] = f"fails: {type(exc).__name__}"
                     continue
                 outputs[method] = f"{out.dtype.kind}{_shape(out.shape, len(head))}"

@@ -29,12 +29,17 @@ class Timings:
     batch_rows: int
 
 
-def measure(sides: list[tuple[Predict, pd.DataFrame]], repeats: int) -> list[Timings]:
-    """Time each side's predict; with two sides, interleaved and in alternating order."""
+def measure(sides: list[tuple[Predict, pd.DataFrame]], repeats: int,
+            before: Callable[[int], None] | None = None) -> list[Timings]:
+    """Time each side's predict; with two sides, interleaved and in alternating order. ``before(side)``, if
+    given, is called before each predict call, outside the timed part (the worker's watch on the call)."""
+    before = before or (lambda s: None)
     n = min(len(x) for _, x in sides)
     rows = [[x.iloc[[i % len(x)]] for i in range(min(n, repeats))] for _, x in sides]
-    for (predict, x), one in zip(sides, rows):  # warm-up: caches, lazy imports, first-call allocations
+    for s, ((predict, x), one) in enumerate(zip(sides, rows)):  # warm-up: caches, lazy imports, first calls
+        before(s)
         predict(one[0])
+        before(s)
         predict(x)
     single = np.zeros((len(sides), repeats))
     batch = np.zeros((len(sides), repeats))
@@ -43,11 +48,13 @@ def measure(sides: list[tuple[Predict, pd.DataFrame]], repeats: int) -> list[Tim
         for s in order:
             predict, x = sides[s]
             row = rows[s][r % len(rows[s])]
+            before(s)
             start = time.perf_counter_ns()
             predict(row)
             single[s, r] = (time.perf_counter_ns() - start) / 1e6
         for s in order:
             predict, x = sides[s]
+            before(s)
             start = time.perf_counter_ns()
             predict(x)
             batch[s, r] = (time.perf_counter_ns() - start) / 1e6
