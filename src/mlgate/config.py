@@ -143,6 +143,9 @@ def _slice_entry(entry: Any) -> Any:
         if not isinstance(entry.get("name"), str) or not isinstance(entry.get("where"), str) or len(entry) != 2:
             raise ValueError("a named slice is {name: <text>, where: <pandas query>}, "
                              'e.g. {name: night_shift, where: "hour < 6 or hour >= 22"}')
+        from mlgate.slice_where import check
+
+        check(entry["where"])  # before pandas evaluates it: no endless constants, no '@' variables
         return dict(entry)
     if isinstance(entry, dict) and len(entry) == 1:
         (column, bins), = entry.items()

@@ -10,6 +10,7 @@ from the files the pipeline wrote.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,8 @@ def test_an_interface_change_fails_unchanged(project, monkeypatch, capsys, tmp_p
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"predictions": {**CONFIG["predictions"], "slices": [{"name": "night", "where": "hour <"}]}},
-     "mlgate: error: eval/predictions.csv: slice 'night': cannot evaluate where: 'hour <': "),
+    ({"predictions": {**CONFIG["predictions"], "slices": [{"name": "night", "where": "hour < 6"}]}},
+     "mlgate: error: eval/predictions.csv: slice 'night': cannot evaluate where: 'hour < 6': "),
     ({"predictions": {**CONFIG["predictions"], "slices": ["district"]}},
      "mlgate: error: eval/predictions.csv: no column 'district' (predictions.slices); columns present: "),
     ({"model": {**CONFIG["model"], "path": "models/missing.pkl"}},
@@ -181,3 +182,65 @@ def test_bad_slices_or_model_are_one_line_exit_2(project, monkeypatch, capsys, c
     assert code == 2
     assert any(line.startswith(message) for line in err), err
     assert not any("Traceback" in line for line in err)
+
+
+# -- issue 20: a where: is checked before pandas evaluates it; features must share the predictions' ids -----
+
+LONG_WHERE = " or ".join(f"region == 'r{i:05d}'" for i in range(4400))  # about 96 KB
+
+
+@pytest.mark.parametrize(("where", "said"), [
+    ("region == 'north' and proba ** 999999999999 > 0",
+     "raises to the power 999999999999, above 100; such a power takes forever or overflows"),
+    ("2 ** 999999999999 > 1", "raises to the power 999999999999, above 100"),
+    ("9 ** 9 ** 9 > proba", "raises to a power given by a constant expression; write the exponent as a number"),
+    ("proba > @CONFIG", "uses '@', which refers to a variable of the program, not a column; name the file's columns only"),
+    ("region.__class__ == 1", "uses the attribute '__class__'; attributes starting with '_' are not allowed"),
+    ("proba > " + "7" * 40, "has an integer literal of more than 30 digits; write it as a float (e.g. 1e40)"),
+    ("(" + LONG_WHERE, "(96,"),
+])
+def test_a_where_that_could_hang_or_reach_variables_is_refused_in_the_config(project, tmp_path, where, said):
+    project.write_config({**CONFIG, "predictions": {**CONFIG["predictions"], "slices": [{"name": "x", "where": where}]},
+                          "kpis": {"predictions.accuracy": {"min": 0.5}}})
+    project.commit("config")
+
+    started = time.monotonic()
+    proc = project.mlgate("run", "--base", "main", "--quiet", "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"mlgate: error: {project.dir / 'mlgate.yaml'}:")
+    assert ": predictions.slices: entry 1: where: " in line
+    assert said in line
+    assert len(line) < 400  # a 96 KB where: is quoted, not echoed
+    assert time.monotonic() - started < 60
+
+
+def test_an_error_evaluating_a_long_where_quotes_it_bounded(project, tmp_path):
+    where = LONG_WHERE.replace("region ==", "district ==")  # valid syntax, but no such column
+    project.write_config({**CONFIG, "predictions": {**CONFIG["predictions"], "slices": [{"name": "x", "where": where}]},
+                          "kpis": {"predictions.accuracy": {"min": 0.5}}})
+    project.commit("config")
+
+    proc = project.mlgate("run", "--base", "main", "--quiet", "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"mlgate: error: {PREDICTIONS}: slice 'x': cannot evaluate where: \"district == 'r00000' or ")
+    assert f"… ({len(where):,} characters): " in line and len(line) < 600
+
+
+def test_features_whose_ids_never_match_the_predictions_are_refused(project, tmp_path):
+    project.write("data/features.csv", "id,shift\n" + "".join(f"row-{i},{i % 3}\n" for i in range(50)))
+    project.write_config({**CONFIG, "predictions": {**CONFIG["predictions"], "slices": ["shift"],
+                                                    "features": "data/features.csv"},
+                          "kpis": {"predictions.accuracy": {"min": 0.5}}})
+    project.commit("features")
+
+    proc = project.mlgate("run", "--base", "main", "--quiet", "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line == ("mlgate: error: data/features.csv: no id in column 'id' matches an id of eval/predictions.csv (e.g. "
+                    "'row-0' here, 'ex0' there), so every slice would be empty; predictions.features must hold the "
+                    "predictions' ids")

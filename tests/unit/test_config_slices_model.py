@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlgate.config import parse_config
@@ -158,3 +160,53 @@ kpis:
   predictions.calibration.ece: {max: 0.05}
 """)
     assert len(config.kpis) == 7
+
+
+# A where: is checked before pandas evaluates it (mlgate.slice_where): nothing that computes forever, no '@'
+# variables, no private attributes; the message quotes the where: bounded.
+WHERE_BAD = {
+    "huge exponent on a column": ("x ** 999999999999 > 1", "raises to the power 999999999999, above 100; such a "
+                                                           "power takes forever or overflows"),
+    "negative huge exponent": ("x ** -1e300 > 1", "raises to the power -1e+300, above 100"),
+    "huge constant power": ("2 ** 999999999999 > x", "raises to the power 999999999999, above 100"),
+    "power tower": ("9 ** 9 ** 9 > x", "raises to a power given by a constant expression; write the exponent as a "
+                                       "number"),
+    "growing constant": ("((2 ** 99) ** 99) ** 99 > x", "computes a constant of about"),
+    "huge literal": ("x > " + "12345" * 10, "has an integer literal of more than 30 digits; write it as a float "
+                                            "(e.g. 1e40)"),
+    "text repeated": ("x == 'a' * 1000000000", "repeats text or a list with '*'; compare columns with values instead"),
+    "a local variable": ("x > @threshold", "uses '@', which refers to a variable of the program, not a column; name "
+                                           "the file's columns only"),
+    "a private attribute": ("x.__class__.__init__ == 1", "uses the attribute '__init__'; attributes starting with "
+                                                         "'_' are not allowed"),
+    "a private name": ("__import__('os') == 1", "uses the name '__import__'; a name starting with '_' is not allowed"),
+    "not an expression": ("hour <", "is not an expression (invalid syntax); write a condition in pandas query syntax"),
+}
+
+
+@pytest.mark.parametrize("case", list(WHERE_BAD))
+def test_a_where_is_checked_at_config_time(case: str) -> None:
+    where, said = WHERE_BAD[case]
+    with pytest.raises(ConfigError) as info:
+        parse_config("version: 1\npredictions:\n  path: p.csv\n  slices:\n    - name: s\n      where: " +
+                     json.dumps(where) + "\n")
+    message = str(info.value)
+    assert message.startswith(f"mlgate.yaml:4: predictions.slices: entry 1: where: {where!r} ")
+    assert said in message and "\n" not in message
+
+
+def test_a_96_kb_where_is_quoted_bounded() -> None:
+    where = " or ".join(f"region == 'r{i:05d}'" for i in range(4400)) + " or"
+    with pytest.raises(ConfigError) as info:
+        parse_config(f"version: 1\npredictions:\n  path: p.csv\n  slices:\n    - {{name: s, where: {json.dumps(where)}}}\n")
+    message = str(info.value)
+    assert message.startswith("mlgate.yaml:4: predictions.slices: entry 1: where: \"region == 'r00000' or region")
+    assert f"… ({len(where):,} characters) is not an expression (invalid syntax)" in message and len(message) < 300
+
+
+@pytest.mark.parametrize("where", ["hour < 6 or hour >= 22", "`shift name` == 'night'", "x ** 2 + y ** 0.5 > 3",
+                                   "2 ** x > 1e9", "region in ['north', 'south'] and not flag", "sin(x) > 0.5",
+                                   "x > 1e40", "(x * 1000) ** 3 < 1"])
+def test_ordinary_wheres_pass_the_check(where: str) -> None:
+    config = parse_config(f"version: 1\npredictions:\n  path: p.csv\n  slices:\n    - {{name: s, where: {json.dumps(where)}}}\n")
+    assert config.predictions.slices[0].where == where

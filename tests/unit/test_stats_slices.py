@@ -191,3 +191,27 @@ def test_a_slice_compared_on_class_codes_equals_the_labels() -> None:
         coded = compare_slice(metric, pairing, inside, inside, confidence=0.95, resamples=300, seed=1,
                               coded=encode_pairing(pairing))
         assert coded == plain
+
+
+def test_a_where_is_checked_and_sees_the_columns_only_even_without_config() -> None:
+    _, cols = _load(_frame())
+    secret = "mlgate's own variable"  # noqa: F841 - what '@secret' would have read
+    for where, said in [("hour > @secret", "uses '@', which refers to a variable of the program"),
+                        ("hour ** 999999999999 > 1", "raises to the power 999999999999, above 100")]:
+        defs = define([SliceSpec(name="s", where=where)], [cols], source="x")
+        with pytest.raises(InputError) as info:
+            membership(defs, cols, source="eval/p.csv")
+        assert str(info.value).startswith(f"eval/p.csv: slice 's': cannot evaluate where: {where!r}: where: ")
+        assert said in str(info.value)
+
+
+def test_features_sharing_no_id_with_the_predictions_are_refused() -> None:
+    frame = _frame(n=50)
+    preds = frame[["id", "label", "pred", "proba"]].to_csv(index=False).encode()
+    features = frame[["id", "region"]].assign(id=[f"other-{i}" for i in range(50)]).to_csv(index=False).encode()
+    with pytest.raises(InputError) as info:
+        read_columns(SPEC.path, io.BytesIO(preds), SPEC, ["region"], name="eval/predictions.csv",
+                     features=("data/test.csv", io.BytesIO(features), "data/test.csv"))
+    assert str(info.value) == (f"data/test.csv: no id in column 'id' matches an id of eval/predictions.csv (e.g. "
+                               f"'other-0' here, {frame['id'].iloc[0]!r} there), so every slice would be empty; "
+                               "predictions.features must hold the predictions' ids")

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
+from mlgate.safe_text import one_line
+from mlgate.slice_where import check, quoted
 from mlgate.stats import metrics as m
 from mlgate.stats.intervals import Comparison, compare_paired, compare_unpaired
 from mlgate.stats.predictions import FORMATS, Pairing, PredictionSpec, Predictions, _read
@@ -104,6 +106,12 @@ def read_columns(path: str | Path, source: str | Path | IO[bytes], spec: Predict
                 f"columns present: {', '.join(map(str, extra.columns))}"
             )
         extra = extra.assign(**{spec.id: extra[spec.id].astype(str)}).drop_duplicates(spec.id)
+        if spec.id in frame.columns and len(frame) and len(extra) and not frame[spec.id].isin(extra[spec.id]).any():
+            raise InputError(
+                f"{f_name}: no id in column {spec.id!r} matches an id of {name} (e.g. {quoted(extra[spec.id].iloc[0])} "
+                f"here, {quoted(frame[spec.id].iloc[0])} there), so every slice would be empty; predictions.features "
+                "must hold the predictions' ids"
+            )
         keep = [spec.id] + [c for c in extra.columns if c not in frame.columns]  # a query may use any of them
         frame = frame.merge(extra[keep], on=spec.id, how="left", sort=False)
     missing = [c for c in columns if c not in frame.columns]
@@ -160,7 +168,7 @@ def define(specs: Sequence[SliceSpec], frames: Sequence[pd.DataFrame], *, source
     seen: dict[str, SliceDef] = {}
     for d in defs:
         if d.name in seen:
-            raise InputError(f"{source}: two slices are called {d.name!r}; give the named filters distinct names")
+            raise InputError(f"{source}: two slices are called {quoted(d.name)}; give the named filters distinct names")
         seen[d.name] = d
     return defs
 
@@ -201,18 +209,22 @@ def _key(value: Any) -> Any:
 
 
 def _query(d: SliceDef, frame: pd.DataFrame, source: str) -> np.ndarray:
+    """The rows where ``d.where`` holds: checked first (mlgate.slice_where), then evaluated by pandas over
+    the frame's columns only (no local or global variable resolves)."""
+    where, name = str(d.where), quoted(d.name)
     try:
-        result = frame.eval(str(d.where))
+        check(where)
+        result = frame.eval(where, local_dict={}, global_dict={})
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a bad expression; all are bad input
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            f"{source}: slice {d.name!r}: cannot evaluate where: {d.where!r}: {detail}; "
+            f"{source}: slice {name}: cannot evaluate where: {quoted(where)}: {one_line(detail)[:200]}; "
             "use pandas query syntax over the file's columns (e.g. \"hour < 6 or hour >= 22\")"
         ) from None
     values = np.asarray(result)
     if values.shape != (len(frame),) or values.dtype != bool:
         raise InputError(
-            f"{source}: slice {d.name!r}: where: {d.where!r} does not give true/false per row; "
+            f"{source}: slice {name}: where: {quoted(where)} does not give true/false per row; "
             "write a condition, e.g. \"hour < 6\""
         )
     return values
