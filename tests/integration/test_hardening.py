@@ -560,3 +560,18 @@ def test_a_model_path_through_a_symlink_out_of_the_repository_says_so(project, t
     line = one_error_line(proc)
     assert line.startswith(f"mlgate: error: {MODEL}: ") and "outside the repository" in line
     assert "no such file" not in line
+
+
+def test_a_predictions_file_symlinked_out_of_the_repository_says_so(project, tmp_path):
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("id,label,pred\na,1,1\n")
+    project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}}, "predictions": {"path": "eval/p.csv"}})
+    project.path("eval").mkdir(exist_ok=True)
+    project.path("eval/p.csv").symlink_to(outside)
+
+    proc = run(project, tmp_path, "--no-repro")
+
+    assert proc.returncode == 2, proc.stderr
+    line = one_error_line(proc)
+    assert line == (f"mlgate: error: eval/p.csv: {project.dir / 'eval/p.csv'} resolves to {outside}, outside the "
+                    f"repository {project.dir}; mlgate reads only files inside it: replace the symlink with a file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -242,3 +243,14 @@ def test_an_onnx_file_that_is_not_onnx_is_one_line(tmp_path: Path) -> None:
     head = _written(tmp_path, "head", b"not a model", name)
     with pytest.raises(InputError, match=r"models/model.onnx: cannot load with onnx: .*; check model.loader"):
         compute(_config(loader="onnx", path=name), head, None)
+
+
+def test_a_json_lines_sample_with_a_line_that_is_not_an_object_names_the_line(tmp_path: Path) -> None:
+    head, _ = _sides(tmp_path, _fit(COLUMNS), None)
+    rows = [json.dumps(dict(zip(COLUMNS, map(float, range(6)))))] * 3
+    (head.root / "data/test.jsonl").write_text("\n".join([rows[0], "[1, 2, 3]", *rows[1:]]) + "\n")
+    with pytest.raises(InputError) as info:
+        compute(parse_config(
+            "version: 1\nmodel:\n  path: models/model.joblib\n  sample: data/test.jsonl\n  repeats: 6\n"), head, None)
+    assert str(info.value) == ('data/test.jsonl: line 2 holds a list, not a JSON object; write one object a line, '
+                               'e.g. {"id": "a", "label": 1, "pred": 1}')

@@ -87,7 +87,9 @@ def read_sample(path: Path, name: str, rows: int) -> pd.DataFrame:
         if suffix == ".csv":
             frame = pd.read_csv(path, nrows=rows)
         elif suffix in (".jsonl", ".ndjson", ".json"):
-            frame = pd.read_json(path, lines=True, nrows=rows)
+            from mlgate.stats.predictions import read_json_lines
+
+            frame = read_json_lines(path, name, nrows=rows)
         elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path).head(rows)
         else:
