@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
+from mlgate.slice_where import quoted
 
 FORMATS = {
     ".csv": "csv",
@@ -184,7 +185,7 @@ def _validate(frame: pd.DataFrame, spec: PredictionSpec, name: str) -> Predictio
     if dup.any():
         raise InputError(
             f"{name}: column {spec.id!r} (predictions.id) has {int(dup.sum())} duplicate ids "
-            f"(first: {ids[dup.to_numpy()][0]!r}); each row needs a unique id"
+            f"(first: {quoted(ids[dup.to_numpy()][0])}); each row needs a unique id"
         )
 
     label = _column(frame, "label", spec.label, name, ids)
@@ -222,7 +223,7 @@ def _score(frame: pd.DataFrame, spec: PredictionSpec, name: str, ids: np.ndarray
 def _row(bad: np.ndarray, ids: np.ndarray | None) -> str:
     """Where the first bad row is: its data row (1 = the first row after a CSV header) and its id."""
     first = int(np.flatnonzero(bad)[0])
-    return f"in data row {first + 1}" + (f" (id {ids[first]!r})" if ids is not None else "")
+    return f"in data row {first + 1}" + (f" (id {quoted(ids[first])})" if ids is not None else "")
 
 
 def _numeric(col: pd.Series) -> bool:
