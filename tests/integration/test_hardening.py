@@ -575,3 +575,14 @@ def test_a_predictions_file_symlinked_out_of_the_repository_says_so(project, tmp
     line = one_error_line(proc)
     assert line == (f"mlgate: error: eval/p.csv: {project.dir / 'eval/p.csv'} resolves to {outside}, outside the "
                     f"repository {project.dir}; mlgate reads only files inside it: replace the symlink with a file")
+
+
+def test_the_models_code_never_sees_the_token(project, tmp_path):
+    seen = tmp_path / "seen.txt"
+    model_project(project, pickle.dumps(Runs(f"import os; open({str(seen)!r}, 'w').write(repr(os.environ.get("
+                                             "'GITHUB_TOKEN'))); raise SystemExit(0)")))
+
+    proc = run(project, tmp_path, "--no-repro", env={"GITHUB_TOKEN": TOKEN})
+
+    assert proc.returncode == 2, proc.stderr
+    assert seen.read_text() == "None"

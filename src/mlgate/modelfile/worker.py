@@ -9,7 +9,8 @@ stdout; the parent waits at most ``MLGATE_MODEL_SECONDS`` (default ``MODEL_SECON
 the worker when one outlasts it. Whatever the model's code raised, a worker that ends without an
 answer, and a step that outlasts the limit are that file's error: one ``InputError`` line (exit 2)
 naming the file. A real Ctrl-C interrupts mlgate itself (exit 130) and the worker with it. The model's
-own output goes nowhere (its text is not trusted in a CI log).
+own output goes nowhere (its text is not trusted in a CI log), and the worker's environment lacks the
+GitHub token, as the pipeline's stages do (``dvc_project.without_github_secrets``).
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ def detail(exc: BaseException) -> str:
 
 def run(job: dict[str, Any], *, say: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``work(job)`` in a worker process (see the module doc); ``say`` prints its progress lines."""
+    from mlgate.dvc_project import without_github_secrets
+
     seconds = limit()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "mlgate.modelfile.worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=errors, env=env)
+        with without_github_secrets(env):  # the model's code is the pull request's, like the pipeline's stages
+            proc = subprocess.Popen([sys.executable, "-m", "mlgate.modelfile.worker"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=errors, env=dict(env))
         lines: queue.Queue[bytes | None] = queue.Queue()
         threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
         try:
