@@ -9,7 +9,8 @@ with one sentence (a ``ValueError`` that config validation reports with the file
 * integer literals of more than ``MAX_DIGITS`` digits and text literals over ``MAX_TEXT`` characters;
 * a power whose exponent is a number above ``MAX_EXPONENT`` (or a constant expression instead of a
   number), and constants that would grow beyond ``MAX_BITS`` bits (``(2 ** 99) ** 99 ** 99``);
-* repeating text or a list (``'a' * 1000000000``).
+* repeating text or a list (``'a' * 1000000000``), and a number above ``MAX_ARGUMENT`` passed to a call
+  (``region.str.repeat(10 ** 9)``).
 
 ``quoted`` is how messages show a ``where:``: ``repr``, bounded, on one line.
 """
@@ -27,6 +28,7 @@ MAX_DIGITS = 30
 MAX_TEXT = 10_000
 MAX_EXPONENT = 100
 MAX_BITS = 4096
+MAX_ARGUMENT = 1_000_000
 SHOWN = 80
 _BACKTICKS = re.compile(r"`[^`]*`")
 
@@ -80,8 +82,39 @@ def _check_node(node: ast.AST, where: str) -> None:
                (isinstance(side, ast.Constant) and isinstance(side.value, (str, bytes)))
                for side in (node.left, node.right)):
             refuse = "repeats text or a list with '*'; compare columns with values instead"
+    elif isinstance(node, ast.Call):
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            size = _magnitude(arg, where)
+            if size is not None and size > MAX_ARGUMENT:
+                refuse = (f"passes a number above {MAX_ARGUMENT:,} to {_called(node)}; a call such as "
+                          "region.str.repeat(10 ** 9) would not finish")
     if refuse:
         raise ValueError(f"where: {quoted(where)} {refuse}")
+
+
+def _magnitude(node: ast.AST, where: str) -> float | None:
+    """How large a constant argument is (a number literal, or a bound on a constant integer expression)."""
+    number = _number(node)
+    if number is not None:
+        return abs(number)
+    if _names(node):
+        return None
+    bits = _bits(node, where)
+    if bits is None:
+        return None
+    if bits > 64:
+        return 2.0 ** min(bits, 1000)
+    try:  # small, and only numbers and operators (no name, no call): safe and quick to work out
+        value = eval(compile(ast.Expression(node), "<where>", "eval"), {"__builtins__": {}}, {})  # noqa: S307
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    return abs(value) if isinstance(value, (int, float)) else None
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else "a call"
+    return f"{one_line(name)[:40]}()"
 
 
 def _number(node: ast.AST) -> float | None:

@@ -180,6 +180,9 @@ WHERE_BAD = {
     "a private attribute": ("x.__class__.__init__ == 1", "uses the attribute '__init__'; attributes starting with "
                                                          "'_' are not allowed"),
     "a private name": ("__import__('os') == 1", "uses the name '__import__'; a name starting with '_' is not allowed"),
+    "a huge call argument": ("region.str.repeat(10 ** 9) == 'a'", "passes a number above 1,000,000 to repeat(); a call "
+                                                                   "such as region.str.repeat(10 ** 9) would not finish"),
+    "a huge keyword argument": ("region.str.pad(width=1e10) == 'a'", "passes a number above 1,000,000 to pad()"),
     "not an expression": ("hour <", "is not an expression (invalid syntax); write a condition in pandas query syntax"),
 }
 
@@ -206,7 +209,8 @@ def test_a_96_kb_where_is_quoted_bounded() -> None:
 
 @pytest.mark.parametrize("where", ["hour < 6 or hour >= 22", "`shift name` == 'night'", "x ** 2 + y ** 0.5 > 3",
                                    "2 ** x > 1e9", "region in ['north', 'south'] and not flag", "sin(x) > 0.5",
-                                   "x > 1e40", "(x * 1000) ** 3 < 1"])
+                                   "x > 1e40", "(x * 1000) ** 3 < 1",
+                                   "region.str.repeat(2 * 3) == 'aaaaaa'", "x.round(-3) > 1"])
 def test_ordinary_wheres_pass_the_check(where: str) -> None:
     config = parse_config(f"version: 1\npredictions:\n  path: p.csv\n  slices:\n    - {{name: s, where: {json.dumps(where)}}}\n")
     assert config.predictions.slices[0].where == where
