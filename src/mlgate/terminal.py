@@ -18,7 +18,7 @@ from mlgate.safe_text import one_line
 
 _MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a", SKIPPED: "skip"}
 MIN_WIDTH = 60
-NAME_MIN = 12
+NAME_MIN = 10
 VALUE_MAX = 16  # a value that is text (untrusted) is cut, so the row still fits
 
 
@@ -101,7 +101,7 @@ def verdict_table(result: Result, width: int | None = None) -> str:
         for mark, name, old, new, change, why in rows:
             left = (f"  {mark.ljust(widths[0])}  {names[name].ljust(name_width)}  "
                     f"{old.rjust(widths[2])} → {new.ljust(widths[3])}  {change.ljust(widths[4])}  ")
-            lines.append((left + clip(why, max(8, width - len(left)), at_word=True)).rstrip())  # one line a gate
+            lines.append(clip((left + clip(why, max(8, width - len(left)), at_word=True)).rstrip(), width))
     for g in result.gates:
         if g.status == SKIPPED:
             lines.append(clip(f"  skip  {c(g.name)}: {c(skip_reason(g))}", width, at_word=True))

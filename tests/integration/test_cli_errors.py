@@ -81,7 +81,7 @@ def test_a_worse_change_fails_with_exit_1(project, tmp_path):
     assert (accuracy["status"], accuracy["message"]) == ("fail", "fell by 0.0200, more than the 0.01 allowed")
     assert "mlgate: FAIL — 1 of 2 KPI gates failed" in proc.stdout
     report = (tmp_path / "report.md").read_text().replace("\u00a0", " ")
-    assert "| ❌ | `accuracy` | 0.9500 | 0.9300 | ▼ −0.0200 | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ❌ | `accuracy` | 0.9500 | 0.9300 | −0.0200 worse | ≥ 0.9 · drop ≤ 0.01 |" in report
 
 
 def test_a_warn_only_failure_does_not_block(project, tmp_path):

@@ -160,24 +160,29 @@ def test_golden_report_shape():
     assert (f"[`feature/deeper-trees` @ `3f2a9c1`](https://github.com/OWNER/REPO/commit/{HEAD_SHA}) vs "
             f"[`main` @ `a81d0e4`](https://github.com/OWNER/REPO/commit/{BASE_SHA}) (merge-base) · "
             f"[compare](https://github.com/OWNER/REPO/compare/{BASE_SHA}...{HEAD_SHA})") in report
-    assert "baseline: metrics committed at the base" in report
-    # the stages that ran, named with their time
-    assert "ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache · 41 s" in report
+    assert "baseline: metrics committed at the base · 41 s" in report
+    # what changed, right after the gates and their failures: the stages that ran, named with their time
+    assert "**What changed:** ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache" in report
+    assert report.index("- ❌ `accuracy`") < report.index("**What changed:**") < report.index("Params changed")
+    assert report.index("Params changed") < report.index("All metrics") < report.index("Warnings (1)")
     assert "| | KPI | main | this PR | Δ | gate |" in report
-    # narrow rows: value, value, marked change, each rule once
-    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | ▼ −0.0175 | ≥ 0.9 · drop ≤ 0.01 |" in report
-    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 | ≤ 4 · warn |" in report
-    assert "| ✅ | `latency_p95_ms` | 2.1 | 2.0 | ▲ −4.8% | rise ≤ 10% |" in report  # smaller is better
+    # narrow rows: value, value, the signed change and its judgement, each rule once
+    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | −0.0175 worse | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | +3.1 worse | ≤ 4 · warn |" in report
+    assert "| ✅ | `latency_p95_ms` | 2.1 | 2.0 | −4.8% better | rise ≤ 10% |" in report  # smaller is better
     assert "| ➖ | `roc_auc` | — | 0.9900 | — | drop ≤ 1% (no baseline) |" in report
     assert "> **Hypothesis:** deeper trees improve recall on small tumours." in report
     assert "<details open><summary>Params changed (3)</summary>" in report  # train.seed did not change; ≤ 5: open
     assert "| `train.criterion` | `gini` | `entropy` |" in report
-    assert "<details><summary>All metrics (9)</summary>" in report
+    assert "<details><summary>All metrics (9: 8 changed or gated, 1 unchanged)</summary>" in report
     # one column for file and metric: each file's row heads its metrics
     assert "| metric | main | this PR | Δ |" in report and "| 📄 `eval/model.yaml` | | | |" in report
-    assert "| `n_params` | 1250000 | 3400000 | +2150000 (+172%) |" in report
-    assert "| `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 (+172%) |" in report  # direction from its KPI
-    assert "| `n_test` | 114 | 114 | ±0 |" in report
+    assert "| `n_params` | 1250000 | 3400000 | +2150000 |" in report  # no direction in its name: no word
+    assert "| `model_size_mb` | 1.8 | 4.9 | +3.1 worse |" in report  # direction from its KPI
+    # the unchanged metric is folded apart, after the ones that moved
+    assert "<details><summary>1 unchanged</summary>" in report
+    assert "| `n_test` <sub>`eval/metrics.json`</sub> | 114 |" in report
+    assert report.index("`n_params`") < report.index("`n_test`")
     assert "| `loss` | 0.2000 | NaN | NaN at the head |" in report
     assert "[workflow run](https://github.com/OWNER/REPO/actions/runs/123)" in report
     assert_tables_whole(report)
@@ -205,7 +210,7 @@ def test_no_baseline_is_said_plainly():
                          gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop_pct", 1, NO_BASELINE)])])
     report = render(result)
     assert "> **No baseline** (no base commit): only absolute gates" in report
-    assert "## ✅ mlgate — no KPI gate judged: 1 without a baseline" in report
+    assert "## ➖ mlgate — no KPI gate judged: 1 without a baseline" in report  # nothing checked: no ✅
 
 
 def test_without_gates_the_report_says_how_to_add_them():
@@ -229,6 +234,9 @@ HOSTILE = [
 ]
 
 
+ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
 def strip_code_spans(line: str) -> str:
     """The line with every CommonMark code span removed (a backtick run up to the next run of equal length)."""
     return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", line)
@@ -239,9 +247,12 @@ def assert_inert(line: str) -> None:
     prose = re.sub(r"\[[^\[\]]*\]\(https://github\.com/OWNER/REPO/[\w./-]*\)", "", prose)  # our own links
     assert "<" not in prose.replace("<sub>", "").replace("</sub>", "").replace("<details>", "").replace("<details open>", "").replace(
         "</details>", "").replace("<summary>", "").replace("</summary>", ""), line
-    assert not re.search(r"(?<![\\])@(?!\u200b)\w", prose), line  # @mentions are broken by a zero-width space
+    assert not re.search(r"(?<![\w\\])@\w", prose), line  # a would-be @mention (GitHub: not after a letter) sits in code
     assert "${{" not in prose, line
-    assert not re.search(r"(?<!\\)\*\*", prose.replace("**Hypothesis:**", "").replace("**No baseline**", "")), line
+    ours = ("**Hypothesis:**", "**No baseline**", "**What changed:**", "**The head could not be judged:**")
+    for word in ours:
+        prose = prose.replace(word, "")
+    assert not re.search(r"(?<!\\)\*\*", prose), line
     assert not re.search(r"(?<!\\)\[", prose.replace("[workflow run]", "")), line
 
 
@@ -260,6 +271,7 @@ def test_untrusted_text_is_inert_everywhere_it_appears(hostile):
     )
     report = render(result)
     assert_tables_whole(report)
+    assert not re.search(ZERO_WIDTH, report)  # inert by escaping and code spans, never by invisible characters
     # Line breaks in untrusted text never start a new Markdown block.
     assert "\n- list" not in report and "\n# heading" not in report and "\n> quote" not in report
     for line in report.splitlines()[1:]:  # line 0 is our own HTML comment marker
@@ -288,7 +300,8 @@ def test_code_filter(value, expected):
         ("<b>&", "&lt;b&gt;&amp;"),
         ("**x** _y_", "\\*\\*x\\*\\* \\_y\\_"),
         ("a|b", "a\\|b"),
-        ("@octocat", "@\u200boctocat"),
+        ("@octocat", "`@octocat`"),  # in a code span GitHub links no mention; copied, it reads as written
+        ("ask @org/team-a, mail a@b.example", "ask `@org/team-a`, mail a@b.example"),
         ("${{ x }}", "$\\{\\{ x \\}\\}"),
         ("[l](u)", "\\[l\\](u)"),  # no link without its brackets; parentheses stay readable
         ("line\nbreak", "line break"),
@@ -326,7 +339,7 @@ def test_num_filter(value, expected):
     ("entry", "expected"),
     [
         ({"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561}, "−0.0175"),  # a fraction: no percentage
-        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1 (+172%)"),
+        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1"),  # one convention a row: the metric's unit
         ({"old": 1.0, "new": 1.0, "diff": 0.0}, "±0"),
         ({"old": 0.9561, "new": 0.9561 - 1.11e-16, "diff": -1.11e-16}, "±0"),  # float noise is no change
         ({"old": 0, "new": 2, "diff": 2}, "+2"),  # no percentage of a zero baseline
@@ -339,6 +352,34 @@ def test_num_filter(value, expected):
 )
 def test_delta_filter(entry, expected):
     assert delta(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "higher", "expected"),
+    [
+        ({"old": 0.30, "new": 0.20}, False, "−0.1000 better"),  # a loss fell: the sign is the change's, the word the judgement
+        ({"old": 0.30, "new": 0.40}, False, "+0.1000 worse"),
+        ({"old": 0.90, "new": 0.80}, True, "−0.1000 worse"),
+        ({"old": 0.90, "new": 0.95}, None, "+0.0500"),  # no direction known: no word
+        ({"old": 1.0, "new": math.inf}, True, "+∞ better"),
+    ],
+)
+def test_delta_says_better_or_worse_apart_from_the_sign(entry, higher, expected):
+    assert delta(entry, None, higher) == expected
+    assert "▲" not in delta(entry, None, higher) and "▼" not in delta(entry, None, higher)
+
+
+@pytest.mark.parametrize(
+    ("rules", "old", "new", "expected"),
+    [
+        ([("max", 0.15, PASS)], 0.0587, 0.0464, "−0.0123 better"),  # a ceiling: lower is better (ECE)
+        ([("min", 0.25, FAIL)], 0.3732, 0.2405, "−0.1327 worse"),  # a floor: higher is better (a class share)
+        ([("max_increase_pct", 200, PASS)], 0.1096, 0.1008, "−8.0% better"),  # a percentage rule: in percent
+    ],
+)
+def test_every_judged_gate_row_gets_a_judgement_from_its_rules(rules, old, new, expected):
+    g = gate("data.train.target.share_min", PASS, old, new, rules, higher=None)
+    assert delta(g) == expected
 
 
 def test_marker_refuses_an_unsafe_report_id_and_is_short():
@@ -372,11 +413,13 @@ def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
     report = render(big_result())
     assert len(report) <= COMMENT_LIMIT
     assert_tables_whole(report)
-    assert "<details><summary>All metrics (5000)</summary>" in report
+    # a change below the shown precision (0.5 → 0.50004) is no change: those rows are counted, not listed
+    assert "<details><summary>All metrics (5000: 4949 changed or gated, 51 unchanged)</summary>" in report
+    assert "_51 unchanged metrics not listed, to fit the comment; all are in the result JSON._" in report
     assert "<details><summary>Params changed (2000)</summary>" in report
     shown_metrics = len([r for r in table_rows(report) if "`slices.segment_" in r])
     shown_params = len([r for r in table_rows(report) if "`grid.param_" in r])
-    assert f"_{5000 - shown_metrics} more metrics not shown to fit the comment; see the result JSON._" in report
+    assert f"_{4949 - shown_metrics} more changed metrics not shown to fit the comment; see the result JSON._" in report
     assert f"_{2000 - shown_params} more changed params not shown; see the result JSON._" in report
     # every gate is still there, failures first
     gate_rows = [r for r in table_rows(report) if re.match(r"\| (❌|✅) \| `kpi_", r)]
@@ -396,7 +439,7 @@ def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
     assert unlimited["metrics_total"] == 40_000 and unlimited["problems_omitted"] == 0  # failures kept first
     report = render(big_result(n_metrics=40_000, n_params=10))
     shown = len([r for r in table_rows(report) if "`slices.segment_" in r])
-    assert f"_{40_000 - shown} more metrics not shown to fit the comment; see the result JSON._" in report
+    assert f"_{40_000 - 51 - shown} more changed metrics not shown to fit the comment; see the result JSON._" in report
 
 
 def test_the_job_summary_limit_keeps_everything():
@@ -561,15 +604,15 @@ def test_numbers_report_matches_the_golden_file():
 def test_a_metric_reads_with_the_same_decimals_in_every_run_and_in_its_message():
     one = render(numbers_result((0.965, 0.979), (1.0, 1.0)))
     two = render(numbers_result((0.9650, 0.9231), (1.0, 0.9667)))
-    assert "| ✅ | `accuracy` | 0.9650 | 0.9790 | ▲ +0.0140 | drop ≤ 0.01 |" in one
-    assert "| ✅ | `accuracy` | 0.9650 | 0.9231 | ▼ −0.0419 | drop ≤ 0.01 |" in two
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9790 | +0.0140 better | drop ≤ 0.01 |" in one
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9231 | −0.0419 worse | drop ≤ 0.01 |" in two
     assert "| ✅ | `recall` | 1.0000 | 1.0000 | ±0 | ≥ 0.9 |" in one
-    assert "| ✅ | `recall` | 1.0000 | 0.9667 | ▼ −0.0333 | ≥ 0.9 |" in two
-    # float noise below the shown precision is no change, with no mark
+    assert "| ✅ | `recall` | 1.0000 | 0.9667 | −0.0333 worse | ≥ 0.9 |" in two
+    # float noise below the shown precision is no change, with no word
     assert "| ✅ | `precision` | 0.9561 | 0.9561 | ±0 | drop ≤ 0.01 |" in one
     assert "−1.110e−16" not in one and "e-16" not in one
-    # a smaller model is better: marked so, in percent as its rule is
-    assert "| ✅ | `model_size_mb` | 4.5 | 3.2 | ▲ −28.9% | rise ≤ 200% |" in one
+    # a smaller model is better: said so, in percent as its rule is
+    assert "| ✅ | `model_size_mb` | 4.5 | 3.2 | −28.9% better | rise ≤ 200% |" in one
     # integers without thousands separators, in params and metrics alike
     assert "| `data.rows` | 20170428 | 20170429 |" in one and "20,170,428" not in one
 
@@ -586,7 +629,7 @@ def predictions_gate(status=PASS, interval=None):
 def test_a_small_eval_set_is_named_beside_its_metrics_with_a_noise_hint():
     result = make_result(gates=[predictions_gate()], sections={"predictions": {"n_head": 143, "n_base": 143}})
     report = render(result)
-    assert "| ✅ | `predictions.accuracy` <sub>n=143</sub> | 0.9580 | 0.9510 | ▼ −0.0070 | drop ≤ 0.01 |" in report
+    assert "| ✅ | `predictions.accuracy` <sub>n=143</sub> | 0.9580 | 0.9510 | −0.0070 worse | drop ≤ 0.01 |" in report
     assert ("> 143 test examples: one example moves a rate such as accuracy by 0.0070 (0.7 points), so "
             "`predictions.accuracy` can pass or fail on noise; consider `confidence:` on its KPI.") in report
 
@@ -598,7 +641,7 @@ def test_no_noise_hint_for_a_large_set_or_a_gate_judged_on_an_interval():
                 "paired": True, "n_paired": 143, "n_head": 143, "n_base": 143, "method": "paired_counts"}
     judged = render(make_result(gates=[predictions_gate(interval=interval)], sections={"predictions": {"n_head": 143}}))
     assert "consider `confidence:`" not in judged
-    assert "| ▼ −0.0070 (within noise) | drop ≤ 0.01 (95 %) |" in judged
+    assert "| −0.0070 within noise | drop ≤ 0.01 (95 %) |" in judged  # the interval's judgement, not the sign's
 
 
 def test_comparing_a_commit_with_itself_is_said_plainly():
@@ -635,17 +678,17 @@ def test_the_trend_threshold_is_the_limit_the_gate_lets_the_metric_reach(rules, 
 def test_a_change_and_a_rule_never_wrap_inside_a_narrow_table():
     report = render_exact(make_result())
     row = next(line for line in report.splitlines() if line.startswith("| ❌ | `accuracy`"))
-    assert f"| ▼{NBSP}−0.0175 | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules
+    assert f"| −0.0175{NBSP}worse | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules
 
 
-def test_long_kpi_names_may_wrap_at_their_dots_and_text_values_are_cut_in_the_table():
+def test_long_kpi_names_stay_one_copyable_span_and_text_values_are_cut_in_the_table():
     slice_gate = gate("predictions.slice.site=east.accuracy", FAIL, 0.97, 0.95, [("max_drop", 0.02, FAIL)],
                       file="eval/predictions.csv")
     fingerprint = gate("model.interface", PASS, "30 inputs #beabd89d · classes 0,1", "30 inputs #beabd89d · classes 0,1",
                        [("unchanged", True, PASS)], file="model")
     report = render(make_result(gates=[slice_gate, fingerprint, gate("f1", PASS, 0.9, 0.91, [("min", 0.5, PASS)])],
                                 sections={"predictions": {"n_head": 143}}))
-    assert "| `predictions.\u200bslice.\u200bsite=east.\u200baccuracy` |" in report  # no n: a slice has its own size
+    assert "| `predictions.slice.site=east.accuracy` |" in report  # as mlgate.yaml spells it; no n: a slice has its own
     assert "| `30 inputs #be…` | `30 inputs #be…` |" in report  # 14 characters; whole in All metrics
     assert "| ✅ | `f1` |" in report
     assert "consider `confidence:`" not in report  # the hint is for the whole set's metrics only
