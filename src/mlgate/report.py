@@ -363,10 +363,13 @@ def heading(r: Result) -> tuple[str, str]:
     return ("⚠️" if r.count(WARN) else "✅"), r.headline()
 
 
-def verdict_word(r: Result) -> str:
-    """The terminal's one word: PASS, FAIL, ERROR, NOT GATED (no mlgate.yaml) or NOT JUDGED."""
-    icon = heading(r)[0]
-    return {NOT_GATED_ICON: "NOT GATED", NOT_JUDGED_ICON: "NOT JUDGED"}.get(icon, r.verdict.upper())
+def verdict_line(r: Result) -> str:
+    """The terminal's verdict: 'PASS — all 3 KPI gates passed', 'ERROR — …', 'NOT JUDGED — …', and for a run
+    without mlgate.yaml only its headline (no word of a verdict it never gave)."""
+    icon, headline = heading(r)
+    if icon == NOT_GATED_ICON:
+        return headline
+    return f"{'NOT JUDGED' if icon == NOT_JUDGED_ICON else r.verdict.upper()} — {headline}"
 
 
 def metric_changes(r: Result) -> dict[str, int]:
@@ -385,9 +388,9 @@ def metric_changes(r: Result) -> dict[str, int]:
 
 
 def not_gated_headline(r: Result) -> str:
-    """'not gated (no mlgate.yaml): 2 metrics better and 1 worse by their names' direction, 3 more changed'."""
+    """'no mlgate.yaml: 2 metrics better and 1 worse by their names' direction, 3 more changed'."""
     c = metric_changes(r)
-    lead = "not gated (no mlgate.yaml)"
+    lead = "no mlgate.yaml"
     if not r.metrics:
         return f"{lead}: no metrics to compare"
     if r.base is None or r.baseline.source == "none":

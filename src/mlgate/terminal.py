@@ -12,7 +12,7 @@ import os
 import shutil
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
-from mlgate.report import delta, fmt, heading, rule_text, skip_reason, table_gates, verdict_word
+from mlgate.report import delta, fmt, rule_text, skip_reason, table_gates, verdict_line
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
@@ -76,7 +76,7 @@ def verdict_table(result: Result, width: int | None = None) -> str:
     and every line starts with mlgate's own text, so nothing in it can become a workflow command."""
     c = one_line
     width = max(MIN_WIDTH, width or shutil.get_terminal_size((100, 24)).columns)
-    lines = [clip(f"mlgate: {verdict_word(result)} — {c(heading(result)[1])}", width)]
+    lines = [clip(f"mlgate: {c(verdict_line(result))}", width)]
     head = f"{c(result.head.ref)} @ {c(result.head.short or 'workspace')}"
     if result.base and result.base.sha and result.base.sha == result.head.sha and not result.head.dirty:
         where = f"{head} compared with itself: no changes"

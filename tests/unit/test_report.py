@@ -216,6 +216,78 @@ def test_no_baseline_is_said_plainly():
 def test_without_gates_the_report_says_how_to_add_them():
     report = render(make_result(gates=[], verdict="pass"))
     assert "_No KPI gates are configured: add some under `kpis:` in `mlgate.yaml`._" in report
+    assert report.splitlines()[1] == "## ➖ mlgate — no KPI gates configured"  # nothing was checked: no ✅
+
+
+def test_an_errored_run_has_its_own_heading_and_no_table_of_judged_gates():
+    result = make_result(verdict="error", error="eval/metrics.json: cannot be read at the head: not JSON")
+    report = render(result)
+    lines = report.splitlines()
+    assert lines[1] == "## ⛔ mlgate — the run could not be completed"  # not a pass's ⚠️, not a ✅
+    assert "> **The head could not be judged:** eval/metrics.json: cannot be read at the head: not JSON" in report
+    head = report.split("<details")[0]
+    assert "| | KPI |" not in report and "| ❌ |" not in head and "| ✅ |" not in head  # no gate judged below it
+    assert "- ❌ `accuracy`" not in report and "Not judged:" not in report
+    assert "_No gate was judged: a run that could not be completed is not a verdict on its numbers (6 KPI gates" \
+           " in the result JSON)" in report
+    assert "**What changed:**" in report and "Warnings (1)" in report  # the rest of the report still helps
+
+
+def test_a_pass_with_a_warning_keeps_its_warning_heading():
+    warned = [g for g in make_result().gates if g.status in (PASS, WARN)]
+    assert render(make_result(verdict="pass", gates=warned)).splitlines()[1].startswith("## ⚠️ mlgate — all 3")
+
+
+def no_config_result(**overrides) -> Result:
+    metrics = {"eval/metrics.json": {
+        "accuracy": {"old": 0.90, "new": 0.92},  # better by its name
+        "recall": {"old": 0.80, "new": 0.70},  # worse
+        "loss": {"old": 0.30, "new": 0.40},  # worse: a loss rose
+        "n_rows": {"old": 100, "new": 120},  # changed, no direction in its name
+        "f1": {"old": 0.85, "new": 0.85},  # unchanged
+        "precision": {"old": 0.9561, "new": 0.9561 + 1e-12},  # float noise: unchanged
+    }}
+    return make_result(**{"config_path": "", "gates": [], "verdict": "pass", "metrics": metrics, **overrides})
+
+
+def test_without_mlgate_yaml_the_heading_counts_better_and_worse_and_the_changes_come_first():
+    report = render(no_config_result())
+    lines = report.splitlines()
+    assert lines[1] == "## 📊 mlgate — no mlgate.yaml: 1 metric better and 2 worse by their names' direction, 1 more changed"
+    assert "✅" not in report
+    table = report.index("| metric | main | this PR | Δ |")
+    assert table < report.index("**What changed:**") < report.index("Params changed")  # open, first
+    assert "<details><summary>All metrics" not in report  # shown once, unfolded
+    assert "| `accuracy` | 0.9000 | 0.9200 | +0.0200 better |" in report
+    assert "| `loss` | 0.3000 | 0.4000 | +0.1000 worse |" in report
+    assert "| `n_rows` | 100 | 120 | +20 |" in report
+    assert "<details><summary>2 unchanged</summary>" in report
+    assert report.index("`n_rows`") < report.index("2 unchanged") < report.index("`precision`")
+    assert "better/worse by the metric's name (no KPI says)" in report
+
+
+@pytest.mark.parametrize(("metrics", "expected"), [
+    ({}, "no mlgate.yaml: no metrics to compare"),
+    ({"m.json": {"f1": {"old": 0.5, "new": 0.5}}}, "no mlgate.yaml: no metric changed (1 compared)"),
+    ({"m.json": {"n": {"old": 1, "new": 2}, "k": {"old": 1, "new": 3}}}, "no mlgate.yaml: 2 metrics changed"),
+])
+def test_the_no_config_heading_says_what_it_could_compare(metrics, expected):
+    assert render(no_config_result(metrics=metrics)).splitlines()[1] == f"## 📊 mlgate — {expected}"
+
+
+def test_warnings_that_change_how_numbers_read_sit_under_the_heading():
+    unpaired = ("eval/predictions.csv: unpaired: only 40 rows pair by id, fewer than 50% of head (114) or base (143);"
+                " the two sides are compared as independent samples")
+    result = make_result(warnings=[unpaired, "the DVC cache was not pushed: offline"],
+                         baseline=Baseline("ledger", "ledger entry", BASE_SHA, 3))
+    report = render(result)
+    notes = report.index("> ⚠️ eval/predictions.csv: unpaired: only 40 rows pair by id")
+    assert notes < report.index("| | KPI |")
+    assert report.index("> ⚠️ The baseline is the ledger entry for `a81d0e4`, 3 commits before the merge-base") < \
+        report.index("| | KPI |")
+    assert "Warnings (1)" in report and report.count("unpaired: only 40 rows") == 1  # said once, where it matters
+    reproduced = render(make_result(baseline=Baseline("reproduced", "reproduced a81d0e4 in a worktree", BASE_SHA)))
+    assert reproduced.index("> ⚠️ The base was reproduced on this runner") < reproduced.index("| | KPI |")
 
 
 # -- escaping -----------------------------------------------------------------------------------------------
@@ -442,6 +514,24 @@ def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
     assert f"_{40_000 - 51 - shown} more changed metrics not shown to fit the comment; see the result JSON._" in report
 
 
+def test_the_budget_drops_unchanged_rows_before_trend_charts():
+    """A comment with hundreds of unchanged metrics and trend charts: the unchanged rows go (their count
+    stays), every chart and every changed metric stays."""
+    metrics = {"eval/metrics.json": {f"stable.metric_{i:04d}.value_at_a_long_name": {"old": 0.5, "new": 0.5}
+                                     for i in range(1_500)}}
+    base = trend_result()
+    metrics["eval/metrics.json"].update(base.metrics["eval/metrics.json"])
+    full = render(trend_result(metrics=metrics), limit=SUMMARY_LIMIT)
+    assert len(full) > COMMENT_LIMIT and full.count("stable.metric_") == 1500  # over the comment's budget
+    report = render(trend_result(metrics=metrics))
+    assert len(report) <= COMMENT_LIMIT
+    assert report.count("xychart-beta") == full.count("xychart-beta") > 0  # no chart dropped
+    assert "stable.metric_" not in report
+    assert "_1501 unchanged metrics not listed, to fit the comment; all are in the result JSON._" in report
+    assert "| `accuracy` | 0.9561 | 0.9386 | −0.0175 worse |" in report  # the changed ones stay
+    assert_tables_whole(report)
+
+
 def test_the_job_summary_limit_keeps_everything():
     report = render(big_result(), limit=SUMMARY_LIMIT)
     assert len(report) <= SUMMARY_LIMIT
@@ -534,15 +624,16 @@ def test_a_missing_template_directory_is_a_config_error(tmp_path):
 GOLDEN_TREND = Path(__file__).parent / "golden" / "report_trend.md"
 
 
-def trend_result() -> Result:
+def trend_result(**overrides) -> Result:
     history = ["1111111", "2222222", "3333333", "4444444", "5555555"]
-    return make_result(
-        trend={
+    return make_result(**{
+        "trend": {
             "eval/metrics.json:accuracy": [[sha, v] for sha, v in zip(history, [0.951, 0.958, 0.958, 0.951, 0.9561])],
             "eval/metrics.json:f1": [[sha, v] for sha, v in zip(history, [0.96, 0.965, None, 0.965, 0.965])],
         },
-        context={"pr_number": 17, "trend_ref": "main"},
-    )
+        "context": {"pr_number": 17, "trend_ref": "main"},
+        **overrides,
+    })
 
 
 def test_trend_report_matches_the_golden_file():

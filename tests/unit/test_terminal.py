@@ -43,3 +43,49 @@ def test_clip_cuts_at_a_word_and_marks_the_cut():
     assert clip("fell by 0.0175, more than the 0.01 allowed", 20, at_word=True) == "fell by 0.0175…"
     assert clip("short", 20) == "short"
     assert clip("abcdefghij", 5) == "abcd…"
+
+
+def test_long_names_keep_their_end_and_distinct_rows_stay_distinct_at_100_columns():
+    columns = ["mean_radius", "mean_area", "mean_perimeter", "worst_radius", "worst_area", "worst_perimeter",
+               "radius_error", "area_error", "texture_error", "mean_texture", "worst_texture"]
+    names = [f"data.test.reference_drift.{c}.psi" for c in columns]
+    names += [f"predictions.slice.site={s}.accuracy" for s in ("north", "south", "west")]
+    gates = [gate(n, PASS, 0.91, 0.92, [("max_drop", 0.02, PASS)], message="ok drop within the 0.02 allowed")
+             for n in names]
+    lines = verdict_table(make_result(gates=gates, verdict="pass"), 100).splitlines()
+    rows = [line for line in lines if line.startswith("  pass  ")]
+    shown = [row.split()[1] for row in rows]
+    assert len(rows) == len(names) and len(set(shown)) == len(names), shown  # no two rows read alike
+    assert all(len(line) <= 100 for line in lines)
+    for name, cut in zip(names, shown):
+        assert cut == name or ("…" in cut and name.endswith(cut.split("…")[-1])), (name, cut)  # the end kept
+    assert any(cut.endswith("=south.accuracy") for cut in shown)
+
+
+def test_names_that_differ_only_in_the_middle_still_read_apart():
+    from mlgate.terminal import short_names
+
+    names = [f"model.layer_{i}.weights_norm_of_the_attention_block_output" for i in (1, 2, 3)]
+    shown = short_names(names, 24)
+    assert len(set(shown.values())) == 3 and all(len(v) <= 24 for v in shown.values()), shown
+    assert all(f"_{i}." in shown[n] for i, n in zip((1, 2, 3), names)), shown
+
+
+def test_the_verdict_line_of_a_run_without_mlgate_yaml_is_not_a_pass():
+    from test_report import no_config_result
+
+    lines = verdict_table(no_config_result(), 100).splitlines()
+    assert lines[0] == "mlgate: no mlgate.yaml: 1 metric better and 2 worse by their names' direction, 1 more changed"
+    assert "PASS" not in lines[0]
+
+
+def test_the_verdict_line_of_a_run_whose_gates_were_not_judged_is_not_a_pass():
+    from mlgate.gates import NO_BASELINE
+
+    result = make_result(verdict="pass", gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop", 1, NO_BASELINE)])])
+    assert verdict_table(result, 100).splitlines()[0] == "mlgate: NOT JUDGED — no KPI gate judged: 1 without a baseline"
+
+
+def test_the_verdict_line_of_an_errored_run_says_error():
+    result = make_result(verdict="error", error="eval/metrics.json: cannot be read at the head")
+    assert verdict_table(result, 100).splitlines()[0] == "mlgate: ERROR — the run could not be completed"
