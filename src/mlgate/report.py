@@ -279,11 +279,15 @@ class _Rows:
             "r": r,
             "marker": report_marker(r.report_id, r.head.sha),
             "gates": gates,
+            "gate_names": name_groups([g.name for g in gates]),
             "skipped": self.skipped,
             "gates_omitted": len(self.gates) - len(gates),
             "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
             - sum(1 for g in gates if g.status in (FAIL, WARN)),
             "metrics": self.metrics[: plan["metrics"]],
+            "metric_names": [shown for path in dict.fromkeys(p for p, _, _ in self.metrics[: plan["metrics"]])
+                             for shown in name_groups([k for p, k, _ in self.metrics[: plan["metrics"]] if p == path],
+                                                      )],
             "metrics_total": len(self.metrics) + len(self.unchanged),
             "metrics_changed": len(self.metrics),
             "unchanged": self.unchanged[: plan.get("unchanged", ceiling)],
@@ -627,6 +631,49 @@ def _fit(text: str) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+NAME_CHARS = 24  # a longer KPI or metric name shows its common prefix once, in a row above (760 px)
+
+
+def name_prefix(name: str, limit: int = NAME_CHARS) -> str:
+    """The part of one long dotted name a table shows in a row of its own: all but its last two parts
+    ('predictions.slice.' of 'predictions.slice.site=east.accuracy'), or the first of three; '' for a name
+    short enough to show whole, or with too few parts to split."""
+    parts = name.split(".")
+    if len(name) <= limit or len(parts) < 3 or not all(parts):
+        return ""
+    return ".".join(parts[: len(parts) - 2 if len(parts) > 3 else 1]) + "."
+
+
+def _shared(a: str, b: str) -> str:
+    """The dotted prefix two names share: 'predictions.slice.' of '….site=east.accuracy' and '….site=west.recall'."""
+    common = os.path.commonprefix([a, b])
+    return common[: common.rfind(".") + 1]
+
+
+def name_groups(names: list[Any], limit: int = NAME_CHARS) -> list[tuple[str, str]]:
+    """For each name of a table, in order: the prefix to show in a row above it ('' for none, or where the row
+    above already shows it) and the rest, which its row shows. Consecutive names sharing a dotted prefix form a
+    group, split only when one of them is longer than `limit`; a long name alone loses its `name_prefix`.
+    Group row and row together always read the whole name; nothing is cut."""
+    names = [str(n) for n in names]
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(names):
+        prefix = _shared(names[i], names[i + 1]) if i + 1 < len(names) else ""
+        if prefix and i + 2 < len(names) and len(_shared(names[i + 1], names[i + 2])) > len(prefix):
+            prefix = ""  # the next name belongs with the one after it
+        end = i + 1
+        while prefix and end < len(names) and names[end].startswith(prefix):
+            end += 1
+        group = names[i:end]
+        prefix = prefix or name_prefix(names[i], limit)
+        if not any(len(n) > limit for n in group) or any(n == prefix for n in group):
+            prefix = ""
+        out += [(prefix if k == 0 else "", n[len(prefix):]) for k, n in enumerate(group)]
+        i = end
+    return out
+
+
 def kpi(name: Any) -> str:
     """A KPI's name as one code span, exactly as mlgate.yaml and the result JSON spell it (copied, it selects the
     same metric): no zero-width character inside, so it never wraps at its dots into two pills."""
@@ -787,6 +834,7 @@ def entry_status(entry: dict[str, Any]) -> str:
 _FILTERS = {
     "code": code,
     "kpi": kpi,
+    "name_groups": name_groups,
     "text": text,
     "num": num,
     "digits": digits,

@@ -489,7 +489,7 @@ def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
     assert "<details><summary>All metrics (5000: 4949 changed or gated, 51 unchanged)</summary>" in report
     assert "_51 unchanged metrics not listed, to fit the comment; all are in the result JSON._" in report
     assert "<details><summary>Params changed (2000)</summary>" in report
-    shown_metrics = len([r for r in table_rows(report) if "`slices.segment_" in r])
+    shown_metrics = len([r for r in table_rows(report) if "`segment_" in r])
     shown_params = len([r for r in table_rows(report) if "`grid.param_" in r])
     assert f"_{4949 - shown_metrics} more changed metrics not shown to fit the comment; see the result JSON._" in report
     assert f"_{2000 - shown_params} more changed params not shown; see the result JSON._" in report
@@ -510,7 +510,7 @@ def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
     assert (len(unlimited["metrics"]), len(unlimited["params"]), len(unlimited["gates"])) == (ceiling,) * 3
     assert unlimited["metrics_total"] == 40_000 and unlimited["problems_omitted"] == 0  # failures kept first
     report = render(big_result(n_metrics=40_000, n_params=10))
-    shown = len([r for r in table_rows(report) if "`slices.segment_" in r])
+    shown = len([r for r in table_rows(report) if "`segment_" in r])
     assert f"_{40_000 - 51 - shown} more changed metrics not shown to fit the comment; see the result JSON._" in report
 
 
@@ -536,7 +536,7 @@ def test_the_job_summary_limit_keeps_everything():
     report = render(big_result(), limit=SUMMARY_LIMIT)
     assert len(report) <= SUMMARY_LIMIT
     assert "not shown" not in report
-    assert len([r for r in table_rows(report) if "`slices.segment_" in r]) == 5000
+    assert len([r for r in table_rows(report) if "segment_" in r]) == 5000
     assert_tables_whole(report)
 
 
@@ -779,7 +779,8 @@ def test_long_kpi_names_stay_one_copyable_span_and_text_values_are_cut_in_the_ta
                        [("unchanged", True, PASS)], file="model")
     report = render(make_result(gates=[slice_gate, fingerprint, gate("f1", PASS, 0.9, 0.91, [("min", 0.5, PASS)])],
                                 sections={"predictions": {"n_head": 143}}))
-    assert "| `predictions.slice.site=east.accuracy` |" in report  # as mlgate.yaml spells it; no n: a slice has its own
+    # a long name in one code span, no zero-width character; alone in the table, its prefix in a row above it
+    assert "| | `predictions.slice.` | | | | |\n| ❌ | `site=east.accuracy` |" in report  # no n: a slice has its own
     assert "| `30 inputs #be…` | `30 inputs #be…` |" in report  # 14 characters; whole in All metrics
     assert "| ✅ | `f1` |" in report
     assert "consider `confidence:`" not in report  # the hint is for the whole set's metrics only
@@ -795,3 +796,29 @@ def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
                 if "| code" in summary or "`" in summary:
                     offending.append(f"{path.relative_to(templates)}:{number}")
     assert offending == []
+
+
+def test_long_dotted_names_show_their_common_prefix_once_and_read_whole():
+    from mlgate.report import name_groups
+
+    names = ["data.train.rows", "data.train.target.share_min", "accuracy",
+             "predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy",
+             "predictions.health.distinct_labels", "model.latency_ratio"]
+    groups = name_groups(names)
+    assert groups == [("data.train.", "rows"), ("", "target.share_min"), ("", "accuracy"),
+                      ("predictions.slice.", "site=south.accuracy"), ("", "site=west.accuracy"),
+                      ("predictions.", "health.distinct_labels"), ("", "model.latency_ratio")]
+    shown, prefix = [], ""
+    for group, rest in groups:  # a group row and its rows always read the whole name
+        prefix = group or (prefix if shown and shown[-1].startswith(prefix) and prefix else "")
+        shown.append(prefix + rest if prefix and (prefix + rest) in names else rest)
+    assert shown == names
+    assert all(len(rest) <= 24 for _, rest in groups)
+
+
+def test_a_gate_table_of_long_names_uses_no_zero_width_character_and_stays_whole():
+    names = ["predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy"]
+    report = render_exact(make_result(gates=[gate(n, PASS, 0.9, 0.91, [("max_drop", 0.02, PASS)]) for n in names]))
+    assert not re.search(ZERO_WIDTH, report)
+    assert "| | `predictions.slice.` | | | | |\n| ✅ | `site=south.accuracy` |" in report
+    assert_tables_whole(report)
