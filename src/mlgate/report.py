@@ -733,7 +733,7 @@ def num(value: Any, places: NumberFormat | int | None = None, clip: int | None =
 
 def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: bool | None = None) -> str:
     """'+0.0014 better', '+172% worse', '−0.0008 within noise', '±0' (no change, or float noise below the shown
-    precision), '—' (nothing to compare).
+    precision), 'same' / 'changed' (text values), '—' (a side missing).
 
     The sign is the sign of the change; the word after it is the judgement by the metric's direction (a gate's,
     or the one its rules imply, else `higher_is_better`, else a guess from the name), none when it is unknown. A
@@ -758,6 +758,8 @@ def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: 
         if diff is not None and math.isinf(diff):
             return _judged(("+" if diff > 0 else MINUS) + "∞", judgement(diff, direction))
     change = f.change(old, new)
+    if change is None and old is not None and new is not None:  # text (a fingerprint, a schema): same or not
+        return "same" if old == new else "changed"
     if change is None:
         return "—"
     if change == NO_CHANGE:
@@ -819,6 +821,24 @@ def skip_reason(gate: GateOutcome) -> str:
     return message or "optional"
 
 
+MOVED_P = 0.01  # a KS or chi-squared p-value below this: the column moved, whatever its PSI
+
+
+def moved_columns(rows: Any, chance: Any) -> list[dict[str, Any]]:
+    """The drift table's rows of columns that moved: a PSI above what two samples of one distribution reach at
+    these sizes (`chance`; any PSI above zero when unknown), or a KS / chi-squared p-value below 0.01."""
+    def moved(row: Any) -> bool:
+        if not isinstance(row, dict):
+            return False
+        psi = row.get("psi")
+        floor = chance if compare.is_number(chance) else 0.0
+        if compare.is_number(psi) and psi > floor:
+            return True
+        return any(compare.is_number(row.get(k)) and row[k] < MOVED_P for k in ("ks_pvalue", "chi2_pvalue"))
+
+    return [row for row in rows or [] if moved(row)]
+
+
 def seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
@@ -846,6 +866,7 @@ _FILTERS = {
     "rule_text": rule_text,
     "icon": icon,
     "seconds": seconds,
+    "moved_columns": moved_columns,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
     **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit
