@@ -50,6 +50,7 @@ MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than 
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
+_class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
 NBSP = "\u00a0"  # keeps a Δ ("▼ −0.0420") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
@@ -83,6 +84,7 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
     result = publishable(result)
     if template_dir is not None:
         check_template_dir(template_dir)
+    token = _class_names.set(class_names(result))
     try:
         with _time_limit(_template_seconds()):
             return _render(result, limit, template_dir)
@@ -101,6 +103,8 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
             f"{one_line(' '.join(str(getattr(exc, 'message', None) or exc).split()))[:300]}; "
             "fix the template or remove report.template"
         ) from None
+    finally:
+        _class_names.reset(token)
 
 
 def publishable(result: Result) -> Result:
@@ -314,6 +318,7 @@ class _Rows:
             # two prediction logs, or a production sample: no pipeline ran
             "files_only": bool((not r.head.sha and r.base and not r.base.sha) or r.context.get("event") == "monitor"),
             "data_changes": _data_text(r),
+            "class_names": _class_names.get(),
             "version": __version__,
             "problems": [g for g in gates if g.status in (FAIL, WARN)],
             "limit": self.limit,
@@ -587,6 +592,47 @@ def _pipeline_text(r: Result) -> str:
     if unchanged:
         parts.append(f"{unchanged} unchanged")
     return "; ".join(parts)
+
+
+MAX_MATCHED_CLASSES = 6  # up to 720 orderings of a confusion plot's labels are tried
+
+
+def class_names(r: Result) -> dict[str, str]:
+    """{'0': 'benign', '1': 'malignant'}: the names of the prediction classes, where the report holds both: the
+    predictions' confusion matrix (codes) and a confusion plot (names) whose counts match it, on both sides,
+    in exactly one order of the plot's labels. {} when they do not, or the match is ambiguous."""
+    import itertools
+
+    sections = r.sections if isinstance(r.sections, dict) else {}
+    flips = (sections.get("predictions") or {}).get("flips") if isinstance(sections.get("predictions"), dict) else None
+    confusion = flips.get("confusion") if isinstance(flips, dict) else None
+    plots = (sections.get("plots") or {}).get("plots") if isinstance(sections.get("plots"), dict) else None
+    if not isinstance(confusion, dict) or not isinstance(plots, list):
+        return {}
+    codes = confusion.get("classes")
+    if not isinstance(codes, list) or not 2 <= len(codes) <= MAX_MATCHED_CLASSES:
+        return {}
+    found: set[tuple[str, ...]] = set()
+    for plot in plots:
+        labels, cells = (plot.get("labels"), plot.get("cells")) if isinstance(plot, dict) else (None, None)
+        if plot.get("kind") != "confusion" or not isinstance(labels, list) or len(labels) != len(codes):
+            continue
+        try:
+            for order in itertools.permutations(range(len(labels))):  # order[i]: the plot's index of code i
+                if all(cells[order[i]][order[j]] == [confusion["head"][i][j], confusion["base"][i][j]]
+                       for i in range(len(codes)) for j in range(len(codes))):
+                    found.add(tuple(str(labels[k]) for k in order))
+        except (IndexError, KeyError, TypeError):
+            continue
+    if len(found) != 1:
+        return {}
+    names = dict(zip((str(c) for c in codes), found.pop()))
+    return names if len(set(names.values())) == len(names) and names.keys() != set(names.values()) else {}
+
+
+def class_name(value: Any) -> Any:
+    """A prediction class by its name where the report knows it (`class_names`), else as it is."""
+    return _class_names.get().get(str(value), value)
 
 
 def _data_text(r: Result) -> str:
@@ -867,6 +913,7 @@ _FILTERS = {
     "icon": icon,
     "seconds": seconds,
     "moved_columns": moved_columns,
+    "class_name": class_name,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
     **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit

@@ -822,3 +822,48 @@ def test_a_gate_table_of_long_names_uses_no_zero_width_character_and_stays_whole
     assert not re.search(ZERO_WIDTH, report)
     assert "| | `predictions.slice.` | | | | |\n| ✅ | `site=south.accuracy` |" in report
     assert_tables_whole(report)
+
+
+def class_sections(head, base, labels=("benign", "malignant")):
+    cells = [[[head[i][j], base[i][j]] for j in range(2)] for i in range(2)]
+    return {
+        "predictions": {"flips": {"paired": True, "right_to_wrong": 1, "wrong_to_right": 0, "right_to_wrong_ids": ["7"],
+                                  "wrong_to_right_ids": [],
+                                  "confusion": {"classes": [0, 1], "head": head, "base": base,
+                                                "diff": [[h - b for h, b in zip(hr, br)] for hr, br in zip(head, base)]}},
+                        "calibration": {"positive": 1, "bins": 2, "head": {"brier": 0.1, "ece": 0.1, "table": []}}},
+        "plots": {"plots": [{"id": "eval/plots/confusion.csv", "kind": "confusion", "template": "confusion",
+                             "title": "Confusion matrix", "status": "changed", "labels": list(labels), "cells": cells,
+                             "normalized": False, "classes_hidden": 0, "shifts": [], "x_label": "predicted",
+                             "head_total": sum(map(sum, head)), "base_total": sum(map(sum, base)),
+                             "y_label": "actual"}], "changed": 1, "total": 1, "images_changed": []},
+    }
+
+
+def test_each_class_has_one_name_where_the_report_holds_the_mapping():
+    from mlgate.report import class_names
+
+    result = make_result(sections=class_sections([[87, 3], [7, 46]], [[89, 1], [5, 48]]))
+    assert class_names(result) == {"0": "benign", "1": "malignant"}
+    report = render(result)
+    assert "| actual ＼ predicted | `benign` | `malignant` |" in report and "| **malignant** | 7 (+2) | 46 (−2) |" in report
+    assert "probability of `malignant`" in report
+    assert "· classes `0` = `benign`, `1` = `malignant` (the confusion plot's counts match the predictions')" in report
+    # the plot's labels in the other order still match the same way
+    swapped = class_sections([[87, 3], [7, 46]], [[89, 1], [5, 48]])
+    swapped["plots"]["plots"][0].update(labels=["malignant", "benign"],
+                                        cells=[[[46, 48], [7, 5]], [[3, 1], [87, 89]]])
+    assert class_names(make_result(sections=swapped)) == {"0": "benign", "1": "malignant"}
+
+
+@pytest.mark.parametrize(("head", "base"), [
+    ([[50, 5], [5, 50]], [[50, 5], [5, 50]]),  # symmetric counts: either order matches, so no name is sure
+    ([[87, 3], [7, 46]], [[80, 3], [7, 53]]),  # the plot's counts are not the predictions': not the same classes
+])
+def test_no_class_names_when_the_mapping_is_not_certain(head, base):
+    from mlgate.report import class_names
+
+    sections = class_sections(head, [[50, 5], [5, 50]])
+    sections["predictions"]["flips"]["confusion"]["base"] = base
+    assert class_names(make_result(sections=sections)) == {}
+    assert "probability of `1`" in render(make_result(sections=sections))
