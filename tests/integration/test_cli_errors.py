@@ -314,7 +314,10 @@ def test_corrupt_head_metrics_exit_2_but_report_and_result_are_written(project, 
     accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
     assert accuracy["status"] == "fail" and accuracy["message"].startswith("metrics.json failed to load: ")
     report = (tmp_path / "report.md").read_text()
-    assert report.splitlines()[1].startswith("## ⚠️ mlgate — the run could not be completed")
+    assert report.splitlines()[1].startswith("## ⛔ mlgate — the run could not be completed")  # its own heading
+    assert "| | KPI |" not in report  # no table of judged gates beneath "could not be judged"
+    assert "> **The head could not be judged:** metrics.json: cannot be read at the head" in report
+    assert "mlgate: ERROR — the run could not be completed" in proc.stdout
 
 
 # -- 3: the pipeline fails ---------------------------------------------------------------------------------
@@ -338,4 +341,4 @@ def test_report_title_heads_the_report_escaped(project, tmp_path):
     proc = run(project, tmp_path, "--base", "main", "--no-repro")
     assert proc.returncode == 0, proc.stderr
     heading = (tmp_path / "report.md").read_text().splitlines()[1]
-    assert heading == "## ✅ mlgate · churn \\*model\\* @\u200boctocat — all 2 KPI gates passed"
+    assert heading == "## ✅ mlgate · churn \\*model\\* `@octocat` — all 2 KPI gates passed"  # no mention, no zero-width
