@@ -5,10 +5,11 @@ filter is registered in ``_FILTERS`` below, and untrusted text (metric names, pa
 names) only enters the report through the ``code`` or ``text`` filters, which make it inert.
 
 The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
-trimmed least-important first (the rows of unchanged metrics, then the trend charts, then the changed
-metrics' rows, then params rows, then passing gate rows, failing ones only when they alone overflow),
-whole rows at a time so no table is cut in half, and the report says what was left out. Before any row goes, every piece of untrusted text is cut
-to ``CELL_CHARS`` characters, so one huge metric name cannot empty a table.
+trimmed least-important first (the rows of unchanged metrics, the changed metrics' rows past the first 200,
+then the trend charts, then more metrics' rows, params rows, passing gate rows, failing ones only when they
+alone overflow), whole rows at a time so no table is cut in half, and the report says what was left out.
+Before any row goes, every piece of untrusted text is cut to ``CELL_CHARS`` characters, so one huge metric
+name cannot empty a table.
 
 A user's template (``report.template``) is the user's input: an error it raises at render time is a
 ``ConfigError`` naming the template and line; its files must resolve inside the repository (no
@@ -150,15 +151,16 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     env = _environment(template_dir)
     template = env.get_template("report.md.j2")
     rows = _Rows(result, limit)
-    # Least important first: long cells, the unchanged metrics' rows (their count stays), the trend charts,
-    # then the changed metrics' rows, params' rows and passing gates' rows.
+    # Least important first: long cells, the unchanged metrics' rows (their count stays), the changed metrics'
+    # rows past the first 200 (gated ones first), the trend charts, then more metrics' rows, params' rows and
+    # passing gates' rows.
     full = {"metrics": None, "params": None, "gates": None, "unchanged": None}
     plans = [
         {**full, "charts": None, "cell": None},
         {**full, "charts": None},
         {**full, "unchanged": 0, "charts": None},
-        {**full, "unchanged": 0, "charts": MAX_CHARTS_TRIMMED},
-        {**full, "unchanged": 0},
+        {**full, "unchanged": 0, "metrics": 200, "charts": None},
+        {**full, "unchanged": 0, "metrics": 200, "charts": MAX_CHARTS_TRIMMED},
         {**full, "unchanged": 0, "metrics": 200},
         {**full, "unchanged": 0, "metrics": 50, "params": 100},
         {**full, "unchanged": 0, "metrics": 10, "params": 30},
