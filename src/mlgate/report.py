@@ -52,7 +52,7 @@ TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
 _class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
-NBSP = "\u00a0"  # keeps a Δ ("▼ −0.0420") and a rule ("drop ≤ 0.01") on one line in a narrow table
+NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -693,7 +693,7 @@ def name_prefix(name: str, limit: int = NAME_CHARS) -> str:
 
 
 def _shared(a: str, b: str) -> str:
-    """The dotted prefix two names share: 'predictions.slice.' of '….site=east.accuracy' and '….site=west.recall'."""
+    """The dotted prefix two names share: 'predictions.slice.' of '…slice.site=east.accuracy' and '…slice.x.f1'."""
     common = os.path.commonprefix([a, b])
     return common[: common.rfind(".") + 1]
 
