@@ -19,7 +19,7 @@ from mlgate.safe_text import one_line
 _MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a", SKIPPED: "skip"}
 MIN_WIDTH = 60
 NAME_MIN = 10
-VALUE_MAX = 16  # a value that is text (untrusted) is cut, so the row still fits
+VALUE_MAX = 10  # a value that is text (untrusted, a fingerprint) is cut: the name gets the room
 
 
 def clip(text: str, width: int, *, at_word: bool = False) -> str:
