@@ -210,6 +210,7 @@ def test_no_baseline_is_said_plainly():
                          gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop_pct", 1, NO_BASELINE)])])
     report = render(result)
     assert "> **No baseline** (no base commit): only absolute gates" in report
+    assert report.index("> **No baseline**") < report.index("| | KPI |")  # read before the numbers
     assert "## ➖ mlgate — no KPI gate judged: 1 without a baseline" in report  # nothing checked: no ✅
 
 
