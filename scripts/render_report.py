@@ -112,7 +112,7 @@ def screenshot(html_path: Path, png: Path) -> tuple[int, list[str]]:
         errors = json.loads(html.unescape(m.group(1))) if (m := re.search(r"data-errors=\"([^\"]*)\"", dom)) else []
         if 'data-done="1"' not in dom:
             errors.append("the page did not finish rendering within the time budget")
-        _run(["--virtual-time-budget=15000", f"--window-size={WIDTH},{min(height, 16000)}",
+        _run(["--virtual-time-budget=15000", f"--window-size={WIDTH},{height}",  # the whole page, however tall
               f"--screenshot={png}", url], Path(tmp) / "b")
     return height, errors
 

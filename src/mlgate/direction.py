@@ -1,7 +1,8 @@
 """Which way is better for a metric that no KPI gives a direction: a guess from common metric names.
 
-Used only to mark a change better or worse (▲/▼) in the "All metrics" table; a KPI's own direction
-(``direction:``, or implied by its drop/rise rules) always wins, and an unknown name gets no mark.
+Used to call a change better or worse where no KPI says which way is better (the "All metrics" table, the
+heading of a run without mlgate.yaml); a KPI's own direction (``direction:``, or implied by its rules) always
+wins, and an unknown name gets no word.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ def fixed(x: float, digits: int, *, sign: bool = False) -> str:
 # that does not show at those decimals is float noise and reads as no change.
 
 NO_CHANGE = "±0"
-BETTER, WORSE = "▲", "▼"
 
 
 def _finite(value: object) -> float | None:
@@ -148,10 +147,3 @@ def percent(pct: float) -> str:
     """'+172%', '−28.9%', '+1.8%': a signed percentage, one decimal below 100."""
     digits = 0 if abs(pct) >= 100 else 1
     return fixed(pct, digits, sign=True) + "%"
-
-
-def mark(diff: float | None, higher_is_better: bool | None, *, noise: bool = False) -> str:
-    """'▲' when the change is better by the metric's direction, '▼' when worse, '' when unknown or none."""
-    if diff is None or higher_is_better is None or noise or diff == 0 or math.isnan(diff):
-        return ""
-    return BETTER if (diff > 0) == higher_is_better else WORSE

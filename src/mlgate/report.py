@@ -5,10 +5,11 @@ filter is registered in ``_FILTERS`` below, and untrusted text (metric names, pa
 names) only enters the report through the ``code`` or ``text`` filters, which make it inert.
 
 The budget: a PR comment holds at most 65,536 characters. When the full report is larger, parts are
-trimmed least-important first (the trend charts, then all-metrics rows, then params rows, then passing
-gate rows, failing ones only when they alone overflow), whole rows at a time so no table is cut in
-half, and the report says what was left out. Before any row goes, every piece of untrusted text is cut
-to ``CELL_CHARS`` characters, so one huge metric name cannot empty a table.
+trimmed least-important first (the rows of unchanged metrics, the changed metrics' rows past the first 200,
+then the trend charts, then more metrics' rows, params rows, passing gate rows, failing ones only when they
+alone overflow), whole rows at a time so no table is cut in half, and the report says what was left out.
+Before any row goes, every piece of untrusted text is cut to ``CELL_CHARS`` characters, so one huge metric
+name cannot empty a table.
 
 A user's template (``report.template``) is the user's input: an error it raises at render time is a
 ``ConfigError`` naming the template and line; its files must resolve inside the repository (no
@@ -36,9 +37,10 @@ from mlgate.marker import COMMENT_LIMIT, marker
 from mlgate.paths import repository_root, require_inside
 from mlgate.safe_text import one_line, printable
 from mlgate.direction import guess_higher_is_better
-from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, mark, number_format, percent
+from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, number_format, percent
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
+from mlgate.interval_text import interval_cell
 from mlgate.plots.markdown import FILTERS as PLOT_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline, trend_range
@@ -49,7 +51,8 @@ MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than 
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
-NBSP = "\u00a0"  # keeps a Δ ("▼ −0.0420") and a rule ("drop ≤ 0.01") on one line in a narrow table
+_class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
+NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 _ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
@@ -82,6 +85,7 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
     result = publishable(result)
     if template_dir is not None:
         check_template_dir(template_dir)
+    token = _class_names.set(class_names(result))
     try:
         with _time_limit(_template_seconds()):
             return _render(result, limit, template_dir)
@@ -100,6 +104,8 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
             f"{one_line(' '.join(str(getattr(exc, 'message', None) or exc).split()))[:300]}; "
             "fix the template or remove report.template"
         ) from None
+    finally:
+        _class_names.reset(token)
 
 
 def publishable(result: Result) -> Result:
@@ -111,7 +117,7 @@ def publishable(result: Result) -> Result:
     if not result.sections:
         return result
     env = _environment(None)
-    context = _Rows(result).context({"metrics": 0, "params": 0, "gates": 0, "charts": 0})
+    context = _Rows(result).context({"metrics": 0, "params": 0, "gates": 0, "unchanged": 0, "charts": 0})
     kept, dropped = {}, []
     for key, section in result.sections.items():
         try:
@@ -145,23 +151,28 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     env = _environment(template_dir)
     template = env.get_template("report.md.j2")
     rows = _Rows(result, limit)
+    # Least important first: long cells, the unchanged metrics' rows (their count stays), the changed metrics'
+    # rows past the first 200 (gated ones first), the trend charts, then more metrics' rows, params' rows and
+    # passing gates' rows.
+    full = {"metrics": None, "params": None, "gates": None, "unchanged": None}
     plans = [
-        {"metrics": None, "params": None, "gates": None, "charts": None, "cell": None},
-        {"metrics": None, "params": None, "gates": None, "charts": None},  # long cells are cut first
-        {"metrics": None, "params": None, "gates": None, "charts": MAX_CHARTS_TRIMMED},  # then the charts
-        {"metrics": None, "params": None, "gates": None},
-        {"metrics": 200, "params": None, "gates": None},
-        {"metrics": 50, "params": 100, "gates": None},
-        {"metrics": 10, "params": 30, "gates": None},
-        {"metrics": 0, "params": 10, "gates": 200},
-        {"metrics": 0, "params": 0, "gates": 50},
-        {"metrics": 0, "params": 0, "gates": 10},
+        {**full, "charts": None, "cell": None},
+        {**full, "charts": None},
+        {**full, "unchanged": 0, "charts": None},
+        {**full, "unchanged": 0, "metrics": 200, "charts": None},
+        {**full, "unchanged": 0, "metrics": 200, "charts": MAX_CHARTS_TRIMMED},
+        {**full, "unchanged": 0, "metrics": 200},
+        {**full, "unchanged": 0, "metrics": 50, "params": 100},
+        {**full, "unchanged": 0, "metrics": 10, "params": 30},
+        {**full, "unchanged": 0, "metrics": 0, "params": 10, "gates": 200},
+        {**full, "unchanged": 0, "metrics": 0, "params": 0, "gates": 50},
+        {**full, "unchanged": 0, "metrics": 0, "params": 0, "gates": 10},
     ]
     text = ""
     tried: set[tuple[Any, ...]] = set()
     for plan in plans:
-        same = (plan["metrics"], plan["params"], plan["gates"], plan.get("charts", 0) if rows.trends else None,
-                plan.get("cell", CELL_CHARS))
+        same = (plan["metrics"], plan["params"], plan["gates"], plan["unchanged"] if rows.unchanged else None,
+                plan.get("charts", 0) if rows.trends else None, plan.get("cell", CELL_CHARS))
         if same in tried:  # without trend charts, the chart plans render the same report: once is enough
             continue
         tried.add(same)
@@ -241,10 +252,15 @@ class _Rows:
         self.limit = limit
         self.gates = table_gates(result)
         self.skipped = [g for g in result.gates if g.status == SKIPPED]
-        self.metrics = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
+        gated = {f"{g.file}:{g.key}" for g in result.gates if g.file}
+        every = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
+        # "All metrics": the gated ones first, then the others that moved; the unchanged ones apart, folded
+        self.metrics = sorted((m for m in every if f"{m[0]}:{m[1]}" in gated or _changed(m[2])),
+                              key=lambda m: (m[0], f"{m[0]}:{m[1]}" not in gated))  # a file's gated ones first
+        self.unchanged = [m for m in every if f"{m[0]}:{m[1]}" not in gated and not _changed(m[2])]
         changed = compare.changed_only(result.params)
         self.params = [(p, k, e) for p, keys in changed.items() for k, e in keys.items()]
-        self.directions = {f"{g.file}:{g.key}": g.higher_is_better for g in result.gates if g.file}
+        self.directions = {f"{g.file}:{g.key}": gate_direction(g) for g in result.gates if g.file}
         trend = _trend_series(result)
         head_label = "this PR" if result.context.get("pr_number") else (result.head.short or "head")
         self.trends = _trend_rows(trend, self.gates, head_label)
@@ -259,7 +275,8 @@ class _Rows:
         # "No row limit" still stops where rows could no longer fit: thousands of metrics (a glob, a
         # generated metrics file) are not all rendered only to be cut by the next plan.
         ceiling = max(self.limit // MIN_ROW_CHARS, 1)
-        plan = {k: (ceiling if v is None and k in ("metrics", "params", "gates") else v) for k, v in plan.items()}
+        plan = {k: (ceiling if v is None and k in ("metrics", "params", "gates", "unchanged") else v)
+                for k, v in plan.items()}
         gates = _keep(self.gates, plan["gates"], keep=lambda g: g.status in (FAIL, WARN))
         charts = plan.get("charts", 0)
         trends = self.trends if charts is None else [dict(t, chart="") if i >= charts else t
@@ -268,12 +285,22 @@ class _Rows:
             "r": r,
             "marker": report_marker(r.report_id, r.head.sha),
             "gates": gates,
+            "gate_names": name_groups([g.name for g in gates]),
             "skipped": self.skipped,
             "gates_omitted": len(self.gates) - len(gates),
             "problems_omitted": sum(1 for g in self.gates if g.status in (FAIL, WARN))
             - sum(1 for g in gates if g.status in (FAIL, WARN)),
             "metrics": self.metrics[: plan["metrics"]],
-            "metrics_total": len(self.metrics),
+            "metric_names": [shown for path in dict.fromkeys(p for p, _, _ in self.metrics[: plan["metrics"]])
+                             for shown in name_groups([k for p, k, _ in self.metrics[: plan["metrics"]] if p == path],
+                                                      )],
+            "metrics_total": len(self.metrics) + len(self.unchanged),
+            "metrics_changed": len(self.metrics),
+            "unchanged": self.unchanged[: plan.get("unchanged", ceiling)],
+            "unchanged_total": len(self.unchanged),
+            "heading": heading(r),
+            "reading_notes": reading_notes(r),
+            "warnings": other_warnings(r),
             "params": self.params[: plan["params"]],
             "params_total": len(self.params),
             "directions": self.directions,
@@ -290,6 +317,10 @@ class _Rows:
             "trend_ref": " ".join(str(r.context.get("trend_ref") or "default branch").split()),
             "trend_entries": self.trend_entries,
             "pipeline": _pipeline_text(r),
+            # two prediction logs, or a production sample: no pipeline ran
+            "files_only": bool((not r.head.sha and r.base and not r.base.sha) or r.context.get("event") == "monitor"),
+            "data_changes": _data_text(r),
+            "class_names": _class_names.get(),
             "version": __version__,
             "problems": [g for g in gates if g.status in (FAIL, WARN)],
             "limit": self.limit,
@@ -319,6 +350,101 @@ def noise_hint(gates: list[GateOutcome], n: int | None) -> str | None:
     return (f"{n:,} test examples: one example moves a rate such as accuracy by {step:.4f} "
             f"({step * 100:.1f} points), so {names} can pass or fail on noise; consider `confidence:` on "
             f"{'their KPIs' if len(plain) > 1 else 'its KPI'}.")
+
+
+# -- the heading: what the run can claim -------------------------------------------------------------
+
+ERROR_ICON = "⛔"  # the run could not be completed: nothing is judged, whatever the gates would say
+NOT_GATED_ICON = "📊"  # no mlgate.yaml: a comparison, not a verdict
+NOT_JUDGED_ICON = "➖"  # gates configured, none of them judged (no baseline, all skipped, none at all)
+
+
+def heading(r: Result) -> tuple[str, str]:
+    """The report's and the terminal's verdict: an icon and a headline. ✅ only when a gate really passed:
+    a run without mlgate.yaml is a comparison (its heading counts what got better and worse), one whose
+    gates were all left unjudged says so, and an errored run has its own icon, not a pass's ⚠️."""
+    if r.verdict == "error":
+        return ERROR_ICON, r.headline()
+    if r.verdict == "fail":
+        return "❌", r.headline()
+    if not r.config_path:
+        return NOT_GATED_ICON, not_gated_headline(r)
+    if not any(g.status in (PASS, WARN) for g in r.gates):
+        return NOT_JUDGED_ICON, r.headline()
+    return ("⚠️" if r.count(WARN) else "✅"), r.headline()
+
+
+def verdict_line(r: Result) -> str:
+    """The terminal's verdict: 'PASS — all 3 KPI gates passed', 'ERROR — …', 'NOT JUDGED — …', and for a run
+    without mlgate.yaml only its headline (no word of a verdict it never gave)."""
+    icon, headline = heading(r)
+    if icon == NOT_GATED_ICON:
+        return headline
+    return f"{'NOT JUDGED' if icon == NOT_JUDGED_ICON else r.verdict.upper()} — {headline}"
+
+
+def metric_changes(r: Result) -> dict[str, int]:
+    """How the metrics moved, at the precision they are shown: better / worse by their names' direction,
+    changed with no direction in their names, unchanged."""
+    counts = {"better": 0, "worse": 0, "changed": 0, "unchanged": 0}
+    for path, keys in r.metrics.items():
+        for key, e in keys.items():
+            if not _changed(e):
+                counts["unchanged"] += 1
+                continue
+            word = judgement(compare.numeric_diff(e.get("old"), e.get("new")),
+                             guess_higher_is_better(key)) if _finite(e.get("old")) is not None else ""
+            counts[word or "changed"] += 1
+    return counts
+
+
+def not_gated_headline(r: Result) -> str:
+    """'no mlgate.yaml: 2 metrics better and 1 worse by their names' direction, 3 more changed'."""
+    c = metric_changes(r)
+    lead = "no mlgate.yaml"
+    if not r.metrics:
+        return f"{lead}: no metrics to compare"
+    if r.base is None or r.baseline.source == "none":
+        return f"{lead}, nothing to compare with: {sum(c.values())} metric{'s' if sum(c.values()) != 1 else ''}"
+    if not (c["better"] or c["worse"] or c["changed"]):
+        return f"{lead}: no metric changed ({c['unchanged']} compared)"
+    parts = []
+    if c["better"] or c["worse"]:
+        parts.append(f"{c['better']} metric{'s' if c['better'] != 1 else ''} better and {c['worse']} worse"
+                     " by their names' direction")
+    if c["changed"]:
+        parts.append(f"{c['changed']} {'more ' if parts else 'metric' + ('s ' if c['changed'] != 1 else ' ')}changed")
+    return f"{lead}: " + ", ".join(parts)
+
+
+def _changed(e: dict[str, Any]) -> bool:
+    """A metric's entry moved at the precision it is shown (float noise is no change)."""
+    if compare.entry_status(e) == "unchanged":
+        return False
+    return number_format(e.get("old"), e.get("new")).change(e.get("old"), e.get("new")) != NO_CHANGE
+
+
+# Warnings that change how the numbers read: the report puts them under the heading, not last.
+_READING = re.compile(r": (unpaired: |paired by id on the )")
+
+
+def reading_notes(r: Result) -> list[str]:
+    """Notes a reviewer needs before the numbers, as Markdown: unpaired predictions, a baseline that is not the
+    base's own recorded numbers (an older ledger entry, a base reproduced here)."""
+    notes = [text(w) for w in r.warnings if _READING.search(w)]
+    b = r.baseline
+    if b.source == "ledger" and b.sha and b.distance:
+        where = "the merge-base" if r.base_how == "merge-base" else "the base"
+        notes.append(f"The baseline is the ledger entry for {code(b.sha[:7], False)}, {b.distance} commit"
+                     f"{'s' if b.distance != 1 else ''} before {where}: what changed in between counts as this change.")
+    elif b.source == "reproduced":
+        notes.append("The base was reproduced on this runner: a pipeline that is not deterministic moves its numbers"
+                     " without any change.")
+    return notes
+
+
+def other_warnings(r: Result) -> list[str]:
+    return [w for w in r.warnings if not _READING.search(w)]
 
 
 def table_gates(result: Result) -> list[GateOutcome]:
@@ -470,6 +596,66 @@ def _pipeline_text(r: Result) -> str:
     return "; ".join(parts)
 
 
+MAX_MATCHED_CLASSES = 6  # up to 720 orderings of a confusion plot's labels are tried
+
+
+def class_names(r: Result) -> dict[str, str]:
+    """{'0': 'benign', '1': 'malignant'}: the names of the prediction classes, where the report holds both: the
+    predictions' confusion matrix (codes) and a confusion plot (names) whose counts match it, on both sides,
+    in exactly one order of the plot's labels. {} when they do not, or the match is ambiguous."""
+    import itertools
+
+    sections = r.sections if isinstance(r.sections, dict) else {}
+    flips = (sections.get("predictions") or {}).get("flips") if isinstance(sections.get("predictions"), dict) else None
+    confusion = flips.get("confusion") if isinstance(flips, dict) else None
+    plots = (sections.get("plots") or {}).get("plots") if isinstance(sections.get("plots"), dict) else None
+    if not isinstance(confusion, dict) or not isinstance(plots, list):
+        return {}
+    codes = confusion.get("classes")
+    if not isinstance(codes, list) or not 2 <= len(codes) <= MAX_MATCHED_CLASSES:
+        return {}
+    found: set[tuple[str, ...]] = set()
+    for plot in plots:
+        labels, cells = (plot.get("labels"), plot.get("cells")) if isinstance(plot, dict) else (None, None)
+        if plot.get("kind") != "confusion" or not isinstance(labels, list) or len(labels) != len(codes):
+            continue
+        try:
+            for order in itertools.permutations(range(len(labels))):  # order[i]: the plot's index of code i
+                if all(cells[order[i]][order[j]] == [confusion["head"][i][j], confusion["base"][i][j]]
+                       for i in range(len(codes)) for j in range(len(codes))):
+                    found.add(tuple(str(labels[k]) for k in order))
+        except (IndexError, KeyError, TypeError):
+            continue
+    if len(found) != 1:
+        return {}
+    names = dict(zip((str(c) for c in codes), found.pop()))
+    return names if len(set(names.values())) == len(names) and names.keys() != set(names.values()) else {}
+
+
+def class_name(value: Any) -> Any:
+    """A prediction class by its name where the report knows it (`class_names`), else as it is."""
+    return _class_names.get().get(str(value), value)
+
+
+def _data_text(r: Result) -> str:
+    """'`train` 426 → 341 rows (1 schema change), `test` 143 rows (new)': the datasets of the data family."""
+    section = r.sections.get("data") if isinstance(r.sections, dict) else None
+    datasets = section.get("datasets") if isinstance(section, dict) else None
+    parts = []
+    for d in datasets if isinstance(datasets, list) else []:
+        rows = d.get("rows") if isinstance(d, dict) else None
+        if not isinstance(rows, dict) or not isinstance(rows.get("head"), int):
+            continue
+        base = rows.get("base")
+        count = (f"{num(base)} → {num(rows['head'])}" if isinstance(base, int) and base != rows["head"]
+                 else f"{num(rows['head'])}{'' if isinstance(base, int) else ' (no base)'}")
+        schema = d.get("schema_changes")
+        n = len(schema) if isinstance(schema, list) else 0
+        parts.append(f"{code(d.get('name'), False)} {count} rows" + (f" ({n} schema change{'s' if n != 1 else ''})"
+                                                                      if n else ""))
+    return ", ".join(parts)
+
+
 # -- filters -----------------------------------------------------------------------------------------
 
 def code(value: Any, table: bool = True) -> str:
@@ -493,25 +679,75 @@ def _fit(text: str) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-LONG_NAME = 24
+NAME_CHARS = 24  # a longer KPI or metric name shows its common prefix once, in a row above (760 px)
+
+
+def name_prefix(name: str, limit: int = NAME_CHARS) -> str:
+    """The part of one long dotted name a table shows in a row of its own: all but its last two parts
+    ('predictions.slice.' of 'predictions.slice.site=east.accuracy'), or the first of three; '' for a name
+    short enough to show whole, or with too few parts to split."""
+    parts = name.split(".")
+    if len(name) <= limit or len(parts) < 3 or not all(parts):
+        return ""
+    return ".".join(parts[: len(parts) - 2 if len(parts) > 3 else 1]) + "."
+
+
+def _shared(a: str, b: str) -> str:
+    """The dotted prefix two names share: 'predictions.slice.' of '…slice.site=east.accuracy' and '…slice.x.f1'."""
+    common = os.path.commonprefix([a, b])
+    return common[: common.rfind(".") + 1]
+
+
+def name_groups(names: list[Any], limit: int = NAME_CHARS) -> list[tuple[str, str]]:
+    """For each name of a table, in order: the prefix to show in a row above it ('' for none, or where the row
+    above already shows it) and the rest, which its row shows. Consecutive names sharing a dotted prefix form a
+    group, split only when one of them is longer than `limit`; a long name alone loses its `name_prefix`.
+    Group row and row together always read the whole name; nothing is cut."""
+    names = [str(n) for n in names]
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(names):
+        prefix = _shared(names[i], names[i + 1]) if i + 1 < len(names) else ""
+        if prefix and i + 2 < len(names) and len(_shared(names[i + 1], names[i + 2])) > len(prefix):
+            prefix = ""  # the next name belongs with the one after it
+        end = i + 1
+        while prefix and end < len(names) and names[end].startswith(prefix):
+            end += 1
+        group = names[i:end]
+        prefix = prefix or name_prefix(names[i], limit)
+        if not any(len(n) > limit for n in group) or any(n == prefix for n in group):
+            prefix = ""
+        out += [(prefix if k == 0 else "", n[len(prefix):]) for k, n in enumerate(group)]
+        i = end
+    return out
 
 
 def kpi(name: Any) -> str:
-    """A KPI's name as a code span that may wrap after its dots when it is long (a zero-width space after each
-    dot), so a slice metric's name does not push the table past 760 px; short names stay whole to copy."""
-    out = code(name)
-    return out.replace(".", ".\u200b") if len(str(name)) > LONG_NAME else out
+    """A KPI's name as one code span, exactly as mlgate.yaml and the result JSON spell it (copied, it selects the
+    same metric): no zero-width character inside, so it never wraps at its dots into two pills."""
+    return code(name)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # enough to stop emphasis, code, links, tables
 
 
+_MENTION = re.compile(r"(?<![\w`])@[\w][\w./-]*")  # @user, @org/team: what GitHub would turn into a mention
+
+
 def text(value: Any) -> str:
-    """Untrusted text as inert Markdown prose: specials escaped, HTML and @mentions disarmed."""
+    """Untrusted text as inert Markdown prose: specials escaped, HTML disarmed, and each would-be @mention put in a
+    code span (GitHub links no mention there), so the text copies back exactly, with no invisible character."""
     s = _fit(" ".join(str(value).split()))
+    out, at = [], 0
+    for m in _MENTION.finditer(s):
+        out += [_prose(s[at:m.start()]), code(m.group(0))]
+        at = m.end()
+    return "".join([*out, _prose(s[at:])])
+
+
+def _prose(s: str) -> str:
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("@", "@\u200b")
+    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def fmt(row: Any) -> NumberFormat:
@@ -544,22 +780,23 @@ def num(value: Any, places: NumberFormat | int | None = None, clip: int | None =
 
 
 def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: bool | None = None) -> str:
-    """'▲ +0.0014', '▼ +172%', '±0' (no change, or float noise below display precision), '—' (nothing to compare).
+    """'+0.0014 better', '+172% worse', '−0.0008 within noise', '±0' (no change, or float noise below the shown
+    precision), 'same' / 'changed' (text values), '—' (a side missing).
 
-    ▲/▼: better/worse by the metric's direction (a gate's, else `higher_is_better`, else a guess from the
-    name); no mark when the direction is unknown. A gate with a percentage rule shows the change in
-    percent; an "All metrics" row adds the percentage for numbers above 1.
+    The sign is the sign of the change; the word after it is the judgement by the metric's direction (a gate's,
+    or the one its rules imply, else `higher_is_better`, else a guess from the name), none when it is unknown. A
+    gate with a percentage rule shows the change in percent, every other row in the metric's own unit: one
+    convention a row.
     """
     if isinstance(row, GateOutcome):
         old, new = row.old, row.new
-        direction = row.higher_is_better if row.higher_is_better is not None else guess_higher_is_better(row.key)
+        direction = gate_direction(row)
         in_percent = any(r.rule.endswith("_pct") for r in row.rules)
-        extra_pct = False
+        noise = bool(interval_cell(row))
     else:
         old, new = row.get("old"), row.get("new")
         direction = higher_is_better
-        in_percent = False
-        extra_pct = True
+        in_percent = noise = False
     f = places if isinstance(places, NumberFormat) else number_format(old, new)
     if compare.is_number(old) and compare.is_number(new):
         if math.isnan(new) or math.isnan(old):
@@ -567,19 +804,38 @@ def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: 
                 "NaN at the base" if math.isnan(old) and not math.isnan(new) else "NaN")
         diff = compare.numeric_diff(old, new)
         if diff is not None and math.isinf(diff):
-            return ("+" if diff > 0 else MINUS) + "∞"
+            return _judged(("+" if diff > 0 else MINUS) + "∞", judgement(diff, direction))
     change = f.change(old, new)
+    if change is None and old is not None and new is not None:  # text (a fingerprint, a schema): same or not
+        return "same" if old == new else "changed"
     if change is None:
         return "—"
     if change == NO_CHANGE:
         return NO_CHANGE
-    diff = compare.numeric_diff(old, new)
     rel = compare.relative_change(old, new)
     body = percent(rel * 100) if in_percent and rel is not None else change
-    if extra_pct and rel is not None and abs(rel) >= 0.001 and max(abs(old), abs(new)) > 1:
-        body += f"{NBSP}({percent(rel * 100)})"
-    sign = mark(diff, direction)
-    return f"{sign}{NBSP}{body}" if sign else body  # no-break: a Δ cell never wraps at 760 px
+    return _judged(body, "within noise" if noise else judgement(compare.numeric_diff(old, new), direction))
+
+
+def _judged(body: str, word: str) -> str:
+    return f"{body}{NBSP}{word.replace(' ', NBSP)}" if word else body  # no-break: a Δ cell never wraps at 760 px
+
+
+def judgement(diff: float | None, higher_is_better: bool | None) -> str:
+    """'better' or 'worse' by the metric's direction; '' when the direction is unknown or nothing moved."""
+    if diff is None or higher_is_better is None or diff == 0 or math.isnan(diff):
+        return ""
+    return "better" if (diff > 0) == higher_is_better else "worse"
+
+
+def gate_direction(g: GateOutcome) -> bool | None:
+    """Which way is better for a gate's metric: its KPI's direction, else the one its rules imply (a floor or a
+    drop limit: higher; a ceiling or a rise limit: lower), else a guess from its name."""
+    if g.higher_is_better is not None:
+        return g.higher_is_better
+    implied = {r.rule in ("min", "max_drop", "max_drop_pct") for r in g.rules
+               if r.rule in ("min", "max", "max_drop", "max_drop_pct", "max_increase", "max_increase_pct")}
+    return implied.pop() if len(implied) == 1 else guess_higher_is_better(g.key)
 
 
 def direction(path: str, key: str, known: dict[str, bool | None]) -> bool | None:
@@ -613,6 +869,24 @@ def skip_reason(gate: GateOutcome) -> str:
     return message or "optional"
 
 
+MOVED_P = 0.01  # a KS or chi-squared p-value below this: the column moved, whatever its PSI
+
+
+def moved_columns(rows: Any, chance: Any) -> list[dict[str, Any]]:
+    """The drift table's rows of columns that moved: a PSI above what two samples of one distribution reach at
+    these sizes (`chance`; any PSI above zero when unknown), or a KS / chi-squared p-value below 0.01."""
+    def moved(row: Any) -> bool:
+        if not isinstance(row, dict):
+            return False
+        psi = row.get("psi")
+        floor = chance if compare.is_number(chance) else 0.0
+        if compare.is_number(psi) and psi > floor:
+            return True
+        return any(compare.is_number(row.get(k)) and row[k] < MOVED_P for k in ("ks_pvalue", "chi2_pvalue"))
+
+    return [row for row in rows or [] if moved(row)]
+
+
 def seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
@@ -628,6 +902,7 @@ def entry_status(entry: dict[str, Any]) -> str:
 _FILTERS = {
     "code": code,
     "kpi": kpi,
+    "name_groups": name_groups,
     "text": text,
     "num": num,
     "digits": digits,
@@ -639,6 +914,8 @@ _FILTERS = {
     "rule_text": rule_text,
     "icon": icon,
     "seconds": seconds,
+    "moved_columns": moved_columns,
+    "class_name": class_name,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
     **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit

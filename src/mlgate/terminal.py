@@ -1,23 +1,25 @@
 """The short verdict table printed in the terminal after a run: the report's rows, in its order, sized to fit.
 
-One line per gate: status, name, base → head, the marked change, and why (the failing rule's message, or
-the rules of a passing gate), each rule stated once. Names are cut with '…' and the last column at a word,
-so no line is longer than the terminal and nothing wraps mid-word.
+One line per gate: status, name, base → head, the signed change and its judgement, and why (the failing
+rule's message, or the rules of a passing gate), each rule stated once. A long name loses its middle (its
+end tells slices and columns apart), rows stay distinct, and the last column is cut at a word, so no line
+is longer than the terminal and nothing wraps mid-word. The verdict line is the report's heading.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
-from mlgate.report import delta, fmt, rule_text, skip_reason, table_gates
+from mlgate.report import delta, fmt, rule_text, skip_reason, table_gates, verdict_line
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
 _MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a", SKIPPED: "skip"}
 MIN_WIDTH = 60
-NAME_MIN = 12
-VALUE_MAX = 16  # a value that is text (untrusted) is cut, so the row still fits
+NAME_MIN = 10
+VALUE_MAX = 10  # a value that is text (untrusted, a fingerprint) is cut: the name gets the room
 
 
 def clip(text: str, width: int, *, at_word: bool = False) -> str:
@@ -30,6 +32,34 @@ def clip(text: str, width: int, *, at_word: bool = False) -> str:
     if at_word and " " in cut:
         cut = cut[: cut.rfind(" ")].rstrip(" ,;:")
     return cut + "…"
+
+
+def cut_middle(text: str, width: int, keep: int | None = None) -> str:
+    """`text` in at most `width` characters: its start, '…', and as much of its end as fits — or, given
+    `keep` (an index that must stay visible), the part from a little before it."""
+    if len(text) <= width:
+        return text
+    if width <= 2:
+        return clip(text, width)
+    tail = width - 1 - min(max(width // 4, 1), text.find(".") + 1 if 0 < text.find(".") < width // 3 else width // 4)
+    if keep is not None and keep < len(text) - tail:
+        start = max(keep - 2, 1)
+        return "…" + clip(text[start:], width - 1)
+    return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
+def short_names(names: list[str], width: int) -> dict[str, str]:
+    """Each name cut to `width` by `cut_middle`, different names kept different: where two cuts read alike,
+    each shows the part where it differs from the others."""
+    shown = {n: cut_middle(n, width) for n in names}
+    groups: dict[str, list[str]] = {}
+    for name, cut in shown.items():
+        groups.setdefault(cut, []).append(name)
+    for same in (g for g in groups.values() if len(g) > 1):
+        for name in same:
+            first = min(len(os.path.commonprefix([name, other])) for other in same if other != name)
+            shown[name] = cut_middle(name, width, keep=first)
+    return shown
 
 
 def _why(g: GateOutcome) -> str:
@@ -46,7 +76,7 @@ def verdict_table(result: Result, width: int | None = None) -> str:
     and every line starts with mlgate's own text, so nothing in it can become a workflow command."""
     c = one_line
     width = max(MIN_WIDTH, width or shutil.get_terminal_size((100, 24)).columns)
-    lines = [clip(f"mlgate: {c(result.verdict.upper())} — {c(result.headline())}", width)]
+    lines = [clip(f"mlgate: {c(verdict_line(result))}", width)]
     head = f"{c(result.head.ref)} @ {c(result.head.short or 'workspace')}"
     if result.base and result.base.sha and result.base.sha == result.head.sha and not result.head.dirty:
         where = f"{head} compared with itself: no changes"
@@ -67,10 +97,11 @@ def verdict_table(result: Result, width: int | None = None) -> str:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         fixed = 2 + widths[0] + 2 + 2 + widths[2] + 3 + widths[3] + 2 + widths[4] + 2
         name_width = max(NAME_MIN, min(widths[1], width - fixed - 20))
+        names = short_names([r[1] for r in rows], name_width)
         for mark, name, old, new, change, why in rows:
-            left = (f"  {mark.ljust(widths[0])}  {clip(name, name_width).ljust(name_width)}  "
+            left = (f"  {mark.ljust(widths[0])}  {names[name].ljust(name_width)}  "
                     f"{old.rjust(widths[2])} → {new.ljust(widths[3])}  {change.ljust(widths[4])}  ")
-            lines.append((left + clip(why, max(8, width - len(left)), at_word=True)).rstrip())  # one line a gate
+            lines.append(clip((left + clip(why, max(8, width - len(left)), at_word=True)).rstrip(), width))
     for g in result.gates:
         if g.status == SKIPPED:
             lines.append(clip(f"  skip  {c(g.name)}: {c(skip_reason(g))}", width, at_word=True))

@@ -309,7 +309,7 @@ def test_the_pull_requests_hypothesis_heads_the_report(project, gh, tmp_path):
 
     assert proc.returncode == 0, proc.stderr
     comment = gh.comments(12)[0]["body"]
-    assert "> **Hypothesis:** more trees improve recall on &lt;small&gt; tumours @\u200boctocat" in comment
+    assert "> **Hypothesis:** more trees improve recall on &lt;small&gt; tumours `@octocat`" in comment
 
 
 def test_a_run_that_cannot_complete_posts_an_error_status_and_says_so_in_the_summary(template, gh, tmp_path):

@@ -81,7 +81,7 @@ def test_a_worse_change_fails_with_exit_1(project, tmp_path):
     assert (accuracy["status"], accuracy["message"]) == ("fail", "fell by 0.0200, more than the 0.01 allowed")
     assert "mlgate: FAIL — 1 of 2 KPI gates failed" in proc.stdout
     report = (tmp_path / "report.md").read_text().replace("\u00a0", " ")
-    assert "| ❌ | `accuracy` | 0.9500 | 0.9300 | ▼ −0.0200 | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ❌ | `accuracy` | 0.9500 | 0.9300 | −0.0200 worse | ≥ 0.9 · drop ≤ 0.01 |" in report
 
 
 def test_a_warn_only_failure_does_not_block(project, tmp_path):
@@ -314,7 +314,10 @@ def test_corrupt_head_metrics_exit_2_but_report_and_result_are_written(project, 
     accuracy = next(g for g in result["gates"] if g["kpi"] == "accuracy")
     assert accuracy["status"] == "fail" and accuracy["message"].startswith("metrics.json failed to load: ")
     report = (tmp_path / "report.md").read_text()
-    assert report.splitlines()[1].startswith("## ⚠️ mlgate — the run could not be completed")
+    assert report.splitlines()[1].startswith("## ⛔ mlgate — the run could not be completed")  # its own heading
+    assert "| | KPI |" not in report  # no table of judged gates beneath "could not be judged"
+    assert "> **The head could not be judged:** metrics.json: cannot be read at the head" in report
+    assert "mlgate: ERROR — the run could not be completed" in proc.stdout
 
 
 # -- 3: the pipeline fails ---------------------------------------------------------------------------------
@@ -338,4 +341,4 @@ def test_report_title_heads_the_report_escaped(project, tmp_path):
     proc = run(project, tmp_path, "--base", "main", "--no-repro")
     assert proc.returncode == 0, proc.stderr
     heading = (tmp_path / "report.md").read_text().splitlines()[1]
-    assert heading == "## ✅ mlgate · churn \\*model\\* @\u200boctocat — all 2 KPI gates passed"
+    assert heading == "## ✅ mlgate · churn \\*model\\* `@octocat` — all 2 KPI gates passed"  # no mention, no zero-width

@@ -41,6 +41,33 @@ def test_run_without_a_config_compares_everything_and_passes(tmp_path: Path, mlg
     assert INIT_HINT in run.out  # the terminal says it too
 
 
+def test_without_a_config_the_heading_counts_better_and_worse_and_claims_no_pass(tmp_path: Path, mlgate) -> None:
+    """The heading of a run with nothing gated is a comparison: no ✅, the metrics that got better and worse by
+    their names' direction counted, and the table of changed metrics open, first; the terminal says the same."""
+    project = make_project(tmp_path / "repo", config=None, params={
+        "metrics": {"accuracy": 0.90, "loss": 0.20, "recall": 0.80, "n_rows": 100, "f1": 0.85}})
+    project.checkout("change", new=True)
+    project.update_params({"metrics": {"accuracy": 0.92, "loss": 0.30, "recall": 0.70, "n_rows": 120, "f1": 0.85}})
+    project.commit("change")
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    assert run.report is not None
+    report = run.report.replace("\u00a0", " ")  # the Δ cells' no-break spaces
+    heading = "no mlgate.yaml: 1 metric better and 2 worse by their names' direction, 1 more changed"
+    assert report.splitlines()[1] == f"## 📊 mlgate — {heading}"
+    assert "✅" not in report
+    table = report.index("| metric | main | change | Δ |")
+    assert "<details><summary>All metrics" not in report  # open, not folded
+    assert table < report.index("**What changed:**")  # first, before the cause and the details
+    assert "| `accuracy` | 0.9000 | 0.9200 | +0.0200 better |" in report
+    assert "| `loss` | 0.2000 | 0.3000 | +0.1000 worse |" in report
+    assert "<details><summary>1 unchanged</summary>" in report  # f1, folded after the ones that moved
+    assert run.out.splitlines()[0] == f"mlgate: {heading}"
+    assert "PASS" not in run.out.splitlines()[0]
+
+
 def test_an_explicit_config_that_is_missing_is_still_an_error(tmp_path: Path, mlgate) -> None:
     project = make_project(tmp_path / "repo", config=None)
     run = mlgate(project.dir, "--config", "gates.yaml")

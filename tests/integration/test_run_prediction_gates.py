@@ -159,7 +159,7 @@ def test_a_real_two_point_drop_on_5000_rows_fails_with_confidence(large, tmp_pat
     # the report: a narrow row (the confidence beside the rule), the interval, the test and n in the details, once
     report = run.report.replace("\u00a0", " ")
     row = next(line for line in report.splitlines() if line.startswith("| ❌ | `predictions.accuracy`"))
-    assert row.endswith("| ▼ −0.0200 | drop ≤ 0.01 (95 %) |") and "<sub>n=5000</sub>" in row
+    assert row.endswith("| −0.0200 worse | drop ≤ 0.01 (95 %) |") and "<sub>n=5000</sub>" in row
     assert "fell by 0.0200 (95 % interval −0.02" in report and "5,000 paired examples): more than the 0.01 allowed" in report
     assert "McNemar exact p < 0.0001" in report
     # metrics from the predictions appear for both sides, as plain metrics

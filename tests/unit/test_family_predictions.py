@@ -264,7 +264,7 @@ def test_golden_report_shows_interval_test_n_and_reading():
     """What the golden file must show, so a regenerated golden cannot silently lose it."""
     text = GOLDEN.read_text(encoding="utf-8").replace("\u00a0", " ")  # no-break spaces keep cells whole
     row = next(line for line in text.splitlines() if line.startswith("| ❌ | `predictions.accuracy`"))
-    assert row.endswith("| ▼ −0.0250 | drop ≤ 0.01 (95 %) |")  # narrow: the interval is in the details, once
+    assert row.endswith("| −0.0250 worse | drop ≤ 0.01 (95 %) |")  # narrow: the interval is in the details, once
     assert "<details><summary>Confidence intervals (3), from per-example predictions</summary>" in text
     assert ("fell by 0.0250 (95 % interval −0.0325 … −0.0170, 2,000 paired examples): more than the 0.01 allowed"
             in text)

@@ -160,24 +160,29 @@ def test_golden_report_shape():
     assert (f"[`feature/deeper-trees` @ `3f2a9c1`](https://github.com/OWNER/REPO/commit/{HEAD_SHA}) vs "
             f"[`main` @ `a81d0e4`](https://github.com/OWNER/REPO/commit/{BASE_SHA}) (merge-base) · "
             f"[compare](https://github.com/OWNER/REPO/compare/{BASE_SHA}...{HEAD_SHA})") in report
-    assert "baseline: metrics committed at the base" in report
-    # the stages that ran, named with their time
-    assert "ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache · 41 s" in report
+    assert "baseline: metrics committed at the base · 41 s" in report
+    # what changed, right after the gates and their failures: the stages that ran, named with their time
+    assert "**What changed:** ran `train` (30 s), `evaluate` (8.1 s); `prepare` restored from the run-cache" in report
+    assert report.index("- ❌ `accuracy`") < report.index("**What changed:**") < report.index("Params changed")
+    assert report.index("Params changed") < report.index("All metrics") < report.index("Warnings (1)")
     assert "| | KPI | main | this PR | Δ | gate |" in report
-    # narrow rows: value, value, marked change, each rule once
-    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | ▼ −0.0175 | ≥ 0.9 · drop ≤ 0.01 |" in report
-    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 | ≤ 4 · warn |" in report
-    assert "| ✅ | `latency_p95_ms` | 2.1 | 2.0 | ▲ −4.8% | rise ≤ 10% |" in report  # smaller is better
+    # narrow rows: value, value, the signed change and its judgement, each rule once
+    assert "| ❌ | `accuracy` | 0.9561 | 0.9386 | −0.0175 worse | ≥ 0.9 · drop ≤ 0.01 |" in report
+    assert "| ⚠️ | `model_size_mb` | 1.8 | 4.9 | +3.1 worse | ≤ 4 · warn |" in report
+    assert "| ✅ | `latency_p95_ms` | 2.1 | 2.0 | −4.8% better | rise ≤ 10% |" in report  # smaller is better
     assert "| ➖ | `roc_auc` | — | 0.9900 | — | drop ≤ 1% (no baseline) |" in report
     assert "> **Hypothesis:** deeper trees improve recall on small tumours." in report
     assert "<details open><summary>Params changed (3)</summary>" in report  # train.seed did not change; ≤ 5: open
     assert "| `train.criterion` | `gini` | `entropy` |" in report
-    assert "<details><summary>All metrics (9)</summary>" in report
+    assert "<details><summary>All metrics (9: 8 changed or gated, 1 unchanged)</summary>" in report
     # one column for file and metric: each file's row heads its metrics
     assert "| metric | main | this PR | Δ |" in report and "| 📄 `eval/model.yaml` | | | |" in report
-    assert "| `n_params` | 1250000 | 3400000 | +2150000 (+172%) |" in report
-    assert "| `model_size_mb` | 1.8 | 4.9 | ▼ +3.1 (+172%) |" in report  # direction from its KPI
-    assert "| `n_test` | 114 | 114 | ±0 |" in report
+    assert "| `n_params` | 1250000 | 3400000 | +2150000 |" in report  # no direction in its name: no word
+    assert "| `model_size_mb` | 1.8 | 4.9 | +3.1 worse |" in report  # direction from its KPI
+    # the unchanged metric is folded apart, after the ones that moved
+    assert "<details><summary>1 unchanged</summary>" in report
+    assert "| `n_test` <sub>`eval/metrics.json`</sub> | 114 |" in report
+    assert report.index("`n_params`") < report.index("`n_test`")
     assert "| `loss` | 0.2000 | NaN | NaN at the head |" in report
     assert "[workflow run](https://github.com/OWNER/REPO/actions/runs/123)" in report
     assert_tables_whole(report)
@@ -205,12 +210,85 @@ def test_no_baseline_is_said_plainly():
                          gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop_pct", 1, NO_BASELINE)])])
     report = render(result)
     assert "> **No baseline** (no base commit): only absolute gates" in report
-    assert "## ✅ mlgate — no KPI gate judged: 1 without a baseline" in report
+    assert report.index("> **No baseline**") < report.index("| | KPI |")  # read before the numbers
+    assert "## ➖ mlgate — no KPI gate judged: 1 without a baseline" in report  # nothing checked: no ✅
 
 
 def test_without_gates_the_report_says_how_to_add_them():
     report = render(make_result(gates=[], verdict="pass"))
     assert "_No KPI gates are configured: add some under `kpis:` in `mlgate.yaml`._" in report
+    assert report.splitlines()[1] == "## ➖ mlgate — no KPI gates configured"  # nothing was checked: no ✅
+
+
+def test_an_errored_run_has_its_own_heading_and_no_table_of_judged_gates():
+    result = make_result(verdict="error", error="eval/metrics.json: cannot be read at the head: not JSON")
+    report = render(result)
+    lines = report.splitlines()
+    assert lines[1] == "## ⛔ mlgate — the run could not be completed"  # not a pass's ⚠️, not a ✅
+    assert "> **The head could not be judged:** eval/metrics.json: cannot be read at the head: not JSON" in report
+    head = report.split("<details")[0]
+    assert "| | KPI |" not in report and "| ❌ |" not in head and "| ✅ |" not in head  # no gate judged below it
+    assert "- ❌ `accuracy`" not in report and "Not judged:" not in report
+    assert "_No gate was judged: a run that could not be completed is not a verdict on its numbers (6 KPI gates" \
+           " in the result JSON)" in report
+    assert "**What changed:**" in report and "Warnings (1)" in report  # the rest of the report still helps
+
+
+def test_a_pass_with_a_warning_keeps_its_warning_heading():
+    warned = [g for g in make_result().gates if g.status in (PASS, WARN)]
+    assert render(make_result(verdict="pass", gates=warned)).splitlines()[1].startswith("## ⚠️ mlgate — all 3")
+
+
+def no_config_result(**overrides) -> Result:
+    metrics = {"eval/metrics.json": {
+        "accuracy": {"old": 0.90, "new": 0.92},  # better by its name
+        "recall": {"old": 0.80, "new": 0.70},  # worse
+        "loss": {"old": 0.30, "new": 0.40},  # worse: a loss rose
+        "n_rows": {"old": 100, "new": 120},  # changed, no direction in its name
+        "f1": {"old": 0.85, "new": 0.85},  # unchanged
+        "precision": {"old": 0.9561, "new": 0.9561 + 1e-12},  # float noise: unchanged
+    }}
+    return make_result(**{"config_path": "", "gates": [], "verdict": "pass", "metrics": metrics, **overrides})
+
+
+def test_without_mlgate_yaml_the_heading_counts_better_and_worse_and_the_changes_come_first():
+    report = render(no_config_result())
+    lines = report.splitlines()
+    assert lines[1] == "## 📊 mlgate — no mlgate.yaml: 1 metric better and 2 worse by their names' direction, 1 more changed"
+    assert "✅" not in report
+    table = report.index("| metric | main | this PR | Δ |")
+    assert table < report.index("**What changed:**") < report.index("Params changed")  # open, first
+    assert "<details><summary>All metrics" not in report  # shown once, unfolded
+    assert "| `accuracy` | 0.9000 | 0.9200 | +0.0200 better |" in report
+    assert "| `loss` | 0.3000 | 0.4000 | +0.1000 worse |" in report
+    assert "| `n_rows` | 100 | 120 | +20 |" in report
+    assert "<details><summary>2 unchanged</summary>" in report
+    assert report.index("`n_rows`") < report.index("2 unchanged") < report.index("`precision`")
+    assert "better/worse by the metric's name (no KPI says)" in report
+
+
+@pytest.mark.parametrize(("metrics", "expected"), [
+    ({}, "no mlgate.yaml: no metrics to compare"),
+    ({"m.json": {"f1": {"old": 0.5, "new": 0.5}}}, "no mlgate.yaml: no metric changed (1 compared)"),
+    ({"m.json": {"n": {"old": 1, "new": 2}, "k": {"old": 1, "new": 3}}}, "no mlgate.yaml: 2 metrics changed"),
+])
+def test_the_no_config_heading_says_what_it_could_compare(metrics, expected):
+    assert render(no_config_result(metrics=metrics)).splitlines()[1] == f"## 📊 mlgate — {expected}"
+
+
+def test_warnings_that_change_how_numbers_read_sit_under_the_heading():
+    unpaired = ("eval/predictions.csv: unpaired: only 40 rows pair by id, fewer than 50% of head (114) or base (143);"
+                " the two sides are compared as independent samples")
+    result = make_result(warnings=[unpaired, "the DVC cache was not pushed: offline"],
+                         baseline=Baseline("ledger", "ledger entry", BASE_SHA, 3))
+    report = render(result)
+    notes = report.index("> ⚠️ eval/predictions.csv: unpaired: only 40 rows pair by id")
+    assert notes < report.index("| | KPI |")
+    assert report.index("> ⚠️ The baseline is the ledger entry for `a81d0e4`, 3 commits before the merge-base") < \
+        report.index("| | KPI |")
+    assert "Warnings (1)" in report and report.count("unpaired: only 40 rows") == 1  # said once, where it matters
+    reproduced = render(make_result(baseline=Baseline("reproduced", "reproduced a81d0e4 in a worktree", BASE_SHA)))
+    assert reproduced.index("> ⚠️ The base was reproduced on this runner") < reproduced.index("| | KPI |")
 
 
 # -- escaping -----------------------------------------------------------------------------------------------
@@ -229,6 +307,9 @@ HOSTILE = [
 ]
 
 
+ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
 def strip_code_spans(line: str) -> str:
     """The line with every CommonMark code span removed (a backtick run up to the next run of equal length)."""
     return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", line)
@@ -239,9 +320,12 @@ def assert_inert(line: str) -> None:
     prose = re.sub(r"\[[^\[\]]*\]\(https://github\.com/OWNER/REPO/[\w./-]*\)", "", prose)  # our own links
     assert "<" not in prose.replace("<sub>", "").replace("</sub>", "").replace("<details>", "").replace("<details open>", "").replace(
         "</details>", "").replace("<summary>", "").replace("</summary>", ""), line
-    assert not re.search(r"(?<![\\])@(?!\u200b)\w", prose), line  # @mentions are broken by a zero-width space
+    assert not re.search(r"(?<![\w\\])@\w", prose), line  # a would-be @mention (GitHub: not after a letter) sits in code
     assert "${{" not in prose, line
-    assert not re.search(r"(?<!\\)\*\*", prose.replace("**Hypothesis:**", "").replace("**No baseline**", "")), line
+    ours = ("**Hypothesis:**", "**No baseline**", "**What changed:**", "**The head could not be judged:**")
+    for word in ours:
+        prose = prose.replace(word, "")
+    assert not re.search(r"(?<!\\)\*\*", prose), line
     assert not re.search(r"(?<!\\)\[", prose.replace("[workflow run]", "")), line
 
 
@@ -260,6 +344,7 @@ def test_untrusted_text_is_inert_everywhere_it_appears(hostile):
     )
     report = render(result)
     assert_tables_whole(report)
+    assert not re.search(ZERO_WIDTH, report)  # inert by escaping and code spans, never by invisible characters
     # Line breaks in untrusted text never start a new Markdown block.
     assert "\n- list" not in report and "\n# heading" not in report and "\n> quote" not in report
     for line in report.splitlines()[1:]:  # line 0 is our own HTML comment marker
@@ -288,7 +373,8 @@ def test_code_filter(value, expected):
         ("<b>&", "&lt;b&gt;&amp;"),
         ("**x** _y_", "\\*\\*x\\*\\* \\_y\\_"),
         ("a|b", "a\\|b"),
-        ("@octocat", "@\u200boctocat"),
+        ("@octocat", "`@octocat`"),  # in a code span GitHub links no mention; copied, it reads as written
+        ("ask @org/team-a, mail a@b.example", "ask `@org/team-a`, mail a@b.example"),
         ("${{ x }}", "$\\{\\{ x \\}\\}"),
         ("[l](u)", "\\[l\\](u)"),  # no link without its brackets; parentheses stay readable
         ("line\nbreak", "line break"),
@@ -326,7 +412,7 @@ def test_num_filter(value, expected):
     ("entry", "expected"),
     [
         ({"old": 0.9561, "new": 0.9386, "diff": 0.9386 - 0.9561}, "−0.0175"),  # a fraction: no percentage
-        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1 (+172%)"),
+        ({"old": 1.8, "new": 4.9, "diff": 4.9 - 1.8}, "+3.1"),  # one convention a row: the metric's unit
         ({"old": 1.0, "new": 1.0, "diff": 0.0}, "±0"),
         ({"old": 0.9561, "new": 0.9561 - 1.11e-16, "diff": -1.11e-16}, "±0"),  # float noise is no change
         ({"old": 0, "new": 2, "diff": 2}, "+2"),  # no percentage of a zero baseline
@@ -339,6 +425,34 @@ def test_num_filter(value, expected):
 )
 def test_delta_filter(entry, expected):
     assert delta(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "higher", "expected"),
+    [
+        ({"old": 0.30, "new": 0.20}, False, "−0.1000 better"),  # a loss fell: the sign is the change's, the word the judgement
+        ({"old": 0.30, "new": 0.40}, False, "+0.1000 worse"),
+        ({"old": 0.90, "new": 0.80}, True, "−0.1000 worse"),
+        ({"old": 0.90, "new": 0.95}, None, "+0.0500"),  # no direction known: no word
+        ({"old": 1.0, "new": math.inf}, True, "+∞ better"),
+    ],
+)
+def test_delta_says_better_or_worse_apart_from_the_sign(entry, higher, expected):
+    assert delta(entry, None, higher) == expected
+    assert "▲" not in delta(entry, None, higher) and "▼" not in delta(entry, None, higher)
+
+
+@pytest.mark.parametrize(
+    ("rules", "old", "new", "expected"),
+    [
+        ([("max", 0.15, PASS)], 0.0587, 0.0464, "−0.0123 better"),  # a ceiling: lower is better (ECE)
+        ([("min", 0.25, FAIL)], 0.3732, 0.2405, "−0.1327 worse"),  # a floor: higher is better (a class share)
+        ([("max_increase_pct", 200, PASS)], 0.1096, 0.1008, "−8.0% better"),  # a percentage rule: in percent
+    ],
+)
+def test_every_judged_gate_row_gets_a_judgement_from_its_rules(rules, old, new, expected):
+    g = gate("data.train.target.share_min", PASS, old, new, rules, higher=None)
+    assert delta(g) == expected
 
 
 def test_marker_refuses_an_unsafe_report_id_and_is_short():
@@ -372,11 +486,13 @@ def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
     report = render(big_result())
     assert len(report) <= COMMENT_LIMIT
     assert_tables_whole(report)
-    assert "<details><summary>All metrics (5000)</summary>" in report
+    # a change below the shown precision (0.5 → 0.50004) is no change: those rows are counted, not listed
+    assert "<details><summary>All metrics (5000: 4949 changed or gated, 51 unchanged)</summary>" in report
+    assert "_51 unchanged metrics not listed, to fit the comment; all are in the result JSON._" in report
     assert "<details><summary>Params changed (2000)</summary>" in report
-    shown_metrics = len([r for r in table_rows(report) if "`slices.segment_" in r])
+    shown_metrics = len([r for r in table_rows(report) if "`segment_" in r])
     shown_params = len([r for r in table_rows(report) if "`grid.param_" in r])
-    assert f"_{5000 - shown_metrics} more metrics not shown to fit the comment; see the result JSON._" in report
+    assert f"_{4949 - shown_metrics} more changed metrics not shown to fit the comment; see the result JSON._" in report
     assert f"_{2000 - shown_params} more changed params not shown; see the result JSON._" in report
     # every gate is still there, failures first
     gate_rows = [r for r in table_rows(report) if re.match(r"\| (❌|✅) \| `kpi_", r)]
@@ -395,15 +511,33 @@ def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
     assert (len(unlimited["metrics"]), len(unlimited["params"]), len(unlimited["gates"])) == (ceiling,) * 3
     assert unlimited["metrics_total"] == 40_000 and unlimited["problems_omitted"] == 0  # failures kept first
     report = render(big_result(n_metrics=40_000, n_params=10))
-    shown = len([r for r in table_rows(report) if "`slices.segment_" in r])
-    assert f"_{40_000 - shown} more metrics not shown to fit the comment; see the result JSON._" in report
+    shown = len([r for r in table_rows(report) if "`segment_" in r])
+    assert f"_{40_000 - 51 - shown} more changed metrics not shown to fit the comment; see the result JSON._" in report
+
+
+def test_the_budget_drops_unchanged_rows_before_trend_charts():
+    """A comment with hundreds of unchanged metrics and trend charts: the unchanged rows go (their count
+    stays), every chart and every changed metric stays."""
+    metrics = {"eval/metrics.json": {f"stable.metric_{i:04d}.value_at_a_long_name": {"old": 0.5, "new": 0.5}
+                                     for i in range(1_500)}}
+    base = trend_result()
+    metrics["eval/metrics.json"].update(base.metrics["eval/metrics.json"])
+    full = render(trend_result(metrics=metrics), limit=SUMMARY_LIMIT)
+    assert len(full) > COMMENT_LIMIT and full.count("stable.metric_") == 1500  # over the comment's budget
+    report = render(trend_result(metrics=metrics))
+    assert len(report) <= COMMENT_LIMIT
+    assert report.count("xychart-beta") == full.count("xychart-beta") > 0  # no chart dropped
+    assert "stable.metric_" not in report
+    assert "_1501 unchanged metrics not listed, to fit the comment; all are in the result JSON._" in report
+    assert "| `accuracy` | 0.9561 | 0.9386 | −0.0175 worse |" in report  # the changed ones stay
+    assert_tables_whole(report)
 
 
 def test_the_job_summary_limit_keeps_everything():
     report = render(big_result(), limit=SUMMARY_LIMIT)
     assert len(report) <= SUMMARY_LIMIT
     assert "not shown" not in report
-    assert len([r for r in table_rows(report) if "`slices.segment_" in r]) == 5000
+    assert len([r for r in table_rows(report) if "segment_" in r]) == 5000
     assert_tables_whole(report)
 
 
@@ -491,15 +625,16 @@ def test_a_missing_template_directory_is_a_config_error(tmp_path):
 GOLDEN_TREND = Path(__file__).parent / "golden" / "report_trend.md"
 
 
-def trend_result() -> Result:
+def trend_result(**overrides) -> Result:
     history = ["1111111", "2222222", "3333333", "4444444", "5555555"]
-    return make_result(
-        trend={
+    return make_result(**{
+        "trend": {
             "eval/metrics.json:accuracy": [[sha, v] for sha, v in zip(history, [0.951, 0.958, 0.958, 0.951, 0.9561])],
             "eval/metrics.json:f1": [[sha, v] for sha, v in zip(history, [0.96, 0.965, None, 0.965, 0.965])],
         },
-        context={"pr_number": 17, "trend_ref": "main"},
-    )
+        "context": {"pr_number": 17, "trend_ref": "main"},
+        **overrides,
+    })
 
 
 def test_trend_report_matches_the_golden_file():
@@ -561,15 +696,15 @@ def test_numbers_report_matches_the_golden_file():
 def test_a_metric_reads_with_the_same_decimals_in_every_run_and_in_its_message():
     one = render(numbers_result((0.965, 0.979), (1.0, 1.0)))
     two = render(numbers_result((0.9650, 0.9231), (1.0, 0.9667)))
-    assert "| ✅ | `accuracy` | 0.9650 | 0.9790 | ▲ +0.0140 | drop ≤ 0.01 |" in one
-    assert "| ✅ | `accuracy` | 0.9650 | 0.9231 | ▼ −0.0419 | drop ≤ 0.01 |" in two
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9790 | +0.0140 better | drop ≤ 0.01 |" in one
+    assert "| ✅ | `accuracy` | 0.9650 | 0.9231 | −0.0419 worse | drop ≤ 0.01 |" in two
     assert "| ✅ | `recall` | 1.0000 | 1.0000 | ±0 | ≥ 0.9 |" in one
-    assert "| ✅ | `recall` | 1.0000 | 0.9667 | ▼ −0.0333 | ≥ 0.9 |" in two
-    # float noise below the shown precision is no change, with no mark
+    assert "| ✅ | `recall` | 1.0000 | 0.9667 | −0.0333 worse | ≥ 0.9 |" in two
+    # float noise below the shown precision is no change, with no word
     assert "| ✅ | `precision` | 0.9561 | 0.9561 | ±0 | drop ≤ 0.01 |" in one
     assert "−1.110e−16" not in one and "e-16" not in one
-    # a smaller model is better: marked so, in percent as its rule is
-    assert "| ✅ | `model_size_mb` | 4.5 | 3.2 | ▲ −28.9% | rise ≤ 200% |" in one
+    # a smaller model is better: said so, in percent as its rule is
+    assert "| ✅ | `model_size_mb` | 4.5 | 3.2 | −28.9% better | rise ≤ 200% |" in one
     # integers without thousands separators, in params and metrics alike
     assert "| `data.rows` | 20170428 | 20170429 |" in one and "20,170,428" not in one
 
@@ -586,7 +721,7 @@ def predictions_gate(status=PASS, interval=None):
 def test_a_small_eval_set_is_named_beside_its_metrics_with_a_noise_hint():
     result = make_result(gates=[predictions_gate()], sections={"predictions": {"n_head": 143, "n_base": 143}})
     report = render(result)
-    assert "| ✅ | `predictions.accuracy` <sub>n=143</sub> | 0.9580 | 0.9510 | ▼ −0.0070 | drop ≤ 0.01 |" in report
+    assert "| ✅ | `predictions.accuracy` <sub>n=143</sub> | 0.9580 | 0.9510 | −0.0070 worse | drop ≤ 0.01 |" in report
     assert ("> 143 test examples: one example moves a rate such as accuracy by 0.0070 (0.7 points), so "
             "`predictions.accuracy` can pass or fail on noise; consider `confidence:` on its KPI.") in report
 
@@ -598,7 +733,7 @@ def test_no_noise_hint_for_a_large_set_or_a_gate_judged_on_an_interval():
                 "paired": True, "n_paired": 143, "n_head": 143, "n_base": 143, "method": "paired_counts"}
     judged = render(make_result(gates=[predictions_gate(interval=interval)], sections={"predictions": {"n_head": 143}}))
     assert "consider `confidence:`" not in judged
-    assert "| ▼ −0.0070 (within noise) | drop ≤ 0.01 (95 %) |" in judged
+    assert "| −0.0070 within noise | drop ≤ 0.01 (95 %) |" in judged  # the interval's judgement, not the sign's
 
 
 def test_comparing_a_commit_with_itself_is_said_plainly():
@@ -635,17 +770,18 @@ def test_the_trend_threshold_is_the_limit_the_gate_lets_the_metric_reach(rules, 
 def test_a_change_and_a_rule_never_wrap_inside_a_narrow_table():
     report = render_exact(make_result())
     row = next(line for line in report.splitlines() if line.startswith("| ❌ | `accuracy`"))
-    assert f"| ▼{NBSP}−0.0175 | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules
+    assert f"| −0.0175{NBSP}worse | ≥{NBSP}0.9 · drop{NBSP}≤{NBSP}0.01 |" in row  # breaks only between rules
 
 
-def test_long_kpi_names_may_wrap_at_their_dots_and_text_values_are_cut_in_the_table():
+def test_long_kpi_names_stay_one_copyable_span_and_text_values_are_cut_in_the_table():
     slice_gate = gate("predictions.slice.site=east.accuracy", FAIL, 0.97, 0.95, [("max_drop", 0.02, FAIL)],
                       file="eval/predictions.csv")
     fingerprint = gate("model.interface", PASS, "30 inputs #beabd89d · classes 0,1", "30 inputs #beabd89d · classes 0,1",
                        [("unchanged", True, PASS)], file="model")
     report = render(make_result(gates=[slice_gate, fingerprint, gate("f1", PASS, 0.9, 0.91, [("min", 0.5, PASS)])],
                                 sections={"predictions": {"n_head": 143}}))
-    assert "| `predictions.\u200bslice.\u200bsite=east.\u200baccuracy` |" in report  # no n: a slice has its own size
+    # a long name in one code span, no zero-width character; alone in the table, its prefix in a row above it
+    assert "| | `predictions.slice.` | | | | |\n| ❌ | `site=east.accuracy` |" in report  # no n: a slice has its own
     assert "| `30 inputs #be…` | `30 inputs #be…` |" in report  # 14 characters; whole in All metrics
     assert "| ✅ | `f1` |" in report
     assert "consider `confidence:`" not in report  # the hint is for the whole set's metrics only
@@ -661,3 +797,74 @@ def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
                 if "| code" in summary or "`" in summary:
                     offending.append(f"{path.relative_to(templates)}:{number}")
     assert offending == []
+
+
+def test_long_dotted_names_show_their_common_prefix_once_and_read_whole():
+    from mlgate.report import name_groups
+
+    names = ["data.train.rows", "data.train.target.share_min", "accuracy",
+             "predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy",
+             "predictions.health.distinct_labels", "model.latency_ratio"]
+    groups = name_groups(names)
+    assert groups == [("data.train.", "rows"), ("", "target.share_min"), ("", "accuracy"),
+                      ("predictions.slice.", "site=south.accuracy"), ("", "site=west.accuracy"),
+                      ("predictions.", "health.distinct_labels"), ("", "model.latency_ratio")]
+    shown, prefix = [], ""
+    for group, rest in groups:  # a group row and its rows always read the whole name
+        prefix = group or (prefix if shown and shown[-1].startswith(prefix) and prefix else "")
+        shown.append(prefix + rest if prefix and (prefix + rest) in names else rest)
+    assert shown == names
+    assert all(len(rest) <= 24 for _, rest in groups)
+
+
+def test_a_gate_table_of_long_names_uses_no_zero_width_character_and_stays_whole():
+    names = ["predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy"]
+    report = render_exact(make_result(gates=[gate(n, PASS, 0.9, 0.91, [("max_drop", 0.02, PASS)]) for n in names]))
+    assert not re.search(ZERO_WIDTH, report)
+    assert "| | `predictions.slice.` | | | | |\n| ✅ | `site=south.accuracy` |" in report
+    assert_tables_whole(report)
+
+
+def class_sections(head, base, labels=("benign", "malignant")):
+    cells = [[[head[i][j], base[i][j]] for j in range(2)] for i in range(2)]
+    return {
+        "predictions": {"flips": {"paired": True, "right_to_wrong": 1, "wrong_to_right": 0, "right_to_wrong_ids": ["7"],
+                                  "wrong_to_right_ids": [],
+                                  "confusion": {"classes": [0, 1], "head": head, "base": base,
+                                                "diff": [[h - b for h, b in zip(hr, br)] for hr, br in zip(head, base)]}},
+                        "calibration": {"positive": 1, "bins": 2, "head": {"brier": 0.1, "ece": 0.1, "table": []}}},
+        "plots": {"plots": [{"id": "eval/plots/confusion.csv", "kind": "confusion", "template": "confusion",
+                             "title": "Confusion matrix", "status": "changed", "labels": list(labels), "cells": cells,
+                             "normalized": False, "classes_hidden": 0, "shifts": [], "x_label": "predicted",
+                             "head_total": sum(map(sum, head)), "base_total": sum(map(sum, base)),
+                             "y_label": "actual"}], "changed": 1, "total": 1, "images_changed": []},
+    }
+
+
+def test_each_class_has_one_name_where_the_report_holds_the_mapping():
+    from mlgate.report import class_names
+
+    result = make_result(sections=class_sections([[87, 3], [7, 46]], [[89, 1], [5, 48]]))
+    assert class_names(result) == {"0": "benign", "1": "malignant"}
+    report = render(result)
+    assert "| actual ＼ predicted | `benign` | `malignant` |" in report and "| **malignant** | 7 (+2) | 46 (−2) |" in report
+    assert "probability of `malignant`" in report
+    assert "· classes `0` = `benign`, `1` = `malignant` (the confusion plot's counts match the predictions')" in report
+    # the plot's labels in the other order still match the same way
+    swapped = class_sections([[87, 3], [7, 46]], [[89, 1], [5, 48]])
+    swapped["plots"]["plots"][0].update(labels=["malignant", "benign"],
+                                        cells=[[[46, 48], [7, 5]], [[3, 1], [87, 89]]])
+    assert class_names(make_result(sections=swapped)) == {"0": "benign", "1": "malignant"}
+
+
+@pytest.mark.parametrize(("head", "base"), [
+    ([[50, 5], [5, 50]], [[50, 5], [5, 50]]),  # symmetric counts: either order matches, so no name is sure
+    ([[87, 3], [7, 46]], [[80, 3], [7, 53]]),  # the plot's counts are not the predictions': not the same classes
+])
+def test_no_class_names_when_the_mapping_is_not_certain(head, base):
+    from mlgate.report import class_names
+
+    sections = class_sections(head, [[50, 5], [5, 50]])
+    sections["predictions"]["flips"]["confusion"]["base"] = base
+    assert class_names(make_result(sections=sections)) == {}
+    assert "probability of `1`" in render(make_result(sections=sections))

@@ -56,7 +56,7 @@ def test_untrusted_slice_names_and_ids_stay_inert() -> None:
     text = _render("predictions", d.section)
     outside_code = re.sub(r"(`+).*?\1", "", text)  # inside a code span, HTML and mentions are inert
     assert "<img" not in outside_code and "<b>" not in outside_code and "@team" not in outside_code
-    assert "@\u200bteam" in outside_code  # the confusion table's row header, as prose
+    assert "`@team`" in text  # the confusion table's row header: a would-be mention in a code span
     assert "| `` region=<b>x</b>\\|`y` `` |" in text  # a code span, its | escaped for the table
 
 
@@ -110,3 +110,30 @@ def test_a_section_its_template_cannot_render_costs_the_section_not_the_report()
 
     assert "<summary>Model" not in report
     assert "the model section was left out of the report: its data does not have the shape" in report
+
+
+def test_most_drifting_columns_lists_only_the_columns_that_moved(tmp_path: Path) -> None:
+    from mlgate.config import parse_config
+    from mlgate.families import DirectorySide
+    from mlgate.families import data as data_family
+    from tests.support.data_files import classified, write
+
+    base = classified(3000, seed=1)
+    head = base.copy()
+    head["age"] = head["age"] + 8  # only age moves; income, region and label are the same rows
+    write(tmp_path / "base", "data/train.csv", base)
+    write(tmp_path / "head", "data/train.csv", head)
+    config = parse_config("version: 1\ndata:\n  train: {path: data/train.csv, target: label}\n")
+    result = data_family.compute(config, DirectorySide("head", None, tmp_path / "head"),
+                                 DirectorySide("base", None, tmp_path / "base"))
+    assert len(result.section["datasets"][0]["drift"]) > 1  # the family ranks every column it compared
+    text = _render("data", result.section)
+    drift = text.split("Most drifting columns against the base")[1].split("\n\n")[1]
+    rows = [line for line in drift.splitlines() if line.startswith("| `")]
+    assert [row.split("|")[1].strip() for row in rows] == ["`age`"], drift
+    assert "(1 of 4;" in text
+
+    same = data_family.compute(config, DirectorySide("head", None, tmp_path / "base"),
+                               DirectorySide("base", None, tmp_path / "base"))
+    text = _render("data", same.section)
+    assert "Most drifting columns" not in text and "No column moved against the base beyond chance (4 compared" in text

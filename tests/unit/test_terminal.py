@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mlgate.gates import FAIL, PASS
@@ -17,8 +19,8 @@ def test_every_line_fits_the_terminal(width):
     result = make_result(gates=[long, *make_result().gates])
     lines = verdict_table(result, width).splitlines()
     assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
-    if width <= 100:
-        assert any("per_class.a" in line and "… " in line for line in lines)  # the name cut, marked
+    if width <= 100:  # the name cut in its middle, marked: its start and its end stay
+        assert any(re.search(r" pe\S*…\S*decile ", line) for line in lines), lines
 
 
 def test_rows_follow_the_reports_order_and_state_each_rule_once():
@@ -26,9 +28,9 @@ def test_rows_follow_the_reports_order_and_state_each_rule_once():
     marks = [line.split()[0] for line in lines[2:] if line.startswith("  ") and not line.startswith("  warning")]
     assert marks == ["FAIL", "warn", "n/a", "pass", "pass", "skip"]
     accuracy = next(line for line in lines if " accuracy " in line)
-    assert accuracy.endswith("▼ −0.0175  drop 0.0175 > 0.01")  # the failing rule's message, not the rules again
+    assert accuracy.endswith("−0.0175 worse   drop 0.0175 > 0.01")  # the failing rule's message, not the rules again
     f1 = next(line for line in lines if " f1 " in line)
-    assert f1.endswith("▲ +0.0005  ≥ 0.9")
+    assert f1.endswith("+0.0005 better  ≥ 0.9")
     assert "  skip  slices.*.recall: optional: no metric matched" in lines
 
 
@@ -41,3 +43,49 @@ def test_clip_cuts_at_a_word_and_marks_the_cut():
     assert clip("fell by 0.0175, more than the 0.01 allowed", 20, at_word=True) == "fell by 0.0175…"
     assert clip("short", 20) == "short"
     assert clip("abcdefghij", 5) == "abcd…"
+
+
+def test_long_names_keep_their_end_and_distinct_rows_stay_distinct_at_100_columns():
+    columns = ["mean_radius", "mean_area", "mean_perimeter", "worst_radius", "worst_area", "worst_perimeter",
+               "radius_error", "area_error", "texture_error", "mean_texture", "worst_texture"]
+    names = [f"data.test.reference_drift.{c}.psi" for c in columns]
+    names += [f"predictions.slice.site={s}.accuracy" for s in ("north", "south", "west")]
+    gates = [gate(n, PASS, 0.91, 0.92, [("max_drop", 0.02, PASS)], message="ok drop within the 0.02 allowed")
+             for n in names]
+    lines = verdict_table(make_result(gates=gates, verdict="pass"), 100).splitlines()
+    rows = [line for line in lines if line.startswith("  pass  ")]
+    shown = [row.split()[1] for row in rows]
+    assert len(rows) == len(names) and len(set(shown)) == len(names), shown  # no two rows read alike
+    assert all(len(line) <= 100 for line in lines)
+    for name, cut in zip(names, shown):
+        assert cut == name or ("…" in cut and name.endswith(cut.split("…")[-1])), (name, cut)  # the end kept
+    assert any(cut.endswith("=south.accuracy") for cut in shown)
+
+
+def test_names_that_differ_only_in_the_middle_still_read_apart():
+    from mlgate.terminal import short_names
+
+    names = [f"model.layer_{i}.weights_norm_of_the_attention_block_output" for i in (1, 2, 3)]
+    shown = short_names(names, 24)
+    assert len(set(shown.values())) == 3 and all(len(v) <= 24 for v in shown.values()), shown
+    assert all(f"_{i}." in shown[n] for i, n in zip((1, 2, 3), names)), shown
+
+
+def test_the_verdict_line_of_a_run_without_mlgate_yaml_is_not_a_pass():
+    from test_report import no_config_result
+
+    lines = verdict_table(no_config_result(), 100).splitlines()
+    assert lines[0] == "mlgate: no mlgate.yaml: 1 metric better and 2 worse by their names' direction, 1 more changed"
+    assert "PASS" not in lines[0]
+
+
+def test_the_verdict_line_of_a_run_whose_gates_were_not_judged_is_not_a_pass():
+    from mlgate.gates import NO_BASELINE
+
+    result = make_result(verdict="pass", gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop", 1, NO_BASELINE)])])
+    assert verdict_table(result, 100).splitlines()[0] == "mlgate: NOT JUDGED — no KPI gate judged: 1 without a baseline"
+
+
+def test_the_verdict_line_of_an_errored_run_says_error():
+    result = make_result(verdict="error", error="eval/metrics.json: cannot be read at the head")
+    assert verdict_table(result, 100).splitlines()[0] == "mlgate: ERROR — the run could not be completed"
