@@ -171,7 +171,7 @@ class DvcProject:
             for out in stage.get("outs") or [] if isinstance(stage, dict) else ():
                 md5 = out.get("md5") if isinstance(out, dict) else None
                 if isinstance(md5, str) and len(md5) > 2 and self._in_cache(md5):
-                    found.add(str(out.get("path")))
+                    found.add(Path(os.path.normpath(str(out.get("path")))).as_posix())
         return found
 
     def input_versions(self) -> dict[str, str]:
@@ -436,7 +436,7 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
     out: Flat = {}
     for path, file_entry in (entry.get("data") or {}).items():
         if "error" in file_entry:
-            errors[path] = _describe_load_error(file_entry["error"])
+            errors[path] = _describe_load_error(file_entry["error"], path)
             continue
         try:
             flat = flatten(file_entry.get("data") or {})
@@ -504,10 +504,17 @@ def is_missing(error: str) -> bool:
     return error.startswith("missing")
 
 
-def _describe_load_error(exc: Any) -> str:
+def _describe_load_error(exc: Any, path: str) -> str:
+    """Why DVC could not load ``path`` (as DVC names it to the user: relative to the project). DVC's parse
+    errors name the file by its place in DVC's own file system made relative to the working directory
+    (``'../../../eval/metrics.json'``): that name becomes ``path``."""
     if isinstance(exc, FileNotFoundError) or "FileNotFound" in type(exc).__name__:
         return "missing (the file does not exist)"
-    return _one_line(exc)
+    text = _one_line(exc)
+    named = getattr(exc, "path", None)
+    if isinstance(named, str) and named and named != path:
+        text = text.replace(f"'{named}'", f"'{path}'")
+    return text
 
 
 def _one_line(exc: Any) -> str:

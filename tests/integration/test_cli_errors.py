@@ -317,6 +317,34 @@ def test_corrupt_head_metrics_exit_2_but_report_and_result_are_written(project, 
     assert report.splitlines()[1].startswith("## ⚠️ mlgate — the run could not be completed")
 
 
+@pytest.mark.parametrize("cwd", [".", "src/deep"])
+def test_unreadable_metrics_are_named_as_the_user_wrote_them(tmp_path, cwd):
+    """DVC names an unreadable file by its place in DVC's own file system relative to the working directory
+    ('../../../eval/metrics.json'); mlgate names it as dvc.yaml does, in the error line, the result and
+    the report, wherever mlgate is started inside the project."""
+    project = make_project(tmp_path / "repo", subdir="models/churn", metrics={"eval/metrics.json": "metrics"},
+                           config=CONFIG)
+    project.checkout("corrupt", new=True)
+    project.update_params({"metrics": '{"accuracy": 0.95,'})
+    project.repro()
+    project.commit("corrupt metrics")
+    (project.dir / cwd).mkdir(parents=True, exist_ok=True)
+
+    proc = project.mlgate("run", "--base", "main", "--report", str(tmp_path / "report.md"),
+                          "--json", str(tmp_path / "result.json"), cwd=project.dir / cwd)
+
+    assert proc.returncode == 2, proc.stderr
+    assert error_line(proc) == (
+        "mlgate: error: eval/metrics.json: cannot be read at the head: unable to read: 'eval/metrics.json', "
+        "JSON file structure is corrupted: Expecting property name enclosed in double quotes: line 1 column 19 "
+        "(char 18); fix the file the pipeline writes")
+    result = (tmp_path / "result.json").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "'eval/metrics.json'" in json.loads(result)["errors"]["head"]["eval/metrics.json"]
+    for text in (proc.stderr, proc.stdout, result, report):
+        assert "../" not in text
+
+
 # -- 3: the pipeline fails ---------------------------------------------------------------------------------
 
 def test_a_failing_stage_exits_3(project, tmp_path):
