@@ -367,3 +367,54 @@ def test_on_the_base_branch_a_clean_tree_compares_with_the_previous_commit(commi
     dirty = mlgate(project.dir)  # uncommitted changes: compared with the last commit, main itself
     assert dirty.result["base"]["sha"] == project.sha("main") and dirty.result["base_how"] == "merge-base"
     assert dirty.gate("accuracy")["old"] == 0.5
+
+
+# ---- a metrics file inside an output that is a directory -------------------------------------------------
+
+
+def _directory_output_project(root: Path, remote: Path | None = None) -> Project:
+    """The stage's output is the folder ``eval`` (DVC-cached); ``eval/metrics.json`` is a top-level metric.
+    main holds accuracy 0.95, the branch ``feature`` 0.96; ``remote``: a local directory as the default remote,
+    holding main's outputs."""
+    from dvc.repo import Repo
+
+    stage = {"cmd": train_stage({"eval/metrics.json": "metrics"})["cmd"],
+             "deps": [WRITER_NAME], "params": ["metrics"], "outs": ["eval"]}
+    project = make_project(root, stages={"train": stage}, top_level_metrics=["eval/metrics.json"])
+    if remote is not None:
+        with Repo(str(project.dir)) as repo:
+            with repo.config.edit() as conf:
+                conf["remote"]["store"] = {"url": str(remote)}
+                conf["core"]["remote"] = "store"
+            assert repo.push() > 0
+        project.commit("a DVC remote")
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.repro()
+    project.commit("better")
+    return project
+
+
+def test_metrics_inside_a_cached_directory_output_are_named_as_from_the_dvc_cache(tmp_path, mlgate):
+    project = _directory_output_project(tmp_path / "repo")
+    assert "eval/metrics.json" not in project.git("ls-tree", "-r", "--name-only", "main")  # only in the cache
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-cache", run.result["baseline"]
+    assert run.gate("accuracy")["old"] == 0.95
+    assert "metrics in the DVC cache" in run.report and "pulled from the DVC remote" not in run.report
+
+
+def test_metrics_inside_a_directory_output_only_in_the_remote_are_named_as_pulled(tmp_path, mlgate):
+    project = _directory_output_project(tmp_path / "repo", remote=tmp_path / "remote")
+    shutil.rmtree(project.dir / ".dvc" / "cache")  # a runner with an empty cache
+    project.repro()  # the head's outputs again; the base's are only in the remote
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-remote", run.result["baseline"]
+    assert run.gate("accuracy")["old"] == 0.95
+    assert "pulled from the DVC remote" in run.report
