@@ -428,6 +428,21 @@ class DvcProject:
         return snap
 
 
+def resolved_dvc_yaml(root: Path) -> dict[str, Any] | None:
+    """The project's dvc.yaml as DVC itself resolves it: ``${…}`` filled in from params files and ``vars``,
+    ``foreach``/``matrix`` stages expanded; ``{"stages": {...}, "plots": [...]}``. None when DVC cannot
+    resolve it (DVC's own run says why)."""
+    from dvc.dvcfile import ProjectFile
+    from dvc.repo import Repo
+
+    try:
+        with contextlib.chdir(root), Repo(str(root), uninitialized=False) as repo:
+            resolver = ProjectFile(repo, str(root / "dvc.yaml")).resolver
+            return {**resolver.resolve(), "plots": resolver.resolve_plots()}
+    except Exception:  # noqa: BLE001 - the plots are shown, never a reason to fail the run
+        return None
+
+
 MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
 MAX_FILE_VALUES = 100_000  # values in one metrics or params file, after flattening (as config.MAX_YAML_NODES)
 

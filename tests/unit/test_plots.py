@@ -12,7 +12,7 @@ from mlgate.config import parse_config
 from mlgate.errors import ConfigError
 from mlgate.families import DirectorySide
 from mlgate.families import plots as family
-from mlgate.plots.confusion import confusion_plot, counts
+from mlgate.plots.confusion import confusion_plot, counts, roles
 from mlgate.plots.curves import POINTS, area, line_plot, resample, side_curves
 from mlgate.plots.data import PlotDataError, read_records
 from mlgate.plots.definitions import plot_definitions
@@ -157,10 +157,21 @@ def test_confusion_counts_cells_and_names_the_largest_shift():
             for _ in range(n)]
     base_rows = [{"actual": a, "predicted": p} for a, p, n in (("b", "b", 87), ("b", "m", 3), ("m", "b", 3), ("m", "m", 50))
                  for _ in range(n)]
-    plot = confusion_plot(counts(rows, "predicted", "actual"), counts(base_rows, "predicted", "actual"), normalized=False)
+    plot = confusion_plot(counts(rows, "actual", "predicted"), counts(base_rows, "actual", "predicted"), normalized=False)
     assert plot["labels"] == ["b", "m"]
     assert plot["cells"] == [[[88, 87], [2, 3]], [[9, 3], [44, 50]]]
     assert plot["shifts"][0] == {"actual": "m", "predicted": "b", "change": 6}
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), [
+    ("actual", "predicted", ("actual", "predicted")),  # DVC's convention: x is the actual class
+    ("label", "class", ("label", "class")),  # names that say nothing: DVC's convention still
+    ("y_true", "y_pred", ("y_true", "y_pred")),
+    ("predicted", "actual", ("actual", "predicted")),  # the names say the other way round
+    ("pred", "label", ("label", "pred")),
+])
+def test_confusion_roles_follow_dvc_unless_the_names_say_otherwise(x, y, expected):
+    assert roles(x, y) == expected
 
 
 # -- the family -------------------------------------------------------------------------------------
@@ -285,6 +296,13 @@ EVERY_KIND = """plots:
       template: confusion_normalized
       x: predicted
       y: actual
+  - split confusion:
+      template: confusion
+      title: Confusion, train and test
+      x: actual
+      y:
+        eval/train_cm.json: predicted
+        eval/test_cm.json: predicted
 stages:
   evaluate:
     cmd: python evaluate.py
@@ -318,6 +336,11 @@ def write_every_kind(root: Path, shift: int) -> DirectorySide:
         ["malignant,benign"] * errors + ["malignant,malignant"] * (50 - errors)
     (root / "eval" / "cm.csv").write_text("\n".join(rows) + "\n")
     (root / "eval" / "cm_share.csv").write_text("\n".join(rows) + "\n")
+    # train got better at the head, test worse: summed, the two would cancel out
+    train = [("cat", "cat")] * (40 + 4 * shift) + [("cat", "dog")] * (10 - 4 * shift) + [("dog", "dog")] * 50
+    test = [("cat", "cat")] * (45 - 4 * shift) + [("cat", "dog")] * (5 + 4 * shift) + [("dog", "dog")] * 50
+    for name, pairs in (("train_cm.json", train), ("test_cm.json", test)):
+        (root / "eval" / name).write_text(json.dumps([{"actual": a, "predicted": p} for a, p in pairs]))
     (root / "eval" / "importance.png").write_bytes(b"png %d" % shift)
     (root / "eval" / "same.png").write_bytes(b"same")
     return DirectorySide(root.name, None, root)
@@ -340,10 +363,10 @@ def test_plots_of_every_kind_match_the_golden_report(tmp_path):
 def test_golden_plots_show_charts_tables_summaries_and_images():
     report = GOLDEN.read_text(encoding="utf-8").replace("\u00a0", " ")
     assert_tables_whole(report)
-    assert "<details><summary>Plots (6 changed of 7)</summary>" in report
+    assert "<details><summary>Plots (7 changed of 8)</summary>" in report
     section = report[report.index("<summary>Plots"):]
     ids = re.findall(r"^(?:[^`\n]* · )?`([^`]+)` —", section, flags=re.M)
-    assert ids[-1] == "eval/same.png" and len(ids) == 7  # every plot named once, the unchanged one last
+    assert ids[-1] == "eval/same.png" and len(ids) == 8  # every plot named once, the unchanged one last
     # ROC: honest 0–1 axes, its labels, base and head on the same axes, the AUC in words
     assert "ROC curve · `eval/roc.json` — AUC 0.7976 → 0.6661" in report
     assert 'x-axis "false positive rate" 0 --> 1' in report and 'y-axis "true positive rate" 0 --> 1' in report
@@ -357,6 +380,12 @@ def test_golden_plots_show_charts_tables_summaries_and_images():
     assert "| `malignant` | 7 (+5) | 43 (−5) |" in report
     assert "| `benign` | 0.98 | 0.02 |" in report  # normalized: shares of the row
     assert "| `malignant` | 0.14 (+0.10) | 0.86 (−0.10) |" in report
+    # a confusion plot of several files: a matrix each, so the test set's loss is not hidden by train's gain
+    assert ("Confusion, train and test · `split confusion` — `eval/train_cm.json`: largest shifts: 4 fewer `cat` "
+            "predicted as `dog`, 4 more `cat` predicted correctly; `eval/test_cm.json`: largest shifts: 4 more `cat` "
+            "predicted as `dog`, 4 fewer `cat` predicted correctly") in report
+    test_table = report[report.index("`eval/test_cm.json`:\n"):]
+    assert "| `actual` ↓ `predicted` → | `cat` | `dog` |" in test_table and "| `cat` | 41 (−4) | 9 (+4) |" in test_table
     # images by hash, for the run's artifact
     assert "`eval/importance.png` — image, changed" in report and "`eval/same.png` — image, unchanged" in report
     assert "_1 changed image is in the run's artifact: [workflow run](https://github.com/OWNER/REPO/actions/runs/123#artifacts)._" in report
