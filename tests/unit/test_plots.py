@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.config import parse_config
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, InputError
 from mlgate.families import DirectorySide
 from mlgate.families import plots as family
 from mlgate.plots.confusion import confusion_plot, counts, roles
@@ -260,6 +260,57 @@ def test_an_unreadable_plot_is_a_warning_not_an_error(tmp_path):
     roc = next(p for p in result.section["plots"] if p["id"] == "eval/roc.json")
     assert roc["status"] == "unreadable" and roc["error"].startswith("not valid JSON")
     assert result.warnings == (f"plot eval/roc.json: {roc['error']}",)
+
+
+def test_a_broken_base_file_is_the_base_not_read_and_the_head_still_shown(tmp_path):
+    head, base = sides(tmp_path)
+    (tmp_path / "base" / "eval" / "roc.json").write_text("{broken")
+    result = family.compute(parse_config("version: 1"), head, base)
+    roc = next(p for p in result.section["plots"] if p["id"] == "eval/roc.json")
+    assert roc["status"] == "base unread" and roc["base_unread"].startswith("eval/roc.json at the base: not valid JSON")
+    assert [s["side"] for s in roc["series"]] == ["head"]
+    assert f"plot eval/roc.json: the base's data was not read ({roc['base_unread']}); the head is shown alone" \
+        in result.warnings
+
+
+class _Unfetchable(DirectorySide):
+    """A base whose DVC-cached files cannot be fetched (as RevisionSide says when a remote's plugin is missing)."""
+
+    def path(self, rel: str) -> Path | None:
+        if rel.endswith((".json", ".csv", ".png")):
+            raise InputError(f"{rel} at abc1234: not in the DVC cache, and the DVC remote 'store' (gdrive://x) needs "
+                             "DVC's gdrive plugin, which is not installed: pip install dvc-gdrive")
+        return super().path(rel)
+
+
+def test_a_base_that_cannot_be_fetched_says_so_and_why_in_the_report(tmp_path):
+    head, _ = sides(tmp_path)
+    base = _Unfetchable("base", "abc1234", tmp_path / "base")
+    section = json.loads(json.dumps(family.compute(parse_config("version: 1"), head, base).section))
+    assert {p["status"] for p in section["plots"]} == {"base unread"}  # neither "new" nor a range apart
+    report = render(make_result(sections={"plots": section}, warnings=[], metrics={}, params={}))
+    assert ("ROC curve · `eval/roc.json` — AUC 0.6661 (the base's data was not read: eval/roc.json at abc1234: not "
+            "in the DVC cache, and the DVC remote 'store' (gdrive://x) needs DVC's gdrive plugin, which is not "
+            "installed: pip install dvc-gdrive)") in report
+    assert "`eval/importance.png` — image (the base's data was not read: eval/importance.png at abc1234: " in report
+    assert "x-range does not overlap" not in report and "new" not in report.split("<summary>Plots")[1]
+
+
+def test_a_base_file_without_the_head_s_x_field_is_not_a_range_apart(tmp_path):
+    """The base wrote no ``step`` column: its rows are not the head's steps, so no "x-ranges do not overlap"."""
+    sides_ = []
+    for name, rows in (("head", "step,loss\n100,0.5\n101,0.4\n"), ("base", "epoch,loss\n0,0.9\n1,0.8\n")):
+        root = tmp_path / name
+        (root / "eval").mkdir(parents=True)
+        (root / "dvc.yaml").write_text("plots:\n  - eval/loss.csv:\n      x: step\n      y: loss\n")
+        (root / "eval" / "loss.csv").write_text(rows)
+        sides_.append(DirectorySide(name, None, root))
+    section = family.compute(parse_config("version: 1"), *sides_).section
+    (plot,) = section["plots"]
+    assert plot["status"] == "base unread" and plot["x_note"] == ""
+    assert plot["base_unread"] == "eval/loss.csv at the base holds no numeric values of 'loss' along 'step'"
+    report = render(make_result(sections={"plots": json.loads(json.dumps(section))}, warnings=[], metrics={}, params={}))
+    assert "does not overlap" not in report and "head only: the base's data was not read" in report
 
 
 def test_a_directory_plot_is_one_plot_per_file(tmp_path):

@@ -36,7 +36,7 @@ def plot_summary(p: dict[str, Any]) -> str:
     if p.get("error"):
         return f"{head} — {status}: {text(p['error'])}"
     if p["kind"] == "image":
-        return f"{head} — image, {status}" + _unread(p)
+        return f"{head} — image" + (_unread(p) if p.get("base_unread") else f", {status}")
     parts = []
     if p["kind"] == "line":
         for s in p.get("summary", []):
