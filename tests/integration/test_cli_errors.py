@@ -392,6 +392,9 @@ def test_a_base_dataset_behind_a_remote_without_its_plugin_is_a_warning(tmp_path
     config = {"version": 1, "data": {"train": {"path": "data/train.csv"}},
               "kpis": {"data.train.rows": {"max_drop_pct": 20}}}
     project = make_project(tmp_path / "repo", params={"rows": 200}, stages=stages, config=config)
+    dvc_yaml = yaml.safe_load(project.path("dvc.yaml").read_text())
+    project.write("dvc.yaml", yaml.safe_dump({**dvc_yaml, "plots": [{"data/train.csv": {"x": "age", "y": "label"}}]}))
+    project.commit("the data as a plot too")
     _with_remote(project, PLUGINS[0][0])
     project.checkout("feature", new=True)
     project.update_params({"rows": 210})
@@ -411,6 +414,10 @@ def test_a_base_dataset_behind_a_remote_without_its_plugin_is_a_warning(tmp_path
             "dvc-gdrive to the requirements file) (the base is not compared)") in result["warnings"]
     rows = next(g for g in result["gates"] if g["kpi"] == "data.train.rows")
     assert rows["status"] != "pass" and rows["new"] == 210
+    report = (tmp_path / "report.md").read_text()
+    assert "new dataset" not in report and "the base's file could not be read: compared with nothing" in report
+    assert (f"`data/train.csv` — final `label` 0.0000 (the base's data was not read: data/train.csv at {base}: not in "
+            f"the DVC cache, and the DVC remote 'store' ({PLUGINS[0][0]}) needs DVC's gdrive plugin") in report
 
 
 # -- 3: the pipeline fails ---------------------------------------------------------------------------------

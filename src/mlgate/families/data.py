@@ -244,7 +244,8 @@ class _Profiles:
                 if side_name == "head":
                     raise
                 self._base_unread(exc, key, owner)
-                files = []
+                self.cache[(key, side_name)] = None
+                return None
             if not files and side_name == "base" and key == owner:
                 self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
             if files:
