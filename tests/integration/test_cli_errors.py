@@ -379,6 +379,20 @@ def test_a_default_remote_without_its_plugin_exits_2_naming_the_package(project,
         "pulling from it: --no-pull (in the Action: pull: false)")
 
 
+def test_pushing_to_a_remote_without_its_plugin_is_a_warning_and_the_verdict_stands(project, tmp_path):
+    url, scheme, package = PLUGINS[0]
+    _with_remote(project, url)
+    branch(project, "better", {"accuracy": 0.96, "loss": 0.19})
+
+    proc = run(project, tmp_path, "--base", "main", "--no-pull", "--push-cache")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (f"mlgate: warning: the DVC cache was not pushed: dvc push --run-cache in {project.dir}: the DVC remote "
+            f"'store' ({url}) needs DVC's {scheme} plugin, which is not installed: pip install {package} (in the "
+            f"Action: add {package} to the requirements file)") in proc.stderr.splitlines()
+
+
 def test_a_base_dataset_behind_a_remote_without_its_plugin_is_a_warning(tmp_path):
     """The `data:` block reads the base's DVC-cached file, absent from the local cache: with --no-repro
     --no-pull the run still completes, and the base is not compared, saying which package to install."""
