@@ -9,6 +9,7 @@ directory and params) to the file named by $STAGE_LOG, which shows where and whe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -418,3 +419,32 @@ def test_metrics_inside_a_directory_output_only_in_the_remote_are_named_as_pulle
     assert run.result["baseline"]["source"] == "dvc-remote", run.result["baseline"]
     assert run.gate("accuracy")["old"] == 0.95
     assert "pulled from the DVC remote" in run.report
+
+
+def test_metrics_of_a_pipeline_in_a_subfolder_in_the_dvc_cache_are_named_as_from_the_cache(tmp_path, mlgate):
+    """``models/churn/dvc.yaml`` names its outputs from its own folder, in its own dvc.lock."""
+    project = make_project(tmp_path / "repo", stages={}, config={"version": 1, "kpis": {"accuracy": {"min": 0.9}}},
+                           repro=False, commit=False)
+    stage = {**train_stage({"metrics.json": "metrics"}, cache=True), "deps": [f"../../{WRITER_NAME}"]}
+    stage["cmd"] = stage["cmd"].replace(f" {WRITER_NAME} ", f" ../../{WRITER_NAME} ")
+    project.write("models/churn/dvc.yaml", yaml.safe_dump({"stages": {"train": stage}}))
+    project.write("models/churn/params.yaml", yaml.safe_dump({"metrics": {"accuracy": 0.95}}))
+    from dvc.repo import Repo
+
+    def repro() -> None:
+        with contextlib.chdir(project.dir), Repo(str(project.dir)) as repo:
+            repo.reproduce(all_pipelines=True)
+
+    repro()
+    project.commit("a pipeline in a subfolder")
+    assert "models/churn/metrics.json" not in project.git("ls-files")
+    project.checkout("feature", new=True)
+    project.write("models/churn/params.yaml", yaml.safe_dump({"metrics": {"accuracy": 0.96}}))
+    repro()
+    project.commit("better")
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-cache", run.result["baseline"]
+    assert run.result["metrics"]["models/churn/metrics.json"]["accuracy"]["old"] == 0.95
