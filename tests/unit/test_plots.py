@@ -294,6 +294,7 @@ def test_a_base_that_cannot_be_fetched_says_so_and_why_in_the_report(tmp_path):
             "installed: pip install dvc-gdrive)") in report
     assert "`eval/importance.png` — image (the base's data was not read: eval/importance.png at abc1234: " in report
     assert "x-range does not overlap" not in report and "new" not in report.split("<summary>Plots")[1]
+    assert "<summary>Plots (0 changed of 4, 4 without the base's data)</summary>" in report
 
 
 def test_a_base_file_without_the_head_s_x_field_is_not_a_range_apart(tmp_path):

@@ -68,6 +68,7 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
         "plots": plots,
         "total": len(plots),
         "changed": sum(1 for p in plots if p["status"] in ("changed", "added", "removed")),
+        "base_unread": sum(1 for p in plots if p["status"] == "base unread"),
         "images_changed": [p["id"] for p in plots if p["kind"] == "image" and p["status"] in ("changed", "added")],
         "base": base is not None,
     }
