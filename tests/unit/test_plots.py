@@ -491,3 +491,15 @@ def fifty_plots(tmp_path: Path) -> dict:
                 [{"step": s, "loss": scale * (1 + i) / (1 + s)} for s in range(300)]))
         sides.append(DirectorySide(name, None, root))
     return json.loads(json.dumps(family.compute(parse_config("version: 1"), sides[0], sides[1]).section))
+
+
+def test_a_confusion_plot_from_an_older_result_still_renders_its_table():
+    """Results written before a matrix per file held one flat matrix, its rows under ``y_label``."""
+    plot = {"id": "eval/cm.csv", "kind": "confusion", "template": "confusion", "title": None, "status": "changed",
+            "labels": ["a", "b"], "cells": [[[1, 1], [0, 1]], [[0, 0], [2, 2]]], "normalized": False,
+            "shifts": [{"actual": "a", "predicted": "b", "change": -1}], "head_total": 3, "base_total": 4,
+            "classes_hidden": 0, "x_label": "predicted", "y_label": "actual"}
+    section = {"plots": [plot], "total": 1, "changed": 1, "images_changed": [], "base": True}
+    report = render(make_result(sections={"plots": section}, warnings=[], metrics={}, params={}))
+    assert "`eval/cm.csv` — largest shift: 1 fewer `a` predicted as `b`" in report
+    assert "| `actual` ↓ `predicted` → | `a` | `b` |" in report and "| `a` | 1 | 0 (−1) |" in report

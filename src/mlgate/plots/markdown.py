@@ -47,7 +47,7 @@ def plot_summary(p: dict[str, Any]) -> str:
             else:
                 parts.append(f"{what} {fmt.value(s['base'])} → {fmt.value(s['head'])}")
     elif p["kind"] == "confusion":
-        matrices = p.get("matrices", [])
+        matrices = _matrices(p)
         for m in matrices:
             said = _shifts(m) or f"{m['head_total']} examples"
             parts.append(f"{code(m['file'], False)}: {said}" if len(matrices) > 1 else said)
@@ -83,10 +83,10 @@ def plot_body(p: dict[str, Any], base_label: str = "base", head_label: str = "he
         return ""
     if p["kind"] == "line" and p.get("series"):
         return _chart(p, base_label, head_label)
-    if p["kind"] == "confusion" and p.get("matrices"):
-        many = len(p["matrices"]) > 1
+    if p["kind"] == "confusion" and _matrices(p):
+        many = len(_matrices(p)) > 1
         code, _ = _esc()
-        return "\n".join((f"{code(m['file'], False)}:\n\n" if many else "") + _confusion(p, m) for m in p["matrices"])
+        return "\n".join((f"{code(m['file'], False)}:\n\n" if many else "") + _confusion(p, m) for m in _matrices(p))
     return ""
 
 
@@ -120,11 +120,20 @@ def _chart(p: dict[str, Any], base_label: str, head_label: str) -> str:
     return "\n".join(lines) + "\n" + " · ".join(legend) + note + "\n"
 
 
+def _matrices(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """A confusion plot's matrices; a result written before there was one per file holds one, flat."""
+    if "matrices" in p:
+        return p["matrices"]
+    return [{"file": p["id"], **p}] if p.get("labels") else []
+
+
 def _confusion(p: dict[str, Any], m: dict[str, Any]) -> str:
     """One matrix as a table: a row per actual class, a column per predicted class (DVC's x and y fields)."""
     code, _ = _esc()
     labels = m["labels"]
-    header = (f"| {code(p['actual_label'])} ↓ {code(p['predicted_label'])} → | "
+    # rows: the actual class; a result of before 'actual_label' had its rows under 'y_label'
+    actual, predicted = p.get("actual_label", p.get("y_label", "")), p.get("predicted_label", p.get("x_label", ""))
+    header = (f"| {code(actual)} ↓ {code(predicted)} → | "
               + " | ".join(code(label) for label in labels) + " |")
     rows = [header, "|---|" + "---:|" * len(labels)]
     for label, cells in zip(labels, m["cells"]):
