@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.config import BaselineConfig
-from mlgate.dvc_project import DvcProject, RevisionSide
+from mlgate.dvc_project import DvcProject, RevisionSide, is_missing
 from mlgate.errors import MlgateError
 from mlgate.families import DirectorySide, Side
 from mlgate.git import Git
@@ -86,6 +86,8 @@ def resolve(
             source, detail = _where(project, base_sha, committed, cached_before)
             side = RevisionSide("base", base_sha, project, _scratch_dir(scratch))
             return Resolved(Baseline(source, detail, base_sha), committed, committed.params, side, tuple(warnings))
+        # none readable: what kept a file from being read (say, the DVC remote's plugin) is said, not a missing one
+        warnings += [f"baseline {path} at {short}: {why}" for path, why in committed.errors.items() if not is_missing(why)]
 
     params = committed.params if committed is not None else _params_at(project, base_sha)
     if config.reproduce == "never":

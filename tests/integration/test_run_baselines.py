@@ -448,3 +448,19 @@ def test_metrics_of_a_pipeline_in_a_subfolder_in_the_dvc_cache_are_named_as_from
     assert run.code == 0, run.err
     assert run.result["baseline"]["source"] == "dvc-cache", run.result["baseline"]
     assert run.result["metrics"]["models/churn/metrics.json"]["accuracy"]["old"] == 0.95
+
+
+def test_a_base_metrics_file_that_cannot_be_read_is_said_even_when_the_base_is_rebuilt(tmp_path, mlgate):
+    project = make_project(tmp_path / "repo", params={"metrics": '{"accuracy": 0.95,'})  # main's metrics: corrupt
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96, "loss": 0.2}})
+    project.repro()
+    project.commit("fixed")
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    short = project.sha("main")[:7]
+    assert [w for w in run.result["warnings"] if w.startswith(f"baseline metrics.json at {short}: ")] == [
+        f"baseline metrics.json at {short}: unable to read: 'metrics.json', JSON file structure is corrupted: "
+        "Expecting property name enclosed in double quotes: line 1 column 19 (char 18)"]
