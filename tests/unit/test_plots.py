@@ -503,3 +503,18 @@ def test_a_confusion_plot_from_an_older_result_still_renders_its_table():
     report = render(make_result(sections={"plots": section}, warnings=[], metrics={}, params={}))
     assert "`eval/cm.csv` — largest shift: 1 fewer `a` predicted as `b`" in report
     assert "| `actual` ↓ `predicted` → | `a` | `b` |" in report and "| `a` | 1 | 0 (−1) |" in report
+
+
+def test_a_base_confusion_file_without_the_fields_is_not_a_matrix_of_zeros(tmp_path):
+    sides_ = []
+    for name, header in (("head", "actual,predicted"), ("base", "truth,guess")):
+        root = tmp_path / name
+        (root / "eval").mkdir(parents=True)
+        (root / "dvc.yaml").write_text("plots:\n  - eval/cm.csv:\n      template: confusion\n      x: actual\n"
+                                       "      y: predicted\n")
+        (root / "eval" / "cm.csv").write_text(header + "\n" + "cat,cat\n" * 3 + "cat,dog\n")
+        sides_.append(DirectorySide(name, None, root))
+    (plot,) = family.compute(parse_config("version: 1"), *sides_).section["plots"]
+    assert plot["status"] == "base unread"
+    assert plot["base_unread"] == "eval/cm.csv at the base holds no records with fields 'actual' and 'predicted'"
+    assert plot["matrices"][0]["base_total"] is None and plot["matrices"][0]["shifts"] == []

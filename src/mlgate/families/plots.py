@@ -183,6 +183,9 @@ def _confusion(entry: dict[str, Any], d: PlotDef, head_data: dict[str, list[Reco
         if not head_counts:
             return {**entry, "status": "unreadable", "error": f"{source}: no records with fields {x!r} and {y!r}"}
         base_counts = counts(base_data[source], actual, predicted) if base_data and source in base_data else None
+        if base_counts is not None and not base_counts:  # its records lack the fields: not a matrix of zeros
+            base_unread = base_unread or f"{source} at the base holds no records with fields {x!r} and {y!r}"
+            base_counts = None
         matrices.append({"file": source, **confusion_plot(head_counts, base_counts,
                                                           normalized=d.template.endswith("normalized"))})
     x = d.x or "actual"
