@@ -52,6 +52,7 @@ ci_args() {
   [ -n "${INPUT_PUBLISHER:-}" ] && args+=(--publisher "$INPUT_PUBLISHER")
   if [ "$status" = true ]; then args+=(--status); else args+=(--no-status); fi
   switch record "${INPUT_RECORD:-auto}" record
+  switch pull "${INPUT_PULL:-auto}" pull
   switch push-cache "${INPUT_PUSH_CACHE:-auto}" push-cache
   boolean promote "${INPUT_PROMOTE:-false}"
   if [ "$bool" = true ]; then

@@ -14,6 +14,7 @@ both when the run ends.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.config import BaselineConfig
-from mlgate.dvc_project import DvcProject, RevisionSide
+from mlgate.dvc_project import DvcProject, RevisionSide, is_missing
 from mlgate.errors import MlgateError
 from mlgate.families import DirectorySide, Side
 from mlgate.git import Git
@@ -85,6 +86,8 @@ def resolve(
             source, detail = _where(project, base_sha, committed, cached_before)
             side = RevisionSide("base", base_sha, project, _scratch_dir(scratch))
             return Resolved(Baseline(source, detail, base_sha), committed, committed.params, side, tuple(warnings))
+        # none readable: what kept a file from being read (say, the DVC remote's plugin) is said, not a missing one
+        warnings += [f"baseline {path} at {short}: {why}" for path, why in committed.errors.items() if not is_missing(why)]
 
     params = committed.params if committed is not None else _params_at(project, base_sha)
     if config.reproduce == "never":
@@ -113,13 +116,20 @@ def resolve(
 def _where(project: DvcProject, sha: str, snap: Snapshot, cached_before: set[str]) -> tuple[str, str]:
     """The real source of metrics read at a commit: git, the DVC cache or the DVC remote (or a mix)."""
     sources = {
-        "git" if project.tracked_by_git(sha, path) else ("dvc-cache" if path in cached_before else "dvc-remote")
+        "git" if project.tracked_by_git(sha, path) else ("dvc-cache" if _inside(path, cached_before) else "dvc-remote")
         for path in snap.metrics
     }
     order = ("dvc-remote", "dvc-cache", "git")  # the costliest names the run
     source = next(s for s in order if s in sources)
     words = " and ".join(SOURCE_WORDS[s] for s in reversed(order) if s in sources)
     return source, f"metrics {words} at {sha[:7]}"
+
+
+def _inside(path: str, outputs: set[str]) -> bool:
+    """Whether the file ``path`` is one of ``outputs`` or inside one that is a directory (``eval`` holds
+    ``eval/metrics.json``); both relative to the project."""
+    parts = Path(os.path.normpath(path)).parts
+    return any(Path(*parts[:i]).as_posix() in outputs for i in range(1, len(parts) + 1))
 
 
 def _params_at(project: DvcProject, sha: str) -> Flat:

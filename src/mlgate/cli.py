@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
         p.add_argument("--no-repro", dest="repro", action="store_false", help="use the outputs as they are")
         p.add_argument("--pull", action=argparse.BooleanOptionalAction, default=None,
-                       help="dvc repro --pull: restore unchanged stages from the DVC remote and run-cache "
-                            "(default: on when the project has a default DVC remote)")
+                       help="dvc repro --pull: restore what did not change from the DVC remote (outputs, "
+                            "run-cache) instead of re-running it (default: on when the project has a default DVC "
+                            "remote; --no-pull: the local cache only)")
         p.add_argument("--push-cache", action=argparse.BooleanOptionalAction, default=None,
                        help="dvc push --run-cache after the run (default: on when recording and a DVC remote exists)")
         p.add_argument("--trend", type=int, default=20, metavar="N",

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from mlgate.errors import InputError, PipelineError
+from mlgate.errors import InputError, MlgateError, PipelineError
 from mlgate.git import LFS_POINTER, TreeEntry
 from mlgate.progress import Progress
 from mlgate.snapshot import AmbiguousKey, Flat, Snapshot, flatten
@@ -30,6 +30,8 @@ _EVENTS = [
     (re.compile(r"^Unable to pull data for stage: '(?P<name>[^']+)'"), "unpulled"),
 ]
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+# DVC's words when a remote's scheme needs a plugin package that is not installed (dvc_objects.fs.registry)
+_PLUGIN = re.compile(r"\b(?P<scheme>[a-z0-9+.-]+) is supported, but requires '(?P<package>[^']+)' to be installed")
 
 
 @dataclass
@@ -52,6 +54,7 @@ class DvcProject:
         self._switched = contextlib.ExitStack()
         self._committed: dict[str, Snapshot | None] = {}  # sha -> its numbers read from git (None: DVC must say)
         self._trees: dict[str, dict[str, TreeEntry]] = {}  # sha -> the files committed under the project
+        self.warnings: list[str] = []  # what DVC warned of while reproducing (explained), for the run's warnings
 
     @property
     def repo(self) -> Any:
@@ -105,6 +108,26 @@ class DvcProject:
     def has_remote(self) -> bool:
         return bool(self.repo.config.get("core", {}).get("remote"))
 
+    def remote_problem(self) -> str | None:
+        """Why DVC cannot use the default remote at all, checked without contacting it: the plugin package its
+        URL's scheme needs is not installed (``gdrive://`` without dvc-gdrive). One line naming the package to
+        install; None when there is no default remote or DVC has what it needs for it."""
+        from urllib.parse import urlparse
+
+        from dvc.fs import get_fs_config, registry
+
+        name = self.repo.config.get("core", {}).get("remote")
+        if not name:
+            return None
+        try:
+            url = str(get_fs_config(self.repo.config, name=name).get("url") or "")
+            registry[urlparse(url).scheme]  # noqa: B018 - imports the scheme's file system class
+        except ImportError as exc:
+            return missing_plugin(exc, self._remote_words())
+        except Exception:  # noqa: BLE001 - anything else DVC words itself when it uses the remote
+            return None
+        return None
+
     def reproduce(self, progress: Progress, *, pull: bool = False, force: bool = False) -> list[StageRun]:
         """Run ``dvc repro`` in-process; report each stage as it runs, is skipped or is restored.
 
@@ -116,6 +139,11 @@ class DvcProject:
         ``cache: false`` outputs that git does not hold either, whose stage the pull left "unchanged".
         Not ``--allow-missing``: it skips such stages without restoring anything, which leaves
         DVC-cached metrics unreadable and the work tree incomplete.
+
+        The run-cache is pulled here, before DVC's repro (which then pulls it no more): DVC's own pull
+        ends the whole repro on any failure but "not supported", which would hide the stages' own outcome.
+        A failed pull is a warning (``self.warnings``): the stages it would have restored run instead.
+        A remote whose scheme's plugin is not installed is an InputError naming the package.
         """
         from dvc.exceptions import DvcException
 
@@ -124,15 +152,35 @@ class DvcProject:
             # DVC resolves its default target 'dvc.yaml' against the working directory, as its CLI does:
             # run from the project root, or a subdirectory project or a worktree reproduces the wrong one.
             with contextlib.chdir(self.root), events.attached(), without_github_secrets():
-                self.repo.reproduce(pull=pull, force=force)
                 if pull:
+                    self._pull_run_cache(events)
+                    with _run_cache_pulled(self.repo):
+                        self.repo.reproduce(pull=True, force=force)
                     self.repo.reproduce()
+                else:
+                    self.repo.reproduce(force=force)
         except DvcException as exc:
             ran = events.finish(failed=True)
             where = "; see the stage's output above" if ran else "; fix the cause and run again"
             raise PipelineError(f"dvc repro failed in {self.root}: {redact_urls(_one_line(exc))}{where}") from None
+        except ImportError as exc:
+            events.finish(failed=True)
+            problem = missing_plugin(exc, self._remote_words())
+            if problem is None:
+                raise
+            raise InputError(f"dvc repro in {self.root}: {problem}") from None
+        finally:
+            self.warnings += events.warnings
         events.finish()
         return events.runs
+
+    def _pull_run_cache(self, events: _StageEvents) -> None:
+        """``dvc pull --run-cache`` from the default remote, as ``dvc repro --pull`` starts; a failure is a warning."""
+        try:
+            self.repo.stage_cache.pull(None)
+        except Exception as exc:  # noqa: BLE001 - the stages run instead, and say for themselves what fails
+            why = redact_urls(missing_plugin(exc, self._remote_words()) or _one_line(exc))
+            events.warn(f"Failed to pull run cache: {why}")
 
     def plots_html(self, base_rev: str | None, out: Path) -> bool:
         """``dvc plots diff BASE --out OUT``: DVC's own HTML page of every plot, base against the workspace.
@@ -150,28 +198,33 @@ class DvcProject:
         """Restore tracked data from the cache; what is not there the pipeline rebuilds (no error)."""
         from dvc.exceptions import DvcException
 
-        with contextlib.suppress(DvcException), contextlib.chdir(self.root):  # DVC resolves paths from the cwd
+        # ImportError: a remote whose plugin is not installed (DVC looks there for what the cache lacks)
+        with contextlib.suppress(DvcException, ImportError), contextlib.chdir(self.root):  # paths from the cwd
             self.repo.checkout(allow_missing=True)
 
     def cached(self, rev: str) -> set[str]:
-        """The outputs in ``rev``'s dvc.lock (paths relative to the project) whose data is in the local cache."""
+        """The outputs in ``rev``'s dvc.lock files (paths relative to the project; a pipeline's dvc.lock in a
+        subfolder names its outputs from there) whose data is in the local cache."""
         import yaml
 
-        git, rel = self._in_git("dvc.lock")
-        proc = git.exec("show", f"{rev}:{rel}", check=False)
-        text = proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
-        try:
-            # libyaml's loader when PyYAML has it: a dvc.lock of a large pipeline parses 10x faster
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if text else None  # noqa: S506
-        except yaml.YAMLError:
-            return set()
-        stages = data.get("stages") if isinstance(data, dict) else None
+        git, _ = self._in_git(".")
+        locks = {path: entry.object for path, entry in self.tree(rev).items()
+                 if Path(path).name == "dvc.lock" and not path.startswith(".dvc/") and entry.kind == "blob"}
+        texts = git.blobs(list(locks.values()))
         found: set[str] = set()
-        for stage in (stages or {}).values() if isinstance(stages, dict) else ():
-            for out in stage.get("outs") or [] if isinstance(stage, dict) else ():
-                md5 = out.get("md5") if isinstance(out, dict) else None
-                if isinstance(md5, str) and len(md5) > 2 and self._in_cache(md5):
-                    found.add(str(out.get("path")))
+        for path, obj in locks.items():
+            try:
+                # libyaml's loader when PyYAML has it: a dvc.lock of a large pipeline parses 10x faster
+                data = yaml.load(texts.get(obj, b""), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+            except yaml.YAMLError:
+                continue
+            stages = data.get("stages") if isinstance(data, dict) else None
+            folder = os.path.dirname(path)
+            for stage in stages.values() if isinstance(stages, dict) else ():
+                for out in stage.get("outs") or [] if isinstance(stage, dict) else ():
+                    md5 = out.get("md5") if isinstance(out, dict) else None
+                    if isinstance(md5, str) and len(md5) > 2 and self._in_cache(md5):
+                        found.add(Path(os.path.normpath(os.path.join(folder, str(out.get("path"))))).as_posix())
         return found
 
     def input_versions(self) -> dict[str, str]:
@@ -241,6 +294,11 @@ class DvcProject:
                 f"dvc push --run-cache failed in {self.root}: {redact_urls(_one_line(exc))}; "
                 "check the DVC remote's credentials (from the environment) and that it is writable"
             ) from None
+        except ImportError as exc:
+            problem = missing_plugin(exc, self._remote_words())
+            if problem is None:
+                raise
+            raise PipelineError(f"dvc push --run-cache in {self.root}: {problem}") from None
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
         """Metrics and params of the workspace (rev None) or of a git revision, flattened per file. A revision
@@ -300,6 +358,11 @@ class DvcProject:
             return False
         except DvcException as exc:
             raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
+        except ImportError as exc:  # not in the cache, and the remote's plugin is not installed
+            problem = missing_plugin(exc, self._remote_words())
+            if problem is None:
+                raise
+            raise InputError(f"{path} at {rev[:7]}: not in the DVC cache, and {problem}") from None
 
     def _from_git(self, path: str, rev: str, dest: Path) -> bool:
         """``path`` at ``rev`` from git itself, when it is committed there (not a Git LFS pointer, which DVC's
@@ -343,6 +406,11 @@ class DvcProject:
             raise PipelineError(f"{self.root}: DVC cannot read the pipeline: {_one_line(exc)}; fix dvc.yaml") from None
         return metrics, plots
 
+    def _remote_words(self) -> str:
+        """The default remote as a message names it: "the DVC remote 'store' (gdrive://…)"."""
+        name = self.repo.config.get("core", {}).get("remote")
+        return f"the DVC remote '{name}' ({self.remote_url()})" if name else "a DVC remote of this pipeline"
+
     def remote_url(self) -> str | None:
         """The default DVC remote's URL (credentials in it masked), or None when there is none."""
         name = self.repo.config.get("core", {}).get("remote")
@@ -362,6 +430,21 @@ class DvcProject:
             snap.metrics = _flatten_show(_gathered(_gather_metrics, repo), snap.errors)
             snap.params = _flatten_show(_gathered(_gather_params, repo), snap.errors)
         return snap
+
+
+def resolved_dvc_yaml(root: Path) -> dict[str, Any] | None:
+    """The project's dvc.yaml as DVC itself resolves it: ``${…}`` filled in from params files and ``vars``,
+    ``foreach``/``matrix`` stages expanded; ``{"stages": {...}, "plots": [...]}``. None when DVC cannot
+    resolve it (DVC's own run says why)."""
+    from dvc.dvcfile import ProjectFile
+    from dvc.repo import Repo
+
+    try:
+        with contextlib.chdir(root), Repo(str(root), uninitialized=False) as repo:
+            resolver = ProjectFile(repo, str(root / "dvc.yaml")).resolver
+            return {**resolver.resolve(), "plots": resolver.resolve_plots()}
+    except Exception:  # noqa: BLE001 - the plots are shown, never a reason to fail the run
+        return None
 
 
 MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
@@ -436,7 +519,7 @@ def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
     out: Flat = {}
     for path, file_entry in (entry.get("data") or {}).items():
         if "error" in file_entry:
-            errors[path] = _describe_load_error(file_entry["error"])
+            errors[path] = _describe_load_error(file_entry["error"], path)
             continue
         try:
             flat = flatten(file_entry.get("data") or {})
@@ -459,6 +542,17 @@ _WARNINGS = [
      "the DVC remote does not support the run-cache ({why}); unchanged stages are restored from their "
      "outputs only, and changed ones run"),
 ]
+
+
+def missing_plugin(exc: BaseException, what: str) -> str | None:
+    """``what`` (say, "the DVC remote 'store' (gdrive://…)") needs a DVC plugin that is not installed, in one
+    line naming the package to install; None when ``exc`` is not DVC's missing-plugin ImportError."""
+    found = _PLUGIN.search(_one_line(exc)) if isinstance(exc, ImportError) else None
+    if found is None:
+        return None
+    package = found["package"]
+    return (f"{what} needs DVC's {found['scheme']} plugin, which is not installed: pip install {package} "
+            f"(in the Action: add {package} to the requirements file)")
 
 
 def explain_dvc_warning(message: str) -> str:
@@ -504,10 +598,20 @@ def is_missing(error: str) -> bool:
     return error.startswith("missing")
 
 
-def _describe_load_error(exc: Any) -> str:
+def _describe_load_error(exc: Any, path: str) -> str:
+    """Why DVC could not load ``path`` (as DVC names it to the user: relative to the project). DVC's parse
+    errors name the file by its place in DVC's own file system made relative to the working directory
+    (``'../../../eval/metrics.json'``): that name becomes ``path``."""
     if isinstance(exc, FileNotFoundError) or "FileNotFound" in type(exc).__name__:
         return "missing (the file does not exist)"
-    return _one_line(exc)
+    plugin = missing_plugin(exc, "the DVC remote holding it")
+    if plugin is not None:
+        return f"not in the DVC cache, and {plugin}"
+    text = _one_line(exc)
+    named = getattr(exc, "path", None)
+    if isinstance(named, str) and named and named != path:
+        text = text.replace(f"'{named}'", f"'{path}'")
+    return text
 
 
 def _one_line(exc: Any) -> str:
@@ -534,11 +638,18 @@ class _StageEvents(logging.Handler):
         self._current: tuple[str, float] | None = None
         self._pulling: str | None = None  # a stage whose outputs are being pulled: restored only once it worked
         self.ran_any = False
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        explained = redact_urls(explain_dvc_warning(message))
+        if explained not in self.warnings:
+            self.warnings.append(explained)
+        self.progress.line(f"  DVC warning: {explained}")
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if record.levelno >= logging.WARNING:
-            self.progress.line(f"  DVC warning: {redact_urls(explain_dvc_warning(message))}")
+            self.warn(message)
             return
         for pattern, status in _EVENTS:
             found = pattern.match(message)
@@ -609,6 +720,16 @@ class _StageEvents(logging.Handler):
                 handler.setLevel(level)
 
 
+@contextmanager
+def _run_cache_pulled(repo: Any) -> Iterator[None]:
+    """DVC's ``repro --pull`` without its own run-cache pull (``DvcProject._pull_run_cache`` did it)."""
+    repo.stage_cache.pull = lambda *args, **kwargs: []
+    try:
+        yield
+    finally:
+        del repo.stage_cache.pull
+
+
 class RevisionSide:
     """A revision's files as a metric family reads them, through DVC at a commit (see mlgate.families):
     each file asked for is streamed once into a scratch folder the run owns."""
@@ -616,12 +737,21 @@ class RevisionSide:
     def __init__(self, name: str, sha: str, project: DvcProject, scratch: Path) -> None:
         self.name, self.sha, self.project, self.scratch = name, sha, project, scratch
         self._missing: set[str] = set()
+        self._unreadable: dict[str, MlgateError] = {}  # asked for once: DVC could not fetch it (said again)
 
     def path(self, rel: str) -> Path | None:
+        """The file, streamed once; None when it is not at the revision; an MlgateError when DVC cannot fetch it."""
         target = (self.scratch / rel).resolve()
         if self.scratch.resolve() not in target.parents or rel in self._missing:
             return None
-        if target.exists() or self.project.copy_file(rel, self.sha, target):
+        if rel in self._unreadable:
+            raise self._unreadable[rel]
+        try:
+            found = target.exists() or self.project.copy_file(rel, self.sha, target)
+        except MlgateError as exc:
+            self._unreadable[rel] = exc
+            raise
+        if found:
             return target
         self._missing.add(rel)
         return None

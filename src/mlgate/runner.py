@@ -120,6 +120,9 @@ def run(options: RunOptions, edges: Edges) -> Result:
             raise InputError(f"--pull: the DVC project in {where} has no default remote; "
                              "add one with 'dvc remote add -d NAME URL' or drop --pull")
         pull = project.has_remote() if options.pull is None else options.pull
+        problem = project.remote_problem() if pull else None
+        if problem:
+            raise InputError(f"{problem}; or reproduce without pulling from it: --no-pull (in the Action: pull: false)")
         with progress.step(f"reproducing the pipeline in {where}", untrusted_output=True):
             stages = [stage.to_dict() for stage in project.reproduce(progress, pull=pull)]
     head_snap = project.snapshot()
@@ -143,7 +146,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if unreadable:
         path, why = next(iter(unreadable.items()))
         error = f"{path}: cannot be read at the head: {why}; fix the file the pipeline writes"
-    warnings = [*edges.notes, *resolved.warnings, *(w for f in families for w in f.warnings)]
+    warnings = [*edges.notes, *project.warnings, *resolved.warnings, *(w for f in families for w in f.warnings)]
     warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
     if choice.revision is None and choice.why_none:
         warnings.append(f"no baseline: {choice.why_none}")

@@ -7,7 +7,11 @@ One project is built per module; tests that change it work on a copy.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from subprocess import CompletedProcess
 
@@ -318,6 +322,119 @@ def test_corrupt_head_metrics_exit_2_but_report_and_result_are_written(project, 
     assert "| | KPI |" not in report  # no table of judged gates beneath "could not be judged"
     assert "> **The head could not be judged:** metrics.json: cannot be read at the head" in report
     assert "mlgate: ERROR — the run could not be completed" in proc.stdout
+
+
+@pytest.mark.parametrize("cwd", [".", "src/deep"])
+def test_unreadable_metrics_are_named_as_the_user_wrote_them(tmp_path, cwd):
+    """DVC names an unreadable file by its place in DVC's own file system relative to the working directory
+    ('../../../eval/metrics.json'); mlgate names it as dvc.yaml does, in the error line, the result and
+    the report, wherever mlgate is started inside the project."""
+    project = make_project(tmp_path / "repo", subdir="models/churn", metrics={"eval/metrics.json": "metrics"},
+                           config=CONFIG)
+    project.checkout("corrupt", new=True)
+    project.update_params({"metrics": '{"accuracy": 0.95,'})
+    project.repro()
+    project.commit("corrupt metrics")
+    (project.dir / cwd).mkdir(parents=True, exist_ok=True)
+
+    proc = project.mlgate("run", "--base", "main", "--report", str(tmp_path / "report.md"),
+                          "--json", str(tmp_path / "result.json"), cwd=project.dir / cwd)
+
+    assert proc.returncode == 2, proc.stderr
+    assert error_line(proc) == (
+        "mlgate: error: eval/metrics.json: cannot be read at the head: unable to read: 'eval/metrics.json', "
+        "JSON file structure is corrupted: Expecting property name enclosed in double quotes: line 1 column 19 "
+        "(char 18); fix the file the pipeline writes")
+    result = (tmp_path / "result.json").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "'eval/metrics.json'" in json.loads(result)["errors"]["head"]["eval/metrics.json"]
+    for text in (proc.stderr, proc.stdout, result, report):
+        assert "../" not in text
+
+
+# -- 2: a DVC remote whose plugin is not installed ---------------------------------------------------------
+# dvc-s3 is installed in the dev environment; these schemes' plugins are not (checked below).
+PLUGINS = [("gdrive://0AIac4JZqHhKmUk9PDA/store", "gdrive", "dvc-gdrive"),
+           ("azure://models/store", "azure", "dvc-azure"), ("oss://models/store", "oss", "dvc-oss")]
+
+
+def _with_remote(project: Project, url: str) -> None:
+    """``url`` as the project's default DVC remote, committed; its scheme's plugin must not be installed."""
+    scheme = url.split("://")[0]
+    assert importlib.util.find_spec(f"dvc_{scheme}") is None, f"dvc-{scheme} is installed: pick another scheme"
+    subprocess.run([sys.executable, "-m", "dvc", "remote", "add", "-d", "store", url], cwd=project.dir, check=True,
+                   capture_output=True)
+    project.commit("a DVC remote")
+
+
+@pytest.mark.parametrize(("url", "scheme", "package"), PLUGINS)
+@pytest.mark.parametrize("pull", [[], ["--pull"]])
+def test_a_default_remote_without_its_plugin_exits_2_naming_the_package(project, tmp_path, url, scheme, package, pull):
+    _with_remote(project, url)
+    branch(project, "better", {"accuracy": 0.96, "loss": 0.19})
+
+    proc = run(project, tmp_path, "--base", "main", *pull)  # pulling is on by default with a default remote
+
+    assert proc.returncode == 2, proc.stderr
+    assert error_line(proc) == (
+        f"mlgate: error: the DVC remote 'store' ({url}) needs DVC's {scheme} plugin, which is not installed: "
+        f"pip install {package} (in the Action: add {package} to the requirements file); or reproduce without "
+        "pulling from it: --no-pull (in the Action: pull: false)")
+
+
+def test_pushing_to_a_remote_without_its_plugin_is_a_warning_and_the_verdict_stands(project, tmp_path):
+    url, scheme, package = PLUGINS[0]
+    _with_remote(project, url)
+    branch(project, "better", {"accuracy": 0.96, "loss": 0.19})
+
+    proc = run(project, tmp_path, "--base", "main", "--no-pull", "--push-cache")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (f"mlgate: warning: the DVC cache was not pushed: dvc push --run-cache in {project.dir}: the DVC remote "
+            f"'store' ({url}) needs DVC's {scheme} plugin, which is not installed: pip install {package} (in the "
+            f"Action: add {package} to the requirements file)") in proc.stderr.splitlines()
+
+
+def test_a_base_dataset_behind_a_remote_without_its_plugin_is_a_warning(tmp_path):
+    """The `data:` block reads the base's DVC-cached file, absent from the local cache: with --no-repro
+    --no-pull the run still completes, and the base is not compared, saying which package to install."""
+    write = python_cmd("import yaml, pathlib; n = yaml.safe_load(open('params.yaml'))['rows']; "
+                       "pathlib.Path('data').mkdir(exist_ok=True); "
+                       "pathlib.Path('data/train.csv').write_text('age,label\\n' + ''.join("
+                       "f'{20 + i % 50},{i % 3 == 0:d}\\n' for i in range(n))); "
+                       "pathlib.Path('metrics.json').write_text(f'{{\"rows\": {n}}}')")
+    stages = {"prepare": {"cmd": write, "params": ["rows"], "outs": ["data/train.csv"],
+                          "metrics": [{"metrics.json": {"cache": False}}]}}
+    config = {"version": 1, "data": {"train": {"path": "data/train.csv"}},
+              "kpis": {"data.train.rows": {"max_drop_pct": 20}}}
+    project = make_project(tmp_path / "repo", params={"rows": 200}, stages=stages, config=config)
+    dvc_yaml = yaml.safe_load(project.path("dvc.yaml").read_text())
+    project.write("dvc.yaml", yaml.safe_dump({**dvc_yaml, "plots": [{"data/train.csv": {"x": "age", "y": "label"}}]}))
+    project.commit("the data as a plot too")
+    _with_remote(project, PLUGINS[0][0])
+    project.checkout("feature", new=True)
+    project.update_params({"rows": 210})
+    project.repro()
+    project.commit("more rows")
+    shutil.rmtree(project.dir / ".dvc" / "cache")  # a runner whose cache lacks the base's data
+    project.repro()
+
+    proc = run(project, tmp_path, "--base", "main", "--no-repro", "--no-pull")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    base = project.sha("main")[:7]
+    assert (f"data/train.csv at {base}: not in the DVC cache, and the DVC remote 'store' ({PLUGINS[0][0]}) "
+            "needs DVC's gdrive plugin, which is not installed: pip install dvc-gdrive (in the Action: add "
+            "dvc-gdrive to the requirements file) (the base is not compared)") in result["warnings"]
+    rows = next(g for g in result["gates"] if g["kpi"] == "data.train.rows")
+    assert rows["status"] != "pass" and rows["new"] == 210
+    report = (tmp_path / "report.md").read_text()
+    assert "new dataset" not in report and "the base's file could not be read: compared with nothing" in report
+    assert (f"`data/train.csv` — final `label` 0.0000 (the base's data was not read: data/train.csv at {base}: not in "
+            f"the DVC cache, and the DVC remote 'store' ({PLUGINS[0][0]}) needs DVC's gdrive plugin") in report
 
 
 # -- 3: the pipeline fails ---------------------------------------------------------------------------------

@@ -234,5 +234,5 @@ def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp
     roc = by_id["eval/plots/roc.json"]
     assert roc["x_range"] == [0.0, 1.0] and roc["y_range"] == [0.0, 1.0] and roc["summary"][0]["what"] == "AUC"
     assert roc["summary"][0]["head"] == pytest.approx(head["roc_auc"], abs=0.005)  # the curve's area is the metric
-    assert by_id["eval/plots/confusion.csv"]["labels"] == sorted(CLASSES)
+    assert by_id["eval/plots/confusion.csv"]["matrices"][0]["labels"] == sorted(CLASSES)
     assert section["images_changed"] == ["eval/plots/importance.svg"]

@@ -9,6 +9,7 @@ directory and params) to the file named by $STAGE_LOG, which shows where and whe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -367,3 +368,99 @@ def test_on_the_base_branch_a_clean_tree_compares_with_the_previous_commit(commi
     dirty = mlgate(project.dir)  # uncommitted changes: compared with the last commit, main itself
     assert dirty.result["base"]["sha"] == project.sha("main") and dirty.result["base_how"] == "merge-base"
     assert dirty.gate("accuracy")["old"] == 0.5
+
+
+# ---- a metrics file inside an output that is a directory -------------------------------------------------
+
+
+def _directory_output_project(root: Path, remote: Path | None = None) -> Project:
+    """The stage's output is the folder ``eval`` (DVC-cached); ``eval/metrics.json`` is a top-level metric.
+    main holds accuracy 0.95, the branch ``feature`` 0.96; ``remote``: a local directory as the default remote,
+    holding main's outputs."""
+    from dvc.repo import Repo
+
+    stage = {"cmd": train_stage({"eval/metrics.json": "metrics"})["cmd"],
+             "deps": [WRITER_NAME], "params": ["metrics"], "outs": ["eval"]}
+    project = make_project(root, stages={"train": stage}, top_level_metrics=["eval/metrics.json"])
+    if remote is not None:
+        with Repo(str(project.dir)) as repo:
+            with repo.config.edit() as conf:
+                conf["remote"]["store"] = {"url": str(remote)}
+                conf["core"]["remote"] = "store"
+            assert repo.push() > 0
+        project.commit("a DVC remote")
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.repro()
+    project.commit("better")
+    return project
+
+
+def test_metrics_inside_a_cached_directory_output_are_named_as_from_the_dvc_cache(tmp_path, mlgate):
+    project = _directory_output_project(tmp_path / "repo")
+    assert "eval/metrics.json" not in project.git("ls-tree", "-r", "--name-only", "main")  # only in the cache
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-cache", run.result["baseline"]
+    assert run.gate("accuracy")["old"] == 0.95
+    assert "metrics in the DVC cache" in run.report and "pulled from the DVC remote" not in run.report
+
+
+def test_metrics_inside_a_directory_output_only_in_the_remote_are_named_as_pulled(tmp_path, mlgate):
+    project = _directory_output_project(tmp_path / "repo", remote=tmp_path / "remote")
+    shutil.rmtree(project.dir / ".dvc" / "cache")  # a runner with an empty cache
+    project.repro()  # the head's outputs again; the base's are only in the remote
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-remote", run.result["baseline"]
+    assert run.gate("accuracy")["old"] == 0.95
+    assert "pulled from the DVC remote" in run.report
+
+
+def test_metrics_of_a_pipeline_in_a_subfolder_in_the_dvc_cache_are_named_as_from_the_cache(tmp_path, mlgate):
+    """``models/churn/dvc.yaml`` names its outputs from its own folder, in its own dvc.lock."""
+    project = make_project(tmp_path / "repo", stages={}, config={"version": 1, "kpis": {"accuracy": {"min": 0.9}}},
+                           repro=False, commit=False)
+    stage = {**train_stage({"metrics.json": "metrics"}, cache=True), "deps": [f"../../{WRITER_NAME}"]}
+    stage["cmd"] = stage["cmd"].replace(f" {WRITER_NAME} ", f" ../../{WRITER_NAME} ")
+    project.write("models/churn/dvc.yaml", yaml.safe_dump({"stages": {"train": stage}}))
+    project.write("models/churn/params.yaml", yaml.safe_dump({"metrics": {"accuracy": 0.95}}))
+    from dvc.repo import Repo
+
+    def repro() -> None:
+        with contextlib.chdir(project.dir), Repo(str(project.dir)) as repo:
+            repo.reproduce(all_pipelines=True)
+
+    repro()
+    project.commit("a pipeline in a subfolder")
+    assert "models/churn/metrics.json" not in project.git("ls-files")
+    project.checkout("feature", new=True)
+    project.write("models/churn/params.yaml", yaml.safe_dump({"metrics": {"accuracy": 0.96}}))
+    repro()
+    project.commit("better")
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    assert run.result["baseline"]["source"] == "dvc-cache", run.result["baseline"]
+    assert run.result["metrics"]["models/churn/metrics.json"]["accuracy"]["old"] == 0.95
+
+
+def test_a_base_metrics_file_that_cannot_be_read_is_said_even_when_the_base_is_rebuilt(tmp_path, mlgate):
+    project = make_project(tmp_path / "repo", params={"metrics": '{"accuracy": 0.95,'})  # main's metrics: corrupt
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96, "loss": 0.2}})
+    project.repro()
+    project.commit("fixed")
+
+    run = mlgate(project.dir, "--base", "main", "--no-repro")
+
+    assert run.code == 0, run.err
+    short = project.sha("main")[:7]
+    assert [w for w in run.result["warnings"] if w.startswith(f"baseline metrics.json at {short}: ")] == [
+        f"baseline metrics.json at {short}: unable to read: 'metrics.json', JSON file structure is corrupted: "
+        "Expecting property name enclosed in double quotes: line 1 column 19 (char 18)"]

@@ -354,3 +354,57 @@ def test_a_stage_restored_from_the_run_cache_is_reported_as_restored(staged_temp
     assert "prepare: restored" in restored.err and "train: restored" in restored.err
     assert project.read_json("data/prep.json") == {"rows": main_rows}
     assert project.read_json("metrics.json") == main_metrics
+
+
+# ---- plots whose paths DVC resolves ----------------------------------------------------------------------
+
+
+def _plots_project(root: Path) -> Project:
+    """Plot paths written with ``${…}`` (from ``vars`` and params.yaml) and a ``foreach`` stage with its own plot:
+    main's loss curve and confusion records, then a branch ``feature`` that changes both."""
+    def loss(scale: float) -> list[dict[str, float]]:
+        return [{"step": s, "loss": round(scale / (1 + s), 4)} for s in range(20)]
+
+    def cm(errors: int) -> list[dict[str, str]]:
+        return [{"actual": "cat", "predicted": "cat"}] * (30 - errors) + [{"actual": "cat", "predicted": "dog"}] * errors
+
+    writer = train_stage({"metrics.json": "metrics"})["cmd"]
+    dvc_yaml = {
+        "vars": [{"plot_dir": "eval"}],
+        "stages": {
+            "train": {"cmd": f"{writer} loss=${{plot_dir}}/loss.json cm=${{out.cm}}", "deps": [WRITER_NAME],
+                      "params": ["metrics", "loss", "cm"], "metrics": [{"metrics.json": {"cache": False}}],
+                      "plots": [{"${plot_dir}/loss.json": {"x": "step", "y": "loss", "cache": False}},
+                                {"${out.cm}": {"cache": False}}]},
+            "split": {"foreach": ["train", "test"],
+                      "do": {"cmd": f"{writer} loss=${{plot_dir}}/${{item}}_loss.json", "deps": [WRITER_NAME],
+                             "params": ["loss"],
+                             "plots": [{"${plot_dir}/${item}_loss.json": {"x": "step", "y": "loss", "cache": False}}]}},
+        },
+        "plots": [{"${out.cm}": {"template": "confusion", "x": "actual", "y": "predicted"}}],
+    }
+    params = {"metrics": {"accuracy": 0.9}, "loss": loss(1.0), "cm": cm(2), "out": {"cm": "eval/confusion.json"}}
+    project = make_project(root, params=params, stages={}, config=None, repro=False, commit=False)
+    project.write("dvc.yaml", yaml.safe_dump(dvc_yaml, sort_keys=False))
+    with_writer(project)
+    project.checkout("feature", new=True)
+    project.update_params({"loss": loss(1.5), "cm": cm(6)})
+    project.repro()
+    project.commit("worse")
+    return project
+
+
+def test_plot_paths_written_with_interpolation_are_read_where_dvc_resolves_them(tmp_path, mlgate):
+    project = _plots_project(tmp_path / "repo")
+    assert project.path("eval/loss.json").is_file() and project.path("eval/test_loss.json").is_file()
+
+    run = mlgate(project.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    plots = {p["id"]: p for p in run.result["sections"]["plots"]["plots"]}
+    assert set(plots) == {"eval/confusion.json", "eval/loss.json", "eval/train_loss.json", "eval/test_loss.json"}
+    assert {p["status"] for p in plots.values()} == {"changed"}
+    assert plots["eval/confusion.json"]["kind"] == "confusion"  # the top-level definition, not the stage's
+    assert plots["eval/loss.json"]["summary"][0]["base"] == 1 / 20 and plots["eval/loss.json"]["summary"][0]["head"] == 0.075
+    assert "removed at the head" not in run.report and "${" not in run.report
+    assert "`eval/confusion.json` — largest shifts: 4 more `cat` predicted as `dog`" in run.report

@@ -7,10 +7,14 @@ metrics are DVC-cached, so a fresh clone has none until they are pulled or repro
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.support.dvc_repo import Project, make_project, python_cmd
 from tests.support.ledger_project import EVALUATE, Origin, Runner
 
 
@@ -99,3 +103,61 @@ def test_without_a_remote_the_pipeline_simply_runs(world: Origin, mlgate: Runner
     assert run.code == 0, run.err
     assert sorted(stage for stage, _ in mlgate.executed()) == ["evaluate", "train"], run.result["stages"]
     assert mlgate(clone.dir, "--base", "main", "--pull").code == 2  # asked for, impossible: says so
+
+
+# ---- a run-cache pull that fails ---------------------------------------------------------------------------
+
+
+def _unreachable_s3_remote(root: Path, cmd: str | None = None) -> Project:
+    """A project whose default remote is S3 at a loopback port nothing listens on (the run-cache pull fails);
+    ``cmd``: the train stage's command instead of the generated one."""
+    pytest.importorskip("dvc_s3")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again when the block ends: connections are refused
+    project = make_project(root)
+    config = project.dir / ".dvc" / "config"
+    config.write_text(config.read_text().replace("[core]\n", "[core]\n    remote = store\n")
+                      + f"['remote \"store\"']\n    url = s3://models/store\n    endpointurl = http://127.0.0.1:{port}\n")
+    if cmd is not None:
+        dvc_yaml = yaml.safe_load(project.path("dvc.yaml").read_text())
+        dvc_yaml["stages"]["train"]["cmd"] = cmd
+        project.write("dvc.yaml", yaml.safe_dump(dvc_yaml, sort_keys=False))
+    project.checkout("feature", new=True)
+    project.update_params({"metrics": {"accuracy": 0.96}})
+    project.commit("better")
+    return project
+
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+          "AWS_MAX_ATTEMPTS": "1"}
+
+
+def test_a_failed_run_cache_pull_is_a_warning_and_the_stages_run(tmp_path: Path) -> None:
+    project = _unreachable_s3_remote(tmp_path / "repo")
+
+    proc = project.mlgate("run", "--base", "main", "--pull", "--json", str(tmp_path / "result.json"),
+                          "--report", str(tmp_path / "report.md"), env=S3_ENV)
+
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert [s["status"] for s in result["stages"]] == ["ran"]
+    assert result["metrics"]["metrics.json"]["accuracy"]["new"] == 0.96
+    pulled = [w for w in result["warnings"] if w.startswith("the run-cache could not be pulled (")]
+    assert len(pulled) == 1 and "127.0.0.1" in pulled[0], result["warnings"]
+    assert pulled[0].endswith("a stage DVC cannot restore otherwise runs instead: the same result, only slower")
+
+
+def test_a_failed_run_cache_pull_never_hides_the_stage_s_own_failure(tmp_path: Path) -> None:
+    project = _unreachable_s3_remote(tmp_path / "repo", cmd=python_cmd(
+        "import sys; print('the training data is bad', file=sys.stderr); sys.exit(1)"))
+
+    proc = project.mlgate("run", "--base", "main", "--pull", env=S3_ENV)
+
+    assert proc.returncode == 3, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mlgate: error: ")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr
+    assert errors[0].startswith(f"mlgate: error: dvc repro failed in {project.dir}: failed to reproduce 'train': ")
+    assert errors[0].endswith("exited with 1; see the stage's output above")
+    assert "the training data is bad" in proc.stderr
+    assert "DVC warning: the run-cache could not be pulled (" in proc.stderr

@@ -230,16 +230,21 @@ def test_run_script_maps_inputs_to_flags(tmp_path: Path) -> None:
 
 
 def test_run_script_maps_the_ledger_inputs(tmp_path: Path) -> None:
-    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_RECORD="true",
+    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_RECORD="true", INPUT_PULL="false",
                        INPUT_PUSH_CACHE="false", INPUT_TREND="30")
     assert proc.returncode == 0, proc.stderr
-    assert _args(tmp_path) == ["ci", "--mode", "full", "--status", "--record", "--no-push-cache", "--trend", "30"]
-    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_RECORD="auto", INPUT_PUSH_CACHE="auto")
+    assert _args(tmp_path) == ["ci", "--mode", "full", "--status", "--record", "--no-pull", "--no-push-cache",
+                               "--trend", "30"]
+    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_PULL="true")
+    assert _args(tmp_path) == ["ci", "--mode", "full", "--status", "--pull"]
+    proc = _run_script(tmp_path, INPUT_MODE="full", INPUT_STATUS="true", INPUT_RECORD="auto", INPUT_PULL="auto",
+                       INPUT_PUSH_CACHE="auto")
     assert _args(tmp_path) == ["ci", "--mode", "full", "--status"]
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("INPUT_RECORD", "sometimes", "action input record is 'sometimes': set it to auto, true or false"),
+    ("INPUT_PULL", "maybe", "action input pull is 'maybe': set it to auto, true or false"),
     ("INPUT_TREND", "ten", "action input trend is 'ten': set it to a whole number (0 for none)"),
 ])
 def test_run_script_refuses_a_bad_ledger_input(tmp_path: Path, name: str, value: str, expected: str) -> None:

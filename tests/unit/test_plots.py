@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from mlgate.config import parse_config
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, InputError
 from mlgate.families import DirectorySide
 from mlgate.families import plots as family
-from mlgate.plots.confusion import confusion_plot, counts
+from mlgate.plots.confusion import confusion_plot, counts, roles
 from mlgate.plots.curves import POINTS, area, line_plot, resample, side_curves
 from mlgate.plots.data import PlotDataError, read_records
 from mlgate.plots.definitions import plot_definitions
@@ -157,10 +157,21 @@ def test_confusion_counts_cells_and_names_the_largest_shift():
             for _ in range(n)]
     base_rows = [{"actual": a, "predicted": p} for a, p, n in (("b", "b", 87), ("b", "m", 3), ("m", "b", 3), ("m", "m", 50))
                  for _ in range(n)]
-    plot = confusion_plot(counts(rows, "predicted", "actual"), counts(base_rows, "predicted", "actual"), normalized=False)
+    plot = confusion_plot(counts(rows, "actual", "predicted"), counts(base_rows, "actual", "predicted"), normalized=False)
     assert plot["labels"] == ["b", "m"]
     assert plot["cells"] == [[[88, 87], [2, 3]], [[9, 3], [44, 50]]]
     assert plot["shifts"][0] == {"actual": "m", "predicted": "b", "change": 6}
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), [
+    ("actual", "predicted", ("actual", "predicted")),  # DVC's convention: x is the actual class
+    ("label", "class", ("label", "class")),  # names that say nothing: DVC's convention still
+    ("y_true", "y_pred", ("y_true", "y_pred")),
+    ("predicted", "actual", ("actual", "predicted")),  # the names say the other way round
+    ("pred", "label", ("label", "pred")),
+])
+def test_confusion_roles_follow_dvc_unless_the_names_say_otherwise(x, y, expected):
+    assert roles(x, y) == expected
 
 
 # -- the family -------------------------------------------------------------------------------------
@@ -251,6 +262,58 @@ def test_an_unreadable_plot_is_a_warning_not_an_error(tmp_path):
     assert result.warnings == (f"plot eval/roc.json: {roc['error']}",)
 
 
+def test_a_broken_base_file_is_the_base_not_read_and_the_head_still_shown(tmp_path):
+    head, base = sides(tmp_path)
+    (tmp_path / "base" / "eval" / "roc.json").write_text("{broken")
+    result = family.compute(parse_config("version: 1"), head, base)
+    roc = next(p for p in result.section["plots"] if p["id"] == "eval/roc.json")
+    assert roc["status"] == "base unread" and roc["base_unread"].startswith("eval/roc.json at the base: not valid JSON")
+    assert [s["side"] for s in roc["series"]] == ["head"]
+    assert f"plot eval/roc.json: the base's data was not read ({roc['base_unread']}); the head is shown alone" \
+        in result.warnings
+
+
+class _Unfetchable(DirectorySide):
+    """A base whose DVC-cached files cannot be fetched (as RevisionSide says when a remote's plugin is missing)."""
+
+    def path(self, rel: str) -> Path | None:
+        if rel.endswith((".json", ".csv", ".png")):
+            raise InputError(f"{rel} at abc1234: not in the DVC cache, and the DVC remote 'store' (gdrive://x) needs "
+                             "DVC's gdrive plugin, which is not installed: pip install dvc-gdrive")
+        return super().path(rel)
+
+
+def test_a_base_that_cannot_be_fetched_says_so_and_why_in_the_report(tmp_path):
+    head, _ = sides(tmp_path)
+    base = _Unfetchable("base", "abc1234", tmp_path / "base")
+    section = json.loads(json.dumps(family.compute(parse_config("version: 1"), head, base).section))
+    assert {p["status"] for p in section["plots"]} == {"base unread"}  # neither "new" nor a range apart
+    report = render(make_result(sections={"plots": section}, warnings=[], metrics={}, params={}))
+    assert ("ROC curve · `eval/roc.json` — AUC 0.6661 (the base's data was not read: eval/roc.json at abc1234: not "
+            "in the DVC cache, and the DVC remote 'store' (gdrive://x) needs DVC's gdrive plugin, which is not "
+            "installed: pip install dvc-gdrive)") in report
+    assert "`eval/importance.png` — image (the base's data was not read: eval/importance.png at abc1234: " in report
+    assert "x-range does not overlap" not in report and "new" not in report.split("<summary>Plots")[1]
+    assert "<summary>Plots (0 changed of 4, 4 without the base's data)</summary>" in report
+
+
+def test_a_base_file_without_the_head_s_x_field_is_not_a_range_apart(tmp_path):
+    """The base wrote no ``step`` column: its rows are not the head's steps, so no "x-ranges do not overlap"."""
+    sides_ = []
+    for name, rows in (("head", "step,loss\n100,0.5\n101,0.4\n"), ("base", "epoch,loss\n0,0.9\n1,0.8\n")):
+        root = tmp_path / name
+        (root / "eval").mkdir(parents=True)
+        (root / "dvc.yaml").write_text("plots:\n  - eval/loss.csv:\n      x: step\n      y: loss\n")
+        (root / "eval" / "loss.csv").write_text(rows)
+        sides_.append(DirectorySide(name, None, root))
+    section = family.compute(parse_config("version: 1"), *sides_).section
+    (plot,) = section["plots"]
+    assert plot["status"] == "base unread" and plot["x_note"] == ""
+    assert plot["base_unread"] == "eval/loss.csv at the base holds no numeric values of 'loss' along 'step'"
+    report = render(make_result(sections={"plots": json.loads(json.dumps(section))}, warnings=[], metrics={}, params={}))
+    assert "does not overlap" not in report and "head only: the base's data was not read" in report
+
+
 def test_a_directory_plot_is_one_plot_per_file(tmp_path):
     root = tmp_path / "head"
     (root / "dvclive" / "plots" / "metrics").mkdir(parents=True)
@@ -285,6 +348,13 @@ EVERY_KIND = """plots:
       template: confusion_normalized
       x: predicted
       y: actual
+  - split confusion:
+      template: confusion
+      title: Confusion, train and test
+      x: actual
+      y:
+        eval/train_cm.json: predicted
+        eval/test_cm.json: predicted
 stages:
   evaluate:
     cmd: python evaluate.py
@@ -318,6 +388,11 @@ def write_every_kind(root: Path, shift: int) -> DirectorySide:
         ["malignant,benign"] * errors + ["malignant,malignant"] * (50 - errors)
     (root / "eval" / "cm.csv").write_text("\n".join(rows) + "\n")
     (root / "eval" / "cm_share.csv").write_text("\n".join(rows) + "\n")
+    # train got better at the head, test worse: summed, the two would cancel out
+    train = [("cat", "cat")] * (40 + 4 * shift) + [("cat", "dog")] * (10 - 4 * shift) + [("dog", "dog")] * 50
+    test = [("cat", "cat")] * (45 - 4 * shift) + [("cat", "dog")] * (5 + 4 * shift) + [("dog", "dog")] * 50
+    for name, pairs in (("train_cm.json", train), ("test_cm.json", test)):
+        (root / "eval" / name).write_text(json.dumps([{"actual": a, "predicted": p} for a, p in pairs]))
     (root / "eval" / "importance.png").write_bytes(b"png %d" % shift)
     (root / "eval" / "same.png").write_bytes(b"same")
     return DirectorySide(root.name, None, root)
@@ -340,10 +415,10 @@ def test_plots_of_every_kind_match_the_golden_report(tmp_path):
 def test_golden_plots_show_charts_tables_summaries_and_images():
     report = GOLDEN.read_text(encoding="utf-8").replace("\u00a0", " ")
     assert_tables_whole(report)
-    assert "<details><summary>Plots (6 changed of 7)</summary>" in report
+    assert "<details><summary>Plots (7 changed of 8)</summary>" in report
     section = report[report.index("<summary>Plots"):]
     ids = re.findall(r"^(?:[^`\n]* · )?`([^`]+)` —", section, flags=re.M)
-    assert ids[-1] == "eval/same.png" and len(ids) == 7  # every plot named once, the unchanged one last
+    assert ids[-1] == "eval/same.png" and len(ids) == 8  # every plot named once, the unchanged one last
     # ROC: honest 0–1 axes, its labels, base and head on the same axes, the AUC in words
     assert "ROC curve · `eval/roc.json` — AUC 0.7976 → 0.6661" in report
     assert 'x-axis "false positive rate" 0 --> 1' in report and 'y-axis "true positive rate" 0 --> 1' in report
@@ -357,6 +432,12 @@ def test_golden_plots_show_charts_tables_summaries_and_images():
     assert "| `malignant` | 7 (+5) | 43 (−5) |" in report
     assert "| `benign` | 0.98 | 0.02 |" in report  # normalized: shares of the row
     assert "| `malignant` | 0.14 (+0.10) | 0.86 (−0.10) |" in report
+    # a confusion plot of several files: a matrix each, so the test set's loss is not hidden by train's gain
+    assert ("Confusion, train and test · `split confusion` — `eval/train_cm.json`: largest shifts: 4 fewer `cat` "
+            "predicted as `dog`, 4 more `cat` predicted correctly; `eval/test_cm.json`: largest shifts: 4 more `cat` "
+            "predicted as `dog`, 4 fewer `cat` predicted correctly") in report
+    test_table = report[report.index("`eval/test_cm.json`:\n"):]
+    assert "| `actual` ↓ `predicted` → | `cat` | `dog` |" in test_table and "| `cat` | 41 (−4) | 9 (+4) |" in test_table
     # images by hash, for the run's artifact
     assert "`eval/importance.png` — image, changed" in report and "`eval/same.png` — image, unchanged" in report
     assert "_1 changed image is in the run's artifact: [workflow run](https://github.com/OWNER/REPO/actions/runs/123#artifacts)._" in report
@@ -410,3 +491,30 @@ def fifty_plots(tmp_path: Path) -> dict:
                 [{"step": s, "loss": scale * (1 + i) / (1 + s)} for s in range(300)]))
         sides.append(DirectorySide(name, None, root))
     return json.loads(json.dumps(family.compute(parse_config("version: 1"), sides[0], sides[1]).section))
+
+
+def test_a_confusion_plot_from_an_older_result_still_renders_its_table():
+    """Results written before a matrix per file held one flat matrix, its rows under ``y_label``."""
+    plot = {"id": "eval/cm.csv", "kind": "confusion", "template": "confusion", "title": None, "status": "changed",
+            "labels": ["a", "b"], "cells": [[[1, 1], [0, 1]], [[0, 0], [2, 2]]], "normalized": False,
+            "shifts": [{"actual": "a", "predicted": "b", "change": -1}], "head_total": 3, "base_total": 4,
+            "classes_hidden": 0, "x_label": "predicted", "y_label": "actual"}
+    section = {"plots": [plot], "total": 1, "changed": 1, "images_changed": [], "base": True}
+    report = render(make_result(sections={"plots": section}, warnings=[], metrics={}, params={}))
+    assert "`eval/cm.csv` — largest shift: 1 fewer `a` predicted as `b`" in report
+    assert "| `actual` ↓ `predicted` → | `a` | `b` |" in report and "| `a` | 1 | 0 (−1) |" in report
+
+
+def test_a_base_confusion_file_without_the_fields_is_not_a_matrix_of_zeros(tmp_path):
+    sides_ = []
+    for name, header in (("head", "actual,predicted"), ("base", "truth,guess")):
+        root = tmp_path / name
+        (root / "eval").mkdir(parents=True)
+        (root / "dvc.yaml").write_text("plots:\n  - eval/cm.csv:\n      template: confusion\n      x: actual\n"
+                                       "      y: predicted\n")
+        (root / "eval" / "cm.csv").write_text(header + "\n" + "cat,cat\n" * 3 + "cat,dog\n")
+        sides_.append(DirectorySide(name, None, root))
+    (plot,) = family.compute(parse_config("version: 1"), *sides_).section["plots"]
+    assert plot["status"] == "base unread"
+    assert plot["base_unread"] == "eval/cm.csv at the base holds no records with fields 'actual' and 'predicted'"
+    assert plot["matrices"][0]["base_total"] is None and plot["matrices"][0]["shifts"] == []

@@ -30,7 +30,7 @@ from mlgate.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_sh
 from mlgate.data.profile import NUMERIC, DatasetProfile
 from mlgate.data.read import DatasetReader, is_glob, profile_job
 from mlgate.data.section import dataset_section, psi_chance, top_drifts
-from mlgate.errors import InputError
+from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult, Side
 from mlgate.progress import Progress
 
@@ -192,7 +192,10 @@ class _Profiles:
         if base is None:
             return
         for key, dataset, owner in self._wanted():
-            files = _files(base, dataset.path)
+            try:
+                files = _files(base, dataset.path)
+            except MlgateError:
+                continue  # said when the base is read (_load)
             if not files or sum(path.stat().st_size for _, path in files) < self.parallel_bytes:
                 continue
             if self.pool is None:
@@ -235,7 +238,14 @@ class _Profiles:
         side = self.sides[side_name]
         profile = None
         if side is not None:
-            files = _files(side, dataset.path)
+            try:
+                files = _files(side, dataset.path)
+            except MlgateError as exc:  # the base's files cannot be fetched (say, the remote's plugin is missing)
+                if side_name == "head":
+                    raise
+                self._base_unread(exc, key, owner)
+                self.cache[(key, side_name)] = None
+                return None
             if not files and side_name == "base" and key == owner:
                 self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
             if files:
@@ -256,11 +266,14 @@ class _Profiles:
         except InputError as exc:
             if side_name == "head":
                 raise
-            # A base that cannot be read is not this change's fault: compare with nothing, and say so.
-            self.warnings.append(f"{exc} (the base is not compared)")
-            if key == owner:
-                self.notes[owner] = "the base's file could not be read: compared with nothing (see the warnings)"
+            self._base_unread(exc, key, owner)
             return None
+
+    def _base_unread(self, exc: Exception, key: str, owner: str) -> None:
+        """A base that cannot be read is not this change's fault: compare with nothing, and say so."""
+        self.warnings.append(f"{exc} (the base is not compared)")
+        if key == owner:
+            self.notes[owner] = "the base's file could not be read: compared with nothing (see the warnings)"
 
 
 def _categorical(dataset: DatasetConfig) -> tuple[str, ...]:

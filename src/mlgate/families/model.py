@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import InputError
+from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult, Side
 
 if TYPE_CHECKING:
@@ -51,9 +51,14 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
         raise InputError(f"{cfg.path}: no such file or directory at the head; check model.path in mlgate.yaml "
                          "and that the pipeline writes the model there")
     base_name = f"{cfg.path} (base {base.sha[:7]})" if base is not None and base.sha else f"{cfg.path} (base)"
-    base_path = base.path(cfg.path) if base is not None else None
-    if base is not None and base_path is None:
-        warnings.append(f"{base_name}: absent at the base; model.* is reported for the head alone")
+    try:
+        base_path = base.path(cfg.path) if base is not None else None
+    except MlgateError as exc:  # its data cannot be fetched (say, the DVC remote's plugin is not installed)
+        base_path = None
+        warnings.append(f"{base_name}: not read ({exc}); model.* is reported for the head alone")
+    else:
+        if base is not None and base_path is None:
+            warnings.append(f"{base_name}: absent at the base; model.* is reported for the head alone")
 
     head_m: dict[str, Any] = {"model.size_mb": loading.size_mb(head_path)}
     base_m: dict[str, Any] | None = {"model.size_mb": loading.size_mb(base_path)} if base_path is not None else None

@@ -1,17 +1,30 @@
 """Confusion matrices (DVC's ``confusion`` and ``confusion_normalized`` templates) as counts per cell.
 
-Each record is one example with its actual class (DVC's ``y`` field) and its predicted class (``x``).
-The section keeps the head's counts and the base's, and names the cells that moved the most.
+Each record is one example. DVC's convention is ``x: actual``, ``y: predicted``: the plot's ``x`` field holds
+the actual class and its ``y`` field the predicted one, unless their names say the other way round (``x:
+predicted``, ``y: label``). A plot of several files (train and test) keeps a matrix per file: summed, a
+test set that got worse hides behind a train set that got better. Each matrix keeps the head's counts and
+the base's, and names the cells that moved the most.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
 from mlgate.plots.data import Record
 
 MAX_CLASSES = 12
+_PREDICTED = re.compile(r"(?i)pred|guess|y_?hat")
+
+
+def roles(x: str, y: str) -> tuple[str, str]:
+    """(actual field, predicted field) of a confusion plot: DVC's ``x: actual, y: predicted``, unless only
+    ``x``'s name reads as a prediction."""
+    if _PREDICTED.search(x) and not _PREDICTED.search(y):
+        return y, x
+    return x, y
 
 
 def _label(value: Any) -> str:
@@ -20,18 +33,19 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-def counts(records: list[Record], x: str, y: str) -> Counter[tuple[str, str]]:
+def counts(records: list[Record], actual: str, predicted: str) -> Counter[tuple[str, str]]:
     """(actual, predicted) -> number of examples."""
     found: Counter[tuple[str, str]] = Counter()
     for record in records:
-        if x in record and y in record and record[x] is not None and record[y] is not None:
-            found[(_label(record[y]), _label(record[x]))] += 1
+        if record.get(actual) is not None and record.get(predicted) is not None:
+            found[(_label(record[actual]), _label(record[predicted]))] += 1
     return found
 
 
 def confusion_plot(head: Counter[tuple[str, str]], base: Counter[tuple[str, str]] | None, *,
                    normalized: bool) -> dict[str, Any]:
-    """The section entry: class labels (the most frequent first when there are many), cells, largest shifts."""
+    """One matrix: class labels (the most frequent first when there are many), cells (rows: actual, columns:
+    predicted, each ``[head, base]``), the largest shifts."""
     totals: Counter[str] = Counter()
     for side in (head, base or Counter()):
         for (actual, predicted), n in side.items():

@@ -35,16 +35,23 @@ class SideCurves:
 
     curves: dict[str, Curve]
     x_field: str
+    indexed: bool = False  # x is the row index (no x field, nor dvclive's step, in the records)
 
 
-def side_curves(sources: dict[str, list[Record]], fields: dict[str, tuple[str, ...]], x: str | None) -> SideCurves:
-    """The (x, y) points of each y field in each source file; x is the field `x`, else `step`, else the row index."""
+def side_curves(sources: dict[str, list[Record]], fields: dict[str, tuple[str, ...]], x: str | None,
+                like: SideCurves | None = None) -> SideCurves:
+    """The (x, y) points of each y field in each source file; x is the field `x`, else `step`, else the row index.
+    ``like``: the head's curves, whose y fields and x the base's follow (a base file without the head's x
+    field has no curve: its row numbers are not the head's x)."""
     curves: dict[str, Curve] = {}
     x_field = x or "step"
     many = len(sources) > 1
+    indexed = False
     for name, records in sources.items():
-        ys = fields.get(name) or default_y(records, x)
         have_x = bool(records) and (x or "step") in records[0]
+        if like is not None and have_x == like.indexed:
+            continue
+        ys = fields.get(name) or default_y(records, x)
         for y in ys:
             points = []
             for i, record in enumerate(records):
@@ -57,7 +64,8 @@ def side_curves(sources: dict[str, list[Record]], fields: dict[str, tuple[str, .
                 curves[f"{name}: {y}" if many else y] = points
         if not have_x:
             x_field = "step" if x is None else x
-    return SideCurves(curves, x_field)
+            indexed = True
+    return SideCurves(curves, x_field, indexed)
 
 
 def kind_of(x_name: str, y_name: str) -> str:

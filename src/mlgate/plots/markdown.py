@@ -17,7 +17,7 @@ COLOUR_NAMES = {"#8c959f": "grey", "#d4a373": "sand", "#a5d6a7": "pale green",
                 "#0969da": "blue", "#bc4c00": "orange", "#1a7f37": "green"}
 SHARE_OF_BUDGET = 4  # the plots may take a quarter of the report's size limit; the rest read as one line each
 STATUS_WORDS = {"changed": "changed", "added": "new", "removed": "removed at the head", "unchanged": "unchanged",
-                "no base": "no base to compare", "unreadable": "unreadable"}
+                "no base": "no base to compare", "unreadable": "unreadable", "base unread": "the base's data not read"}
 
 
 def _esc() -> tuple[Any, Any]:
@@ -36,7 +36,7 @@ def plot_summary(p: dict[str, Any]) -> str:
     if p.get("error"):
         return f"{head} — {status}: {text(p['error'])}"
     if p["kind"] == "image":
-        return f"{head} — image, {status}"
+        return f"{head} — image" + (_unread(p) if p.get("base_unread") else f", {status}")
     parts = []
     if p["kind"] == "line":
         for s in p.get("summary", []):
@@ -47,17 +47,27 @@ def plot_summary(p: dict[str, Any]) -> str:
             else:
                 parts.append(f"{what} {fmt.value(s['base'])} → {fmt.value(s['head'])}")
     elif p["kind"] == "confusion":
-        parts.append(_shifts(p) or f"{p['head_total']} examples")
+        matrices = _matrices(p)
+        for m in matrices:
+            said = _shifts(m) or f"{m['head_total']} examples"
+            parts.append(f"{code(m['file'], False)}: {said}" if len(matrices) > 1 else said)
     line = f"{head} — " + "; ".join(parts) if parts else head
+    if p["status"] == "base unread":
+        return line + _unread(p)
     return line + ("" if p["status"] in ("changed", "no base") else f" ({status})")
 
 
-def _shifts(p: dict[str, Any]) -> str:
+def _unread(p: dict[str, Any]) -> str:
+    _, text = _esc()
+    return f" (the base's data was not read: {text(p['base_unread'])})" if p.get("base_unread") else ""
+
+
+def _shifts(m: dict[str, Any]) -> str:
     code, _ = _esc()
-    if not p.get("shifts"):
-        return "no cell changed" if p.get("base_total") is not None else ""
+    if not m.get("shifts"):
+        return "no cell changed" if m.get("base_total") is not None else ""
     said = []
-    for s in p["shifts"]:
+    for s in m["shifts"]:
         n = abs(s["change"])
         more = "more" if s["change"] > 0 else "fewer"
         if s["actual"] == s["predicted"]:
@@ -73,8 +83,10 @@ def plot_body(p: dict[str, Any], base_label: str = "base", head_label: str = "he
         return ""
     if p["kind"] == "line" and p.get("series"):
         return _chart(p, base_label, head_label)
-    if p["kind"] == "confusion" and p.get("labels"):
-        return _confusion(p)
+    if p["kind"] == "confusion" and _matrices(p):
+        many = len(_matrices(p)) > 1
+        code, _ = _esc()
+        return "\n".join((f"{code(m['file'], False)}:\n\n" if many else "") + _confusion(p, m) for m in _matrices(p))
     return ""
 
 
@@ -103,20 +115,33 @@ def _chart(p: dict[str, Any], base_label: str, head_label: str) -> str:
         note = f" · x from {format_number(lo, 6)} to {format_number(hi, 6)}, where both sides have data"
     elif p.get("x_note") == "no_overlap":
         note = " · the base's x-range does not overlap the head's: head only"
+    if p.get("base_unread"):
+        note += " · head only: the base's data was not read"
     return "\n".join(lines) + "\n" + " · ".join(legend) + note + "\n"
 
 
-def _confusion(p: dict[str, Any]) -> str:
+def _matrices(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """A confusion plot's matrices; a result written before there was one per file holds one, flat."""
+    if "matrices" in p:
+        return p["matrices"]
+    return [{"file": p["id"], **p}] if p.get("labels") else []
+
+
+def _confusion(p: dict[str, Any], m: dict[str, Any]) -> str:
+    """One matrix as a table: a row per actual class, a column per predicted class (DVC's x and y fields)."""
     code, _ = _esc()
-    labels = p["labels"]
-    header = f"| {code(p['y_label'])} ↓ {code(p['x_label'])} → | " + " | ".join(code(label) for label in labels) + " |"
+    labels = m["labels"]
+    # rows: the actual class; a result of before 'actual_label' had its rows under 'y_label'
+    actual, predicted = p.get("actual_label", p.get("y_label", "")), p.get("predicted_label", p.get("x_label", ""))
+    header = (f"| {code(actual)} ↓ {code(predicted)} → | "
+              + " | ".join(code(label) for label in labels) + " |")
     rows = [header, "|---|" + "---:|" * len(labels)]
-    for label, cells in zip(labels, p["cells"]):
+    for label, cells in zip(labels, m["cells"]):
         total_head = sum(h for h, _ in cells) or 1
         total_base = sum(b or 0 for _, b in cells) or 1
         shown = []
         for h, b in cells:
-            if p["normalized"]:
+            if m["normalized"]:
                 value, before = h / total_head, (None if b is None else b / total_base)
                 cell = f"{value:.2f}"
                 if before is not None and f"{before:.2f}" != cell:
@@ -125,7 +150,7 @@ def _confusion(p: dict[str, Any]) -> str:
                 cell = str(h) + ("" if b is None or b == h else f" ({fixed(h - b, 0, sign=True)})")
             shown.append(cell)
         rows.append(f"| {code(label)} | " + " | ".join(shown) + " |")
-    more = f"\n_{p['classes_hidden']} less frequent classes not shown._\n" if p.get("classes_hidden") else ""
+    more = f"\n_{m['classes_hidden']} less frequent classes not shown._\n" if m.get("classes_hidden") else ""
     return "\n".join(rows) + "\n" + more
 
 
