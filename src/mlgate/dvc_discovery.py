@@ -42,8 +42,7 @@ def pipeline_error(exc: Exception, root: Path) -> InputError:
         shown = (root / rel).resolve().relative_to(Path.cwd()).as_posix()
     fix = (f"fix {shown}, or delete it and run 'dvc repro' to write it again" if rel.name == "dvc.lock"
            else f"fix {shown}")
-    why = _one_line(exc)
-    return InputError(f"{shown}: DVC cannot parse it: {why}; {fix}")
+    return InputError(f"{shown}: DVC cannot parse it: {describe(_one_line(exc))}; {fix}")
 
 
 def check_pipeline(project: DvcProject) -> None:
@@ -106,6 +105,20 @@ def _pulled(repo: Any, index: Any) -> list[tuple[str, str]]:
             if output.use_cache:
                 out.append((_relative(repo, output.fs_path), _relative(repo, stage.dvcfile.path)))
     return out
+
+
+def describe(why: str) -> str:
+    """DVC's words for a file it could not parse, without its wrapping: ``not valid YAML at line 3 (expected
+    ',' or ']', but got '{')``; any other reason as DVC gave it."""
+    corrupt = re.search(r"\b(JSON|YAML|TOML) file structure is corrupted(?:: (.*))?", why)
+    if not corrupt:
+        return why
+    kind, detail = corrupt.group(1), corrupt.group(2) or ""
+    if "<unicode string>" in detail:  # YAML's own pointer: the line, then the parser's words
+        line = re.search(r"line:? (\d+)", detail)
+        words = "; ".join(part.strip() for part in re.split(r'in "<unicode string>"[^)]*\)', detail) if part.strip())
+        return f"not valid {kind}" + (f" at line {line.group(1)}" if line else "") + (f" ({words})" if words else "")
+    return f"not valid {kind}" + (f": {detail}" if detail else "")
 
 
 def unreadable_reason(why: str) -> str:

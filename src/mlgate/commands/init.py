@@ -60,7 +60,7 @@ def init_command(args: argparse.Namespace) -> int:
               " list), then rerun with --force")
     elif found.unreadable:
         for path, why in errors.items():
-            print(f"  note: DVC could not read {one_line(path)}: {one_line(why)}; fix it, then run 'mlgate init --force'")
+            print(f"  note: DVC could not read {one_line(path)}: {one_line(dvc_discovery.describe(why))}; fix it, then run 'mlgate init --force'")
     elif len(found.metrics) < len(found.metric_files):
         print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
     if pulled and not found.remote_url:
