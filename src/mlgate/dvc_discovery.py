@@ -69,7 +69,7 @@ def declared(project: DvcProject) -> Declared:
             metrics = [path.lstrip("/") for path in _collect_metrics(repo)]
             dvcfiles = {stage.dvcfile.path for stage in index.stages} | set(index._metrics) | set(index._plots) \
                 | set(index._params)
-            pipeline = any(Path(path).name in ("dvc.yaml", "dvc.yml") for path in dvcfiles)
+            pipeline = (project.root / "dvc.yaml").is_file() or any(Path(p).name == "dvc.yaml" for p in dvcfiles)
             plots = _plots(repo, index)
             pulled = _pulled(repo, index)
     except DvcException as exc:
