@@ -17,6 +17,9 @@ from typing import Any
 from mlgate.dvc_project import DvcProject, _one_line, is_missing
 from mlgate.errors import InputError
 
+# DVC went to the remote for a file the workspace lacks (a partial output directory) and could not reach it.
+UNFETCHED = re.compile(r"failed to load directory|cannot connect|connection (?:refused|reset|error)|timed out|"
+                       r"name or service not known|no remote", re.I)
 PIPELINE_FILE = re.compile(r"'\.?/?([^']*(?:dvc\.yaml|dvc\.lock|\.dvc))'")
 
 
@@ -119,6 +122,12 @@ def describe(why: str) -> str:
         words = "; ".join(part.strip() for part in re.split(r'in "<unicode string>"[^)]*\)', detail) if part.strip())
         return f"not valid {kind}" + (f" at line {line.group(1)}" if line else "") + (f" ({words})" if words else "")
     return f"not valid {kind}" + (f": {detail}" if detail else "")
+
+
+def unreadable(errors: dict[str, str]) -> dict[str, str]:
+    """The files DVC could read but not parse (or over mlgate's limits): a file missing from the workspace,
+    or one DVC could not fetch from its remote, is not there yet, not broken."""
+    return {path: why for path, why in errors.items() if not is_missing(why) and not UNFETCHED.search(why)}
 
 
 def unreadable_reason(why: str) -> str:

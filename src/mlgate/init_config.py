@@ -182,7 +182,7 @@ def config_text(found: Discovery, template: str) -> str:
     notes: list[str] = []
     missing = [p for p in found.metric_files if p not in found.metrics and p not in found.unreadable]
     if found.unreadable:
-        notes.append("# Metrics files DVC could not read (fix them, then `mlgate init --force`): "
+        notes.append("# Metrics or params files DVC could not read (fix them, then `mlgate init --force`): "
                      + ", ".join(f"{_comment_safe(p)} ({_comment_safe(why)})" for p, why in found.unreadable.items()))
     if missing:
         notes.append("# Declared metrics files not produced yet (run `dvc repro`, then `mlgate init --force`): "

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from mlgate.base_choice import BaseRequest, choose_base
 from mlgate.compare import is_number
-from mlgate.dvc_discovery import check_pipeline, describe
-from mlgate.dvc_project import is_missing
+from mlgate.dvc_discovery import check_pipeline, describe, unreadable as broken
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.families import DirectorySide
 from mlgate.gates import family_without_base
@@ -31,7 +30,7 @@ def check_command(args: argparse.Namespace) -> int:
         check_pipeline(edges.project)  # a dvc.yaml or dvc.lock that does not parse: exit 2, naming it
         snap, where, notes, failed = visible_metrics(edges)
     config, source = edges.config, display(edges.config_path)
-    unreadable = {path: why for path, why in snap.errors.items() if not is_missing(why)}
+    unreadable = broken(snap.errors)
     count = f"{len(config.kpis)} KPI{'s' if len(config.kpis) != 1 else ''}"
     if not edges.configured:
         say(f"mlgate: no {source}, so nothing is gated: `mlgate init` writes one with a gate per headline metric")
@@ -144,11 +143,11 @@ def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str], dict[str, s
     fails; its KPIs are checked by the first run, the other families' still here)."""
     project = edges.project
     snap = project.snapshot()
-    notes = [f"{path}: {why}" for path, why in snap.errors.items() if is_missing(why)]
+    notes = [f"{path}: {why}" for path, why in snap.errors.items() if path not in broken(snap.errors)]
     failed: dict[str, str] = {}
     families = compute_families(edges.config, DirectorySide("head", None, project.root), None, None, failed=failed)
     head, _ = with_families(snap, None, families)
-    if not head.is_empty() or any(not is_missing(why) for why in snap.errors.values()):
+    if not head.is_empty() or broken(snap.errors):
         return head, "the workspace", notes, failed  # a file there that cannot be read is said, not skipped
     try:
         base = choose_base(edges.git, BaseRequest(), config_ref=edges.config.baseline.ref).revision

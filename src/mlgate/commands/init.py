@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlgate import dvc_discovery, init_config
 from mlgate.config import CONFIG_NAME, parse_config
-from mlgate.dvc_project import DvcProject, is_missing
+from mlgate.dvc_project import DvcProject
 from mlgate.errors import EXIT_OK, InputError
 from mlgate.git import Git
 from mlgate.runner import dvc_root
@@ -97,7 +97,7 @@ def _discover(root: Path, git: Git) -> tuple[init_config.Discovery, tuple[tuple[
     finally:
         project.close()
     branch = (git.default_branch() or git.current_branch() or "main").removeprefix("origin/")
-    errors = {path: why for path, why in snap.errors.items() if not is_missing(why)}
+    errors = dvc_discovery.unreadable(snap.errors)
     found = init_config.Discovery(
         metric_files=declared.metric_files,
         metrics={path: keys for path, keys in snap.metrics.items() if keys},
