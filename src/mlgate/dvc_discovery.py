@@ -98,11 +98,12 @@ def _plots(repo: Any, index: Any) -> list[str]:
 
 
 def _pulled(repo: Any, index: Any) -> list[tuple[str, str]]:
-    """DVC-tracked data no stage writes (``dvc add``, a .dvc file): a fresh clone has it only by pulling it.
-    Imports are left out: DVC fetches them from their source."""
+    """DVC-tracked data no pipeline stage writes (a .dvc file: ``dvc add``, ``dvc import``): a fresh clone has
+    it only by pulling it, and a run pulls only from a configured remote (an import is frozen: repro does not
+    fetch it again)."""
     out: list[tuple[str, str]] = []
     for stage in index.stages:
-        if stage.cmd or stage.is_import or getattr(stage, "is_repo_import", False):
+        if stage.cmd:
             continue
         for output in stage.outs:
             if output.use_cache:

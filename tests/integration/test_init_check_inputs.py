@@ -100,10 +100,19 @@ def test_init_on_a_corrupt_metrics_file_writes_no_raw_error_nor_path(tmp_path: P
     assert ".dvc/cache" not in text
 
 
-def test_init_warns_when_dvc_tracked_data_has_no_remote(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["add", "import-url"])
+def test_init_warns_when_dvc_tracked_data_has_no_remote(tmp_path: Path, how: str) -> None:
+    """``dvc add`` and ``dvc import-url`` both leave a .dvc file whose data a fresh clone must pull (an import
+    is frozen: repro does not fetch it again)."""
     project = make_project(tmp_path / "repo", config=None)
-    project.write("data/raw.csv", "a,b\n1,2\n")
-    _dvc(project.dir, "add", "-q", "data/raw.csv")
+    if how == "add":
+        project.write("data/raw.csv", "a,b\n1,2\n")
+        _dvc(project.dir, "add", "-q", "data/raw.csv")
+    else:
+        source = tmp_path / "source.csv"
+        source.write_text("a,b\n1,2\n", encoding="utf-8")
+        (project.dir / "data").mkdir()
+        _dvc(project.dir, "import-url", "-q", str(source), "data/raw.csv")
 
     proc = _mlgate(project.dir, "init", "--no-workflow")
 
