@@ -103,3 +103,17 @@ def test_a_score_near_zero_gets_an_absolute_margin(tmp_path: Path) -> None:
     assert code == 0, result["gates"]
     code, result = _run_after(project, "worse", {"test": {"r2": 0.001}}, tmp_path)
     assert code == 1 and [g["kpi"] for g in result["gates"] if g["status"] == "fail"] == ["test.r2"]
+
+
+def test_a_project_with_only_training_metrics_is_told_no_gate_blocks(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", stages={"train": _stage("dvclive", cache=False, metrics=False)},
+                           top_level_metrics=["dvclive/metrics.json"],
+                           params={"metrics": {"train": {"loss": 0.1, "acc": 0.9}}}, config=None)
+
+    proc = project.mlgate("init", "--no-workflow")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "  2 gates (0 blocking) on 2 metrics in dvclive/metrics.json; every line says why" in proc.stdout
+    assert ("  note: no gate blocks (each is a training-split, per-class, size or time metric): set 'severity: fail'"
+            " on the one that must not regress") in proc.stdout.splitlines()
+    assert {kpi.severity for kpi in load_config(project.dir / "mlgate.yaml").kpis.values()} == {"warn"}

@@ -55,6 +55,9 @@ def init_command(args: argparse.Namespace) -> int:
               " every line says why")
     elif config_path in written:
         print("  no gates yet: no metrics could be read; every line says why")
+    if config_path in written and gates and not any(gate.sure for gate in gates):
+        print("  note: no gate blocks (each is a training-split, per-class, size or time metric): set"
+              " 'severity: fail' on the one that must not regress")
     if not found.metric_files:
         print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage (or a top-level 'metrics:'"
               " list), then rerun with --force")
