@@ -154,7 +154,7 @@ def plan_gates(metrics: Mapping[str, Mapping[str, Any]]) -> tuple[list[Gate], li
         for key, value in keys.items():
             selector = key if len(owners[key]) == 1 else f"{path}:{key}"
             guess = guess_direction(key)
-            if not _is_number(value) or not math.isfinite(value) or guess is None:
+            if not _is_number(value) or not _finite(value) or guess is None:
                 ungated.append(selector)
                 continue
             direction, word = guess
@@ -282,6 +282,13 @@ def _comment_safe(text: str) -> str:
 
 def _value(value: Any) -> str:
     return f"{value:.6g}" if _is_number(value) else _comment_safe(repr(value))
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _is_number(value: Any) -> bool:

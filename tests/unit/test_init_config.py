@@ -108,6 +108,14 @@ def test_an_error_rate_near_zero_gets_an_absolute_margin_and_a_loss_keeps_its_pe
     assert config.kpis["test.loss"].max_increase_pct == init_config.MAX_INCREASE_PCT
 
 
+def test_values_no_margin_can_be_set_on_are_listed_not_gated() -> None:
+    metrics = {"m.json": {"test.acc": float("inf"), "test.f1": float("nan"), "test.auc": 10**400, "loss": True,
+                          "test.recall": "high", "test.precision": [0.5, 0.6]}}
+    gates, ungated = plan_gates(metrics)
+    assert gates == [] and sorted(ungated) == sorted(metrics["m.json"])
+    assert parse_config(_config(Discovery(metric_files=("m.json",), metrics=metrics))).kpis == {}
+
+
 def test_every_line_of_the_config_carries_a_comment() -> None:
     found = Discovery(metric_files=("m.json", "missing.json"), metrics={"m.json": {"loss": 1.5, "mode": "fast"}},
                       params={"params.yaml": {"train.lr": 0.1}}, plots=("plots/roc.json",))
