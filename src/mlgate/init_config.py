@@ -177,7 +177,8 @@ def config_text(found: Discovery, template: str) -> str:
         for gate in gates:
             kpis += _gate_lines(gate)
     else:
-        why = "no metric with a known direction yet" if found.metrics else "no metrics found in dvc.yaml yet"
+        why = ("no metric with a known direction yet" if found.metrics
+               else "no metrics readable yet" if found.metric_files else "no metrics found in dvc.yaml yet")
         kpis = [f"kpis: {{}}  # {why}: the report still compares every metric and param with the base"]
     notes: list[str] = []
     missing = [p for p in found.metric_files if p not in found.metrics and p not in found.unreadable]
