@@ -39,7 +39,7 @@ def check_command(args: argparse.Namespace) -> int:
         else:
             say(f"  the metrics in {where} (a gate names one under kpis:, e.g. the key after the colon):")
             say("\n".join(_listing(snap, set())[0]))
-        for note in notes:
+        for note in [*notes, *(f"{block}: {why}" for block, why in failed.items())]:
             say(f"  warning: {one_line(note)}")
         _refuse_unreadable(unreadable)
         return EXIT_OK
@@ -90,7 +90,8 @@ def check_command(args: argparse.Namespace) -> int:
         shown = f"; the first {MAX_LISTED} here" if ungated > MAX_LISTED else ""
         say(f"  not gated ({ungated}{shown}; a gate names one under kpis:):")
         say("\n".join(others))
-    for note in notes:
+    named = {selector.rpartition(":")[2].split(".", 1)[0] for selector in config.kpis}
+    for note in [*notes, *(f"{block}: {why}" for block, why in failed.items() if block not in named)]:
         say(f"  warning: {one_line(note)}")
     if problems:
         _refuse_unreadable(unreadable)  # a KPI in a file that cannot be read: the file is the problem, not the name
