@@ -36,7 +36,7 @@ def test_init_without_dvc_yaml_says_there_is_no_pipeline(tmp_path: Path) -> None
     proc = _mlgate(repo, "init")
 
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.strip() == ("mlgate: error: .: no dvc.yaml here, so no DVC pipeline to gate; run 'mlgate init' in"
+    assert proc.stderr.strip() == (f"mlgate: error: {repo.resolve()}: no dvc.yaml here, so no DVC pipeline to gate; run 'mlgate init' in"
                                    " the folder of the project's dvc.yaml (or pass --project-dir), or add a pipeline"
                                    " with 'dvc stage add'")
     assert "wrote" not in proc.stdout and not (repo / "mlgate.yaml").exists()

@@ -92,7 +92,7 @@ def _discover(root: Path, git: Git) -> tuple[init_config.Discovery, tuple[tuple[
     try:
         declared = dvc_discovery.declared(project)
         if not declared.pipeline:
-            raise InputError(f"{_display(root)}: no dvc.yaml here, so no DVC pipeline to gate; run 'mlgate init' in"
+            raise InputError(f"{root}: no dvc.yaml here, so no DVC pipeline to gate; run 'mlgate init' in"
                              " the folder of the project's dvc.yaml (or pass --project-dir), or add a pipeline"
                              " with 'dvc stage add'")
         snap = project.snapshot()
