@@ -9,6 +9,7 @@ YAML only as JSON-quoted scalars and comments only through `_comment_safe`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,13 +22,24 @@ from mlgate import __version__
 ACTION_REPOSITORY = "OWNER/mlgate"
 ACTION_REF = f"v{__version__}"
 
-# Words in a metric's name that say which way is better (matched against the name's words).
+# Words in a metric's name that say which way is better (matched against the words of every segment).
 LOWER_IS_BETTER = ("loss", "error", "err", "mae", "mse", "rmse", "mape", "latency", "size", "time", "duration",
                    "wer", "cer", "perplexity", "logloss")
-HIGHER_IS_BETTER = ("acc", "accuracy", "f1", "auc", "precision", "recall", "r2", "map", "ndcg", "iou", "dice",
-                    "bleu", "rouge", "specificity", "sensitivity", "mcc", "kappa")
+HIGHER_IS_BETTER = ("acc", "accuracy", "f1", "auc", "precision", "prec", "recall", "r2", "map", "ap", "ndcg", "iou",
+                    "dice", "bleu", "rouge", "specificity", "sensitivity", "mcc", "kappa")
+# Scores on a 0-1 scale (when the value is within [-1, 1]): near zero, a percentage of the value is no margin.
+UNIT_SCALE = ("acc", "accuracy", "f1", "auc", "precision", "prec", "recall", "r2", "map", "ap", "ndcg", "iou", "dice",
+              "rouge", "specificity", "sensitivity", "mcc", "kappa", "wer", "cer")
+COSTS = ("size", "time", "duration", "latency")  # a cost, not the model's quality: reported, never blocks
+# Words naming the data split a metric was measured on (dvclive: ``train.loss``, ``eval.acc``; ``roc_auc.test``).
+HELD_OUT = ("test", "testing", "val", "valid", "validation", "eval", "evaluation", "dev", "holdout", "heldout")
+TRAIN = ("train", "training")
+# Words that group a headline metric without narrowing it to a class or a slice (``macro avg.f1-score``).
+NEUTRAL = ("metrics", "metric", "scores", "score", "results", "summary", "overall", "total", "all", "final", "best",
+           "set", "split", "data", "dataset", "avg", "average", "mean", "macro", "micro", "weighted")
 MAX_DROP_PCT = 2  # default allowed drop for higher-is-better metrics, percent of the base
 MAX_INCREASE_PCT = 5  # default allowed rise for lower-is-better metrics (losses are noisier than scores)
+MIN_MARGIN = 0.01  # the smallest margin on a 0-1 scale (one point): below it a percentage gate is absolute
 MAX_GATES = 12  # more than this many gates is noise in a first config; the rest is listed, not gated
 
 # DVC remote URL scheme -> the environment its credentials come from (GitHub secrets of the same name).
@@ -62,9 +74,11 @@ class Gate:
     selector: str
     direction: str  # "higher" | "lower"
     word: str  # the word in the name the direction comes from
-    sure: bool  # a headline metric whose name says its direction plainly
+    sure: bool  # a headline metric of a held-out split (or of no named split): a regression blocks
+    why: str  # why it does not block, when not sure
     file: str
     value: Any
+    margin: float | None = None  # an absolute margin (max_drop / max_increase) instead of a percentage
 
 
 def starter_dir() -> Path:
@@ -76,22 +90,55 @@ def starter_dir() -> Path:
     raise FileNotFoundError(f"mlgate's starter templates are missing next to {here}; reinstall mlgate")
 
 
-def words(key: str) -> list[str]:
-    """The words of a metric key's last segment: ``val_accuracy`` -> [val, accuracy]; ``valLoss`` too."""
-    last = key.rsplit(".", 1)[-1]
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", last)
+def words(text: str) -> list[str]:
+    """The words of a key segment: ``val_accuracy`` -> [val, accuracy]; ``valLoss`` and ``f1-score`` too."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
-def guess_direction(key: str) -> tuple[str, str] | None:
-    """("higher" | "lower", the word that says so), or None when the name says neither or both."""
-    found = words(key)
+def _direction_of(found: list[str]) -> tuple[str, str] | None:
     lower = next((w for w in found if w in LOWER_IS_BETTER), None)
     higher = next((w for w in found if w in HIGHER_IS_BETTER or w.startswith("accura")), None)
     if lower and not higher:
         return "lower", lower
     if higher and not lower:
         return "higher", higher
+    return None
+
+
+def guess_direction(key: str) -> tuple[str, str] | None:
+    """("higher" | "lower", the word that says so), or None when the name says neither or both. Every
+    segment counts: ``roc_auc.test`` and ``test.accuracy`` name their metric in different places."""
+    return _direction_of([w for segment in key.split(".") for w in words(segment)])
+
+
+def headline(key: str, word: str) -> tuple[bool, str]:
+    """(True, "") for a headline metric of a held-out split or of no named split; else (False, why not).
+    Split words (``test``, ``val``, ``eval``, ``train``) are where it was measured, not doubt; a segment that
+    is neither a split, a grouping word nor the metric's own name (a class, a slice: ``per_class.cat.recall``)
+    makes it a detail."""
+    segments = [words(segment) for segment in key.split(".")]
+    every = [w for ws in segments for w in ws]
+    if any(w in TRAIN for w in every) and not any(w in HELD_OUT for w in every):
+        return False, "measured on the training split"
+    if word in COSTS:
+        return False, f"a cost (\"{word}\"), not the model's quality"
+    context = HELD_OUT + TRAIN + NEUTRAL
+    for ws in segments:
+        named = any(w in HIGHER_IS_BETTER or w in LOWER_IS_BETTER or w.startswith("accura") for w in ws)
+        if not ws or (named and any(w.isdigit() or w in ("class", "label", "cls") for w in ws)):
+            return False, "one class or slice of it"
+        if not named and not all(w in context for w in ws):
+            return False, "one class or slice of it"
+    return True, ""
+
+
+def margin(direction: str, word: str, value: float) -> float | None:
+    """An absolute margin for a 0-1 score near zero (r2 = 0.013: 2% of it is 0.00026, no margin at all);
+    None where a percentage of the base is the margin."""
+    pct = MAX_DROP_PCT if direction == "higher" else MAX_INCREASE_PCT
+    if word in UNIT_SCALE and abs(value) <= 1 and abs(value) * pct / 100 < MIN_MARGIN:
+        return MIN_MARGIN
     return None
 
 
@@ -107,13 +154,16 @@ def plan_gates(metrics: Mapping[str, Mapping[str, Any]]) -> tuple[list[Gate], li
         for key, value in keys.items():
             selector = key if len(owners[key]) == 1 else f"{path}:{key}"
             guess = guess_direction(key)
-            if not _is_number(value) or guess is None:
+            if not _is_number(value) or not _finite(value) or guess is None:
                 ungated.append(selector)
                 continue
             direction, word = guess
-            # Headline: a top-level key (not per class, per slice ...) named by a whole word, not a part.
-            sure = "." not in key and word not in ("size", "time", "duration")
-            gates.append(Gate(selector, direction, word, sure, path, value))
+            absolute = margin(direction, word, value)
+            if value == 0 and absolute is None:
+                ungated.append(selector)  # no scale for a margin: a percentage of 0 is 0
+                continue
+            sure, why = headline(key, word)
+            gates.append(Gate(selector, direction, word, sure, why, path, value, absolute))
     gates.sort(key=lambda g: (not g.sure, g.selector))
     ungated.extend(g.selector for g in gates[MAX_GATES:])
     return gates[:MAX_GATES], ungated
@@ -127,12 +177,13 @@ def config_text(found: Discovery, template: str) -> str:
         for gate in gates:
             kpis += _gate_lines(gate)
     else:
-        why = "no metric with a known direction yet" if found.metrics else "no metrics found in dvc.yaml yet"
+        why = ("no metric with a known direction yet" if found.metrics
+               else "no metrics readable yet" if found.metric_files else "no metrics found in dvc.yaml yet")
         kpis = [f"kpis: {{}}  # {why}: the report still compares every metric and param with the base"]
     notes: list[str] = []
     missing = [p for p in found.metric_files if p not in found.metrics and p not in found.unreadable]
     if found.unreadable:
-        notes.append("# Metrics files DVC could not read (fix them, then `mlgate init --force`): "
+        notes.append("# Metrics or params files DVC could not read (fix them, then `mlgate init --force`): "
                      + ", ".join(f"{_comment_safe(p)} ({_comment_safe(why)})" for p, why in found.unreadable.items()))
     if missing:
         notes.append("# Declared metrics files not produced yet (run `dvc repro`, then `mlgate init --force`): "
@@ -180,15 +231,22 @@ def workflow_text(found: Discovery, template: str, action: str | None = None) ->
 def _gate_lines(gate: Gate) -> list[str]:
     where = f"now {_value(gate.value)} in {_comment_safe(gate.file)}"
     name = f"  {json.dumps(gate.selector, ensure_ascii=False)}:  # {where}"
-    if gate.direction == "higher":
-        rule = f"    max_drop_pct: {MAX_DROP_PCT}  # higher is better (\"{gate.word}\"): fail on a drop of more than {MAX_DROP_PCT}%"
+    word = _comment_safe(gate.word)
+    if gate.margin is not None:
+        rule = "max_drop" if gate.direction == "higher" else "max_increase"
+        pct = MAX_DROP_PCT if gate.direction == "higher" else MAX_INCREASE_PCT
+        went = "drop" if gate.direction == "higher" else "rise"
+        rule = (f"    {rule}: {gate.margin:g}  # {gate.direction} is better (\"{word}\"); near zero {pct}% of it is no"
+                f" margin: fail on a {went} of more than {gate.margin:g} (absolute)")
+    elif gate.direction == "higher":
+        rule = f"    max_drop_pct: {MAX_DROP_PCT}  # higher is better (\"{word}\"): fail on a drop of more than {MAX_DROP_PCT}%"
     else:
-        rule = (f"    max_increase_pct: {MAX_INCREASE_PCT}  # lower is better (\"{gate.word}\"): "
+        rule = (f"    max_increase_pct: {MAX_INCREASE_PCT}  # lower is better (\"{word}\"): "
                 f"fail on a rise of more than {MAX_INCREASE_PCT}%")
     if gate.sure:
         severity = "    severity: fail  # a headline metric: a regression blocks the merge"
     else:
-        severity = "    severity: warn  # unsure it is a headline metric: reported, never blocks; make it fail when it is"
+        severity = f"    severity: warn  # {gate.why}: reported, never blocks; make it fail to block on it"
     return [name, rule, severity]
 
 
@@ -225,6 +283,13 @@ def _comment_safe(text: str) -> str:
 
 def _value(value: Any) -> str:
     return f"{value:.6g}" if _is_number(value) else _comment_safe(repr(value))
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _is_number(value: Any) -> bool:

@@ -181,8 +181,9 @@ def run(options: RunOptions, edges: Edges) -> Result:
 
 
 def compute_families(config: Config, head: Side, base: Side | None, base_snap: Snapshot | None,
-                     progress: Progress | None = None) -> list[FamilyResult]:
-    """Every configured metric family, in FAMILY_MODULES order (mlgate.families)."""
+                     progress: Progress | None = None, failed: dict[str, str] | None = None) -> list[FamilyResult]:
+    """Every configured metric family, in FAMILY_MODULES order (mlgate.families). With ``failed``, a family
+    that raises MlgateError is recorded there (its block name -> why) and the others still compute."""
     out: list[FamilyResult] = []
     recorded = base_snap.metrics if base_snap is not None else {}
     for name in FAMILY_MODULES:
@@ -190,7 +191,13 @@ def compute_families(config: Config, head: Side, base: Side | None, base_snap: S
         if block in blocks(config) and not getattr(config, block):
             continue  # its block is absent, so it returns None: skip importing it (scipy, pyarrow, ...)
         family = importlib.import_module(name)
-        found = family.compute(config, head, base, recorded=recorded, progress=progress)
+        try:
+            found = family.compute(config, head, base, recorded=recorded, progress=progress)
+        except MlgateError as exc:
+            if failed is None:
+                raise
+            failed[block] = str(exc)
+            continue
         if found is not None:
             out.append(found)
     return out

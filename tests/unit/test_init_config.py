@@ -37,8 +37,9 @@ def _workflow(found: Discovery, action: str | None = None) -> str:
     ("model_size_mb", ("lower", "size")), ("error", ("lower", "error")),
     ("val_accuracy", ("higher", "accuracy")), ("acc", ("higher", "acc")), ("f1", ("higher", "f1")),
     ("roc_auc", ("higher", "auc")), ("precision", ("higher", "precision")), ("r2", ("higher", "r2")),
-    ("per_class.cat.recall", ("higher", "recall")),
-    ("epochs", None), ("n_features", None), ("loss_auc", None),  # neither, or both: no guess
+    ("per_class.cat.recall", ("higher", "recall")), ("roc_auc.test", ("higher", "auc")),
+    ("avg_prec.test", ("higher", "prec")), ("eval.f1", ("higher", "f1")), ("macro avg.f1-score", ("higher", "f1")),
+    ("epochs", None), ("n_features", None), ("loss_auc", None), ("test.step", None),  # neither, or both: no guess
 ])
 def test_direction_is_guessed_from_the_words_of_the_name(key, expected) -> None:
     assert guess_direction(key) == expected
@@ -67,6 +68,54 @@ def test_unsure_gates_warn_and_a_key_in_two_files_is_qualified() -> None:
     assert config.kpis["size"].severity == "warn"  # a size is a cost, not always a headline
 
 
+@pytest.mark.parametrize(("key", "blocks"), [
+    ("test.accuracy", True), ("eval.f1", True), ("roc_auc.test", True), ("avg_prec.test", True), ("val_loss", True),
+    ("validation.loss", True), ("eval.acc", True), ("metrics.test.auc", True), ("macro avg.f1-score", True),
+    ("dice_multi", True), ("top5_accuracy", True), ("test_set.rmse", True),
+    ("train.loss", False), ("roc_auc.train", False), ("train_accuracy", False), ("training.f1", False),
+    ("per_class.cat.recall", False), ("0.precision", False), ("test.cat.recall", False), ("class_3_f1", False),
+    ("test.latency_ms", False), ("model_size_mb", False), ("eval.time", False),
+])
+def test_a_split_word_is_where_it_was_measured_not_doubt(key: str, blocks: bool) -> None:
+    """Held-out splits (test, val, eval) of a headline metric block wherever the split sits in the key;
+    the training split, a class or slice, a size or a time are reported only."""
+    config = parse_config(_config(Discovery(metric_files=("m.json",), metrics={"m.json": {key: 0.7}})))
+    assert config.kpis[key].severity == ("fail" if blocks else "warn")
+
+
+@pytest.mark.parametrize(("value", "rule", "threshold"), [
+    (0.013, "max_drop", init_config.MIN_MARGIN),  # 2% of 0.013 is 0.00026: no margin at all
+    (0.0, "max_drop", init_config.MIN_MARGIN), (-0.2, "max_drop", init_config.MIN_MARGIN),
+    (0.45, "max_drop", init_config.MIN_MARGIN), (0.5, "max_drop_pct", init_config.MAX_DROP_PCT),
+    (0.93, "max_drop_pct", init_config.MAX_DROP_PCT), (-3.5, "max_drop_pct", init_config.MAX_DROP_PCT),
+])
+def test_a_score_near_zero_gets_an_absolute_margin(value: float, rule: str, threshold: float) -> None:
+    config = parse_config(_config(Discovery(metric_files=("m.json",), metrics={"m.json": {"test.r2": value}})))
+    kpi = config.kpis["test.r2"]
+    assert getattr(kpi, rule) == threshold
+    assert (kpi.max_drop_pct if rule == "max_drop" else kpi.max_drop) is None
+
+
+def test_an_error_rate_near_zero_gets_an_absolute_margin_and_a_loss_keeps_its_percentage() -> None:
+    found = Discovery(metric_files=("m.json",), metrics={"m.json": {"test.wer": 0.04, "test.loss": 0.004, "mae": 0}})
+    gates, ungated = plan_gates(found.metrics)
+    by_name = {g.selector: g for g in gates}
+    assert by_name["test.wer"].margin == init_config.MIN_MARGIN  # 5% of 0.04 is 0.002
+    assert by_name["test.loss"].margin is None  # a loss has no 0-1 scale: a percentage of it is the margin
+    assert ungated == ["mae"]  # 0 with no scale: no margin can be set
+    config = parse_config(_config(found))
+    assert config.kpis["test.wer"].max_increase == init_config.MIN_MARGIN
+    assert config.kpis["test.loss"].max_increase_pct == init_config.MAX_INCREASE_PCT
+
+
+def test_values_no_margin_can_be_set_on_are_listed_not_gated() -> None:
+    metrics = {"m.json": {"test.acc": float("inf"), "test.f1": float("nan"), "test.auc": 10**400, "loss": True,
+                          "test.recall": "high", "test.precision": [0.5, 0.6]}}
+    gates, ungated = plan_gates(metrics)
+    assert gates == [] and sorted(ungated) == sorted(metrics["m.json"])
+    assert parse_config(_config(Discovery(metric_files=("m.json",), metrics=metrics))).kpis == {}
+
+
 def test_every_line_of_the_config_carries_a_comment() -> None:
     found = Discovery(metric_files=("m.json", "missing.json"), metrics={"m.json": {"loss": 1.5, "mode": "fast"}},
                       params={"params.yaml": {"train.lr": 0.1}}, plots=("plots/roc.json",))
@@ -80,7 +129,7 @@ def test_an_unreadable_metrics_file_is_named_with_why_not_as_missing() -> None:
     found = Discovery(metric_files=("m.json", "bad.json"), metrics={"m.json": {"acc": 0.9}},
                       unreadable={"bad.json": "Expecting value: line 1\ncolumn 2"})
     text = _config(found).replace("\n#  ", " ")  # notes wrap onto comment lines starting "#  "
-    assert "could not read" in text and "bad.json (Expecting value: line 1?column 2)" in text
+    assert "could not read" in text and "bad.json (Expecting value: line 1?column 2)" in text  # as handed in
     assert "not produced yet" not in text
     assert parse_config(text).kpis["acc"].max_drop_pct
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from mlgate.base_choice import BaseRequest, choose_base
 from mlgate.compare import is_number
-from mlgate.errors import EXIT_OK, ConfigError, MlgateError
+from mlgate.dvc_discovery import check_pipeline, describe, unreadable as broken
+from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.families import DirectorySide
 from mlgate.gates import family_without_base
 from mlgate.progress import Progress
@@ -26,8 +27,10 @@ from mlgate.snapshot import Snapshot
 def check_command(args: argparse.Namespace) -> int:
     options = RunOptions(project_dir=Path(args.project_dir), config_path=Path(args.config) if args.config else None)
     with open_edges(options, Progress(quiet=True)) as edges:
-        snap, where, notes = visible_metrics(edges)
+        check_pipeline(edges.project)  # a dvc.yaml or dvc.lock that does not parse: exit 2, naming it
+        snap, where, notes, failed = visible_metrics(edges)
     config, source = edges.config, display(edges.config_path)
+    unreadable = broken(snap.errors)
     count = f"{len(config.kpis)} KPI{'s' if len(config.kpis) != 1 else ''}"
     if not edges.configured:
         say(f"mlgate: no {source}, so nothing is gated: `mlgate init` writes one with a gate per headline metric")
@@ -35,10 +38,14 @@ def check_command(args: argparse.Namespace) -> int:
             say("  no metrics to show yet: run the pipeline once, or 'mlgate run'")
         else:
             say(f"  the metrics in {where} (a gate names one under kpis:, e.g. the key after the colon):")
-            say("\n".join(_listing(snap, set())))
-        for note in notes:
+            say("\n".join(_listing(snap, set())[0]))
+        for note in [*notes, *(f"{block}: {why}" for block, why in failed.items())]:
             say(f"  warning: {one_line(note)}")
+        _refuse_unreadable(unreadable)
         return EXIT_OK
+    if snap.is_empty() and unreadable:
+        say(f"mlgate: {source} is valid ({count}); no metrics could be read")
+        _refuse_unreadable(unreadable)
     if snap.is_empty():
         say(f"mlgate: {source} is valid ({count}); no metrics to match yet: run the pipeline once, or 'mlgate run'")
         for selector in config.kpis:
@@ -48,6 +55,11 @@ def check_command(args: argparse.Namespace) -> int:
     gates = 0  # one per metric a selector matches: what 'mlgate run' counts in "2 of 5 KPI gates failed"
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
+        rules += ", warn" if kpi.severity == "warn" else ""
+        block = selector.rpartition(":")[2].split(".", 1)[0]
+        if block in failed:  # its family could not measure here (a model sample that fails): not a wrong name
+            lines.append(f"  {one_line(selector)}: not checked: {block}: {one_line(failed[block])}  [{rules}]")
+            continue
         found = match(selector, snap.metrics, source=source)
         family = None if found or kpi.optional else family_without_base(selector, snap, None)
         if family:  # e.g. model.latency_ratio: as a run without a base says, not a wrong name
@@ -73,31 +85,47 @@ def check_command(args: argparse.Namespace) -> int:
             f" match in {where}")
     if lines:
         say("\n".join(lines))
-    others = _listing(snap, matched)
+    others, ungated = _listing(snap, matched)
     if others:
-        say(f"  not gated ({len(others)}; a gate names one under kpis:):")
+        shown = f"; the first {MAX_LISTED} here" if ungated > MAX_LISTED else ""
+        say(f"  not gated ({ungated}{shown}; a gate names one under kpis:):")
         say("\n".join(others))
-    for note in notes:
+    named = {selector.rpartition(":")[2].split(".", 1)[0] for selector in config.kpis}
+    for note in [*notes, *(f"{block}: {why}" for block, why in failed.items() if block not in named)]:
         say(f"  warning: {one_line(note)}")
     if problems:
+        _refuse_unreadable(unreadable)  # a KPI in a file that cannot be read: the file is the problem, not the name
         known = sorted({k for keys in snap.metrics.values() for k in keys})
         raise ConfigError(
             f"{source}: kpis.{problems[0]}: matches no metric in {where} (known: {', '.join(known[:12]) or 'none'}); "
             "fix the name, or add 'optional: true'"
         )
+    _refuse_unreadable(unreadable)
     return EXIT_OK
+
+
+def _refuse_unreadable(unreadable: dict[str, str]) -> None:
+    """A metrics or params file DVC cannot read is bad input (exit 2), said as such, with DVC's reason."""
+    if unreadable:
+        path, why = next(iter(unreadable.items()))
+        path = "the pipeline" if path == "(pipeline)" else path
+        more = f" (and {len(unreadable) - 1} more file{'s' if len(unreadable) > 2 else ''})" if len(unreadable) > 1 else ""
+        raise InputError(f"{one_line(path)}: cannot be read: {one_line(describe(why))}{more}; fix the file, or rerun the "
+                         "stage that writes it ('dvc repro')")
 
 
 MAX_LISTED = 60  # metrics listed without a gate; the rest are counted
 
 
-def _listing(snap: Snapshot, matched: set[tuple[str, str]]) -> list[str]:
-    """``    path:key = value`` for each metric no KPI matched (numbers first as DVC shows them)."""
+def _listing(snap: Snapshot, matched: set[tuple[str, str]]) -> tuple[list[str], int]:
+    """``    path:key = value`` for each metric no KPI matched (numbers first as DVC shows them), the first
+    MAX_LISTED of them and a line counting the rest; and how many there are in all."""
     rows = [f"    {one_line(path)}:{one_line(key)} = {one_line(_shown(value))}"
             for path, keys in snap.metrics.items() for key, value in keys.items() if (path, key) not in matched]
-    if len(rows) > MAX_LISTED:
-        rows = [*rows[:MAX_LISTED], f"    ... and {len(rows) - MAX_LISTED} more"]
-    return rows
+    total = len(rows)
+    if total > MAX_LISTED:
+        rows = [*rows[:MAX_LISTED], f"    ... and {total - MAX_LISTED} more"]
+    return rows, total
 
 
 def _source(path: str, key: str) -> str:
@@ -110,18 +138,18 @@ def _shown(value: object) -> str:
     return f"{value:.6g}" if is_number(value) else repr(value)
 
 
-def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str]]:
-    """The metrics readable without running: (numbers, where they came from, warnings)."""
+def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str], dict[str, str]]:
+    """The metrics readable without running: (numbers, where they came from, warnings, and each metric
+    family that could not measure here -> why: a predictions file not written yet, a model sample that
+    fails; its KPIs are checked by the first run, the other families' still here)."""
     project = edges.project
     snap = project.snapshot()
-    notes = [f"{path}: {why}" for path, why in snap.errors.items()]
-    try:
-        families = compute_families(edges.config, DirectorySide("head", None, project.root), None, None)
-    except MlgateError as exc:  # a predictions file not written yet: its KPIs are checked by the first run
-        families, notes = [], [*notes, str(exc)]
+    notes = [f"{path}: {why}" for path, why in snap.errors.items() if path not in broken(snap.errors)]
+    failed: dict[str, str] = {}
+    families = compute_families(edges.config, DirectorySide("head", None, project.root), None, None, failed=failed)
     head, _ = with_families(snap, None, families)
-    if not head.is_empty():
-        return head, "the workspace", notes
+    if not head.is_empty() or broken(snap.errors):
+        return head, "the workspace", notes, failed  # a file there that cannot be read is said, not skipped
     try:
         base = choose_base(edges.git, BaseRequest(), config_ref=edges.config.baseline.ref).revision
     except MlgateError:
@@ -129,7 +157,7 @@ def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str]]:
     if base is not None and base.sha:
         at_base = project.snapshot(base.sha)
         if not at_base.is_empty():
-            return at_base, f"the base commit {base.sha[:7]}", notes
+            return at_base, f"the base commit {base.sha[:7]}", notes, failed
     rev = default_branch_rev(edges.git)
     if edges.ledger is not None and rev:
         try:
@@ -137,5 +165,5 @@ def visible_metrics(edges: Edges) -> tuple[Snapshot, str, list[str]]:
         except MlgateError:
             hits = []
         if hits:
-            return Snapshot.from_dict(hits[-1].entry), f"the metrics ledger's entry for {hits[-1].sha[:7]}", notes
-    return Snapshot(), "nowhere yet", notes
+            return Snapshot.from_dict(hits[-1].entry), f"the metrics ledger's entry for {hits[-1].sha[:7]}", notes, failed
+    return Snapshot(), "nowhere yet", notes, failed

@@ -6,12 +6,13 @@ import argparse
 import re
 from pathlib import Path
 
-from mlgate import init_config
+from mlgate import dvc_discovery, init_config
 from mlgate.config import CONFIG_NAME, parse_config
-from mlgate.dvc_project import DvcProject, is_missing
+from mlgate.dvc_project import DvcProject
 from mlgate.errors import EXIT_OK, InputError
 from mlgate.git import Git
 from mlgate.runner import dvc_root
+from mlgate.safe_text import one_line
 
 ACTION_REF = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[A-Za-z0-9_.-]+")
 WORKFLOW = Path(".github") / "workflows" / "mlgate.yml"
@@ -28,7 +29,7 @@ def init_command(args: argparse.Namespace) -> int:
     if root is None:
         raise InputError(f"{start}: not a DVC project (no .dvc directory); run 'dvc init' there or pass --project-dir")
     config_path = Path(args.config).resolve() if args.config else root / CONFIG_NAME
-    found = _discover(root, git)
+    found, pulled, errors = _discover(root, git)
     starters = init_config.starter_dir()
     outputs = [(config_path, init_config.config_text(found, (starters / init_config.STARTER_CONFIG).read_text("utf-8")))]
     if args.workflow:
@@ -46,16 +47,31 @@ def init_command(args: argparse.Namespace) -> int:
         written.append(path)
         print(f"mlgate: wrote {shown}")
     gates, _ = init_config.plan_gates(found.metrics)
-    if config_path in written:
+    if config_path in written and found.metrics:
         metrics = sum(len(keys) for keys in found.metrics.values())
-        print(f"  {len(gates)} gate{'s' if len(gates) != 1 else ''} on {metrics} metric{'s' if metrics != 1 else ''}"
-              f" found in {', '.join(found.metrics) or 'no metrics file'}; every line says why")
+        blocking = sum(gate.sure for gate in gates)
+        print(f"  {len(gates)} gate{'s' if len(gates) != 1 else ''} ({blocking} blocking) on {metrics}"
+              f" metric{'s' if metrics != 1 else ''} in {', '.join(one_line(p) for p in found.metrics)};"
+              " every line says why")
+    elif config_path in written:
+        print("  no gates yet: no metrics could be read; every line says why")
+    if config_path in written and gates and not any(gate.sure for gate in gates):
+        print("  note: no gate blocks (each is a training-split, per-class, size or time metric): set"
+              " 'severity: fail' on the one that must not regress")
     if not found.metric_files:
-        print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage, then rerun with --force")
+        print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage (or a top-level 'metrics:'"
+              " list), then rerun with --force")
     elif found.unreadable:
-        print(f"  note: DVC could not read {', '.join(found.unreadable)}: fix it, then run 'mlgate init --force'")
+        for path, why in errors.items():
+            print(f"  note: DVC could not read {one_line(path)}: {one_line(dvc_discovery.describe(why))}; fix it, then run 'mlgate init --force'")
     elif len(found.metrics) < len(found.metric_files):
         print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
+    if pulled and not found.remote_url:
+        data = ", ".join(f"{one_line(path)} ({one_line(dvcfile)})" for path, dvcfile in pulled[:5])
+        more = f" and {len(pulled) - 5} more" if len(pulled) > 5 else ""
+        print(f"  warning: DVC tracks data here ({data}{more}) and the project has no DVC remote: a run in CI starts"
+              " from a fresh clone and cannot pull it, so it fails; add one with 'dvc remote add -d NAME URL',"
+              " then 'dvc push'")
     if args.workflow and args.action is None and git.root / WORKFLOW in written:
         print(f"  note: the workflow uses {init_config.ACTION_REPOSITORY}@{init_config.ACTION_REF}: put the action's"
               " repository and release commit SHA there (or pass --action OWNER/REPO@SHA)")
@@ -69,26 +85,34 @@ def init_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _discover(root: Path, git: Git) -> init_config.Discovery:
+def _discover(root: Path, git: Git) -> tuple[init_config.Discovery, tuple[tuple[str, str], ...], dict[str, str]]:
+    """What the project declares; the DVC-tracked data (path, .dvc file) a fresh clone must pull; and DVC's
+    own words for each metrics or params file it could not read (mlgate.yaml gets a safe summary of them)."""
     project = DvcProject(root)
     try:
-        metric_files, plots = project.declared()
+        declared = dvc_discovery.declared(project)
+        if not declared.pipeline:
+            raise InputError(f"{root}: no dvc.yaml here, so no DVC pipeline to gate; run 'mlgate init' in"
+                             " the folder of the project's dvc.yaml (or pass --project-dir), or add a pipeline"
+                             " with 'dvc stage add'")
         snap = project.snapshot()
         remote = project.remote_url()
     finally:
         project.close()
     branch = (git.default_branch() or git.current_branch() or "main").removeprefix("origin/")
-    return init_config.Discovery(
-        metric_files=tuple(metric_files),
+    errors = dvc_discovery.unreadable(snap.errors)
+    found = init_config.Discovery(
+        metric_files=declared.metric_files,
         metrics={path: keys for path, keys in snap.metrics.items() if keys},
         params={path: keys for path, keys in snap.params.items() if keys},
-        plots=tuple(plots),
+        plots=declared.plots,
         project_dir=root.relative_to(git.root).as_posix(),
         default_branch=branch,
         requirements=_requirements(root, git.root),
         remote_url=remote,
-        unreadable={path: why for path, why in snap.errors.items() if not is_missing(why)},
+        unreadable={path: dvc_discovery.unreadable_reason(why) for path, why in errors.items()},
     )
+    return found, declared.pulled, errors
 
 
 def _requirements(root: Path, top: Path) -> str | None:
