@@ -164,12 +164,22 @@ def test_an_empty_file(tmp_path):
     )
 
 
-def test_a_header_without_rows_is_zero_rows(tmp_path):
+def test_a_header_without_rows_is_bad_input_not_a_pass(tmp_path):
     (tmp_path / "head" / "data").mkdir(parents=True)
     (tmp_path / "head" / "data" / "train.csv").write_text("a,label\n")
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train.path: data/train.csv at the head holds no rows, so nothing in it can be checked; write the "
+        "rows (run the stage that writes it), or fix the path"
+    )
+
+
+def test_a_base_without_rows_is_profiled_and_its_columns_skipped(tmp_path):
+    (tmp_path / "base" / "data").mkdir(parents=True)
+    (tmp_path / "base" / "data" / "train.csv").write_text("age,income,region,label\n")
+    write(tmp_path / "head", "data/train.csv", classified(100))
     result = run(tmp_path, TRAIN)
-    assert result.head["data.train.rows"] == 0
-    assert result.section["datasets"][0]["profile"][0]["note"] == "no rows"
+    assert result.base["data.train.rows"] == 0 and result.head["data.train.rows"] == 100
+    assert not any(".drift." in k for k in result.head)
 
 
 def test_a_truncated_parquet_file(tmp_path):

@@ -13,6 +13,9 @@ distinct-count sketch is kept (an identifier or free text: no category drift).
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,16 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 
 class SchemaMismatch(ValueError):
     """Two profiles (partitions) disagree on a column's presence or type."""
+
+
+@contextmanager
+def quiet_numbers() -> Iterator[None]:
+    """numpy's floating-point warnings and scipy's RuntimeWarnings off: a column holding an infinity or a
+    number near the float limit gives ``inf`` or ``nan`` figures, reported as such, never raw warning lines
+    on stderr."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def kind_of(dtype: pa.DataType) -> str:
