@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlgate.data.sketches import Distinct, RowSample, hash_numbers, hash_texts, mix64
+from mlgate.safe_text import excerpt
 
 MAX_CATEGORIES = 1000
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -221,6 +222,11 @@ class DatasetProfile:
     @property
     def schema(self) -> list[tuple[str, str]]:
         return [(c.name, c.type) for c in self.columns.values()]
+
+    def names_text(self, limit: int = 5) -> str:
+        """The first column names for a message, bounded: 'a, b, c …', or 'no columns'."""
+        names = list(self.columns)
+        return excerpt(", ".join(names[:limit]) + (" …" if len(names) > limit else ""), 100) if names else "no columns"
 
     def add(self, batch: pa.RecordBatch, seed: int) -> None:
         """Fold in one batch; `seed` (32 bits, one per file) and the row's position give its sample key."""

@@ -121,8 +121,8 @@ def _head_reference(config: Config, name: str, ref: DatasetProfile | None, h: Da
                          "path, or run the stage that writes it (dvc repro / dvc pull)")
     _check_rows(key, path, ref)
     if not any(column in ref.columns for column in h.columns):
-        raise InputError(f"{key}: {path} shares no column with data.{name} ({_columns(h)} against "
-                         f"{_columns(ref)}), so no drift can be measured; point it at the same kind of data")
+        raise InputError(f"{key}: {path} shares no column with data.{name} ({h.names_text()} against "
+                         f"{ref.names_text()}), so no drift can be measured; point it at the same kind of data")
     return ref
 
 
@@ -135,10 +135,6 @@ def _check_judged(config: Config, name: str, against: list[ColumnDrift]) -> None
     raise InputError(f"data.{name}.reference: no column of {path} could be compared with data.{name} ({why}), so "
                      "no drift can be measured; point it at the same kind of data")
 
-
-def _columns(profile: DatasetProfile) -> str:
-    names = list(profile.columns)
-    return excerpt(", ".join(names[:5]) + (" …" if len(names) > 5 else ""), 100) if names else "no columns"
 
 
 def key_part(column: str) -> str:
