@@ -119,7 +119,7 @@ class DatasetReader:
             if name in seen:
                 count = schema.names.count(name)
                 raise InputError(
-                    f"{where}: column {_quoted(name)} appears {count} times in the header; rename all but one "
+                    f"{where}: column {_quoted(name)} appears {count} times among the file's columns; rename all but one "
                     "(every column needs its own name)"
                 )
             seen.add(name)
@@ -178,7 +178,7 @@ class DatasetReader:
         if header is None:
             data_like, first = self._first_row_is_data(where, reader, stream)
             if data_like:
-                shown, n = excerpt(delimiter.join(reader.schema.names), 60), len(reader.schema)
+                shown, n = excerpt(", ".join(reader.schema.names), 60), len(reader.schema)
                 stream.close()
                 first = []
                 stream, reader = self._open_csv(where, path, delimiter, column_types, _generated(n))
@@ -330,8 +330,14 @@ class _Retype(Exception):
 
 def _first_line(exc: Exception) -> str:
     """The first line of a parser's complaint, bounded: it may quote the file's bytes."""
-    text = str(exc).strip().splitlines()
-    return excerpt(text[0], 160) if text else type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    line = lines[0]
+    odd = next((i for i, c in enumerate(line) if c == "\ufffd" or not (c.isprintable() or c == "\t")), None)
+    if odd is not None:  # the parser quoted bytes that are not text: say so instead of echoing them
+        line = line[: line.rfind(": ", 0, odd) if ": " in line[:odd] else odd].rstrip(": ") + ": not text (binary bytes)"
+    return excerpt(line, 160)
 
 
 def _quoted(text: str, limit: int = 60) -> str:
