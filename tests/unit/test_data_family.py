@@ -628,9 +628,7 @@ def test_a_huge_field_is_quoted_short(tmp_path):
 
 def test_a_huge_column_name_is_quoted_short(tmp_path):
     (tmp_path / "head" / "data").mkdir(parents=True)
-    (tmp_path / "head" / "data" / "train.csv").write_text("y" * 50_000 + ",age
-1,2
-")
+    (tmp_path / "head" / "data" / "train.csv").write_text("y" * 50_000 + ",age\n1,2\n")
     message = error_of(tmp_path, TRAIN)
     assert message.startswith("data.train: data/train.csv at the head: target column 'label' is not in the file "
                               "(columns: yyy")
