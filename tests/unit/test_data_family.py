@@ -338,9 +338,10 @@ def test_a_large_psi_on_few_rows_is_no_alarm_and_the_chance_level_is_stated(tmp_
     section = result.section["datasets"][0]
     assert section["psi_chance"] == pytest.approx(9 * (1 / 30 + 1 / 30))
     (row,) = section["drift"]
-    assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False
+    assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False and row["unjudged"] is True
     text = render(result.section)
     assert "would be about 0.60 at these sizes" in text and "⚠️ |" not in text
+    assert f"| {row['psi']:.2f} (not judged) |" in text  # never read as a bare pass
 
 
 def test_a_gzipped_csv_and_a_tsv_are_read_by_their_names(tmp_path):

@@ -8,7 +8,13 @@ bounded by a row group or a block and the profile, not the file. Each file is pr
 Every way a file can be unreadable becomes one ``InputError`` line naming the dataset, the file, the
 revision and the fix. CSV types are inferred from the first block (8 MiB); when a later block holds a
 decimal in a column inferred as integers the file is read again with that column as floats; a later
-block holding text in a numeric column is an error (mixed types).
+block holding text in a numeric column is an error (mixed types). A column name used twice is an error.
+
+A CSV's first row is its header unless ``header: false`` or ``columns`` says otherwise, or it looks like a
+row of data: each column Arrow typed as numbers is named by a number among that column's values, and the
+names are no run of consecutive integers. Such a file is read as data (columns ``column_1`` …) and
+``DatasetReader.notes`` says so. What a message quotes from a file is bounded (``safe_text.excerpt``), and
+bytes that are not text are never echoed.
 """
 
 from __future__ import annotations

@@ -11,7 +11,12 @@ streamed into a profile (``mlgate.data``). Metrics, all under ``data.<name>.``:
   head against the base, head only;
 - ``reference_drift.<col>.*``: the same statistics against the dataset's ``reference``, at each revision.
 
-A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold a dot).
+A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold a dot). Row identifiers
+(``id``, the predictions' id column, integers numbering the rows) get no drift statistics.
+
+Nothing checked is no pass: at the head, a dataset without rows, and a reference that is absent, has no rows
+or shares no comparable column are bad input naming the key; a symlink leading out of the repository or into
+``.git/`` is refused as such, never taken for an absent file. At the base each of these is a warning.
 """
 
 from __future__ import annotations
