@@ -276,7 +276,7 @@ class MonitorConfig(Strict):
     min_labelled_rows: Annotated[int, Meta(ge=1)] = 30  # fewer labelled rows: metrics shown, not judged
     dispatch: str | None = "mlgate-drift"  # repository_dispatch event type on an alarm in Actions; null: none
 
-    _after: ClassVar[dict[str, Check]] = {"sample": _inside_repo, "report_id": _report_id, "dispatch": _dispatch}
+    _after: ClassVar[dict[str, Check]] = {"sample": _dataset_path, "report_id": _report_id, "dispatch": _dispatch}
 
 
 def _plots(value: Any) -> Any:
