@@ -492,6 +492,20 @@ def test_headers_that_are_names_stay_headers(tmp_path, header):
     assert result.head["data.d.rows"] == 100 and not result.warnings
 
 
+def test_pandas_name_of_a_lone_column_stays_a_header(tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text("0\n" + "".join(f"{i / 10 - 2}\n" for i in range(40)))
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 40 and "data.d.columns.0.mean" in result.head
+
+
+def test_a_lone_numeric_column_without_a_header_is_read_as_data(tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text("".join(f"{i / 10 + 1}\n" for i in range(40)))
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 40 and result.head["data.d.columns.column_1.min"] == 1.0
+
+
 def test_a_number_header_outside_the_values_is_a_header(tmp_path):
     (tmp_path / "head").mkdir()
     (tmp_path / "head" / "d.csv").write_text("name,2024\n" + "".join(f"n{i},{0.5 + i / 1000}\n" for i in range(50)))

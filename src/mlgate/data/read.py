@@ -356,10 +356,12 @@ def _generated(count: int) -> list[str]:
 
 
 def _consecutive(names: list[str]) -> bool:
-    """Names that are at least two consecutive integers (0, 1, 2 …; 2019, 2020 …), a leading empty name
-    (pandas' index column) aside: column names, not a row of data."""
+    """Names that are at least two consecutive integers (0, 1, 2 …; 2019, 2020 …) or a lone 0, a leading
+    empty name (pandas' index column) aside: column names, not a row of data."""
     numbers = names[1:] if names and not names[0].strip() else names
-    if len(numbers) < 2 or not all(_INTEGER.fullmatch(n) for n in numbers):
+    if len(numbers) < 2:
+        return [n.strip() for n in numbers] == ["0"]  # pandas' name of a lone unnamed column
+    if not all(_INTEGER.fullmatch(n) for n in numbers):
         return False
     values = [int(n) for n in numbers]
     return all(b - a == 1 for a, b in zip(values, values[1:]))
