@@ -32,8 +32,8 @@ from mlgate.data.section import dataset_section
 from mlgate.dvc_project import RevisionSide, redact_urls
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import Side
-from mlgate.ledger import Ledger, LedgerHit
 from mlgate.gates import SKIPPED
+from mlgate.ledger import Ledger, LedgerHit
 from mlgate.monitor_checks import FILE, OK, Checked, SamplePredictions, checks
 from mlgate.progress import Progress
 from mlgate.result import Baseline, Result, Revision
@@ -296,7 +296,6 @@ def _check_judged(checked: Checked, pattern: str) -> None:
     why = "; ".join(dict.fromkeys(f"{g.key}: {g.message}" for g in checked.gates[:3])) or "no check applies"
     raise InputError(f"the production sample {excerpt(pattern, 100)} could not be checked: no check was judged "
                      f"({excerpt(why, 300)}); monitor a larger sample, or one with the training data's columns")
-
 
 
 # -- reading -------------------------------------------------------------------------------------------

@@ -118,9 +118,7 @@ def _check_rows(key: str, path: str, profile: DatasetProfile) -> None:
 def _head_reference(config: Config, name: str, ref: DatasetProfile | None, h: DatasetProfile) -> DatasetProfile:
     """The reference at the head, which drift is measured against: absent, empty or sharing no column with
     the dataset, it would switch the check off silently, so each is bad input naming the key."""
-    key, label = f"data.{name}.reference", config.data[name].reference
-    assert label is not None
-    path = config.data[label].path if label in config.data else label
+    key, path = f"data.{name}.reference", _reference_path(config, name)
     if ref is None:
         raise InputError(f"{key}: {_absent(path)} at the head, so drift against it cannot be measured; fix the "
                          "path, or run the stage that writes it (dvc repro / dvc pull)")
@@ -134,12 +132,17 @@ def _head_reference(config: Config, name: str, ref: DatasetProfile | None, h: Da
 def _check_judged(config: Config, name: str, against: list[ColumnDrift]) -> None:
     if any(d.psi is not None for d in against):
         return
-    label = config.data[name].reference
-    path = config.data[label].path if label in config.data else label
+    path = _reference_path(config, name)
     why = "; ".join(f"{excerpt(d.column, 40)!r}: {d.skipped}" for d in against[:3]) + (" …" if len(against) > 3 else "")
     raise InputError(f"data.{name}.reference: no column of {path} could be compared with data.{name} ({why}), so "
                      "no drift can be measured; point it at the same kind of data")
 
+
+def _reference_path(config: Config, name: str) -> str:
+    """The file a dataset's ``reference`` names: its own path, or that of the dataset it names."""
+    label = config.data[name].reference
+    assert label is not None
+    return config.data[label].path if label in config.data else label
 
 
 def key_part(column: str) -> str:
@@ -290,7 +293,8 @@ class _Profiles:
             except InputError as exc:
                 if side_name == "head":
                     raise
-                files = self._unreadable_base(exc, key, owner) or []
+                self._unreadable_base(exc, key, owner)
+                files = []
             else:
                 if not files and side_name == "base" and key == owner:
                     self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
@@ -317,14 +321,14 @@ class _Profiles:
         except InputError as exc:
             if side_name == "head":
                 raise
-            return self._unreadable_base(exc, key, owner)
+            self._unreadable_base(exc, key, owner)
+            return None
 
-    def _unreadable_base(self, exc: InputError, key: str, owner: str) -> Any:
+    def _unreadable_base(self, exc: InputError, key: str, owner: str) -> None:
         """A base that cannot be read is not this change's fault: compare with nothing, and say so."""
         self.warnings.append(f"{exc} (the base is not compared)")
         if key == owner:
             self.notes[owner] = "the base's file could not be read: compared with nothing (see the warnings)"
-        return None
 
 
 def _categorical(dataset: DatasetConfig) -> tuple[str, ...]:
