@@ -125,6 +125,15 @@ def _inside_repo(value: Any) -> Any:
     return value
 
 
+def _dataset_path(value: Any) -> Any:
+    """A dataset's path: inside the repository, and not in git's own folder (``.git/``)."""
+    value = _inside_repo(value)
+    if isinstance(value, str) and ".git" in value.replace("\\", "/").split("/"):
+        raise ValueError(f"{_one_line(repr(value))} is inside .git/, git's own files, not a dataset; give the "
+                         "path of a CSV or Parquet file in the project")
+    return value
+
+
 class SliceConfig(Strict):
     """One entry of ``predictions.slices``: a column (one slice per value), a column with bin edges, or a
     named filter in pandas query syntax. Written in mlgate.yaml as ``region``, ``age: [0, 18, 65]`` or
@@ -216,10 +225,21 @@ class DatasetConfig(Strict):
     format: Literal["csv", "parquet"] | None = None  # default: from the file name
     delimiter: str | None = None  # CSV only; default ",", or a tab for .tsv
     encoding: str = "utf-8"  # CSV only
+    header: bool | None = None  # CSV only; default: a first row that looks like data is not a header
+    columns: list[str] | None = None  # CSV only: the column names of a file without a header row
 
-    _after: ClassVar[dict[str, Check]] = {"path": _inside_repo}
+    _after: ClassVar[dict[str, Check]] = {"path": _dataset_path}
 
     def __post_init__(self) -> None:
+        if self.columns is not None:
+            if self.header:
+                raise ValueError("columns names the columns of a file without a header row; remove it, or set "
+                                 "header: false")
+            if not self.columns or not all(isinstance(c, str) and c for c in self.columns):
+                raise ValueError("columns must be a list of non-empty names, e.g. [id, label, text]")
+            twice = next((c for c in self.columns if self.columns.count(c) > 1), None)
+            if twice is not None:
+                raise ValueError(f"columns names {_one_line(repr(twice))} twice; every column needs its own name")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}; e.g. ';' or '\\t'")
         try:
@@ -259,7 +279,7 @@ class MonitorConfig(Strict):
     min_labelled_rows: Annotated[int, Meta(ge=1)] = 30  # fewer labelled rows: metrics shown, not judged
     dispatch: str | None = "mlgate-drift"  # repository_dispatch event type on an alarm in Actions; null: none
 
-    _after: ClassVar[dict[str, Check]] = {"sample": _inside_repo, "report_id": _report_id, "dispatch": _dispatch}
+    _after: ClassVar[dict[str, Check]] = {"sample": _dataset_path, "report_id": _report_id, "dispatch": _dispatch}
 
 
 def _plots(value: Any) -> Any:
@@ -511,7 +531,7 @@ def _check_datasets(config: Config, name: str, lines: dict[tuple[str, ...], int]
             raise ConfigError(f"{where}: data.{shown}.reference: a dataset cannot be its own reference; name another")
         if dataset.reference is not None and dataset.reference not in config.data:
             try:
-                _inside_repo(dataset.reference)
+                _dataset_path(dataset.reference)
             except ValueError as exc:
                 raise ConfigError(f"{where}: data.{shown}.reference: not a dataset under data:, and {exc}") from None
 

@@ -13,6 +13,10 @@ side's), one gate per check, the report's ``monitor`` section, warnings, and the
   below the recorded test metric (rose, for a lower-is-better one); ``degraded`` wins over ``drift``;
 - ``ok`` — neither.
 
+A column whose PSI is at least ``psi`` but whose p-value is not below ``significance`` (few rows: chance
+could move PSI that far) is not judged drift and not passed either: its gate is skipped, saying so. Row
+identifiers (``id``, the predictions' id column, integers numbering the rows) are not compared.
+
 A training column absent from the sample (labels excepted: they arrive later) is stated, with a warning:
 it cannot drift, and the model may not be able to score without it.
 """
@@ -26,9 +30,10 @@ import numpy as np
 
 from mlgate.config import MonitorConfig
 from mlgate.data.drift import ColumnDrift
-from mlgate.data.profile import DatasetProfile
+from mlgate.data.profile import DatasetProfile, quiet_numbers
 from mlgate.gates import SKIPPED, GateOutcome, RuleOutcome
 from mlgate.rules import FAIL, PASS
+from mlgate.safe_text import excerpt
 
 FILE = "monitoring"  # the pseudo-file of every monitoring figure (the diff, the ledger, history)
 OK, DRIFT, DEGRADED = "ok", "drift", "degraded"
@@ -77,8 +82,15 @@ def checks(cfg: MonitorConfig, training: DatasetProfile, sample: DatasetProfile,
            test_prediction: np.ndarray | None = None, recorded: dict[str, Any] | None = None,
            classification: bool = True) -> Checked:
     """Every check (see the module doc); ``exempt``: columns a sample may lack (the labels)."""
+    with quiet_numbers():
+        return _checks(cfg, training, sample, drifts, exempt, predictions, test_prediction, recorded or {},
+                       classification)
+
+
+def _checks(cfg: MonitorConfig, training: DatasetProfile, sample: DatasetProfile, drifts: list[ColumnDrift],
+            exempt: tuple[str, ...], predictions: SamplePredictions | None, test_prediction: np.ndarray | None,
+            recorded: dict[str, Any], classification: bool) -> Checked:
     out = Checked()
-    recorded = recorded or {}
     out.head["sample.rows"] = sample.rows
     out.base["sample.rows"] = training.rows
     _drift(cfg, training, sample, drifts, exempt, out)
@@ -99,7 +111,7 @@ def _drift(cfg: MonitorConfig, training: DatasetProfile, sample: DatasetProfile,
     out.section["missing_columns"] = missing
     out.head["sample.missing_columns"] = len(missing)
     if missing:
-        shown = ", ".join(repr(c) for c in missing[:10]) + (" …" if len(missing) > 10 else "")
+        shown = ", ".join(repr(excerpt(c, 40)) for c in missing[:10]) + (" …" if len(missing) > 10 else "")
         out.warnings.append(f"the production sample lacks {len(missing)} training column"
                             f"{'s' if len(missing) != 1 else ''} ({shown}): no drift can be measured for "
                             f"{'them' if len(missing) != 1 else 'it'}, and the model may not be able to score "
@@ -111,26 +123,31 @@ def _drift(cfg: MonitorConfig, training: DatasetProfile, sample: DatasetProfile,
         if d.psi is None:
             out.gate(key, SKIPPED, d.skipped or "no drift statistic", rule="max", threshold=cfg.psi, new=None)
             continue
-        judged += 1
         p = d.ks_pvalue if d.ks_pvalue is not None else d.chi2_pvalue
         test = "KS" if d.ks_pvalue is not None else "chi-squared"
         for stat, value in d.metrics().items():
             out.head[f"{key}.{stat}"] = value
         drifted = d.psi >= cfg.psi and p is not None and p < cfg.significance
+        status = FAIL if drifted else PASS
+        judged += drifted or d.psi < cfg.psi
         if drifted:
             drifting.append(d.column)
             message = (f"PSI {d.psi:.3g} ≥ {cfg.psi:g} and {test} p-value {p:.2g} < {cfg.significance:g}: "
                        "the column drifted from the training data")
-        elif d.psi >= cfg.psi:
-            message = f"PSI {d.psi:.3g} ≥ {cfg.psi:g}, but {test} p-value {_p(p)} ≥ {cfg.significance:g}: not significant"
+        elif d.psi >= cfg.psi:  # above the threshold, but chance could make it: neither drift nor a pass
+            status = SKIPPED
+            message = (f"PSI {d.psi:.3g} ≥ {cfg.psi:g}, but {test} p = {_p(p)} ≥ {cfg.significance:g} on "
+                       f"{sample.rows:,} rows: not judged drift (chance alone could move PSI this far; a larger "
+                       "sample decides)")
         else:
             message = f"PSI {d.psi:.3g} < {cfg.psi:g}"
-        out.gate(f"{key}.psi", FAIL if drifted else PASS, message, rule="max", threshold=cfg.psi, new=d.psi,
-                 alarm=DRIFT)
+        out.gate(f"{key}.psi", status, message, rule="max", threshold=cfg.psi, new=d.psi, alarm=DRIFT)
     out.head["drift.drifting_columns"] = len(drifting)
     out.head["drift.max_psi"] = max((d.psi for d in drifts if d.psi is not None), default=0.0)
     out.section["drifting_columns"] = drifting
     out.section["drift_judged"] = judged
+    out.section["drift_unjudged"] = [d.column for d in drifts if d.psi is not None and d.psi >= cfg.psi
+                                     and d.column not in drifting]
 
 
 def _health(cfg: MonitorConfig, p: SamplePredictions, test_prediction: np.ndarray | None, recorded: dict[str, Any],

@@ -32,12 +32,13 @@ from mlgate.data.section import dataset_section
 from mlgate.dvc_project import RevisionSide, redact_urls
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import Side
+from mlgate.gates import SKIPPED
 from mlgate.ledger import Ledger, LedgerHit
 from mlgate.monitor_checks import FILE, OK, Checked, SamplePredictions, checks
 from mlgate.progress import Progress
 from mlgate.result import Baseline, Result, Revision
 from mlgate.runner import Edges, RunOptions, default_branch_rev, display, display_branch, ledger_trend, open_edges
-from mlgate.safe_text import one_line
+from mlgate.safe_text import excerpt, one_line
 
 SAMPLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".parq", ".csv.gz", ".csv.bz2", ".csv.zst", ".tsv.gz")
 NOTHING_RECORDED = ("nothing to compare with: record the default branch first (the Action on push, or "
@@ -142,13 +143,17 @@ def run_monitor(options: MonitorOptions, edges: Edges) -> Monitored:
                         Path(edges.scratch.enter_context(tempfile.TemporaryDirectory(prefix="mlgate-monitor-"))))
     exempt = tuple(c for c in (dataset.target, config.predictions.label if config.predictions else None) if c)
     categorical = (dataset.target,) if dataset.target else ()
-    with progress.step(f"monitor: profiling {name} at {short} and the production sample"):
-        training = _training_profile(name, dataset, side, categorical)
-        as_sample = replace(dataset, path=pattern, format=None, target=None)
-        sample = DatasetReader(name, as_sample, "production sample", categorical).profile(files)
-    drifts = drifts_of(training, sample)
-
     warnings: list[str] = []
+    with progress.step(f"monitor: profiling {name} at {short} and the production sample"):
+        training = _training_profile(name, dataset, side, categorical, warnings)
+        as_sample = replace(dataset, path=pattern, format=None, target=None, header=None, columns=None)
+        reader = DatasetReader(name, as_sample, "production sample", categorical)
+        sample = reader.profile(files)
+        warnings.extend(reader.notes)
+    _check_sample(name, short, pattern, files, training, sample, exempt)
+    identifiers = (config.predictions.id,) if config.predictions is not None and config.predictions.id else ()
+    drifts = drifts_of(training, sample, identifiers)
+
     predictions = test_prediction = None
     recorded: dict[str, Any] = {}
     classification = True
@@ -165,6 +170,7 @@ def run_monitor(options: MonitorOptions, edges: Edges) -> Monitored:
                             "(predictions.prediction): prediction health and metrics are not checked")
     checked = checks(cfg, training, sample, drifts, exempt=exempt, predictions=predictions,
                      test_prediction=test_prediction, recorded=recorded, classification=classification)
+    _check_judged(checked, pattern)
     warnings = [*edges.notes, *checked.warnings, *warnings]
     return _result(options, edges, cfg, checked, hit, rev, name, as_sample, training, sample, drifts, files,
                    warnings, started, source)
@@ -263,9 +269,39 @@ def open_monitor_edges(options: MonitorOptions, progress: Progress, git_env: Map
     return open_edges(run_options, progress, git_env=git_env, ledger=True)
 
 
+def _check_sample(name: str, short: str, pattern: str, files: list[tuple[str, Path]], training: DatasetProfile,
+                  sample: DatasetProfile, exempt: tuple[str, ...]) -> None:
+    """A sample without rows, or without a column of the training data, can be checked for nothing: bad
+    input (exit 2) naming what is missing, never "ok"."""
+    where = f"the production sample {excerpt(pattern, 100)}"
+    if len(files) > 1:
+        where += f" ({len(files)} files)"
+    if sample.rows == 0:
+        raise InputError(f"{where} holds no rows, so nothing can be checked; monitor a sample with rows in it")
+    if training.rows == 0:
+        raise InputError(f"data.{name}.path holds no rows at {short} (the recorded commit), so the sample cannot be "
+                         "compared with it; record a run whose training data has rows")
+    if not any(c in training.columns and c not in exempt for c in sample.columns):
+        raise InputError(
+            f"{where} shares no column with data.{name} at {short} (sample: {sample.names_text()}; training: "
+            f"{training.names_text()}), so nothing can be compared; give the sample the training data's columns "
+            "(check its delimiter and header)")
+
+
+def _check_judged(checked: Checked, pattern: str) -> None:
+    """Every check skipped (nothing compared, too few rows to judge): a verdict would claim what was not
+    checked, so it is bad input naming why."""
+    if any(g.status != SKIPPED for g in checked.gates):
+        return
+    why = "; ".join(dict.fromkeys(f"{g.key}: {g.message}" for g in checked.gates[:3])) or "no check applies"
+    raise InputError(f"the production sample {excerpt(pattern, 100)} could not be checked: no check was judged "
+                     f"({excerpt(why, 300)}); monitor a larger sample, or one with the training data's columns")
+
+
 # -- reading -------------------------------------------------------------------------------------------
 
-def _training_profile(name: str, dataset: DatasetConfig, side: Side, categorical: tuple[str, ...]) -> DatasetProfile:
+def _training_profile(name: str, dataset: DatasetConfig, side: Side, categorical: tuple[str, ...],
+                      warnings: list[str]) -> DatasetProfile:
     short = (side.sha or "")[:7]
     try:
         rels = side.glob(dataset.path) if is_glob(dataset.path) else [dataset.path]
@@ -275,7 +311,10 @@ def _training_profile(name: str, dataset: DatasetConfig, side: Side, categorical
     if not files:
         raise InputError(f"data.{name}.path: {dataset.path} is neither committed nor in the DVC cache or remote at "
                          f"{short} (the recorded commit); push the DVC cache where it was trained (dvc push)")
-    return DatasetReader(name, dataset, f"recorded commit {short}", categorical).profile(files)
+    reader = DatasetReader(name, dataset, f"recorded commit {short}", categorical)
+    profile = reader.profile(files)
+    warnings.extend(reader.notes)
+    return profile
 
 
 def _recorded(entry: dict[str, Any], path: str) -> dict[str, Any]:

@@ -110,9 +110,10 @@ class Result:
             return "the run could not be completed"
         word = self.context.get("monitor_verdict")
         if word in MONITOR_WORDS:  # mlgate monitor: its checks, and the verdict word first
-            judged, failed = len(self.judged_gates), self.count(FAIL)
+            judged, failed, unjudged = len(self.judged_gates), self.count(FAIL), self.count(SKIPPED)
             return f"{word}: " + (f"{failed} of {judged} check{'s' if judged != 1 else ''} raised an alarm" if failed
-                                  else f"all {judged} checks passed" if judged != 1 else "the one check passed")
+                                  else f"all {judged} checks passed" if judged != 1 else "the one check passed") + (
+                f", {unjudged} not judged" if unjudged else "")
         if not self.gates:
             return "no KPI gates configured"
         if failed:

@@ -40,6 +40,13 @@ def one_line(text: Any) -> str:
     return _UNSAFE.sub(_escape, printable(text))
 
 
+def excerpt(text: Any, limit: int = 80) -> str:
+    """At most ``limit`` characters of ``text`` as one line, cut with '…': how a message quotes what it read
+    from a file (a value, a column name, a parser's complaint), so binary bytes or a huge field stay short."""
+    line = one_line(text)
+    return line if len(line) <= limit else line[: max(limit - 1, 0)] + "…"
+
+
 def safe_line(text: Any) -> str:
     """One line that the Actions runner can never take for a workflow command."""
     line = one_line(text)

@@ -34,6 +34,7 @@ rng = np.random.default_rng(0)
 n = 2000
 age = rng.normal(40, 10, n).round(1)
 frame = pd.DataFrame({
+    "id": np.arange(n),
     "age": age,
     "income": rng.lognormal(10, 0.5, n).round(2),
     "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2]),
@@ -69,6 +70,7 @@ def production(n: int = 1000, *, seed: int = 5, shift: float = 0.0, flip: bool =
     age = rng.normal(40 + shift, 10, n).round(1)
     truth = ((age + rng.normal(0, 5, n)) > 45).astype(int)
     frame = pd.DataFrame({
+        "id": np.arange(10_000 + seed * n, 10_000 + (seed + 1) * n),  # request ids: never the training rows'
         "age": age,
         "income": rng.lognormal(10, 0.5, n).round(2),
         "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2]),
@@ -326,6 +328,97 @@ def test_a_config_without_monitor_block_or_sample_is_bad_input(project: Project,
     run = monitor()
     assert run.code == 2
     assert "no monitor: block; add one" in run.err
+
+
+def error_line(run: Run) -> str:
+    assert run.code == 2, (run.out, run.err)
+    assert run.result is None and "Traceback" not in run.err
+    [line] = run.err.strip().splitlines()
+    return line
+
+
+def test_the_id_column_is_never_drift_gated(project: Project, monitor) -> None:
+    write_sample(project, production())  # its ids (10,000 up) are all outside the training ids (0 to 1,999)
+    run = monitor()
+    assert run.code == 0, run.err
+    gate = next(g for g in run.result["gates"] if g["key"] == "drift.id")
+    assert gate["status"] == "skipped"
+    assert gate["message"] == "the predictions' id column (predictions.id): a row identifier, not compared"
+    assert not [g for g in run.result["gates"] if g["key"].startswith("drift.id.")]
+    assert section(run)["drifting_columns"] == []
+
+
+def test_a_sample_sharing_no_column_is_bad_input_not_ok(project: Project, monitor) -> None:
+    write_sample(project, pd.DataFrame({"when": ["mon", "tue"], "clicks": [3, 4]}))
+    short = project.sha("main")[:7]
+    assert error_line(monitor()) == (
+        f"mlgate: error: the production sample prod shares no column with data.train at {short} (sample: when, "
+        "clicks; training: id, age, income, region, label), so nothing can be compared; give the sample the "
+        "training data's columns (check its delimiter and header)")
+
+
+def test_a_sample_without_a_header_row_is_named_as_such(project: Project, monitor) -> None:
+    path = project.dir / "prod" / "sample.csv"
+    path.parent.mkdir()
+    production().to_csv(path, index=False, header=False)
+    line = error_line(monitor())
+    assert "shares no column with data.train" in line and "(sample: column_1, column_2, column_3" in line
+    assert line.endswith("(check its delimiter and header)")
+
+
+def test_a_sample_without_rows_is_bad_input_not_ok(project: Project, monitor) -> None:
+    write_sample(project, production().iloc[:0])
+    assert error_line(monitor()) == (
+        "mlgate: error: the production sample prod holds no rows, so nothing can be checked; monitor a sample with "
+        "rows in it")
+
+
+def test_a_large_psi_on_few_rows_is_not_judged_never_a_bare_pass(project: Project, monitor) -> None:
+    write_sample(project, production(n=12, shift=4))
+    run = monitor()
+    assert run.code == 0, run.err
+    unjudged = [g for g in run.result["gates"] if g["key"].endswith(".psi") and g["status"] == "skipped"]
+    assert unjudged, run.result["gates"]
+    for gate in unjudged:
+        assert gate["new"] >= 0.2
+        assert re.fullmatch(r"PSI [\d.]+ ≥ 0\.2, but (KS|chi-squared) p = [\d.e-]+ ≥ 0\.01 on 12 rows: not judged "
+                            r"drift \(chance alone could move PSI this far; a larger sample decides\)", gate["message"])
+    assert not [g for g in run.result["gates"] if g["status"] == "pass" and (g["new"] or 0) >= 0.2
+                and g["key"].endswith(".psi")]
+    skipped = [g for g in run.result["gates"] if g["status"] == "skipped"]  # those and the id column
+    headline = run.report.splitlines()[1]
+    assert headline.startswith("## ") and headline.endswith(f", {len(skipped)} not judged")
+    assert f"**Not judged** ({len(unjudged)}):" in run.report
+    assert f", {len(skipped)} not judged" in run.out.splitlines()[0]
+
+
+def test_nothing_judged_is_bad_input_not_ok(project: Project, monitor) -> None:
+    # the one feature shared is empty: read from CSV, a column with no value has no type, so no statistic
+    frame = production(predictions=False)[["id", "age"]].assign(age=np.nan)
+    write_sample(project, frame)
+    assert error_line(monitor()) == (
+        "mlgate: error: the production sample prod could not be checked: no check was judged (drift.id: the "
+        "predictions' id column (predictions.id): a row identifier, not compared; drift.age: numeric in the "
+        "reference, categorical here: no drift statistic); monitor a larger sample, or one with the training data's columns")
+
+
+def test_a_sample_column_named_twice_is_bad_input(project: Project, monitor) -> None:
+    (project.dir / "prod").mkdir()
+    (project.dir / "prod" / "today.csv").write_text("age,age,region\n40,41,north\n")
+    assert error_line(monitor()) == (
+        "mlgate: error: data.train: prod/today.csv at the production sample: column 'age' appears 2 times among "
+        "the file's columns; rename all but one (every column needs its own name)")
+
+
+def test_infinities_in_the_sample_leak_no_numpy_warning(project: Project) -> None:
+    frame = production()
+    frame.loc[:5, "age"] = np.inf
+    frame.loc[6:9, "income"] = -np.inf
+    write_sample(project, frame)
+    for args in (("--quiet",), ()):
+        proc = project.mlgate("monitor", *args, "--no-record", "--report", "/dev/null", "--json", "/dev/null")
+        assert proc.returncode in (0, 1), proc.stderr
+        assert "Warning" not in proc.stderr and "numpy" not in proc.stderr, proc.stderr
 
 
 # -- GitHub: the sticky issue and the dispatch ----------------------------------------------------------------

@@ -48,7 +48,7 @@ BAD = {
     "no path": ("  t: {target: y}\n", "mlgate.yaml:3: data.t.path: required key is missing; add it"),
     "typo": ("  t: {path: a.csv, targte: y}\n",
              "mlgate.yaml:3: data.t.targte: unknown key; did you mean 'target'? "
-             "(allowed: path, target, reference, format, delimiter, encoding)"),
+             "(allowed: path, target, reference, format, delimiter, encoding, header, columns)"),
     "bad format": ("  t: {path: a.csv, format: xlsx}\n",
                    "mlgate.yaml:3: data.t.format: expected 'csv' or 'parquet', got 'xlsx'"),
     "long delimiter": ("  t: {path: a.csv, delimiter: ';;'}\n",
@@ -63,7 +63,31 @@ BAD = {
     "reference outside": ("  t: {path: a.csv, reference: ../b.csv}\n",
                           "mlgate.yaml:3: data.t.reference: not a dataset under data:, and '../b.csv' is not a path "
                           "inside the repository; write it relative to the project root, without '..'"),
+    "path in .git": ("  t: {path: .git/config}\n",
+                     "mlgate.yaml:3: data.t.path: '.git/config' is inside .git/, git's own files, not a dataset; "
+                     "give the path of a CSV or Parquet file in the project"),
+    "glob in .git": ("  t: {path: 'sub/.git/*.csv'}\n",
+                     "mlgate.yaml:3: data.t.path: 'sub/.git/*.csv' is inside .git/, git's own files, not a dataset; "
+                     "give the path of a CSV or Parquet file in the project"),
+    "reference in .git": ("  t: {path: a.csv, reference: .git/HEAD}\n",
+                          "mlgate.yaml:3: data.t.reference: not a dataset under data:, and '.git/HEAD' is inside "
+                          ".git/, git's own files, not a dataset; give the path of a CSV or Parquet file in the project"),
+    "columns with a header": ("  t: {path: a.tsv, header: true, columns: [a, b]}\n",
+                              "mlgate.yaml:3: data.t: columns names the columns of a file without a header row; "
+                              "remove it, or set header: false"),
+    "a column named twice": ("  t: {path: a.tsv, columns: [a, b, a]}\n",
+                             "mlgate.yaml:3: data.t: columns names 'a' twice; every column needs its own name"),
+    "an empty column name": ("  t: {path: a.tsv, columns: [a, '']}\n",
+                             "mlgate.yaml:3: data.t: columns must be a list of non-empty names, e.g. [id, label, text]"),
 }
+
+
+def test_header_and_columns_load():
+    config = parse_config("version: 1\ndata:\n  a: {path: a.tsv, header: false}\n  b: {path: b.tsv, columns: [id, text]}\n"
+                          "  c: .gitignore.csv\n")
+    assert (config.data["a"].header, config.data["a"].columns) == (False, None)
+    assert (config.data["b"].header, config.data["b"].columns) == (None, ["id", "text"])
+    assert config.data["c"].path == ".gitignore.csv"  # a name starting with .git is no folder of git's
 
 
 @pytest.mark.parametrize("block, expected", BAD.values(), ids=BAD.keys())

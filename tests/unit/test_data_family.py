@@ -165,12 +165,22 @@ def test_an_empty_file(tmp_path):
     )
 
 
-def test_a_header_without_rows_is_zero_rows(tmp_path):
+def test_a_header_without_rows_is_bad_input_not_a_pass(tmp_path):
     (tmp_path / "head" / "data").mkdir(parents=True)
     (tmp_path / "head" / "data" / "train.csv").write_text("a,label\n")
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train.path: data/train.csv at the head holds no rows, so nothing in it can be checked; write the "
+        "rows (run the stage that writes it), or fix the path"
+    )
+
+
+def test_a_base_without_rows_is_profiled_and_its_columns_skipped(tmp_path):
+    (tmp_path / "base" / "data").mkdir(parents=True)
+    (tmp_path / "base" / "data" / "train.csv").write_text("age,income,region,label\n")
+    write(tmp_path / "head", "data/train.csv", classified(100))
     result = run(tmp_path, TRAIN)
-    assert result.head["data.train.rows"] == 0
-    assert result.section["datasets"][0]["profile"][0]["note"] == "no rows"
+    assert result.base["data.train.rows"] == 0 and result.head["data.train.rows"] == 100
+    assert not any(".drift." in k for k in result.head)
 
 
 def test_a_truncated_parquet_file(tmp_path):
@@ -329,9 +339,10 @@ def test_a_large_psi_on_few_rows_is_no_alarm_and_the_chance_level_is_stated(tmp_
     section = result.section["datasets"][0]
     assert section["psi_chance"] == pytest.approx(9 * (1 / 30 + 1 / 30))
     (row,) = section["drift"]
-    assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False
+    assert row["psi"] >= 0.2 and row["ks_pvalue"] > 0.01 and row["alarm"] is False and row["unjudged"] is True
     text = render(result.section)
     assert "would be about 0.60 at these sizes" in text and "⚠️ |" not in text
+    assert f"| {row['psi']:.2f} (not judged) |" in text  # never read as a bare pass
 
 
 def test_a_gzipped_csv_and_a_tsv_are_read_by_their_names(tmp_path):
@@ -404,3 +415,247 @@ def test_a_crafted_section_renders_inert(tmp_path):
     assert text.count("[click](https://evil.example)") == text.count("`[click](https://evil.example)`") == 1
     assert "<b>" not in text and "`@everyone` &lt;b&gt;" in text  # a would-be mention in a code span: inert
     assert "@everyone" not in re.sub(r"(`+).*?\1", "", text)
+
+
+# -- names and headers -----------------------------------------------------------------------------------
+
+def test_a_column_named_twice_is_one_line_naming_file_and_column(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("age,label,label\n1,0,1\n")
+    assert error_of(tmp_path, TRAIN) == (
+        "data.train: data/train.csv at the head: column 'label' appears 2 times among the file's columns; rename "
+        "all but one (every column needs its own name)"
+    )
+
+
+def test_a_parquet_column_named_twice_is_one_line(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "head").mkdir()
+    pq.write_table(pa.table([pa.array([1, 2]), pa.array([3, 4])], names=["a", "a"]), tmp_path / "head" / "d.parquet")
+    assert error_of(tmp_path, "  d: {path: d.parquet}\n") == (
+        "data.d: d.parquet at the head: column 'a' appears 2 times among the file's columns; rename all but one "
+        "(every column needs its own name)"
+    )
+
+
+def tsv_without_header(path: Path, rows: int = 300, seed: int = 0) -> None:
+    """Rows like DVC's get-started prepare stage writes: an id, a 0/1 label and a text, no header row."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        for i in range(rows):
+            out.write(f"{rng.integers(1, 100_000)}\t{rng.integers(0, 2)}\tsome words about item {i}\n")
+
+
+def test_a_first_row_that_looks_like_data_is_read_as_data(tmp_path):
+    tsv_without_header(tmp_path / "head" / "data" / "train.tsv")
+    result = run(tmp_path, "  train: data/train.tsv\n")
+    assert result.head["data.train.rows"] == 300  # the first row counted, not taken for names
+    assert result.head["data.train.columns"] == 3
+    assert result.head["data.train.columns.column_2.distinct"] == 2
+    [note] = result.warnings
+    assert note.startswith("data.train: data/train.tsv at the head: the first row (")
+    assert note.endswith("so the file was read without a header, as columns column_1…column_3; set "
+                         "data.train.header: true if it is a header, or name the columns with data.train.columns")
+
+
+def test_columns_name_a_file_without_a_header(tmp_path):
+    tsv_without_header(tmp_path / "head" / "data" / "train.tsv")
+    result = run(tmp_path, "  train: {path: data/train.tsv, columns: [id, label, text], target: label}\n")
+    assert result.head["data.train.rows"] == 300 and result.head["data.train.target.classes"] == 2
+    assert "data.train.columns.text.distinct" in result.head and not result.warnings
+    result = run(tmp_path, "  train: {path: data/train.tsv, header: false}\n")
+    assert "data.train.columns.column_3.distinct" in result.head and not result.warnings
+
+
+def test_columns_of_the_wrong_count_are_one_line(tmp_path):
+    tsv_without_header(tmp_path / "head" / "data" / "train.tsv")
+    assert error_of(tmp_path, "  train: {path: data/train.tsv, columns: [id, text]}\n") == (
+        "data.train: data/train.tsv at the head: data.train.columns names 2 columns but the file's rows have 3; "
+        "name every column, in order"
+    )
+
+
+def test_header_true_keeps_a_numeric_looking_header(tmp_path):
+    tsv_without_header(tmp_path / "head" / "data" / "train.tsv")
+    result = run(tmp_path, "  train: {path: data/train.tsv, header: true}\n")
+    assert result.head["data.train.rows"] == 299 and not result.warnings
+
+
+@pytest.mark.parametrize("header", ["0,1,2", ",0,1", "2019,2020,2021", "x,y,z", "id,0.5,label"])
+def test_headers_that_are_names_stay_headers(tmp_path, header):
+    rng = np.random.default_rng(1)
+    rows = "\n".join(f"{rng.integers(0, 3000)},{rng.random():.3f},{rng.integers(0, 2)}" for _ in range(100))
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text(header + "\n" + rows + "\n")
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 100 and not result.warnings
+
+
+def test_pandas_name_of_a_lone_column_stays_a_header(tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text("0\n" + "".join(f"{i / 10 - 2}\n" for i in range(40)))
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 40 and "data.d.columns.0.mean" in result.head
+
+
+def test_a_lone_numeric_column_without_a_header_is_read_as_data(tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text("".join(f"{i / 10 + 1}\n" for i in range(40)))
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 40 and result.head["data.d.columns.column_1.min"] == 1.0
+
+
+def test_a_number_header_outside_the_values_is_a_header(tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "d.csv").write_text("name,2024\n" + "".join(f"n{i},{0.5 + i / 1000}\n" for i in range(50)))
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 50 and "data.d.columns.2024.mean" in result.head
+
+
+def test_header_options_on_a_parquet_file_are_one_line(tmp_path):
+    write(tmp_path / "head", "d.parquet", classified(10))
+    assert error_of(tmp_path, "  d: {path: d.parquet, header: false}\n") == (
+        "data.d: d.parquet at the head: header and columns are CSV options and this is a Parquet file (its "
+        "columns are named inside it); remove them from data.d"
+    )
+
+
+# -- nothing checked is no pass; a mistyped reference is no switch ---------------------------------------
+
+def test_a_reference_absent_at_the_head_is_one_line_naming_the_key(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    assert error_of(tmp_path, "  train: {path: data/train.csv, reference: data/nope.csv}\n") == (
+        "data.train.reference: data/nope.csv does not exist at the head, so drift against it cannot be measured; "
+        "fix the path, or run the stage that writes it (dvc repro / dvc pull)"
+    )
+
+
+def test_a_reference_absent_at_the_base_only_is_measured_at_the_head(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    write(tmp_path / "head", "prod.csv", classified(50, seed=3))
+    result = run(tmp_path, "  train: {path: data/train.csv, reference: prod.csv}\n")
+    assert "data.train.reference_drift.age.psi" in result.head
+
+
+def test_a_reference_sharing_no_column_is_one_line(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    write(tmp_path / "head", "prod.csv", pd.DataFrame({"when": ["mon", "tue"], "count": [1, 2]}))
+    assert error_of(tmp_path, "  train: {path: data/train.csv, reference: prod.csv}\n") == (
+        "data.train.reference: prod.csv shares no column with data.train (age, income, region, label against "
+        "when, count), so no drift can be measured; point it at the same kind of data"
+    )
+
+
+def test_a_reference_without_rows_is_one_line(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    (tmp_path / "head" / "prod.csv").write_text("age,income\n")
+    assert error_of(tmp_path, "  train: {path: data/train.csv, reference: prod.csv}\n") == (
+        "data.train.reference: prod.csv at the head holds no rows, so nothing in it can be checked; write the "
+        "rows (run the stage that writes it), or fix the path"
+    )
+
+
+def test_a_reference_sharing_only_an_identifier_is_one_line(tmp_path):
+    write(tmp_path / "head", "data/train.csv", classified(50).assign(id=range(50)))
+    write(tmp_path / "head", "prod.csv", pd.DataFrame({"id": range(30), "other": [1.0] * 30}))
+    assert error_of(tmp_path, "  train: {path: data/train.csv, reference: prod.csv}\n") == (
+        "data.train.reference: no column of prod.csv could be compared with data.train ('id': a row identifier "
+        "(named 'id'), not compared), so no drift can be measured; point it at the same kind of data"
+    )
+
+
+def test_row_identifiers_have_no_drift_metrics(tmp_path):
+    write(tmp_path / "base", "data/train.csv", classified(300, seed=1).assign(id=range(300), uid=range(300)))
+    write(tmp_path / "head", "data/train.csv", classified(300, seed=2).assign(id=range(900, 1200),
+                                                                               uid=range(900, 1200)))
+    cfg = parse_config("version: 1\ndata:\n" + TRAIN + "predictions: {path: p.csv, label: label, prediction: pred, "
+                       "id: uid}\n")
+    result = family.compute(cfg, DirectorySide("head", None, tmp_path / "head"),
+                            DirectorySide("base", None, tmp_path / "base"))
+    assert "data.train.drift.age.psi" in result.head
+    assert not any(k.startswith(("data.train.drift.id.", "data.train.drift.uid.")) for k in result.head)
+    skips = {s["column"]: s["why"] for s in result.section["datasets"][0]["skips"]}
+    assert skips == {"id": "a row identifier (named 'id'), not compared",
+                     "uid": "the predictions' id column (predictions.id): a row identifier, not compared"}
+
+
+def test_a_symlink_out_of_the_project_is_outside_the_repository_not_absent(tmp_path):
+    write(tmp_path, "elsewhere/prod.csv", classified(50))
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    (tmp_path / "head" / "prod.csv").symlink_to(tmp_path / "elsewhere" / "prod.csv")
+    assert error_of(tmp_path, "  train: {path: data/train.csv, reference: prod.csv}\n") == (
+        "data.train.reference: prod.csv at the head is a symlink that leads outside the repository; mlgate reads "
+        "data inside the repository only: copy the file in, or track it with DVC (dvc add / dvc import)"
+    )
+
+
+def test_a_glob_partition_linked_out_of_the_project_is_refused_not_dropped(tmp_path):
+    write(tmp_path, "elsewhere/part-9.parquet", classified(50))
+    write(tmp_path / "head", "data/part-0.parquet", classified(50))
+    (tmp_path / "head" / "data" / "part-9.parquet").symlink_to(tmp_path / "elsewhere" / "part-9.parquet")
+    assert "data/part-9.parquet at the head is a symlink that leads outside the repository" in error_of(
+        tmp_path, "  train: {path: 'data/part-*.parquet'}\n")
+
+
+def test_a_symlink_into_git_is_refused(tmp_path):
+    (tmp_path / "head" / ".git").mkdir(parents=True)
+    (tmp_path / "head" / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "head" / "d.csv").symlink_to(tmp_path / "head" / ".git" / "config")
+    assert error_of(tmp_path, "  d: d.csv\n") == (
+        "data.d.path: d.csv at the head leads into .git/, git's own files, not a dataset; point it at a CSV or "
+        "Parquet file in the project"
+    )
+
+
+def test_a_base_file_linked_out_of_the_project_is_a_warning(tmp_path):
+    write(tmp_path, "elsewhere/train.csv", classified(50))
+    write(tmp_path / "head", "data/train.csv", classified(50))
+    (tmp_path / "base" / "data").mkdir(parents=True)
+    (tmp_path / "base" / "data" / "train.csv").symlink_to(tmp_path / "elsewhere" / "train.csv")
+    result = run(tmp_path, TRAIN)
+    assert result.warnings == ("data.train.path: data/train.csv at the base is a symlink that leads outside the "
+                               "repository; mlgate reads data inside the repository only: copy the file in, or "
+                               "track it with DVC (dvc add / dvc import) (the base is not compared)",)
+    assert result.section["datasets"][0]["base_note"].startswith("the base's file could not be read")
+
+
+# -- what a message quotes from a file is bounded ---------------------------------------------------------
+
+def test_binary_bytes_are_not_echoed(tmp_path):
+    rng = np.random.default_rng(3)
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_bytes(b"a\n" + rng.integers(0, 256, 20_000, dtype=np.uint8).tobytes())
+    message = error_of(tmp_path, TRAIN)
+    assert message.startswith("data.train: data/train.csv at the head: ")
+    assert len(message) < 300 and "\ufffd" not in message
+    assert all(c.isprintable() for c in message)
+
+
+def test_a_huge_field_is_quoted_short(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("a,b\n1,2,3," + "x" * 50_000 + "\n")
+    message = error_of(tmp_path, TRAIN)
+    assert message.startswith("data.train: data/train.csv at the head: not a readable CSV file (CSV parse error: "
+                              "Expected 2 columns, got 4: 1,2,3,xxx")
+    assert len(message) < 320
+
+
+def test_a_huge_column_name_is_quoted_short(tmp_path):
+    (tmp_path / "head" / "data").mkdir(parents=True)
+    (tmp_path / "head" / "data" / "train.csv").write_text("y" * 50_000 + ",age\n1,2\n")
+    message = error_of(tmp_path, TRAIN)
+    assert message.startswith("data.train: data/train.csv at the head: target column 'label' is not in the file "
+                              "(columns: yyy")
+    assert message.endswith("…); fix data.train.target") and len(message) < 320
+
+
+def test_infinities_give_numbers_not_warnings(tmp_path):
+    # warnings are errors under pytest: a RuntimeWarning from numpy would fail this test
+    for side in ("base", "head"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "d.csv").write_text("x,y\n1,inf\n-1,-inf\n1e308,2\n1e308,3\n")
+    result = run(tmp_path, "  d: d.csv\n")
+    assert result.head["data.d.rows"] == 4 and "data.d.drift.x.psi" in result.head

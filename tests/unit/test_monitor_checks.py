@@ -24,12 +24,31 @@ def test_the_same_distribution_is_ok():
     assert done.head["drift.drifting_columns"] == 0
 
 
-def test_a_large_psi_on_a_tiny_sample_is_not_significant_so_not_drift():
+def test_a_large_psi_on_a_tiny_sample_is_neither_drift_nor_a_pass():
     train, prod = classified(3000, seed=1), classified(12, seed=2, shift=4)
     done = _check(train, prod)
     gate = next(g for g in done.gates if g.key == "drift.age.psi")
-    assert gate.new >= CFG.psi and gate.status == "pass" and "not significant" in gate.message
-    assert done.word == "ok"
+    p = gate.rules[0].message.split("p = ")[1].split(" ")[0]
+    assert gate.new >= CFG.psi and gate.status == "skipped"
+    assert gate.message == (f"PSI {gate.new:.3g} ≥ 0.2, but KS p = {p} ≥ 0.01 on 12 rows: not judged drift (chance "
+                            "alone could move PSI this far; a larger sample decides)")
+    assert float(p) >= 0.01
+    assert done.word == "ok" and "age" in done.section["drift_unjudged"] and "age" not in done.section["drifting_columns"]
+
+
+def test_row_identifiers_are_not_compared():
+    train = classified(300, seed=1).assign(id=range(300), row_number=range(300), key=[f"t{i}" for i in range(300)])
+    prod = classified(200, seed=2).assign(id=range(5000, 5200), row_number=range(1, 201),
+                                          key=[f"p{i}" for i in range(200)], request=range(200))
+    t, s = profile_of(train, categorical=("label",)), profile_of(prod, categorical=("label",))
+    done = checks(CFG, t, s, drifts_of(t, s, ("request",)), exempt=("label",))
+    gates = {g.key: g for g in done.gates}
+    assert gates["drift.id"].status == "skipped" and gates["drift.id"].message == "a row identifier (named 'id'), not compared"
+    assert gates["drift.row_number"].message == (
+        "integers numbering the rows (each value once, min to max): a row identifier, not compared")
+    assert gates["drift.key"].message == "every value distinct on both sides: an identifier, not compared"
+    assert not any(k.startswith(("drift.id.", "drift.key.", "drift.row_number.")) for k in done.head)
+    assert done.word == "ok" and gates["drift.age.psi"].status == "pass"
 
 
 def test_a_shifted_column_is_drift():

@@ -30,6 +30,7 @@ def test_thresholds_and_a_dataset_can_be_set():
      "monitor.sample: '../elsewhere/prod.csv' is not a path inside the repository; write it relative to the "
      "project root, without '..'"),
     ("  sample: /data/prod.csv\n", "monitor.sample: '/data/prod.csv' is not a path inside the repository"),
+    ("  sample: .git/objects\n", "monitor.sample: '.git/objects' is inside .git/, git's own files, not a dataset"),
     ("  dataset: prod\n", "monitor.dataset: 'prod' is not a dataset under data:; use one of train, test"),
     ("  psi: 0\n", "monitor.psi: must be above 0.0, got 0 (int)"),
     ("  significance: 1.5\n", "monitor.significance: must be below 1.0, got 1.5 (float)"),

@@ -25,9 +25,11 @@ import numpy as np
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlgate.data.profile import CATEGORICAL, NUMERIC, ColumnProfile, DatasetProfile
+from mlgate.data.profile import CATEGORICAL, NUMERIC, ColumnProfile, DatasetProfile, quiet_numbers
 
 EPSILON = 1e-4
+ID_NAMES = frozenset({"id", "index", "row_id", "rowid", "row", "uuid", "unnamed: 0"})
+MIN_ID_ROWS = 20  # fewer rows: a column of distinct values is no evidence of an identifier
 QUANTILE_BINS = 10
 UNSEEN = "(unseen)"
 BINS_TEXT = (
@@ -97,10 +99,40 @@ def buckets(reference: ColumnProfile, current: ColumnProfile) -> tuple[list[str]
     return [*names, UNSEEN], np.asarray(ref, dtype=float), np.asarray(cur, dtype=float)
 
 
-def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str) -> ColumnDrift:
+def identifier(name: str, ref: ColumnProfile, cur: ColumnProfile, declared: tuple[str, ...] = ()) -> str | None:
+    """Why a column is a row identifier, whose drift means nothing (new rows get new ids), or None: the
+    predictions' id column (``declared``), a name such as ``id`` or ``index``, or, on both sides, integers
+    numbering the rows (min to max, each once) or text with every value distinct."""
+    if name in declared:
+        return "the predictions' id column (predictions.id): a row identifier, not compared"
+    if name.strip().lower() in ID_NAMES:
+        return f"a row identifier (named {name.strip().lower()!r}), not compared"
+    if all(_numbers_rows(c) for c in (ref, cur)):
+        return "integers numbering the rows (each value once, min to max): a row identifier, not compared"
+    if all(_distinct_text(c) for c in (ref, cur)):
+        return "every value distinct on both sides: an identifier, not compared"
+    return None
+
+
+def _numbers_rows(c: ColumnProfile) -> bool:
+    return (c.kind == NUMERIC and c.type.startswith(("int", "uint")) and not c.missing and c.present >= MIN_ID_ROWS
+            and c.min is not None and c.max is not None and c.max - c.min + 1 == c.present
+            and c.distinct_count >= 0.95 * c.present)
+
+
+def _distinct_text(c: ColumnProfile) -> bool:
+    return (c.kind == CATEGORICAL and c.counts is not None and c.present >= MIN_ID_ROWS
+            and len(c.counts) == c.present)
+
+
+def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str,
+                 identifiers: tuple[str, ...] = ()) -> ColumnDrift:
     ref, cur = reference.columns[name], current.columns[name]
     drift = ColumnDrift(name, cur.kind)
-    if ref.kind != cur.kind:
+    why_not = identifier(name, ref, cur, identifiers)
+    if why_not is not None:
+        drift.skipped = why_not
+    elif ref.kind != cur.kind:
         drift.skipped = f"{ref.kind} in the reference, {cur.kind} here: no drift statistic"
     elif not ref.present or not cur.present:
         drift.skipped = "no values on " + ("either side" if not ref.present and not cur.present else
@@ -114,9 +146,12 @@ def column_drift(reference: DatasetProfile, current: DatasetProfile, name: str) 
     return drift
 
 
-def drifts_of(reference: DatasetProfile, current: DatasetProfile) -> list[ColumnDrift]:
-    """The drift of every column the two profiles share, in the current profile's order."""
-    return [column_drift(reference, current, name) for name in current.columns if name in reference.columns]
+def drifts_of(reference: DatasetProfile, current: DatasetProfile, identifiers: tuple[str, ...] = ()) -> list[ColumnDrift]:
+    """The drift of every column the two profiles share, in the current profile's order; ``identifiers``:
+    columns named as row identifiers (skipped, as are columns that look like one)."""
+    with quiet_numbers():
+        return [column_drift(reference, current, name, identifiers) for name in current.columns
+                if name in reference.columns]
 
 
 def _numeric(drift: ColumnDrift, reference: DatasetProfile, current: DatasetProfile,

@@ -13,6 +13,9 @@ distinct-count sketch is kept (an identifier or free text: no category drift).
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlgate.data.sketches import Distinct, RowSample, hash_numbers, hash_texts, mix64
+from mlgate.safe_text import excerpt
 
 MAX_CATEGORIES = 1000
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -28,6 +32,16 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 
 class SchemaMismatch(ValueError):
     """Two profiles (partitions) disagree on a column's presence or type."""
+
+
+@contextmanager
+def quiet_numbers() -> Iterator[None]:
+    """numpy's floating-point warnings and scipy's RuntimeWarnings off: a column holding an infinity or a
+    number near the float limit gives ``inf`` or ``nan`` figures, reported as such, never raw warning lines
+    on stderr."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def kind_of(dtype: pa.DataType) -> str:
@@ -208,6 +222,11 @@ class DatasetProfile:
     @property
     def schema(self) -> list[tuple[str, str]]:
         return [(c.name, c.type) for c in self.columns.values()]
+
+    def names_text(self, limit: int = 5) -> str:
+        """The first column names for a message, bounded: 'a, b, c …', or 'no columns'."""
+        names = list(self.columns)
+        return excerpt(", ".join(names[:limit]) + (" …" if len(names) > limit else ""), 100) if names else "no columns"
 
     def add(self, batch: pa.RecordBatch, seed: int) -> None:
         """Fold in one batch; `seed` (32 bits, one per file) and the row's position give its sample key."""

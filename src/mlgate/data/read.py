@@ -8,7 +8,13 @@ bounded by a row group or a block and the profile, not the file. Each file is pr
 Every way a file can be unreadable becomes one ``InputError`` line naming the dataset, the file, the
 revision and the fix. CSV types are inferred from the first block (8 MiB); when a later block holds a
 decimal in a column inferred as integers the file is read again with that column as floats; a later
-block holding text in a numeric column is an error (mixed types).
+block holding text in a numeric column is an error (mixed types). A column name used twice is an error.
+
+A CSV's first row is its header unless ``header: false`` or ``columns`` says otherwise, or it looks like a
+row of data: each column Arrow typed as numbers is named by a number among that column's values, and the
+names are no run of consecutive integers. Such a file is read as data (columns ``column_1`` …) and
+``DatasetReader.notes`` says so. What a message quotes from a file is bounded (``safe_text.excerpt``), and
+bytes that are not text are never echoed.
 """
 
 from __future__ import annotations
@@ -17,19 +23,25 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from mlgate.config import DatasetConfig
-from mlgate.data.profile import DatasetProfile, SchemaMismatch
+from mlgate.data.profile import NUMERIC, DatasetProfile, SchemaMismatch, kind_of, quiet_numbers
 from mlgate.errors import InputError
+from mlgate.safe_text import excerpt
 
 BATCH_ROWS = 262_144
 CSV_BLOCK = 8 << 20
 _GLOB = re.compile(r"[*?\[]")
 _CONVERSION = re.compile(r"CSV column #(\d+).*?(?:Row #(\d+): )?CSV conversion error to (\w+): invalid value '(.*)'")
+_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 def is_glob(path: str) -> bool:
@@ -55,13 +67,15 @@ class DatasetReader:
         self.dataset = dataset
         self.revision = revision
         self.categorical = categorical
+        self.notes: list[str] = []  # what the reader decided on its own (a first row read as data)
 
     def profile(self, files: list[tuple[str, Path]]) -> DatasetProfile:
         """The merged profile of the files, given as (project-relative name, local path)."""
         total: DatasetProfile | None = None
         first = ""
         for rel, path in files:
-            one = self.profile_file(rel, path)
+            with quiet_numbers():
+                one = self.profile_file(rel, path)
             if total is None:
                 total, first = one, rel
                 continue
@@ -85,6 +99,9 @@ class DatasetReader:
             raise InputError(f"{where}: the file is empty (0 bytes); write the data there or fix data.{self.name}.path")
         seed = zlib.crc32(rel.encode("utf-8"))
         if file_format(rel, self.dataset) == "parquet":
+            if self.dataset.header is not None or self.dataset.columns is not None:
+                raise InputError(f"{where}: header and columns are CSV options and this is a Parquet file (its "
+                                 f"columns are named inside it); remove them from data.{self.name}")
             return self._profile(where, *self._parquet(where, path), seed=seed)
         column_types: dict[str, pa.DataType] = {}
         while True:
@@ -95,18 +112,30 @@ class DatasetReader:
                 column_types[retype.column] = pa.float64()
 
     def _profile(self, where: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch], *, seed: int) -> DatasetProfile:
+        self._check_names(where, schema)
         self._check_target(where, schema)
         profile = DatasetProfile.empty(schema, self.categorical)
         for batch in batches:
             profile.add(batch, seed)
         return profile
 
+    def _check_names(self, where: str, schema: pa.Schema) -> None:
+        seen: set[str] = set()
+        for name in schema.names:
+            if name in seen:
+                count = schema.names.count(name)
+                raise InputError(
+                    f"{where}: column {_quoted(name)} appears {count} times among the file's columns; rename all but one "
+                    "(every column needs its own name)"
+                )
+            seen.add(name)
+
     def _check_target(self, where: str, schema: pa.Schema) -> None:
         target = self.dataset.target
         if target is not None and target not in schema.names:
-            shown = ", ".join(schema.names[:10]) + (" …" if len(schema.names) > 10 else "")
+            shown = excerpt(", ".join(schema.names[:10]) + (" …" if len(schema.names) > 10 else ""), 200)
             raise InputError(
-                f"{where}: target column {target!r} is not in the file (columns: {shown}); "
+                f"{where}: target column {_quoted(target)} is not in the file (columns: {shown}); "
                 f"fix data.{self.name}.target"
             )
 
@@ -141,39 +170,108 @@ class DatasetReader:
              column_types: dict[str, pa.DataType]) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
         dataset = self.dataset
         delimiter = dataset.delimiter or ("\t" if ".tsv" in path.name.lower() else ",")
-        try:
-            stream = pa.input_stream(str(path), compression="detect")
-            reader = pa_csv.open_csv(
-                stream,
-                read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, encoding=dataset.encoding),
-                parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-                convert_options=pa_csv.ConvertOptions(column_types=column_types),
-            )
-        except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
-            raise self._csv_error(where, exc, []) from None
+        header = False if dataset.columns is not None else dataset.header
+        names = dataset.columns
+        if header is False:
+            count = self._count_columns(where, path, delimiter)
+            if names is not None and count != len(names):
+                raise InputError(f"{where}: data.{self.name}.columns names {len(names)} column"
+                                 f"{'s' if len(names) != 1 else ''} but the file's rows have {count}; name every "
+                                 "column, in order")
+            names = names or _generated(count)
+        stream, reader = self._open_csv(where, path, delimiter, column_types, names)
+        first: list[pa.RecordBatch] = []
+        if header is None:
+            data_like, first = self._first_row_is_data(where, reader, stream)
+            if data_like:
+                shown, n = excerpt(", ".join(reader.schema.names), 60), len(reader.schema)
+                stream.close()
+                first = []
+                stream, reader = self._open_csv(where, path, delimiter, column_types, _generated(n))
+                self.notes.append(
+                    f"{where}: the first row ({shown}) looks like data, not a header (its numbers fall among the "
+                    f"values below them), so the file was read without a header, as columns column_1…column_{n}; "
+                    f"set data.{self.name}.header: true if it is a header, or name the columns with "
+                    f"data.{self.name}.columns"
+                )
         schema = reader.schema
         self._check_delimiter(where, schema, delimiter)
         undecodable = [f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
         if undecodable:
             stream.close()
             raise InputError(
-                f"{where}: column {undecodable[0]!r} is not valid {dataset.encoding} text; "
+                f"{where}: column {_quoted(undecodable[0])} is not valid {dataset.encoding} text; "
                 f"set data.{self.name}.encoding, e.g. latin-1 or cp1252"
             )
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
+                yield from first
                 for batch in reader:
                     yield batch
             except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
-                retype = self._retype(exc, schema)
-                if retype is not None:
-                    raise retype from None
-                raise self._csv_error(where, exc, schema.names) from None
+                raise self._read_error(where, exc, schema) from None
             finally:
                 stream.close()
 
         return schema, batches()
+
+    def _open_csv(self, where: str, path: Path, delimiter: str, column_types: dict[str, pa.DataType],
+                  names: list[str] | None = None, *, autogenerate: bool = False) -> tuple[Any, Any]:
+        """The input stream and Arrow's streaming reader (which has read and typed the first block); ``names``:
+        the columns of a file without a header row."""
+        stream = pa.input_stream(str(path), compression="detect")
+        try:
+            reader = pa_csv.open_csv(
+                stream,
+                read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, encoding=self.dataset.encoding,
+                                                column_names=names, autogenerate_column_names=autogenerate),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+                convert_options=pa_csv.ConvertOptions(column_types=column_types),
+            )
+        except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
+            stream.close()
+            found = _COUNT.search(str(exc))
+            if found and self.dataset.columns is not None:
+                raise InputError(f"{where}: data.{self.name}.columns names {found.group(1)} columns but a row has "
+                                 f"{found.group(2)}; name every column, in order") from None
+            raise self._csv_error(where, exc, []) from None
+        return stream, reader
+
+    def _count_columns(self, where: str, path: Path, delimiter: str) -> int:
+        stream, reader = self._open_csv(where, path, delimiter, {}, autogenerate=True)
+        stream.close()
+        return len(reader.schema)
+
+    def _first_row_is_data(self, where: str, reader: Any, stream: Any) -> tuple[bool, list[pa.RecordBatch]]:
+        """Whether the header row looks like a row of data: every column Arrow typed as numbers (from the rows
+        below) is named by a number among that column's first values, and the names are not a run of
+        consecutive integers (pandas' 0, 1, 2 … or years). Also the first block read, to read on from."""
+        schema = reader.schema
+        numeric = [i for i, f in enumerate(schema) if kind_of(f.type) == NUMERIC]
+        names = schema.names
+        if not numeric or not all(_NUMBER.fullmatch(names[i]) for i in numeric) or _consecutive(names):
+            return False, []
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return False, []
+        except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
+            stream.close()
+            raise self._read_error(where, exc, schema) from None
+        for i in numeric:
+            text, dtype = names[i], schema.field(i).type
+            if pa.types.is_integer(dtype) and not _INTEGER.fullmatch(text):
+                return False, [batch]
+            bounds = pc.min_max(batch.column(i))
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is None or not low - (high - low) <= float(text) <= high + (high - low):
+                return False, [batch]
+        return True, [batch]
+
+    def _read_error(self, where: str, exc: Exception, schema: pa.Schema) -> Exception:
+        retype = self._retype(exc, schema)
+        return retype if retype is not None else self._csv_error(where, exc, schema.names)
 
     def _retype(self, exc: Exception, schema: pa.Schema) -> _Retype | None:
         found = _CONVERSION.search(str(exc))
@@ -191,8 +289,9 @@ class DatasetReader:
         if found and names:
             column = names[int(found.group(1))] if int(found.group(1)) < len(names) else f"#{found.group(1)}"
             return InputError(
-                f"{where}: column {column!r} holds {found.group(3)} values in its first rows but {found.group(4)!r} "
-                "later (mixed types); make the column one type, e.g. write missing numbers as empty fields"
+                f"{where}: column {_quoted(column)} holds {found.group(3)} values in its first rows but "
+                f"{_quoted(found.group(4))} later (mixed types); make the column one type, e.g. write missing "
+                "numbers as empty fields"
             )
         if "UTF8" in message or "utf-8" in message.lower() or "decode" in message.lower():
             return InputError(
@@ -214,7 +313,7 @@ class DatasetReader:
             if other != delimiter and other in header:
                 shown = "\\t" if other == "\t" else other
                 raise InputError(
-                    f"{where}: read as one column {header[:60]!r}, which looks delimited by {shown!r}; "
+                    f"{where}: read as one column {_quoted(header, 60)}, which looks delimited by {shown!r}; "
                     f"set data.{self.name}.delimiter: {shown!r}"
                 )
 
@@ -224,7 +323,7 @@ def profile_job(name: str, dataset: DatasetConfig, revision: str, categorical: t
     """``DatasetReader.profile`` for a child process: ("ok", the profile as a dict) or ("error", message)."""
     reader = DatasetReader(name, dataset, revision, categorical)
     try:
-        return "ok", reader.profile([(rel, Path(path)) for rel, path in files]).to_dict()
+        return "ok", (reader.profile([(rel, Path(path)) for rel, path in files]).to_dict(), reader.notes)
     except InputError as exc:
         return "error", str(exc)
 
@@ -236,5 +335,33 @@ class _Retype(Exception):
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """The first line of a parser's complaint, bounded: it may quote the file's bytes."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    line = lines[0]
+    odd = next((i for i, c in enumerate(line) if c == "\ufffd" or not (c.isprintable() or c == "\t")), None)
+    if odd is not None:  # the parser quoted bytes that are not text: say so instead of echoing them
+        line = line[: line.rfind(": ", 0, odd) if ": " in line[:odd] else odd].rstrip(": ") + ": not text (binary bytes)"
+    return excerpt(line, 160)
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """A name or value read from a file, quoted and bounded."""
+    return repr(excerpt(text, limit))
+
+
+def _generated(count: int) -> list[str]:
+    return [f"column_{i}" for i in range(1, count + 1)]
+
+
+def _consecutive(names: list[str]) -> bool:
+    """Names that are at least two consecutive integers (0, 1, 2 …; 2019, 2020 …) or a lone 0, a leading
+    empty name (pandas' index column) aside: column names, not a row of data."""
+    numbers = names[1:] if names and not names[0].strip() else names
+    if len(numbers) < 2:
+        return [n.strip() for n in numbers] == ["0"]  # pandas' name of a lone unnamed column
+    if not all(_INTEGER.fullmatch(n) for n in numbers):
+        return False
+    values = [int(n) for n in numbers]
+    return all(b - a == 1 for a, b in zip(values, values[1:]))

@@ -68,7 +68,10 @@ def top_drifts(drifts: list[ColumnDrift], reference: DatasetProfile, current: Da
     for d in judged[:TOP_DRIFT]:
         row = d.to_dict()
         p = d.ks_pvalue if d.ks_pvalue is not None else d.chi2_pvalue
-        row["alarm"] = (d.psi or 0.0) >= PSI_ALARM and p is not None and p < ALARM_P
+        above = (d.psi or 0.0) >= PSI_ALARM
+        row["alarm"] = above and p is not None and p < ALARM_P
+        # above the level but chance could make it: not judged drift, and not to be read as a pass either
+        row["unjudged"] = above and not row["alarm"]
         row["change"] = _change(reference.columns[d.column], current.columns[d.column])
         rows.append(row)
     return rows

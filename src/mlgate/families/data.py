@@ -11,11 +11,17 @@ streamed into a profile (``mlgate.data``). Metrics, all under ``data.<name>.``:
   head against the base, head only;
 - ``reference_drift.<col>.*``: the same statistics against the dataset's ``reference``, at each revision.
 
-A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold a dot).
+A ``.`` in a column name becomes ``_`` in metric keys (a key segment cannot hold a dot). Row identifiers
+(``id``, the predictions' id column, integers numbering the rows) get no drift statistics.
+
+Nothing checked is no pass: at the head, a dataset without rows, and a reference that is absent, has no rows
+or shares no comparable column are bad input naming the key; a symlink leading out of the repository or into
+``.git/`` is refused as such, never taken for an absent file. At the base each of these is a warning.
 """
 
 from __future__ import annotations
 
+import glob as _glob
 import hashlib
 from collections import Counter
 import json
@@ -32,6 +38,7 @@ from mlgate.data.read import DatasetReader, is_glob, profile_job
 from mlgate.data.section import dataset_section, psi_chance, top_drifts
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult, Side
+from mlgate.safe_text import excerpt
 from mlgate.progress import Progress
 
 KEY = "data"
@@ -59,19 +66,18 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
     head_metrics: dict[str, Any] = {}
     base_metrics: dict[str, Any] = {}
     datasets = []
+    identifiers = (config.predictions.id,) if config.predictions is not None and config.predictions.id else ()
     for name, dataset in config.data.items():
         h = profiles.get(name, "head")
         if h is None:
-            what = "matches no file" if is_glob(dataset.path) else "does not exist"
-            raise InputError(
-                f"data.{name}.path: {dataset.path} {what} at the head; run the stage that writes it "
-                f"(dvc repro / dvc pull), or fix the path"
-            )
+            raise InputError(f"data.{name}.path: {_absent(dataset.path)} at the head; run the stage that writes it "
+                             "(dvc repro / dvc pull), or fix the path")
         _check_keys(name, h)
+        _check_rows(f"data.{name}.path", dataset.path, h)
         b = profiles.get(name, "base") if have_base else None
         prefix = f"data.{name}"
         head_metrics.update(profile_metrics(prefix, h, dataset.target))
-        drifts = drifts_of(b, h) if b is not None else []
+        drifts = drifts_of(b, h, identifiers) if b is not None else []
         if b is not None:
             base_metrics.update(profile_metrics(prefix, b, dataset.target))
             head_metrics.update(comparison_metrics(prefix, b, h, drifts))
@@ -81,19 +87,62 @@ def _compute(config: Config, profiles: _Profiles, have_base: bool) -> FamilyResu
             for side, metrics in (("head", head_metrics), ("base", base_metrics)):
                 own = h if side == "head" else b
                 ref = profiles.reference(name, side) if own is not None else None
+                if side == "head":
+                    ref = _head_reference(config, name, ref, h)
                 if own is not None and ref is not None:
-                    against = drifts_of(ref, own)
+                    against = drifts_of(ref, own, identifiers)
+                    if side == "head":
+                        _check_judged(config, name, against)
                     metrics.update(drift_metrics(f"{prefix}.reference_drift", against))
                     if side == "head":
                         section["reference"] = {"name": label, "drift": top_drifts(against, ref, own),
                                                 "psi_chance": psi_chance(ref, own)}
-            if section["reference"] is None:
-                section["reference"] = {"name": label, "drift": [], "note": "the reference is absent at the head"}
         datasets.append(section)
     return FamilyResult(
         key=KEY, file=KEY, head=head_metrics, base=base_metrics if have_base else None,
         section={"datasets": datasets, "bins": BINS_TEXT}, warnings=tuple(profiles.warnings),
     )
+
+
+def _absent(path: str) -> str:
+    return f"{path} {'matches no file' if is_glob(path) else 'does not exist'}"
+
+
+def _check_rows(key: str, path: str, profile: DatasetProfile) -> None:
+    """A dataset without rows can be checked for nothing: bad input, not a pass."""
+    if profile.rows == 0:
+        raise InputError(f"{key}: {path} at the head holds no rows, so nothing in it can be checked; write the "
+                         "rows (run the stage that writes it), or fix the path")
+
+
+def _head_reference(config: Config, name: str, ref: DatasetProfile | None, h: DatasetProfile) -> DatasetProfile:
+    """The reference at the head, which drift is measured against: absent, empty or sharing no column with
+    the dataset, it would switch the check off silently, so each is bad input naming the key."""
+    key, path = f"data.{name}.reference", _reference_path(config, name)
+    if ref is None:
+        raise InputError(f"{key}: {_absent(path)} at the head, so drift against it cannot be measured; fix the "
+                         "path, or run the stage that writes it (dvc repro / dvc pull)")
+    _check_rows(key, path, ref)
+    if not any(column in ref.columns for column in h.columns):
+        raise InputError(f"{key}: {path} shares no column with data.{name} ({h.names_text()} against "
+                         f"{ref.names_text()}), so no drift can be measured; point it at the same kind of data")
+    return ref
+
+
+def _check_judged(config: Config, name: str, against: list[ColumnDrift]) -> None:
+    if any(d.psi is not None for d in against):
+        return
+    path = _reference_path(config, name)
+    why = "; ".join(f"{excerpt(d.column, 40)!r}: {d.skipped}" for d in against[:3]) + (" …" if len(against) > 3 else "")
+    raise InputError(f"data.{name}.reference: no column of {path} could be compared with data.{name} ({why}), so "
+                     "no drift can be measured; point it at the same kind of data")
+
+
+def _reference_path(config: Config, name: str) -> str:
+    """The file a dataset's ``reference`` names: its own path, or that of the dataset it names."""
+    label = config.data[name].reference
+    assert label is not None
+    return config.data[label].path if label in config.data else label
 
 
 def key_part(column: str) -> str:
@@ -194,8 +243,8 @@ class _Profiles:
         for key, dataset, owner in self._wanted():
             try:
                 files = _files(base, dataset.path)
-            except MlgateError:
-                continue  # said when the base is read (_load)
+            except MlgateError:  # said when the base is read (_load)
+                continue
             if not files or sum(path.stat().st_size for _, path in files) < self.parallel_bytes:
                 continue
             if self.pool is None:
@@ -238,16 +287,17 @@ class _Profiles:
         side = self.sides[side_name]
         profile = None
         if side is not None:
+            field = "path" if key == owner else "reference"
             try:
-                files = _files(side, dataset.path)
-            except MlgateError as exc:  # the base's files cannot be fetched (say, the remote's plugin is missing)
+                files = _files(side, dataset.path, f"data.{owner}.{field}")
+            except MlgateError as exc:  # also: the base's files cannot be fetched (a remote's plugin is missing)
                 if side_name == "head":
                     raise
-                self._base_unread(exc, key, owner)
-                self.cache[(key, side_name)] = None
-                return None
-            if not files and side_name == "base" and key == owner:
-                self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
+                self._unreadable_base(exc, key, owner)
+                files = []
+            else:
+                if not files and side_name == "base" and key == owner:
+                    self.notes[owner] = "new dataset: absent at the base, profiled at the head only"
             if files:
                 profile = self._read(files, dataset, side_name, key, owner)
         self.cache[(key, side_name)] = profile
@@ -258,18 +308,23 @@ class _Profiles:
         try:
             future = self.pending.pop((key, side_name), None)
             if future is None:
-                return DatasetReader(owner, dataset, side_name, _categorical(dataset)).profile(files)
+                reader = DatasetReader(owner, dataset, side_name, _categorical(dataset))
+                profile = reader.profile(files)
+                self.warnings.extend(reader.notes)
+                return profile
             status, value = future.result()
             if status == "error":
                 raise InputError(str(value))
-            return DatasetProfile.from_dict(value)  # type: ignore[arg-type]
+            data, notes = value  # type: ignore[misc]
+            self.warnings.extend(notes)
+            return DatasetProfile.from_dict(data)
         except InputError as exc:
             if side_name == "head":
                 raise
-            self._base_unread(exc, key, owner)
+            self._unreadable_base(exc, key, owner)
             return None
 
-    def _base_unread(self, exc: Exception, key: str, owner: str) -> None:
+    def _unreadable_base(self, exc: Exception, key: str, owner: str) -> None:
         """A base that cannot be read is not this change's fault: compare with nothing, and say so."""
         self.warnings.append(f"{exc} (the base is not compared)")
         if key == owner:
@@ -280,10 +335,16 @@ def _categorical(dataset: DatasetConfig) -> tuple[str, ...]:
     return (dataset.target,) if dataset.target else ()
 
 
-def _files(side: Side, pattern: str) -> list[tuple[str, Path]]:
-    rels = side.glob(pattern) if is_glob(pattern) else [pattern]
+def _files(side: Side, pattern: str, key: str = "data") -> list[tuple[str, Path]]:
+    root = getattr(side, "root", None)  # a directory (the workspace, a worktree): its links are checked
+    if root is not None and is_glob(pattern):
+        rels = sorted(_glob.glob(pattern, root_dir=Path(root).resolve(), recursive=True))
+    else:
+        rels = side.glob(pattern) if is_glob(pattern) else [pattern]
     found = []
     for rel in rels:
+        if root is not None:
+            _check_link(Path(root), rel, side.name, key)
         path = side.path(rel)
         if path is not None and path.is_dir():
             raise InputError(
@@ -293,3 +354,20 @@ def _files(side: Side, pattern: str) -> list[tuple[str, Path]]:
         if path is not None:
             found.append((rel, path))
     return found
+
+
+def _check_link(root: Path, rel: str, side: str, key: str) -> None:
+    """A file that is there but is not the repository's to read: a symlink leading out of the repository or
+    into git's own folder (.git/) is refused, never taken for an absent file (which switches a check off)."""
+    raw = root / rel
+    if not (raw.exists() or raw.is_symlink()):
+        return
+    top, target = root.resolve(), raw.resolve()
+    if target != top and top not in target.parents:
+        raise InputError(f"{key}: {excerpt(rel, 100)} at the {side} is a symlink that leads outside the repository; "
+                         "mlgate reads data inside the repository only: copy the file in, or track it with DVC "
+                         "(dvc add / dvc import)")
+    git = top / ".git"
+    if target == git or git in target.parents:
+        raise InputError(f"{key}: {excerpt(rel, 100)} at the {side} leads into .git/, git's own files, not a "
+                         "dataset; point it at a CSV or Parquet file in the project")
