@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import textwrap
 
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 from mlgate.report import delta, fmt, rule_text, skip_reason, table_gates, verdict_line
@@ -76,7 +77,9 @@ def verdict_table(result: Result, width: int | None = None) -> str:
     and every line starts with mlgate's own text, so nothing in it can become a workflow command."""
     c = one_line
     width = max(MIN_WIDTH, width or shutil.get_terminal_size((100, 24)).columns)
-    lines = [clip(f"mlgate: {c(verdict_line(result))}", width)]
+    # the verdict is wrapped, never cut: its counts are the line's point
+    lines = textwrap.wrap(f"mlgate: {c(verdict_line(result))}", width, subsequent_indent="  ",
+                          break_on_hyphens=False)
     head = f"{c(result.head.ref)} @ {c(result.head.short or 'workspace')}"
     if result.base and result.base.sha and result.base.sha == result.head.sha and not result.head.dirty:
         where = f"{head} compared with itself: no changes"

@@ -89,3 +89,16 @@ def test_the_verdict_line_of_a_run_whose_gates_were_not_judged_is_not_a_pass():
 def test_the_verdict_line_of_an_errored_run_says_error():
     result = make_result(verdict="error", error="eval/metrics.json: cannot be read at the head")
     assert verdict_table(result, 100).splitlines()[0] == "mlgate: ERROR — the run could not be completed"
+
+
+def test_a_long_verdict_line_wraps_at_a_word_and_keeps_its_counts() -> None:
+    """In a narrow terminal the verdict's counts are not cut off: the line wraps at a word, indented."""
+    from mlgate.report import verdict_line
+
+    r = make_result(config_path=None, gates=[], verdict="pass")
+    verdict = f"mlgate: {verdict_line(r)}"
+    assert len(verdict) > 60  # the case this test is about
+    lines = verdict_table(r, width=60).splitlines()
+    wrapped = [lines[0]] + [line for line in lines[1:] if line.startswith("  ") and not line.startswith("  head")][:1]
+    assert " ".join(w.strip() for w in wrapped).startswith(verdict)
+    assert all(len(line) <= 60 for line in lines[:2]) and "…" not in lines[0]
