@@ -39,6 +39,7 @@ from mlgate.direction import guess_higher_is_better
 from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, mark, number_format, percent
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
+from mlgate.history_text import FILTERS as HISTORY_FILTERS
 from mlgate.plots.markdown import FILTERS as PLOT_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline, trend_range
@@ -641,6 +642,7 @@ _FILTERS = {
     "seconds": seconds,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
+    **HISTORY_FILTERS,  # history_rules, history_reading, detectable_text
     **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit
 }
 

@@ -25,8 +25,9 @@ from mlgate.base_choice import BaseChoice, BaseRequest, choose_base
 from mlgate.config import CONFIG_NAME, Config, blocks, load_config
 from mlgate.dvc_project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side, combine_judges
+from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side
 from mlgate.git import Git
+from mlgate.history_gates import judges, wants_history
 from mlgate.ledger import Ledger
 from mlgate.marker import check_report_id
 from mlgate.progress import Progress
@@ -135,7 +136,9 @@ def run(options: RunOptions, edges: Edges) -> Result:
     families = compute_families(config, DirectorySide("head", head.sha, project.root), resolved.side,
                                 base_snap, progress)
     head_snap, base_snap = with_families(head_snap, base_snap, families)
-    judge = combine_judges([f.judge for f in families])
+    warnings: list[str] = []
+    hits = recent_history(edges, _sha(choice), head.sha, warnings) if wants_history(config) else []
+    judge = judges(config, hits, head_snap, base_snap, [f.judge for f in families])
     outcomes = gates.evaluate(config, head_snap, base_snap, source=source, judge=judge)
 
     unreadable = {p: why for p, why in head_snap.errors.items() if not is_missing(why)}
@@ -143,7 +146,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if unreadable:
         path, why = next(iter(unreadable.items()))
         error = f"{path}: cannot be read at the head: {why}; fix the file the pipeline writes"
-    warnings = [*edges.notes, *resolved.warnings, *(w for f in families for w in f.warnings)]
+    warnings += [*edges.notes, *resolved.warnings, *(w for f in families for w in f.warnings)]
     warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
     if choice.revision is None and choice.why_none:
         warnings.append(f"no baseline: {choice.why_none}")
@@ -217,6 +220,23 @@ def _trend(edges: Edges, options: RunOptions, outcomes: list[Any], head_sha: str
     except MlgateError as exc:
         warnings.append(f"no trend: the ledger history of {rev} could not be read ({exc})")
         return {}, {}
+
+
+def recent_history(edges: Edges, base_sha: str | None, head_sha: str | None, warnings: list[str]) -> list[Any]:
+    """The last ``baseline.window`` ledger entries on the first-parent line of the base (a pull request's
+    merge-base, a push's previous commit; without a base, the default branch), oldest first, the head's own
+    entry left out: the history the noise model and the ratchet read."""
+    if edges.ledger is None:
+        return []
+    rev = base_sha or default_branch_rev(edges.git)
+    if rev is None:
+        return []
+    n = edges.config.baseline.window
+    try:
+        return [h for h in edges.ledger.history(rev, n + 1) if h.sha != head_sha][-n:]
+    except MlgateError as exc:
+        warnings.append(f"no history for the noise model and the ratchet: the ledger of {rev} could not be read ({exc})")
+        return []
 
 
 def ledger_trend(ledger: Ledger, rev: str, n: int, outcomes: Any, head_sha: str | None = None
