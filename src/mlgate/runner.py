@@ -245,7 +245,15 @@ def ledger_trend(ledger: Ledger, rev: str, n: int, outcomes: Any, head_sha: str 
     own entry excluded), and the report's context for it."""
     hits = [h for h in ledger.history(rev, n + 1) if h.sha != head_sha][-n:]
     trend = gate_trends(outcomes, hits)
-    return trend, ({"trend_ref": display_branch(rev), "trend_entries": len(hits)} if trend else {})
+    if not trend:
+        return trend, {}
+    from mlgate.history_changes import trend_changes
+
+    context: dict[str, Any] = {"trend_ref": display_branch(rev), "trend_entries": len(hits)}
+    changes = trend_changes(trend)
+    if changes:
+        context["trend_changes"] = changes  # {"file:key": [[short sha, shift], ...]}: the report marks them
+    return trend, context
 
 
 def display_branch(rev: str) -> str:

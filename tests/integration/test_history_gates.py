@@ -204,3 +204,61 @@ def test_a_ratchet_without_any_history_has_no_baseline(tmp_path: Path, mlgate: R
     gate = run.gate("accuracy")
     assert gate["status"] == "no_baseline"
     assert "no ledger history of this metric on the default branch" in gate["message"]
+
+
+# -- change points: which commit moved the metric -----------------------------------------------------------
+
+
+def test_history_changes_names_the_step_commit_with_its_size_and_direction(world: Origin, mlgate: Runner) -> None:
+    history = _recorded(world)
+    shas = world.dev.git("rev-list", "--first-parent", "--reverse", "main").split()[-len(history):]
+    parts = segments(history, spread(history).sigma)
+    assert [p.start for p in parts] == [0, STEP_AT]
+    size = parts[1].level - parts[0].level
+
+    code, out, err = mlgate.history(world.dev.dir, "--changes", "--kpi", "accuracy", "--no-fetch")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(line.startswith(f"accuracy: {len(history)} ledger entries") and "1 shift of level" in line
+               for line in lines), out
+    (step,) = [line for line in lines if line.startswith("  ")]
+    assert step.split()[0] == shas[STEP_AT][:7]
+    assert f"down −{abs(size):.4f}" in step
+    assert f"{parts[0].level:.4f} → {parts[1].level:.4f}" in step
+
+
+def test_history_changes_finds_none_in_pure_noise(tmp_path: Path, mlgate: Runner) -> None:
+    world = Origin.make(tmp_path / "noise", config=_config(min=0.5))
+    for i, e in enumerate(NOISE):
+        world.dev.update_params({"train": {"accuracy": round(0.9 + e, 6)}})
+        world.dev.commit(f"run {i}")
+        world.dev.git("push", "--quiet", "origin", "main")
+        world.record_main()
+
+    code, out, err = mlgate.history(world.dev.dir, "--changes", "--kpi", "accuracy", "--no-fetch")
+
+    assert code == 0, err
+    assert "accuracy: 12 ledger entries, noise ±" in out and "; no shift of level" in out
+
+
+def test_the_report_s_trend_marks_the_step_commit(world: Origin, mlgate: Runner) -> None:
+    history = _recorded(world)
+    shas = world.dev.git("rev-list", "--first-parent", "--reverse", "main").split()[-len(history):]
+    parts = segments(history, spread(history).sigma)
+    clone = _pull_request(world, history[-1], _config(max_drop=0.05))
+
+    run = mlgate(clone.dir, "--base", "main")
+
+    assert run.code == 0, run.err
+    (shift,) = run.result["context"]["trend_changes"]["metrics.json:accuracy"]
+    assert shift == [shas[STEP_AT][:7], pytest.approx(parts[1].level - parts[0].level)]
+    assert f"level shifted at `{shas[STEP_AT][:7]}` (▼\u00a0−{parts[0].level - parts[1].level:.4f})" in run.report
+
+
+def test_history_changes_with_an_unknown_kpi_is_a_usage_error(world: Origin) -> None:
+    proc = world.dev.mlgate("history", "--changes", "--kpi", "acuracy", "--no-fetch")
+
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert "--kpi acuracy: no ledger entry has this metric" in line
