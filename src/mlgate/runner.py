@@ -154,6 +154,12 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if base_snap is not None and base_snap.errors:
         errors["base"] = dict(base_snap.errors)
     trend, trend_context = _trend(edges, options, outcomes, head.sha, warnings)
+    from mlgate.staleness import stale_lines
+
+    stale = stale_lines(git, resolved.baseline, base_how=choice.how, base_sha=_sha(choice), head_sha=head.sha,
+                        tip=default_branch_rev(git, options.trend_branch), max_age_days=config.baseline.max_age_days)
+    if stale:
+        trend_context["stale_baseline"] = stale  # the report's first lines
     return Result(
         verdict="error" if error else gates.verdict(outcomes),
         error=error,

@@ -262,3 +262,80 @@ def test_history_changes_with_an_unknown_kpi_is_a_usage_error(world: Origin) -> 
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert "--kpi acuracy: no ledger entry has this metric" in line
+
+
+# -- a stale baseline is said out loud ------------------------------------------------------------------------
+
+STALE = "> ⚠️ **Stale baseline:** "
+
+
+def _first_lines(report: str) -> str:
+    return "\n".join(report.splitlines()[:6])
+
+
+def test_an_old_ledger_entry_is_a_warning_at_the_top(tmp_path: Path, mlgate: Runner,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    world = Origin.make(tmp_path / "old", config=_config(max_drop=0.05))
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2020-01-01T12:00:00+00:00")
+    world.dev.update_params({"train": {"accuracy": 0.91}})
+    old = world.dev.commit("a month before the head")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    world.dev.git("push", "--quiet", "origin", "main")
+    world.record_main()
+    clone = world.clone("pr")
+    clone.checkout("feature", new=True)
+    clone.commit("feature, today")
+    days = (int(clone.git("show", "-s", "--format=%ct", "HEAD")) - int(clone.git("show", "-s", "--format=%ct", old))) / 86400
+
+    run = mlgate(clone.dir, "--base", "main")
+
+    assert run.result["baseline"]["source"] == "ledger"
+    line = (f"the baseline's ledger entry ({old[:7]}) is {days:.0f} days older than the head commit, more than "
+            "baseline.max_age_days (14): the default branch has not been recorded lately")
+    assert run.result["context"]["stale_baseline"] == [line]
+    assert f"{STALE}the baseline's ledger entry ({old[:7]}) is {days:.0f} days older" in _first_lines(run.report)
+
+    clone.write_config({**_config(max_drop=0.05), "baseline": {"max_age_days": days + 1}})
+    clone.commit("a longer max age")
+    assert STALE not in mlgate(clone.dir, "--base", "main").report
+
+
+def test_a_merge_base_far_behind_the_default_branch_is_a_warning_at_the_top(world: Origin, mlgate: Runner) -> None:
+    clone = world.clone("pr")
+    clone.checkout("feature", new=True)
+    clone.commit("feature")
+    merge_base = world.dev.sha()
+    for i in range(51):
+        world.dev.git("commit", "--quiet", "--allow-empty", "-m", f"main moves on {i}")
+    world.dev.git("push", "--quiet", "origin", "main")
+    clone.git("fetch", "--quiet", "origin")
+
+    run = mlgate(clone.dir, "--base", "main")
+
+    assert run.result["base"]["sha"] == merge_base
+    assert f"{STALE}the merge-base is 51 commits behind the tip of origin/main (more than 50)" in _first_lines(run.report)
+
+
+def test_a_merge_base_50_commits_behind_is_not_stale(world: Origin, mlgate: Runner) -> None:
+    clone = world.clone("pr")
+    clone.checkout("feature", new=True)
+    clone.commit("feature")
+    for i in range(50):
+        world.dev.git("commit", "--quiet", "--allow-empty", "-m", f"main moves on {i}")
+    world.dev.git("push", "--quiet", "origin", "main")
+    clone.git("fetch", "--quiet", "origin")
+
+    assert STALE not in mlgate(clone.dir, "--base", "main").report
+
+
+def test_a_reproduced_baseline_is_a_warning_at_the_top(tmp_path: Path, mlgate: Runner) -> None:
+    world = Origin.make(tmp_path / "unrecorded", config=_config(max_drop=0.05))  # nothing recorded, nothing pushed
+    clone = world.clone("pr")
+    clone.checkout("feature", new=True)
+    clone.update_params({"train": {"accuracy": 0.89}})  # the head's outputs differ: main's are in no cache
+    clone.commit("feature")
+
+    run = mlgate(clone.dir, "--base", "main")
+
+    assert run.result["baseline"]["source"] == "reproduced", run.result["baseline"]
+    assert f"{STALE}the baseline had to be reproduced" in _first_lines(run.report)
