@@ -33,6 +33,7 @@ from mlgate.marker import check_report_id
 from mlgate.progress import Progress
 from mlgate.result import Result, Revision
 from mlgate.snapshot import Snapshot
+from mlgate.staleness import stale_lines
 from mlgate.trend import gate_trends
 
 
@@ -154,8 +155,6 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if base_snap is not None and base_snap.errors:
         errors["base"] = dict(base_snap.errors)
     trend, trend_context = _trend(edges, options, outcomes, head.sha, warnings)
-    from mlgate.staleness import stale_lines
-
     stale = stale_lines(git, resolved.baseline, base_how=choice.how, base_sha=_sha(choice), head_sha=head.sha,
                         tip=default_branch_rev(git, options.trend_branch), max_age_days=config.baseline.max_age_days)
     if stale:
