@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench lint clean venv
+.PHONY: test demo bench bench-noise lint clean venv
 
 venv: $(STAMP)
 
@@ -23,6 +23,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+bench-noise: $(STAMP)  # only the history-noise and ratchet replay (issue 21), about a minute
+	$(PY) bench/run.py noise
 
 lint: $(STAMP)
 	$(VENV)/bin/zizmor --offline action.yml .github/workflows/

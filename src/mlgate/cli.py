@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_history.add_argument("-n", type=int, default=20, metavar="N", help="the last N entries (default: %(default)s)")
     p_history.add_argument("--ref", metavar="REF", help="whose first-parent history (default: the default branch)")
     p_history.add_argument("--report-id", default="default", metavar="ID", help="the ledger of this report id")
+    p_history.add_argument("--changes", action="store_true",
+                           help="list the commits where each KPI's level shifted (change points), with size and direction")
     p_history.add_argument("--no-fetch", dest="fetch", action="store_false", help="do not fetch the ledger from origin")
     return parser
 

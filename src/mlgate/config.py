@@ -36,6 +36,16 @@ class BaselineConfig(Strict):
     reproduce: Literal["auto", "always", "never"] = "auto"
     ledger: bool = True
     max_distance: Annotated[int, Meta(ge=0, le=100_000)] = 20
+    # The noise model and the ratchet (mlgate.history_gates): the default branch's last `window` ledger entries;
+    # fewer than `min_history` with the metric: a gate with `confidence` is judged on the number alone.
+    window: Annotated[int, Meta(ge=2, le=1000)] = 20
+    min_history: Annotated[int, Meta(ge=3, le=1000)] = 8
+    max_age_days: Annotated[float, Meta(ge=0)] = 14  # an older baseline entry is a warning at the top
+
+    def __post_init__(self) -> None:
+        if self.min_history > self.window:
+            raise ValueError(f"min_history ({self.min_history}) is above window ({self.window}): no history could be "
+                             "long enough; raise window or lower min_history")
 
 
 Probability = Annotated[float, Meta(gt=0, lt=1)]
@@ -105,7 +115,7 @@ class _KpiOptions(Strict):
 def _rule_field(rule: Rule) -> tuple[str, Any, Any]:
     if rule.flag:
         return (rule.name, Literal[True] | None, None)
-    if rule.kind == "change":
+    if rule.kind in ("change", "best"):
         return (rule.name, Annotated[float, Meta(ge=0.0)] | None, None)
     return (rule.name, float | None, None)
 
@@ -435,19 +445,16 @@ PREDICTIONS_PREFIX = "predictions."
 
 
 def _check_predictions_kpis(config: Config, source: str) -> None:
-    """``confidence``/``significance`` only on ``predictions.*`` KPIs, which name known metrics, with a
-    score column when a metric needs one."""
+    """``predictions.*`` KPIs name known metrics, with a score column when a metric needs one, and take
+    ``confidence``/``significance`` only with a predictions: block. (On any other metric a confidence level is
+    judged on the noise of the default branch's ledger history: mlgate.history_gates.)"""
     for selector, kpi in config.kpis.items():
         pattern = selector.rpartition(":")[2]
         shown = _one_line(selector)
         option = "confidence" if kpi.confidence is not None else "significance"
-        if kpi.confidence_level is not None and not pattern.startswith(PREDICTIONS_PREFIX):
-            raise ConfigError(
-                f"{source}: kpis.{shown}: {option} needs per-example predictions, but {shown!r} is not "
-                "a predictions metric; add a predictions: block and use predictions.<metric> "
-                f"(e.g. predictions.accuracy), or remove {option}"
-            )
-        if not pattern.startswith(PREDICTIONS_PREFIX) or config.predictions is None:
+        if not pattern.startswith(PREDICTIONS_PREFIX):
+            continue
+        if config.predictions is None:
             if kpi.confidence_level is not None:
                 raise ConfigError(
                     f"{source}: kpis.{shown}: {option} needs per-example predictions; add a predictions: "

@@ -18,14 +18,17 @@ def interval_cell(gate: GateOutcome) -> str:
     """' (within noise)' after the Δ of a gate whose change an interval could not tell from noise."""
     for rule in gate.rules:
         iv = rule.interval
-        if iv and iv.get("of") == "diff" and not iv.get("significant"):
+        if iv and iv.get("of") in ("diff", "history") and not iv.get("plain") and not iv.get("significant"):
             return "\u00a0(within\u00a0noise)"
     return ""
 
 
 def interval_rules(gates: list[GateOutcome]) -> list[tuple[GateOutcome, RuleOutcome]]:
     """Every (gate, rule) judged on an interval, in the report's gate order."""
-    return [(g, r) for g in gates for r in g.rules if r.interval]
+    return [(g, r) for g in gates for r in g.rules if r.interval and r.interval.get("of") in PREDICTION_KINDS]
+
+
+PREDICTION_KINDS = ("head", "diff")  # records from per-example predictions; "history"/"best": mlgate.history_text
 
 
 def rule_label(rule: RuleOutcome) -> str:
@@ -87,7 +90,8 @@ def problem_text(gate: GateOutcome) -> str:
     """What went wrong, in plain words: an interval's reading where a failing rule has one, else the message."""
     from mlgate.report import text
 
-    readings = [interval_reading(gate, r) for r in gate.rules if r.interval and r.status == FAIL]
+    readings = [interval_reading(gate, r) for r in gate.rules
+                if r.interval and r.interval.get("of") in PREDICTION_KINDS and r.status == FAIL]
     return "; ".join(readings) if readings else text(gate.message)
 
 

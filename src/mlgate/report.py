@@ -41,6 +41,7 @@ from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, number_format, pe
 from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
 from mlgate.interval_text import FILTERS as INTERVAL_FILTERS
 from mlgate.interval_text import interval_cell
+from mlgate.history_text import FILTERS as HISTORY_FILTERS
 from mlgate.plots.markdown import FILTERS as PLOT_FILTERS
 from mlgate.result import Result
 from mlgate.trend import mermaid_xychart, sparkline, trend_range
@@ -263,7 +264,7 @@ class _Rows:
         self.directions = {f"{g.file}:{g.key}": gate_direction(g) for g in result.gates if g.file}
         trend = _trend_series(result)
         head_label = "this PR" if result.context.get("pr_number") else (result.head.short or "head")
-        self.trends = _trend_rows(trend, self.gates, head_label)
+        self.trends = _trend_rows(trend, self.gates, head_label, _trend_changes(result))
         self.trend_entries = max((len(points) for points in trend.values()), default=0)
         predictions = result.sections.get("predictions") if isinstance(result.sections, dict) else None
         n = predictions.get("n_head") if isinstance(predictions, dict) else None
@@ -430,17 +431,14 @@ _READING = re.compile(r": (unpaired: |paired by id on the )")
 
 def reading_notes(r: Result) -> list[str]:
     """Notes a reviewer needs before the numbers, as Markdown: unpaired predictions, a baseline that is not the
-    base's own recorded numbers (an older ledger entry, a base reproduced here)."""
+    base's own recorded numbers (an older ledger entry)."""
     notes = [text(w) for w in r.warnings if _READING.search(w)]
     b = r.baseline
     if b.source == "ledger" and b.sha and b.distance:
         where = "the merge-base" if r.base_how == "merge-base" else "the base"
         notes.append(f"The baseline is the ledger entry for {code(b.sha[:7], False)}, {b.distance} commit"
                      f"{'s' if b.distance != 1 else ''} before {where}: what changed in between counts as this change.")
-    elif b.source == "reproduced":
-        notes.append("The base was reproduced on this runner: a pipeline that is not deterministic moves its numbers"
-                     " without any change.")
-    return notes
+    return notes  # a reproduced base is said with the stale baselines (staleness.py), at the top
 
 
 def other_warnings(r: Result) -> list[str]:
@@ -510,7 +508,20 @@ def _trend_series(r: Result) -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome], head_label: str) -> list[dict[str, Any]]:
+def _trend_changes(r: Result) -> dict[str, list[tuple[str, float]]]:
+    """context["trend_changes"] as {"file:key": [(short sha, shift)]}; malformed parts are dropped."""
+    found = r.context.get("trend_changes")
+    out: dict[str, list[tuple[str, float]]] = {}
+    for name, shifts in (found.items() if isinstance(found, dict) else ()):
+        kept = [(str(s[0])[:7], float(s[1])) for s in shifts if isinstance(s, list | tuple) and len(s) == 2
+                and compare.is_number(s[1]) and math.isfinite(s[1])] if isinstance(shifts, list) else []
+        if kept:
+            out[str(name)] = kept
+    return out
+
+
+def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome], head_label: str,
+                changes: dict[str, list[tuple[str, float]]] | None = None) -> list[dict[str, Any]]:
     """Per gated metric with a trend, in the table's order: its sparkline on the chart's scale, and the chart
     with the PR's value as the last, marked point and the gate's threshold as a line."""
     rows: list[dict[str, Any]] = []
@@ -532,8 +543,17 @@ def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome
             line += " " + sparkline([head], lo, hi)
         chart = mermaid_xychart(g.name, history, head=(head_label, head) if head is not None else None,
                                 threshold=threshold, y_range=(lo, hi))
-        rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart})
+        f = number_format(g.old, g.new)
+        shifts = [f"{code(sha, False)} ({_signed(size, f, g.higher_is_better)})" for sha, size in (changes or {}).get(name, [])]
+        rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart,
+                     "changes": ", ".join(shifts)})
     return rows
+
+
+def _signed(size: float, f: NumberFormat, higher_is_better: bool | None) -> str:
+    """A shift of level: '▼ −0.0200' (its mark by the metric's direction, when known)."""
+    sign = mark(size, higher_is_better)
+    return f"{sign}{NBSP}{f.change(0.0, size)}" if sign else str(f.change(0.0, size))
 
 
 def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:
@@ -918,6 +938,7 @@ _FILTERS = {
     "class_name": class_name,
     "entry_status": entry_status,
     **INTERVAL_FILTERS,  # interval_cell, interval_rules, interval_details, rule_label
+    **HISTORY_FILTERS,  # history_rules, history_reading, detectable_text
     **PLOT_FILTERS,  # plot_summary, plot_body, plots_fit
 }
 

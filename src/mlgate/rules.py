@@ -22,7 +22,9 @@ PASS, FAIL, NO_BASELINE = "pass", "fail", "no_baseline"
 # Float noise must not flip a gate: 0.9561 - 0.9461 is 0.010000000000000009, which is a drop of 0.01.
 TOLERANCE = 1e-9
 
-Kind = Literal["value", "change", "same"]  # judged on the head alone | head against base | head equals base
+# judged on the head alone | head against base | head equals base | head against the best recent level (the
+# ratchet: decided by mlgate.history_gates from the default branch's ledger history, never by the plain check)
+Kind = Literal["value", "change", "same", "best"]
 Interval = Literal["head_min", "head_max", "diff_drop", "diff_rise"]
 
 
@@ -52,6 +54,8 @@ class Rule:
             return FAIL, f"value {_show(new)} is not a number"
         if math.isnan(new):
             return FAIL, "NaN at the head"
+        if self.kind == "best":  # reached only without a ledger history to take the best from
+            return NO_BASELINE, f"{self.describe(threshold)}: no ledger history of the default branch"
         if self.kind == "value":
             shown = number_format(old, new).value(new)  # as the report's row shows it
             if self.name == "min":
@@ -130,6 +134,14 @@ RULES: dict[str, Rule] = {
         Rule("max_increase", "change", "lower", "the value rises by at most the threshold", "rise ≤ {t}", "diff_rise"),
         Rule("max_increase_pct", "change", "lower", "the value rises by at most this percentage of the base",
              "rise ≤ {t}%", "diff_rise", percent=True),
+        Rule("max_drop_from_best", "best", "higher", "the value falls by at most the threshold below the best "
+             "recent level on the default branch", "drop from best ≤ {t}", "diff_drop"),
+        Rule("max_drop_pct_from_best", "best", "higher", "the value falls by at most this percentage below the "
+             "best recent level on the default branch", "drop from best ≤ {t}%", "diff_drop", percent=True),
+        Rule("max_increase_from_best", "best", "lower", "the value rises by at most the threshold above the best "
+             "recent level on the default branch", "rise from best ≤ {t}", "diff_rise"),
+        Rule("max_increase_pct_from_best", "best", "lower", "the value rises by at most this percentage above the "
+             "best recent level on the default branch", "rise from best ≤ {t}%", "diff_rise", percent=True),
         Rule("unchanged", "same", None, "the head's value equals the base's (a schema, an interface)",
              "unchanged", None, flag=True),
     )

@@ -25,13 +25,15 @@ from mlgate.base_choice import BaseChoice, BaseRequest, choose_base
 from mlgate.config import CONFIG_NAME, Config, blocks, load_config
 from mlgate.dvc_project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side, combine_judges
+from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side
 from mlgate.git import Git
+from mlgate.history_gates import judges, wants_history
 from mlgate.ledger import Ledger
 from mlgate.marker import check_report_id
 from mlgate.progress import Progress
 from mlgate.result import Result, Revision
 from mlgate.snapshot import Snapshot
+from mlgate.staleness import stale_lines
 from mlgate.trend import gate_trends
 
 
@@ -138,7 +140,9 @@ def run(options: RunOptions, edges: Edges) -> Result:
     families = compute_families(config, DirectorySide("head", head.sha, project.root), resolved.side,
                                 base_snap, progress)
     head_snap, base_snap = with_families(head_snap, base_snap, families)
-    judge = combine_judges([f.judge for f in families])
+    warnings: list[str] = []
+    hits = recent_history(edges, _sha(choice), head.sha, warnings) if wants_history(config) else []
+    judge = judges(config, hits, head_snap, base_snap, [f.judge for f in families])
     outcomes = gates.evaluate(config, head_snap, base_snap, source=source, judge=judge)
 
     unreadable = {p: why for p, why in head_snap.errors.items() if not is_missing(why)}
@@ -146,7 +150,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if unreadable:
         path, why = next(iter(unreadable.items()))
         error = f"{path}: cannot be read at the head: {why}; fix the file the pipeline writes"
-    warnings = [*edges.notes, *project.warnings, *resolved.warnings, *(w for f in families for w in f.warnings)]
+    warnings += [*edges.notes, *project.warnings, *resolved.warnings, *(w for f in families for w in f.warnings)]
     warnings += [f"{path} at the head: {why}" for path, why in head_snap.errors.items()]
     if choice.revision is None and choice.why_none:
         warnings.append(f"no baseline: {choice.why_none}")
@@ -154,6 +158,10 @@ def run(options: RunOptions, edges: Edges) -> Result:
     if base_snap is not None and base_snap.errors:
         errors["base"] = dict(base_snap.errors)
     trend, trend_context = _trend(edges, options, outcomes, head.sha, warnings)
+    stale = stale_lines(git, resolved.baseline, base_how=choice.how, base_sha=_sha(choice), head_sha=head.sha,
+                        tip=default_branch_rev(git, options.trend_branch), max_age_days=config.baseline.max_age_days)
+    if stale:
+        trend_context["stale_baseline"] = stale  # the report's first lines
     return Result(
         verdict="error" if error else gates.verdict(outcomes),
         error=error,
@@ -229,13 +237,38 @@ def _trend(edges: Edges, options: RunOptions, outcomes: list[Any], head_sha: str
         return {}, {}
 
 
+def recent_history(edges: Edges, base_sha: str | None, head_sha: str | None, warnings: list[str]) -> list[Any]:
+    """The last ``baseline.window`` ledger entries on the first-parent line of the base (a pull request's
+    merge-base, a push's previous commit; without a base, the default branch), oldest first, the head's own
+    entry left out: the history the noise model and the ratchet read."""
+    if edges.ledger is None:
+        return []
+    rev = base_sha or default_branch_rev(edges.git)
+    if rev is None:
+        return []
+    n = edges.config.baseline.window
+    try:
+        return [h for h in edges.ledger.history(rev, n + 1) if h.sha != head_sha][-n:]
+    except MlgateError as exc:
+        warnings.append(f"no history for the noise model and the ratchet: the ledger of {rev} could not be read ({exc})")
+        return []
+
+
 def ledger_trend(ledger: Ledger, rev: str, n: int, outcomes: Any, head_sha: str | None = None
                  ) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
     """Each gate's metric over the last ``n`` ledger entries on ``rev``'s first-parent line (the head's
     own entry excluded), and the report's context for it."""
     hits = [h for h in ledger.history(rev, n + 1) if h.sha != head_sha][-n:]
     trend = gate_trends(outcomes, hits)
-    return trend, ({"trend_ref": display_branch(rev), "trend_entries": len(hits)} if trend else {})
+    if not trend:
+        return trend, {}
+    from mlgate.history_changes import trend_changes
+
+    context: dict[str, Any] = {"trend_ref": display_branch(rev), "trend_entries": len(hits)}
+    changes = trend_changes(trend)
+    if changes:
+        context["trend_changes"] = changes  # {"file:key": [[short sha, shift], ...]}: the report marks them
+    return trend, context
 
 
 def display_branch(rev: str) -> str:

@@ -86,16 +86,30 @@ BAD = {
     "unknown key, did you mean": (
         "version: 1\nkpis:\n  accuracy:\n    min: 0.9\n    max_dorp: 0.01\n",
         "mlgate.yaml:5: kpis.accuracy.max_dorp: unknown key; did you mean 'max_drop'? (allowed: min, max, max_drop, "
-        "max_drop_pct, max_increase, max_increase_pct, unchanged, direction, severity, optional, confidence, significance)",
+        "max_drop_pct, max_increase, max_increase_pct, max_drop_from_best, max_drop_pct_from_best, max_increase_from_best, "
+        "max_increase_pct_from_best, unchanged, direction, severity, optional, confidence, significance)",
     ),
     "unknown top-level key": (
         "version: 1\nkpi:\n  accuracy: {min: 0.9}\n",
         "mlgate.yaml:2: kpi: unknown key; did you mean 'kpis'? (allowed: version, baseline, kpis, predictions, model, report, data, monitor)",
     ),
+    "min_history above window": (
+        "version: 1\nbaseline:\n  window: 10\n  min_history: 12\n",
+        "mlgate.yaml:2: baseline: min_history (12) is above window (10): no history could be long enough; "
+        "raise window or lower min_history",
+    ),
+    "window too small": (
+        "version: 1\nbaseline:\n  window: 1\n",
+        "mlgate.yaml:3: baseline.window: must be at least 2, got 1 (int)",
+    ),
+    "negative ratchet margin": (
+        "version: 1\nkpis:\n  accuracy:\n    max_drop_from_best: -0.01\n",
+        "mlgate.yaml:4: kpis.accuracy.max_drop_from_best: must be at least 0.0, got -0.01 (float)",
+    ),
     "unknown baseline key": (
         "version: 1\nbaseline:\n  reproduse: auto\n",
         "mlgate.yaml:3: baseline.reproduse: unknown key; did you mean 'reproduce'? "
-        "(allowed: ref, reproduce, ledger, max_distance)",
+        "(allowed: ref, reproduce, ledger, max_distance, window, min_history, max_age_days)",
     ),
     "unknown key, nothing close": (
         "version: 1\nreport:\n  colour: red\n",
@@ -153,7 +167,8 @@ BAD = {
     "empty rule set": (
         "version: 1\nkpis:\n  accuracy:\n    severity: warn\n",
         "mlgate.yaml:3: kpis.accuracy: no rule given; add at least one of min, max, max_drop, max_drop_pct, "
-        "max_increase, max_increase_pct, unchanged",
+        "max_increase, max_increase_pct, max_drop_from_best, max_drop_pct_from_best, max_increase_from_best, "
+        "max_increase_pct_from_best, unchanged",
     ),
     "KPI with nothing under it": (
         "version: 1\nkpis:\n  accuracy:\n",

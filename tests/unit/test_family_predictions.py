@@ -80,13 +80,10 @@ def run_gates(cfg: Any, head: Predictions, base: Predictions | None, *, base_val
 
 
 @pytest.mark.parametrize("option", ["confidence", "significance"])
-def test_a_statistical_option_on_a_plain_metric_names_the_kpi_and_the_fix(option):
-    with pytest.raises(ConfigError) as info:
-        config({"accuracy": {"max_drop": 0.01, option: 0.05 if option == "significance" else 0.95}})
-    message = str(info.value)
-    assert message.startswith(f"mlgate.yaml: kpis.accuracy: {option} needs per-example predictions")
-    assert "add a predictions: block and use predictions.<metric>" in message
-    assert info.value.exit_code == 2
+def test_a_statistical_option_on_a_plain_metric_is_accepted_for_the_history_noise(option):
+    level = 0.05 if option == "significance" else 0.95
+    cfg = config({"accuracy": {"max_drop": 0.01, option: level}})
+    assert cfg.kpis["accuracy"].confidence_level == pytest.approx(0.95)
 
 
 def test_confidence_without_a_predictions_block_asks_for_one():

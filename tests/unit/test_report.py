@@ -33,6 +33,7 @@ def delta(*args, **kwargs) -> str:
 
 def read(golden: Path) -> str:
     return golden.read_text(encoding="utf-8").replace(NBSP, " ")
+from mlgate.staleness import describe
 from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -287,8 +288,12 @@ def test_warnings_that_change_how_numbers_read_sit_under_the_heading():
     assert report.index("> ⚠️ The baseline is the ledger entry for `a81d0e4`, 3 commits before the merge-base") < \
         report.index("| | KPI |")
     assert "Warnings (1)" in report and report.count("unpaired: only 40 rows") == 1  # said once, where it matters
-    reproduced = render(make_result(baseline=Baseline("reproduced", "reproduced a81d0e4 in a worktree", BASE_SHA)))
-    assert reproduced.index("> ⚠️ The base was reproduced on this runner") < reproduced.index("| | KPI |")
+    baseline = Baseline("reproduced", "reproduced a81d0e4 in a worktree", BASE_SHA)
+    stale = describe(baseline, age_days=None, max_age_days=14, behind=None, tip=None)
+    reproduced = render(make_result(baseline=baseline, context={"stale_baseline": stale}))
+    line = reproduced.index("> ⚠️ **Stale baseline:** the baseline had to be reproduced")
+    assert line < reproduced.index("| | KPI |") and "not deterministic" in reproduced
+    assert reproduced.count("reproduced (") == 1  # said once
 
 
 # -- escaping -----------------------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ def history_command(args: argparse.Namespace) -> int:
               "record some with 'mlgate run --record' on that branch, or the Action on push")
         return EXIT_OK
     selectors, strict = (args.kpi, True) if args.kpi else _config_selectors(args, project_dir)
+    if getattr(args, "changes", False):
+        say(render_changes(hits, selectors, title=display_branch(rev), strict=strict))
+        return EXIT_OK
     say(render_history(hits, selectors, title=display_branch(rev), tags=git.tags_by_commit(), strict=strict))
     return EXIT_OK
 
@@ -101,6 +104,17 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
     series = {name: [v for _, v in kpi_series(hits, name)] for _, name in columns}
     rows = [{"sha": hit.sha, "date": _date(hit.entry), "verdict": one_line(_verdict(hit, tags or {}))} for hit in hits]
     return layout(rows, columns, series, title=title)
+
+
+def render_changes(hits: list[LedgerHit], selectors: list[str], *, title: str, strict: bool = True) -> str:
+    """``--changes``: per KPI, the commits where its level shifted (mlgate.history_changes)."""
+    from mlgate.history_changes import render_changes as layout
+    from mlgate.history_gates import series
+
+    columns = metric_columns(hits, selectors, strict=strict)
+    dates = {hit.sha: _date(hit.entry) for hit in hits}
+    return layout([(label, [(p.sha, dates[p.sha], p.value) for p in series(hits, name)]) for label, name in columns],
+                  title=title)
 
 
 def _verdict(hit: LedgerHit, tags: dict[str, list[str]]) -> str:

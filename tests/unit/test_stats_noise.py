@@ -1,0 +1,66 @@
+"""The run-to-run noise from a history, and the change points in it: synthetic histories with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlgate.stats.change_points import change_points, segments, shifts
+from mlgate.stats.noise import change_sd, detectable, quantile, spread
+
+
+def test_the_spread_of_pure_noise_estimates_its_sigma():
+    rng = np.random.default_rng(0)
+    estimates = [spread(rng.normal(0.9, 0.004, 40)).sigma for _ in range(300)]
+    assert np.median(estimates) == pytest.approx(0.004, rel=0.08)
+
+
+def test_one_real_step_does_not_inflate_the_noise():
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 0.004, 20)
+    stepped = noise + np.where(np.arange(20) >= 10, -0.05, 0.0)  # a step of 12 sigma
+    assert spread(stepped).sigma == pytest.approx(spread(noise).sigma, rel=0.25)
+    assert np.std(stepped) > 5 * spread(stepped).sigma  # the plain standard deviation is swamped by the step
+
+
+def test_a_constant_history_has_no_noise():
+    found = spread([0.9] * 10)
+    assert (found.sigma, found.runs) == (0.0, 10)
+
+
+def test_too_short_a_history_has_no_spread():
+    assert spread([0.9, 0.91]) is None
+
+
+def test_the_bound_is_the_one_sided_t_quantile_of_one_run_against_the_mean():
+    found = spread(np.random.default_rng(2).normal(0, 1, 20))
+    assert quantile(0.95, 18) == pytest.approx(1.734, abs=1e-3)  # Student t, 18 df
+    assert change_sd(2.0, 4) == pytest.approx(2.0 * (1.25 ** 0.5))
+    assert detectable(found, 0.99, 20) > detectable(found, 0.95, 20)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pure_noise_has_no_change_point(seed):
+    values = np.random.default_rng(seed).normal(0.9, 0.004, 30)
+    assert change_points(values) == []
+    assert len(segments(values)) == 1
+
+
+def test_pure_noise_rarely_shows_a_change_point():
+    rng = np.random.default_rng(10)
+    found = sum(bool(change_points(rng.normal(0, 1, 25))) for _ in range(200))
+    assert found <= 8  # at most 4 % of noise-only histories
+
+
+def test_steps_are_found_at_their_runs_with_size_and_direction():
+    rng = np.random.default_rng(3)
+    level = np.array([0.90] * 10 + [0.93] * 10 + [0.91] * 10)
+    values = level + rng.normal(0, 0.004, 30)
+    assert change_points(values) == [10, 20]
+    up, down = shifts(values)
+    assert (up.index, down.index) == (10, 20)
+    assert up.size == pytest.approx(0.03, abs=0.004) and down.size == pytest.approx(-0.02, abs=0.004)
+
+
+def test_a_deterministic_history_changes_level_where_its_value_changes():
+    assert change_points([0.9] * 5 + [0.8] * 5) == [5]
