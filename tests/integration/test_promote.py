@@ -182,3 +182,17 @@ def test_each_command_writes_its_own_files_and_promote_refuses_a_result_that_is_
     promoted = project.mlgate("promote", "--no-push-tags")  # the run's own file, untouched by the comparison
     assert promoted.returncode == 0, promoted.stderr
     assert "promoted: created model@v0.0.1, model#prod#1 locally" in promoted.stdout
+
+
+def test_promote_refuses_a_monitoring_result_in_one_line(world, tmp_path):
+    project, _ = world
+    assert project.mlgate("run", "--quiet", "--json", str(tmp_path / "r.json"), "--report", "/dev/null").returncode == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    data["context"] = {**data["context"], "event": "monitor", "monitor_verdict": "ok"}
+    (tmp_path / "monitor.json").write_text(json.dumps(data))
+    proc = project.mlgate("promote", "--json", str(tmp_path / "monitor.json"), "--no-push-tags")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"mlgate: error: {tmp_path / 'monitor.json'}: a result of mlgate monitor, not of a run; pass the result "
+        "'mlgate run' or 'mlgate ci' wrote (--json, default mlgate-result.json)"]
+    assert tags(project.root) == []
