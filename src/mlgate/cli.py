@@ -111,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(p_compare)
     p_compare.add_argument("champion", metavar="CHAMPION", help="the current model's prediction log (CSV, JSONL, Parquet)")
     p_compare.add_argument("challenger", metavar="CHALLENGER", help="the new model's prediction log, same columns")
-    p_compare.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
-    p_compare.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
+    p_compare.add_argument("--report", default="mlgate-compare-report.md", metavar="PATH",
+                           help="Markdown report (default: %(default)s)")
+    p_compare.add_argument("--json", default="mlgate-compare-result.json", metavar="PATH",
+                           help="result JSON (default: %(default)s)")
     p_compare.add_argument("--report-id", default="compare", metavar="ID", help="names this report (default: %(default)s)")
 
     p_monitor = sub.add_parser("monitor", help="compare a production sample with the default branch's last recorded run",
@@ -121,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_monitor.add_argument("--sample", metavar="PATH",
                            help="the production sample: a CSV/Parquet file, a glob or a directory of partitions "
                                 "(default: monitor.sample in mlgate.yaml)")
-    p_monitor.add_argument("--report", default="mlgate-report.md", metavar="PATH", help="Markdown report (default: %(default)s)")
-    p_monitor.add_argument("--json", default="mlgate-result.json", metavar="PATH", help="result JSON (default: %(default)s)")
+    p_monitor.add_argument("--report", default="mlgate-monitor-report.md", metavar="PATH",
+                           help="Markdown report (default: %(default)s)")
+    p_monitor.add_argument("--json", default="mlgate-monitor-result.json", metavar="PATH",
+                           help="result JSON (default: %(default)s)")
     p_monitor.add_argument("--record", action=argparse.BooleanOptionalAction, default=True,
                            help="record the result in the monitoring ledger and push it (default: on)")
     p_monitor.add_argument("--github", action=argparse.BooleanOptionalAction, default=None,

@@ -402,6 +402,8 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
     try:
         loader = yaml.SafeLoader(text)  # one parse: the nodes (line numbers, size) and the data built from them
         node = loader.get_single_node()
+        if node is not None:
+            _check_merge_keys(node, (), set(), name)
         if yaml_size(node) > MAX_YAML_NODES:
             raise ConfigError(f"{name}: expands to more than {MAX_YAML_NODES:,} YAML nodes through its aliases"
                               " (&anchor/*alias); write the values out instead of nesting aliases")
@@ -555,6 +557,28 @@ def _check_monitor(config: Config, name: str, lines: dict[tuple[str, ...], int])
     if monitor.dataset is not None and monitor.dataset not in config.data:
         raise ConfigError(f"{where}: monitor.dataset: {_one_line(repr(monitor.dataset))} is not a dataset under data:"
                           f"; use one of {', '.join(config.data)}")
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _check_merge_keys(node: yaml.Node, path: tuple[str, ...], seen: set[int], name: str) -> None:
+    """Before the merge keys are applied (and so lost): a mapping with ``<<`` twice, which YAML does not allow.
+    Each node is visited once, so an alias repeated many times costs nothing."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        merges = [k for k, _ in node.value if k.tag == MERGE_TAG]
+        if len(merges) > 1:
+            where = _one_line(".".join(path)) or "(top level)"
+            raise ConfigError(f"{name}:{merges[1].start_mark.line + 1}: {where}: merge key '<<' given twice; "
+                              "merge them in one, e.g. '<<: [*a, *b]'")
+        for key_node, value_node in node.value:
+            _check_merge_keys(value_node, (*path, str(key_node.value)), seen, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            _check_merge_keys(child, (*path, str(i)), seen, name)
 
 
 def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int], name: str) -> None:

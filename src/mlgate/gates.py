@@ -163,6 +163,11 @@ def evaluate_one(
     )
 
 
+def not_judged(selector: str, kpi: Kpi, reason: str) -> GateOutcome:
+    """A KPI this command cannot judge (a pipeline metric for compare-predictions): listed, never a pass."""
+    return _skipped(selector, kpi, reason)
+
+
 def verdict(gates: list[GateOutcome]) -> str:
     return FAIL if any(g.blocking_failure for g in gates) else PASS
 

@@ -60,6 +60,17 @@ def stage_tag(existing_tags: list[str], artifact: str, stage: str) -> str:
     return f"{prefix}{max(counts, default=0) + 1}"
 
 
+NOT_RUNS = {"monitor": "mlgate monitor", "compare-predictions": "mlgate compare-predictions"}  # context["event"]
+
+
+def check_run_result(result: Result, path: str) -> None:
+    """A result that is not a run's (monitoring, two prediction logs) has nothing to promote: InputError."""
+    command = NOT_RUNS.get(str(result.context.get("event")))
+    if command:
+        raise InputError(f"{path}: a result of {command}, not of a run; pass the result 'mlgate run' or 'mlgate ci' "
+                         "wrote (--json, default mlgate-result.json)")
+
+
 def refuse(result: Result, *, fork: bool = False) -> str | None:
     """Why this run must not be promoted, or None: only a passing, complete run of a committed head."""
     if result.verdict != "pass":

@@ -20,10 +20,22 @@ from mlgate.git import NETWORK_TIMEOUT_S, Git, last_line
 from mlgate.safe_text import one_line
 
 
+BRANCH_LIMIT = 100  # characters: a branch name people read in a pull request's header
+
+
 def check_branch(git: Git, branch: str) -> str:
-    """``branch`` if git accepts it as a branch name, else a one-line InputError."""
-    if not branch or branch.startswith("-") or not git.ok("check-ref-format", "--branch", branch):
-        raise InputError(f"--branch {one_line(branch)!r} is not a valid branch name; use e.g. mlgate/retrain")
+    """``branch`` if it is a short name git accepts as a branch (``git check-ref-format --branch``, taken
+    literally: no ``@{-1}``, no ``refs/`` or ``heads/`` prefix), else a one-line InputError."""
+    shown = one_line(branch)[:60] + ("…" if len(branch) > 60 else "")
+    if branch.startswith(("refs/", "heads/")):
+        raise InputError(f"--branch {shown!r}: give the branch's short name without refs/ or heads/, "
+                         "e.g. mlgate/retrain")
+    if len(branch) > BRANCH_LIMIT:
+        raise InputError(f"--branch {shown!r}: {len(branch)} characters, more than {BRANCH_LIMIT}; "
+                         "use a short name, e.g. mlgate/retrain")
+    literal = bool(branch) and not branch.startswith("-") and branch != "HEAD"
+    if not literal or git.run("check-ref-format", "--branch", branch, check=False) != branch:
+        raise InputError(f"--branch {shown!r} is not a valid branch name; use e.g. mlgate/retrain")
     return branch
 
 

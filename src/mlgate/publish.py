@@ -1,7 +1,8 @@
 """Publishing: every channel gets the same Result and report, and each is attempted on its own.
 
 ``publish_all`` is the one entry: the artifact (``mode: run``), the sticky PR comment and the commit
-status (over the REST API, or ``cml comment update``), the annotations, the job summary and the step
+status (the comment over the REST API or with ``cml comment update``; the status over the REST API
+with either), the annotations, the job summary and the step
 outputs. A channel that fails — a read-only token, a 5xx that survives the retries, a 422, a rate
 limit that resets too late, an API that does not answer — becomes one warning annotation and a line
 in the job summary; the others still run and the exit code stays the verdict's. Only a publisher
@@ -143,15 +144,18 @@ def publish_all(
             missing = exc
         except PublishError as exc:
             attempt("comment", lambda: _raise(exc))
-    elif publisher == "github" and github is not None:
+    # The commit status goes over the REST API with either publisher: CML's CLI posts no status, and branch
+    # protection needs one to require.
+    if publisher in ("github", "cml") and github is not None and (publisher == "github" or github.status):
         if not github.token:
-            message = "no GITHUB_TOKEN: the comment and status were not posted (the job summary has the report)"
+            what = "comment and status were" if publisher == "github" else "commit status was"
+            message = f"no GITHUB_TOKEN: the {what} not posted (the job summary has the report)"
             out.warnings.append(message)
             workflow.warning(message, title="mlgate report not published", stream=stream)
         else:
             with open_client(github.api_url, github.token, github.repository, seconds) as client:
                 overall = client.deadline
-                if github.pr_number is not None and github.comment != "never":
+                if publisher == "github" and github.pr_number is not None and github.comment != "never":
                     client.deadline = time.monotonic() + client.remaining() / (2 if github.status else 1)
                     attempt("comment", lambda: _comment(result, report, client, github, out))
                     client.deadline = overall

@@ -162,8 +162,10 @@ class Result:
                 f"result schema_version {version!r} is not supported by mlgate {__version__} "
                 f"(reads {', '.join(map(str, READS))}); re-run 'mlgate run' with this version"
             )
-        known = set(cls.__dataclass_fields__)  # a newer writer's extra top-level fields are ignored
-        return _validate({k: v for k, v in _decode(dict(data)).items() if k in known})
+        unknown = next((key for key in data if key not in cls.__dataclass_fields__), None)
+        if unknown is not None:  # closed like its parts: a newer writer's fields come with a newer schema_version
+            _refuse((unknown,), "unexpected key")
+        return _validate(_decode(dict(data)))
 
     @classmethod
     def read(cls, path: Path) -> Result:

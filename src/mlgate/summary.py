@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
+from mlgate.marker import COMMENT_LIMIT
 from mlgate.report import code, text
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
 RESULT_FILE = "mlgate-result.json"
 SHOWN_GATES = 5  # failed gates named per model; the rest are counted
+CELL_CHARS = 200  # untrusted text per cell
+MARKER_ROOM = 200  # the sticky comment's marker line, added when it is posted
 _PLAIN_URL = re.compile(r"https?://[^\s()<>\[\]`\"']+")
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 
@@ -42,7 +45,7 @@ def collect(paths: Sequence[Path], summary_id: str) -> list[Model]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(path.rglob(RESULT_FILE))
+            found = _results_in(path)
             if not found:
                 raise InputError(f"{one_line(path)}: no {RESULT_FILE} in it; download each model's result artifact "
                                  "there (actions/download-artifact with a pattern)")
@@ -64,6 +67,20 @@ def collect(paths: Sequence[Path], summary_id: str) -> list[Model]:
     return [models[key] for key in sorted(models)]
 
 
+def _results_in(folder: Path) -> list[Path]:
+    """The result files inside ``folder``: a symlink (to a directory or a file) that leads out of it is not
+    followed, so an artifact cannot make the summary read files from elsewhere on the runner."""
+    import os
+
+    root = folder.resolve()
+    found = []
+    for top, _dirs, names in os.walk(folder):  # never descends into a symlinked directory
+        path = Path(top) / RESULT_FILE
+        if RESULT_FILE in names and (path.resolve() == root or root in path.resolve().parents):
+            found.append(path)
+    return sorted(found)
+
+
 def verdict(models: Sequence[Model]) -> str:
     """``error`` when any model's run errored, else ``fail`` when any failed, else ``pass``."""
     verdicts = {m.result.verdict for m in models}
@@ -76,10 +93,11 @@ def failed_gates(models: Sequence[Model]) -> list[str]:
 
 
 def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str | None = None,
-           runs: str | None = None) -> str:
+           runs: str | None = None, limit: int = COMMENT_LIMIT) -> str:
     """The summary's Markdown; ``links``: report id → the URL of that model's sticky comment (trusted);
     ``runs``: this repository's workflow runs (``https://github.com/o/r/actions/runs/``), the only place a
-    result file's own run link may point to."""
+    result file's own run link may point to. It fits a comment (``limit``, with room for the marker line the
+    comment adds): rows past it are counted, not shown."""
     overall = verdict(models)
     failed = [m for m in models if m.result.verdict == "fail"]
     errored = [m for m in models if m.result.verdict == "error"]
@@ -95,16 +113,39 @@ def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str |
         lines += [f"Commit `{head_sha[:7]}` · one row per model; each model's own report has the details.", ""]
     lines += ["| model | verdict | failed gates | report |", "|---|---|---|---|"]
     order = {"error": 0, "fail": 1}  # what needs a look first, as in each model's own report; then by report id
-    for model in sorted(models, key=lambda m: (order.get(m.result.verdict, 2), m.report_id)):
-        result = model.result
-        gates = [code(g.name) for g in result.failed_gates]
-        shown = ", ".join(gates[:SHOWN_GATES]) + (f" and {len(gates) - SHOWN_GATES} more" if len(gates) > SHOWN_GATES
-                                                 else "")
-        if result.verdict == "error":
-            shown = text(result.error or "the run could not be completed")
-        lines.append(f"| {code(model.report_id)} | {_ICON.get(result.verdict, '')} {text(result.verdict)} | "
-                     f"{shown or '—'} | {_link(model, links, runs)} |")
+    ranked = sorted(models, key=lambda m: (order.get(m.result.verdict, 2), m.report_id))
+    room = limit - len("\n".join(lines)) - MARKER_ROOM - len(_omitted(len(ranked), len(ranked)))
+    for shown, model in enumerate(ranked):
+        row = _row(model, links, runs)
+        room -= len(row) + 1
+        if room < 0:  # the rest, counted: failures came first, so what is left out is mostly passing
+            problems = sum(1 for m in ranked[shown:] if m.result.verdict != "pass")
+            lines += ["", _omitted(len(ranked) - shown, problems)]
+            break
+        lines.append(row)
     return "\n".join(lines) + "\n"
+
+
+def _row(model: Model, links: Mapping[str, str], runs: str | None) -> str:
+    result = model.result
+    gates = [code(_cut(g.name)) for g in result.failed_gates]
+    shown = ", ".join(gates[:SHOWN_GATES]) + (f" and {len(gates) - SHOWN_GATES} more" if len(gates) > SHOWN_GATES
+                                             else "")
+    if result.verdict == "error":
+        shown = text(_cut(result.error or "the run could not be completed"))
+    return (f"| {code(model.report_id)} | {_ICON.get(result.verdict, '')} {text(result.verdict)} | "
+            f"{shown or '—'} | {_link(model, links, runs)} |")
+
+
+def _omitted(count: int, problems: int) -> str:
+    failing = f" ({problems} of them failed or could not be run)" if problems else ""
+    return (f"_{count} more model{'s' if count != 1 else ''} not shown to fit the comment{failing}; "
+            "each model's own report and result have the details._")
+
+
+def _cut(value: str) -> str:
+    """Untrusted text from a result file, cut so one long name cannot fill the comment."""
+    return value if len(value) <= CELL_CHARS else value[: CELL_CHARS - 1] + "…"
 
 
 def _link(model: Model, links: Mapping[str, str], runs: str | None) -> str:

@@ -232,18 +232,27 @@ def test_publish_refuses_an_artifact_naming_another_pull_request(project, gh, tm
     assert gh.comments(10) == [] and gh.comments(9) == []  # PR 10's head is not the tested commit
 
 
-def test_cml_publisher_runs_cml_comment_update_with_the_watermark(project, tmp_path):
+def fake_cml(tmp_path: Path) -> tuple[Path, Path]:
+    """A `cml` executable standing in for CML's CLI (its npm package is not reachable here): it records its
+    arguments and environment, and posts nothing."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     record = tmp_path / "cml-call.json"
     fake = bin_dir / "cml"
     fake.write_text(
-        "#!/usr/bin/env python3\nimport json, os, sys\n"
+        f"#!{sys.executable}\nimport json, os, sys\n"
         f"json.dump({{'argv': sys.argv[1:], 'token': os.environ.get('REPO_TOKEN'), "
         f"'dnt': os.environ.get('ITERATIVE_DO_NOT_TRACK')}}, open({str(record)!r}, 'w'))\n"
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    env = pr_event(project, tmp_path, "better") | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    return bin_dir, record
+
+
+def test_cml_publisher_runs_cml_comment_update_and_posts_the_commit_status(project, gh, tmp_path):
+    bin_dir, record = fake_cml(tmp_path)
+    gh.add_pull(7, head_sha=project.sha("better"), base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "better") | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                                                   "GITHUB_API_URL": gh.url}
 
     proc = project.mlgate("ci", "--publisher", "cml", "--report-id", "model-a", env=env)
 
@@ -252,6 +261,23 @@ def test_cml_publisher_runs_cml_comment_update_with_the_watermark(project, tmp_p
     assert call["argv"] == ["comment", "update", "--target=pr/7", "--watermark-title=mlgate:model-a",
                             "--no-publish", "mlgate-report.md"]
     assert call["token"] == TOKEN and call["dnt"] == "true"
+    status = gh.statuses(project.sha("better"))[-1]  # the status branch protection can require
+    assert (status["state"], status["context"], status["description"]) == ("success", "mlgate/model-a",
+                                                                            "2/2 KPI gates passed")
+    assert gh.comments(7) == []  # the comment is CML's, not posted twice
+
+
+def test_cml_publisher_with_no_status_posts_none_and_a_failure_is_still_a_failure_status(project, gh, tmp_path):
+    bin_dir, _ = fake_cml(tmp_path)
+    gh.add_pull(7, head_sha=project.sha("worse"), base_sha=project.sha("main"))
+    env = pr_event(project, tmp_path, "worse") | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                                                  "GITHUB_API_URL": gh.url}
+
+    assert project.mlgate("ci", "--publisher", "cml", "--no-status", env=env).returncode == 1
+    assert gh.statuses(project.sha("worse")) == []
+    proc = project.mlgate("ci", "--publisher", "cml", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert [s["state"] for s in gh.statuses(project.sha("worse"))] == ["failure"]
 
 
 def test_cml_publisher_without_cml_is_a_publish_error(project, tmp_path):

@@ -444,12 +444,25 @@ def test_a_failing_stage_exits_3(project, tmp_path):
     dvc_yaml["stages"]["train"]["cmd"] = python_cmd("import sys; print('boom', file=sys.stderr); sys.exit(1)")
     project.write("dvc.yaml", yaml.safe_dump(dvc_yaml, sort_keys=False))
     project.commit("broken stage")
+    passed = run(project, tmp_path, "--base", "main", "--no-repro")  # an earlier run's files, with a verdict
+    assert passed.returncode == 0 and (tmp_path / "result.json").exists() and (tmp_path / "report.md").exists()
     proc = run(project, tmp_path, "--base", "main")
     assert proc.returncode == 3
     line = error_line(proc)
     assert line.startswith(f"mlgate: error: dvc repro failed in {project.dir}: ")
     assert "train" in line
-    assert not (tmp_path / "result.json").exists()
+    assert not (tmp_path / "result.json").exists() and not (tmp_path / "report.md").exists()  # nothing stale
+
+
+def test_a_bad_config_after_a_run_leaves_no_stale_files_at_the_default_paths(project):
+    assert project.mlgate("run", "--quiet").returncode == 0
+    assert (project.dir / "mlgate-result.json").exists() and (project.dir / "mlgate-report.md").exists()
+    project.write("mlgate.yaml", "version: 1\nkpis:\n  accuracy: {min: high}\n")
+    proc = project.mlgate("run", "--quiet")
+    assert proc.returncode == 2
+    assert error_line(proc) == (f"mlgate: error: {project.dir / 'mlgate.yaml'}:3: kpis.accuracy.min: expected a number, "
+                                "got 'high'; write it without quotes, e.g. 0.9")
+    assert not (project.dir / "mlgate-result.json").exists() and not (project.dir / "mlgate-report.md").exists()
 
 
 

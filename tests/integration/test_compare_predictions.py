@@ -89,3 +89,48 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, case, message):
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("mlgate: error:")]
     assert len(errors) == 1 and message in errors[0], proc.stderr
+
+
+def test_pipeline_kpis_in_the_same_config_are_listed_as_not_judged_with_the_reason(tmp_path):
+    champion, challenger = logs(tmp_path, flips=0)
+    config = {**CONFIG, "kpis": {"test.accuracy": {"min": 0.8}, **CONFIG["kpis"], "model.size_mb": {"max": 5}}}
+
+    proc = compare(tmp_path, str(champion), str(challenger), config=config)
+
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["verdict"] == "pass"
+    assert [(g["kpi"], g["status"]) for g in result["gates"]] == [  # mlgate.yaml's order (safe_dump sorts)
+        ("model.size_mb", "skipped"), ("predictions.accuracy", "pass"), ("test.accuracy", "skipped")]
+    reason = "not a predictions.* metric: a prediction log does not give it (mlgate run judges it)"
+    assert result["gates"][2]["message"] == reason
+    report = (tmp_path / "report.md").read_text()
+    assert "⏭️ Not judged: `model.size_mb` (not a predictions.\\* metric: a prediction log does not give it" in report
+    assert "`test.accuracy` (not a predictions" in report
+    assert "skip  test.accuracy: not a predictions.* metric: a prediction log" in proc.stdout  # cut to the width
+
+
+@pytest.mark.parametrize(("kpis", "why"), [
+    ({"test.accuracy": {"min": 0.8}}, "not judged: test.accuracy"),
+    ({}, "kpis: is empty"),
+])
+def test_a_comparison_that_could_judge_nothing_is_not_a_pass(tmp_path, kpis, why):
+    champion, challenger = logs(tmp_path, flips=0)
+
+    proc = compare(tmp_path, str(champion), str(challenger), config={**CONFIG, "kpis": kpis})
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"mlgate: error: mlgate.yaml: no KPI could be judged on the prediction logs ({why}); add predictions.* KPIs, "
+        "e.g. predictions.accuracy: {max_drop: 0.01}"]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["verdict"] == "error"
+    assert "✅" not in (tmp_path / "report.md").read_text()
+
+
+def test_a_misspelt_predictions_kpi_still_matches_no_metric(tmp_path):
+    champion, challenger = logs(tmp_path, flips=0)
+    config = {**CONFIG, "kpis": {"predictions.slice.region=*.accuracy": {"min": 0.5}}}
+    proc = compare(tmp_path, str(champion), str(challenger), config=config)
+    assert proc.returncode == 2
+    assert "matches no metric" in proc.stderr or "slices" in proc.stderr

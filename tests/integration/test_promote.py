@@ -152,3 +152,47 @@ def test_version_arithmetic_and_names():
         check_names("Model X", "prod")
     with pytest.raises(InputError, match="stage 'p#1' is not valid"):
         check_names("model", "p#1")
+
+
+def test_each_command_writes_its_own_files_and_promote_refuses_a_result_that_is_not_a_runs(world, tmp_path):
+    from mlgate.cli import build_parser
+
+    project, _ = world
+    rows = "id,label,pred\n" + "".join(f"r{i},{i % 2},{i % 2}\n" for i in range(200))
+    for name in ("champion", "challenger"):
+        (tmp_path / f"{name}.csv").write_text(rows)
+    (tmp_path / "cmp.yaml").write_text(
+        "version: 1\npredictions: {path: p.csv, id: id, label: label, prediction: pred}\n"
+        "kpis:\n  predictions.accuracy: {max_drop: 0.01}\n")
+    assert project.mlgate("run", "--quiet").returncode == 0
+    compared = project.mlgate("compare-predictions", str(tmp_path / "champion.csv"), str(tmp_path / "challenger.csv"),
+                              "--config", str(tmp_path / "cmp.yaml"))
+    assert compared.returncode == 0, compared.stderr
+    assert "report mlgate-compare-report.md · result mlgate-compare-result.json" in compared.stdout
+    assert json.loads((project.root / "mlgate-result.json").read_text())["head"]["sha"] == project.sha()
+    monitor = build_parser().parse_args(["monitor"])
+    assert (monitor.report, monitor.json) == ("mlgate-monitor-report.md", "mlgate-monitor-result.json")
+
+    refused = project.mlgate("promote", "--json", "mlgate-compare-result.json", "--no-push-tags")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "mlgate: error: mlgate-compare-result.json: a result of mlgate compare-predictions, not of a run; pass the "
+        "result 'mlgate run' or 'mlgate ci' wrote (--json, default mlgate-result.json)"]
+
+    promoted = project.mlgate("promote", "--no-push-tags")  # the run's own file, untouched by the comparison
+    assert promoted.returncode == 0, promoted.stderr
+    assert "promoted: created model@v0.0.1, model#prod#1 locally" in promoted.stdout
+
+
+def test_promote_refuses_a_monitoring_result_in_one_line(world, tmp_path):
+    project, _ = world
+    assert project.mlgate("run", "--quiet", "--json", str(tmp_path / "r.json"), "--report", "/dev/null").returncode == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    data["context"] = {**data["context"], "event": "monitor", "monitor_verdict": "ok"}
+    (tmp_path / "monitor.json").write_text(json.dumps(data))
+    proc = project.mlgate("promote", "--json", str(tmp_path / "monitor.json"), "--no-push-tags")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"mlgate: error: {tmp_path / 'monitor.json'}: a result of mlgate monitor, not of a run; pass the result "
+        "'mlgate run' or 'mlgate ci' wrote (--json, default mlgate-result.json)"]
+    assert tags(project.root) == []

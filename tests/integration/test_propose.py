@@ -169,6 +169,14 @@ def test_an_unreachable_api_is_exit_4(world, capsys, monkeypatch) -> None:
 @pytest.mark.parametrize(("args", "env", "expected"), [
     (["--branch", "bad..name"], {}, "--branch 'bad..name' is not a valid branch name; use e.g. mlgate/retrain"),
     (["--branch", "main"], {}, "--branch main is the pull request's base; propose on another branch"),
+    (["--branch", "refs/heads/main"], {}, "--branch 'refs/heads/main': give the branch's short name without refs/ or "
+                                          "heads/, e.g. mlgate/retrain"),
+    (["--branch", "heads/x"], {}, "--branch 'heads/x': give the branch's short name without refs/ or heads/"),
+    (["--branch", "a" * 300], {}, f"--branch '{'a' * 60}…': 300 characters, more than 100; use a short name"),
+    (["--branch", "@{-1}"], {}, "--branch '@{-1}' is not a valid branch name"),
+    (["--branch", "HEAD"], {}, "--branch 'HEAD' is not a valid branch name"),
+    (["--branch", "main", "--base", "release"], {}, "--branch main is the repository's default branch; propose on "
+                                                    "another branch"),
     (["--title", " "], {}, "--title ' ': expected one line of 1 to 256 characters"),
     (["--title", "two\nlines"], {}, "--title 'two\\\\nlines': expected one line"),
     (["--body-file", "missing.md"], {}, "--body-file missing.md: no such file; pass the report"),

@@ -225,7 +225,7 @@ def test_a_bad_summary_id_is_exit_2(results, run) -> None:
     _, out = results
     code, _, err = run(str(out), "--summary-id", "two words")
     assert code == 2
-    assert "report-id 'two words' is not valid; use letters, digits" in one_error_line(err)
+    assert "--summary-id 'two words' is not valid; use letters, digits" in one_error_line(err)
 
 
 def test_github_outside_actions_names_the_missing_variable(results, run) -> None:
@@ -233,3 +233,48 @@ def test_github_outside_actions_names_the_missing_variable(results, run) -> None
     code, _, err = run(str(out), "--github")
     assert code == 2
     assert "GITHUB_EVENT_NAME" in one_error_line(err)
+
+
+def test_a_result_with_an_unexpected_top_level_key_is_exit_2(results, run, tmp_path) -> None:
+    _, out = results
+    data = json.loads((out / "mlgate-model-a" / "mlgate-result.json").read_text())
+    data["verdict_override"] = "pass"
+    (tmp_path / "r" / "a").mkdir(parents=True)
+    (tmp_path / "r" / "a" / "mlgate-result.json").write_text(json.dumps(data))
+    code, _, err = run(str(tmp_path / "r"))
+    assert code == 2
+    assert "mlgate-result.json: not a valid mlgate result: verdict_override: unexpected key" in one_error_line(err)
+
+
+def test_a_symlink_out_of_the_folder_is_not_followed(results, run, tmp_path) -> None:
+    _, out = results
+    (tmp_path / "artifacts").mkdir()
+    shutil.copytree(out / "mlgate-model-a", tmp_path / "artifacts" / "model-a")
+    (tmp_path / "artifacts" / "elsewhere").symlink_to(out / "mlgate-model-b", target_is_directory=True)
+    (tmp_path / "artifacts" / "model-c").mkdir()
+    (tmp_path / "artifacts" / "model-c" / "mlgate-result.json").symlink_to(out / "mlgate-model-b" / "mlgate-result.json")
+    code, out_text, _ = run(str(tmp_path / "artifacts"))
+    assert code == 0  # model-b, which fails, is outside the folder: never read
+    assert "1 models, verdict pass" in out_text
+    report = (tmp_path / "mlgate-summary.md").read_text()
+    assert "model-a" in report and "model-b" not in report
+
+
+def test_thousands_of_results_fit_one_comment_failures_first_the_rest_counted(results, run, tmp_path) -> None:
+    from mlgate.marker import COMMENT_LIMIT
+
+    _, out = results
+    passing = json.loads((out / "mlgate-model-a" / "mlgate-result.json").read_text())
+    failing = json.loads((out / "mlgate-model-b" / "mlgate-result.json").read_text())
+    for i in range(3000):
+        data = failing if i % 100 == 0 else passing
+        folder = tmp_path / "many" / f"m{i:04d}"
+        folder.mkdir(parents=True)
+        (folder / "mlgate-result.json").write_text(json.dumps({**data, "report_id": f"model-{i:04d}-" + "x" * 20}))
+    code, _, _ = run(str(tmp_path / "many"))
+    assert code == 1
+    report = (tmp_path / "mlgate-summary.md").read_text()
+    assert len(report) <= COMMENT_LIMIT - 200  # room for the marker line the comment adds
+    rows = [line for line in report.splitlines() if line.startswith("| `model-")]
+    assert all("fail" in row for row in rows[:30]) and "fail" not in rows[30]  # the 30 failures first
+    assert f"_{3000 - len(rows)} more models not shown to fit the comment; " in report

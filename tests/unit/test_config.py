@@ -368,3 +368,24 @@ def test_each_bad_item_of_a_list_is_a_problem_of_its_own():
         parse_config("version: 1\npredictions:\n  path: p.csv\n  prediction_range: [low, high]\n")
     assert str(err.value) == ("mlgate.yaml:4: predictions.prediction_range.0: expected a number, got 'low'; "
                               "write it without quotes, e.g. 0.9 (and 1 more problem)")
+
+
+def test_a_merge_key_given_twice_is_refused_with_file_and_line_through_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "mlgate.yaml").write_text(
+        "version: 1\nkpis:\n  accuracy: &a\n    min: 0.5\n  f1: &b\n    max_drop: 0.1\n"
+        "  loss:\n    <<: *a\n    <<: *b\n")
+    subprocess.run(["git", "init", "--quiet"], cwd=tmp_path, check=True)
+    proc = subprocess.run([sys.executable, "-m", "mlgate", "check", "--config", "mlgate.yaml"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == EXIT_BAD_INPUT
+    assert proc.stderr.splitlines() == [
+        "mlgate: error: mlgate.yaml:9: kpis.loss: merge key '<<' given twice; merge them in one, e.g. '<<: [*a, *b]'"]
+
+
+def test_one_merge_key_with_several_anchors_still_loads():
+    config = parse_config("version: 1\nkpis:\n  accuracy: &a\n    min: 0.5\n  f1: &b\n    max_drop: 0.1\n"
+                          "  loss:\n    <<: [*a, *b]\n")
+    assert config.kpis["loss"].rules() == [("min", 0.5), ("max_drop", 0.1)]

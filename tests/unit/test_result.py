@@ -121,10 +121,12 @@ def test_text_that_looks_like_nan_outside_value_fields_stays_text():
     assert back.warnings == ("NaN",) and back.context == {"title": "Infinity"}
 
 
-def test_unknown_top_level_fields_from_a_newer_writer_are_ignored():
+def test_an_unknown_top_level_field_is_refused_like_a_nested_one():
     data = json.loads(make_result().to_json())
     data["something_new"] = {"x": 1}
-    assert Result.from_dict(data) == make_result()
+    with pytest.raises(InputError) as err:
+        Result.from_dict(data)
+    assert str(err.value).startswith("not a valid mlgate result: something_new: unexpected key;")
 
 
 @pytest.mark.parametrize("version", [4, 0, "1", None, True])

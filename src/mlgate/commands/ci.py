@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import time
 from pathlib import Path
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mlgate.base_choice import BaseRequest
-from mlgate.commands.run import exit_code, options_from_args, record, write_outputs
+from mlgate.commands.run import exit_code, options_from_args, record, remove_stale, write_outputs
 from mlgate.errors import EXIT_OK, InputError, MlgateError
 from mlgate.git import Git
 from mlgate.progress import Progress
@@ -50,10 +51,15 @@ def ci_command(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     progress = Progress(github=True)
+    started = time.time()
     try:
         result, report = _run(args, ctx, progress, report_path, json_path, token)
     except MlgateError as exc:
+        remove_stale(report_path, json_path, since=started)
         _note_failure(ctx, token, args, str(exc), environ)
+        raise
+    except BaseException:
+        remove_stale(report_path, json_path, since=started)
         raise
     _publish(args, ctx, result, report, report_path, json_path, token, ctx.pr_number, seconds)
     say(verdict_table(result))
@@ -204,7 +210,7 @@ def _note_failure(ctx: GitHubContext, token: str, args: argparse.Namespace, mess
             workflow.set_outputs(environ["GITHUB_OUTPUT"], {"verdict": "error"})
     except OSError as exc:  # the error itself is what the job must show
         workflow.warning(f"the job summary or outputs could not be written: {exc.strerror or exc}", title="mlgate")
-    if args.mode == "full" and args.status and token and args.publisher == "github" and ctx.head_sha:
+    if args.mode == "full" and args.status and token and args.publisher in ("github", "cml") and ctx.head_sha:
         try:
             with open_client(ctx.api_url, token, ctx.repository, github_seconds(environ) / 4) as client:
                 context = status_context(None if args.report_id == "default" else args.report_id)

@@ -4,7 +4,9 @@ Two prediction logs from production, with the columns of mlgate.yaml's ``predict
 ``path`` is not used). Rows pair by id when both models scored the same requests (shadow mode), else
 the comparison is unpaired and says so. The champion is the base, the challenger the head: the same
 predictions family, the same gates (``predictions.*`` KPIs, with confidence intervals where asked), the
-same report and result as a run, and the verdict's exit code.
+same report and result as a run, and the verdict's exit code. The KPIs that are not ``predictions.*``
+(pipeline metrics, ``model.*``, ``data.*``: one mlgate.yaml serves every command) are listed as not judged;
+when nothing could be judged the verdict is ``error`` (exit 2): green means something was checked.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from pathlib import Path
 
 from mlgate import compare, gates
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.config import CONFIG_NAME, load_config, replace
+from mlgate.config import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
 from mlgate.errors import InputError
 from mlgate.families import predictions as family
 from mlgate.result import Baseline, Result, Revision
 from mlgate.runner import display, with_families
 from mlgate.snapshot import Snapshot
 from mlgate.terminal import verdict_table
+
+
+NOT_FROM_LOGS = "not a predictions.* metric: a prediction log does not give it (mlgate run judges it)"
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,21 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
     found = family.compute(config, FileSide("challenger", challenger, rel), FileSide("champion", champion, rel))
     assert found is not None
     head, base = with_families(Snapshot(), Snapshot(), [found])
-    outcomes = gates.evaluate(config, head, base, source=display(config_path), judge=found.judge)
+    applies = {s: kpi for s, kpi in config.kpis.items() if family.metric_pattern(s).startswith(PREDICTIONS_PREFIX)}
+    outcomes = gates.evaluate(replace(config, kpis=applies), head, base, source=display(config_path),
+                              judge=found.judge)
+    outcomes += [gates.not_judged(s, kpi, NOT_FROM_LOGS) for s, kpi in config.kpis.items() if s not in applies]
+    order = {selector: i for i, selector in enumerate(config.kpis)}
+    outcomes.sort(key=lambda g: order[g.kpi])  # mlgate.yaml's order, as in a run
+    error = None
+    if not any(g.status in (gates.PASS, gates.FAIL, gates.WARN) for g in outcomes):  # green means checked
+        names = [g.name for g in outcomes]
+        why = (f"not judged: {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else "kpis: is empty")
+        error = (f"{display(config_path)}: no KPI could be judged on the prediction logs ({why}); add predictions.* "
+                 "KPIs, e.g. predictions.accuracy: {max_drop: 0.01}")
     result = Result(
-        verdict=gates.verdict(outcomes),
+        verdict="error" if error else gates.verdict(outcomes),
+        error=error,
         head=Revision(ref=f"challenger {challenger.name}"),
         base=Revision(ref=f"champion {champion.name}"),
         base_how=None,

@@ -17,7 +17,7 @@ from mlgate.safe_text import say
 from mlgate.dvc_project import DvcProject, redact_urls
 from mlgate.errors import EXIT_OK
 from mlgate.git import NETWORK_TIMEOUT_S, Git
-from mlgate.promotion import Bump, check_names, model_card, next_version, refuse, stage_tag
+from mlgate.promotion import Bump, check_names, check_run_result, model_card, next_version, refuse, stage_tag
 from mlgate.result import Result
 
 
@@ -31,6 +31,7 @@ class Promoted:
 
 def promote_command(args: argparse.Namespace) -> int:
     result = Result.read(Path(args.json))
+    check_run_result(result, args.json)
     git = Git.discover(Path(args.project_dir))
     done = promote(git, Path(args.project_dir), result, artifact=args.artifact, stage=args.stage, bump=args.bump,
                    push=args.push_tags)

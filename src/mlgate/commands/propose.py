@@ -48,10 +48,11 @@ def propose_command(args: argparse.Namespace, environ: Mapping[str, str] | None 
         workflow.mask(token)
     api = environ.get("GITHUB_API_URL") or "https://api.github.com"
     with open_client(api, token, repository, github_seconds(environ)) as client:
-        base = args.base or default_branch(client)
-        if base == branch:
-            raise InputError(f"--branch {branch} is the pull request's base; propose on another branch "
-                             "(e.g. mlgate/retrain)")
+        default = default_branch(client)
+        base = args.base or default
+        if branch in (base, default):
+            what = "the pull request's base" if branch == base else "the repository's default branch"
+            raise InputError(f"--branch {branch} is {what}; propose on another branch (e.g. mlgate/retrain)")
         sha = commit_changes(git, args.message or title, leave_out=[Path(args.body_file)])
         if sha is None:
             say("mlgate: nothing to propose: the work tree has no changes against HEAD")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,16 @@ def options_from_args(args: argparse.Namespace, **more: Any) -> RunOptions:
 def run_command(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     options = options_from_args(args)
-    with open_edges(options, progress, ledger=True if args.record else None) as edges:
-        result = run(options, edges)
-        write_outputs(result, Path(args.report), Path(args.json), edges)
-        done = record(result, edges, record=args.record, push_cache=args.push_cache)
+    report_path, json_path = Path(args.report), Path(args.json)
+    started = time.time()
+    try:
+        with open_edges(options, progress, ledger=True if args.record else None) as edges:
+            result = run(options, edges)
+            write_outputs(result, report_path, json_path, edges)
+            done = record(result, edges, record=args.record, push_cache=args.push_cache)
+    except BaseException:
+        remove_stale(report_path, json_path, since=started)
+        raise
     print(verdict_table(result), file=sys.stdout)
     for warning in done.warnings:
         say(f"mlgate: warning: {warning}", file=sys.stderr)
@@ -52,6 +59,17 @@ def write_outputs(result: Result, report_path: Path, json_path: Path, edges: Edg
     report = render(result, template_dir=edges.template_dir if edges else None)
     write_text(report_path, report)
     return report
+
+
+def remove_stale(report_path: Path, json_path: Path, *, since: float) -> None:
+    """After a run that ended in an error: remove the report and the result an earlier run left there, so an
+    older verdict is never read as this run's (a file this run already wrote, after ``since``, stays)."""
+    for path in (json_path, report_path):
+        try:
+            if path.is_file() and path.stat().st_mtime < since:
+                path.unlink()
+        except OSError:
+            pass  # the run's own error is the one to report
 
 
 def record(result: Result, edges: Edges, *, record: bool, push_cache: bool | None) -> AfterRun:

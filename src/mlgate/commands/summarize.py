@@ -19,15 +19,19 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK
-from mlgate.marker import check_report_id
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from mlgate.marker import valid_report_id
+from mlgate.safe_text import one_line
 from mlgate.safe_text import say
 from mlgate.summary import Model, collect, failed_gates, render, verdict
 
 
 def summarize_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
-    summary_id = check_report_id(args.summary_id)
+    summary_id = args.summary_id
+    if not valid_report_id(summary_id):
+        raise InputError(f"--summary-id {one_line(summary_id)[:60]!r} is not valid; use letters, digits, '.', '_', "
+                         "'-' or '/' (at most 100 characters)")
     models = collect([Path(p) for p in args.results], summary_id)
     github = args.github if args.github is not None else environ.get("GITHUB_ACTIONS") == "true"
     report_path = Path(args.report)
