@@ -15,7 +15,6 @@ may use half of it, the status what is left, so an API that never answers cannot
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from typing import Any, TextIO
 from mlgate.errors import InputError, MlgateError, PublishError
 from mlgate.gates import FAIL, WARN
 from mlgate.result import Result
+from mlgate import settings
 from mlgate.safe_text import one_line
 
 _STATE = {"pass": "success", "fail": "failure", "error": "error"}
@@ -66,17 +66,7 @@ class GitHubTarget:
 
 def github_seconds(environ: Mapping[str, str]) -> float:
     """The time all GitHub calls may take together: ``MLGATE_GITHUB_SECONDS``, default 120."""
-    raw = environ.get(SECONDS_ENV, "").strip()
-    if not raw:
-        return GITHUB_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not (0 < seconds <= 3600):
-        raise InputError(f"{SECONDS_ENV}={one_line(raw)!r}: expected a number of seconds above 0 and at most 3600,"
-                         f" e.g. {SECONDS_ENV}=120")
-    return seconds
+    return settings.seconds(SECONDS_ENV, GITHUB_SECONDS, 3600, environ=environ)
 
 
 def open_client(api_url: str, token: str, repository: str, seconds: float) -> Any:
@@ -143,7 +133,7 @@ def publish_all(
         except PublisherMissing as exc:
             missing = exc
         except PublishError as exc:
-            attempt("comment", lambda: _raise(exc))
+            attempt("comment", lambda error=exc: _raise(error))
     # The commit status goes over the REST API with either publisher: CML's CLI posts no status, and branch
     # protection needs one to require.
     if publisher in ("github", "cml") and github is not None and (publisher == "github" or github.status):

@@ -35,6 +35,7 @@ from mlgate import __version__, compare
 from mlgate.errors import ConfigError, MlgateError
 from mlgate.marker import COMMENT_LIMIT, marker
 from mlgate.paths import repository_root, require_inside
+from mlgate import settings
 from mlgate.safe_text import one_line, printable
 from mlgate.direction import guess_higher_is_better
 from mlgate.number_text import MINUS, NO_CHANGE, NumberFormat, number_format, percent
@@ -215,15 +216,7 @@ class _OutOfTime(Exception):
 
 
 def _template_seconds() -> float:
-    raw = os.environ.get(TEMPLATE_SECONDS_ENV, "").strip()
-    try:
-        seconds = float(raw) if raw else TEMPLATE_SECONDS
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= 3600:
-        raise ConfigError(f"{TEMPLATE_SECONDS_ENV}={one_line(raw)!r}: expected seconds above 0 and at most 3600,"
-                          f" e.g. {TEMPLATE_SECONDS_ENV}=20")
-    return seconds
+    return settings.seconds(TEMPLATE_SECONDS_ENV, TEMPLATE_SECONDS, 3600, error=ConfigError)
 
 
 @contextmanager
@@ -544,16 +537,16 @@ def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome
         chart = mermaid_xychart(g.name, history, head=(head_label, head) if head is not None else None,
                                 threshold=threshold, y_range=(lo, hi))
         f = number_format(g.old, g.new)
-        shifts = [f"{code(sha, False)} ({_signed(size, f, g.higher_is_better)})" for sha, size in (changes or {}).get(name, [])]
+        shifts = [f"{code(sha, False)} ({_signed(size, f, gate_direction(g))})" for sha, size in (changes or {}).get(name, [])]
         rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart,
                      "changes": ", ".join(shifts)})
     return rows
 
 
 def _signed(size: float, f: NumberFormat, higher_is_better: bool | None) -> str:
-    """A shift of level: '▼ −0.0200' (its mark by the metric's direction, when known)."""
-    sign = mark(size, higher_is_better)
-    return f"{sign}{NBSP}{f.change(0.0, size)}" if sign else str(f.change(0.0, size))
+    """A shift of level: '−0.0200 worse' (the sign is the change's; the word, by the gate's direction)."""
+    word = judgement(size, higher_is_better)
+    return f"{f.change(0.0, size)}{NBSP}{word}" if word else str(f.change(0.0, size))
 
 
 def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:

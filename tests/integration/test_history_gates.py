@@ -253,7 +253,7 @@ def test_the_report_s_trend_marks_the_step_commit(world: Origin, mlgate: Runner)
     assert run.code == 0, run.err
     (shift,) = run.result["context"]["trend_changes"]["metrics.json:accuracy"]
     assert shift == [shas[STEP_AT][:7], pytest.approx(parts[1].level - parts[0].level)]
-    assert f"level shifted at `{shas[STEP_AT][:7]}` (▼\u00a0−{parts[0].level - parts[1].level:.4f})" in run.report
+    assert f"level shifted at `{shas[STEP_AT][:7]}` (−{parts[0].level - parts[1].level:.4f}\u00a0worse)" in run.report
 
 
 def test_history_changes_with_an_unknown_kpi_is_a_usage_error(world: Origin) -> None:

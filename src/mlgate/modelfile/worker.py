@@ -16,7 +16,6 @@ GitHub token, as the pipeline's stages do (``dvc_project.without_github_secrets`
 from __future__ import annotations
 
 import json
-import math
 import os
 import queue
 import subprocess
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlgate.errors import InputError
+from mlgate import settings
 from mlgate.safe_text import one_line
 
 MODEL_SECONDS = 120.0
@@ -37,15 +37,7 @@ PROBE = "reading the model's interface"
 
 def limit() -> float:
     """Seconds each call into a model may take (``MLGATE_MODEL_SECONDS``, default 120)."""
-    raw = os.environ.get(MODEL_SECONDS_ENV, "").strip()
-    try:
-        seconds = float(raw) if raw else MODEL_SECONDS
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= 86400:
-        raise InputError(f"{MODEL_SECONDS_ENV}={one_line(raw)!r}: expected seconds above 0 and at most 86400, "
-                         f"e.g. {MODEL_SECONDS_ENV}=120")
-    return seconds
+    return settings.seconds(MODEL_SECONDS_ENV, MODEL_SECONDS, 86400)
 
 
 def detail(exc: BaseException) -> str:
