@@ -93,7 +93,7 @@ def test_confidence_on_a_plain_metric_passes_a_drop_within_main_s_noise(world: O
     assert noise.sigma < 0.006
     assert f"history of {len(history)} runs: noise ±" in run.report
     assert "cannot be told from noise (95 %)" in run.report
-    assert "(within\u00a0noise)" in run.report
+    assert "\u00a0within\u00a0noise |" in run.report  # the Δ cell: the signed change, then the word
 
 
 def test_the_same_drop_fails_the_plain_rule_with_the_same_margin(world: Origin, mlgate: Runner) -> None:
