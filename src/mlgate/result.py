@@ -132,11 +132,15 @@ class Result:
         return text + (f", {warned} with a warning" if warned else "")
 
     def status_description(self) -> str:
-        """Short text for a commit status (at most 140 characters)."""
-        if self.verdict == "error" and self.error:
-            return self.error[:140]
+        """Short text for a commit status (at most 140 characters): what passed, or why nothing could."""
+        if self.verdict == "error":
+            return (self.error or self.headline())[:140]
+        if not self.config_path:
+            return "no mlgate.yaml: nothing gated (the report compares the metrics)"
         judged = len(self.judged_gates)
         passed = sum(1 for g in self.judged_gates if g.status in (PASS, WARN))
+        if not passed and self.verdict != "fail":  # a green status never claims a pass nothing earned
+            return self.headline()[:140]
         unjudged = self.count(NO_BASELINE)
         return (f"{passed}/{judged} KPI gates passed" + (f", {unjudged} without a baseline" if unjudged else ""))[:140]
 

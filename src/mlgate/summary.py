@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import code, text
+from mlgate.report import ERROR_ICON, NOT_JUDGED_ICON, code, heading, text
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
@@ -27,7 +27,7 @@ SHOWN_GATES = 5  # failed gates named per model; the rest are counted
 CELL_CHARS = 200  # untrusted text per cell
 MARKER_ROOM = 200  # the sticky comment's marker line, added when it is posted
 _PLAIN_URL = re.compile(r"https?://[^\s()<>\[\]`\"']+")
-_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️"}
+_ICON = {"pass": "✅", "fail": "❌", "error": ERROR_ICON}
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,19 @@ def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str |
     overall = verdict(models)
     failed = [m for m in models if m.result.verdict == "fail"]
     errored = [m for m in models if m.result.verdict == "error"]
-    if overall == "pass":
+    unjudged = [m for m in models if m.result.verdict == "pass" and heading(m.result)[0] not in ("✅", "⚠️")]
+    icon = NOT_JUDGED_ICON if overall == "pass" and unjudged else _ICON[overall]
+    if overall == "pass" and unjudged:  # a pass nothing earned is not counted as one
+        headline = (f"{len(models) - len(unjudged)} of {len(models)} models passed, {len(unjudged)} not judged "
+                    "(no gate, no baseline, or no mlgate.yaml)")
+    elif overall == "pass":
         headline = f"all {len(models)} models passed"
     else:
         parts = [f"{len(failed)} of {len(models)} models failed a blocking gate"] if failed else []
         parts += [f"{len(errored)} could not be run" if parts else f"{len(errored)} of {len(models)} models could "
                   "not be run"] if errored else []
         headline = ", ".join(parts)
-    lines = [f"## {_ICON[overall]} mlgate — {headline}", ""]
+    lines = [f"## {icon} mlgate — {headline}", ""]
     if head_sha:
         lines += [f"Commit `{head_sha[:7]}` · one row per model; each model's own report has the details.", ""]
     lines += ["| model | verdict | failed gates | report |", "|---|---|---|---|"]
@@ -133,7 +138,9 @@ def _row(model: Model, links: Mapping[str, str], runs: str | None) -> str:
                                              else "")
     if result.verdict == "error":
         shown = text(_cut(result.error or "the run could not be completed"))
-    return (f"| {code(model.report_id)} | {_ICON.get(result.verdict, '')} {text(result.verdict)} | "
+    icon = heading(result)[0] if result.verdict == "pass" else _ICON.get(result.verdict, "")
+    word = result.verdict if icon in ("✅", "⚠️", "❌", ERROR_ICON) else "not judged"
+    return (f"| {code(model.report_id)} | {icon} {text(word)} | "
             f"{shown or '—'} | {_link(model, links, runs)} |")
 
 

@@ -278,3 +278,22 @@ def test_thousands_of_results_fit_one_comment_failures_first_the_rest_counted(re
     rows = [line for line in report.splitlines() if line.startswith("| `model-")]
     assert all("fail" in row for row in rows[:30]) and "fail" not in rows[30]  # the 30 failures first
     assert f"_{3000 - len(rows)} more models not shown to fit the comment; " in report
+
+
+def test_a_model_with_nothing_gated_is_not_counted_as_a_pass(results, run, tmp_path) -> None:
+    """A model whose run had no mlgate.yaml passed nothing: its row says "not judged" and the summary's heading
+    claims no ✅ for it."""
+    _, out = results
+    folder = tmp_path / "results"
+    shutil.copytree(out / "mlgate-model-a", folder / "mlgate-model-a")
+    bare = make_project(tmp_path / "bare", config=None)
+    proc = bare.mlgate("run", "--report-id", "model-c", "--report", "/dev/null", "--json",
+                       str(folder / "mlgate-model-c" / "mlgate-result.json"))
+    assert proc.returncode == 0, proc.stderr
+    code, _, err = run(str(folder), "--report", "summary.md")
+    assert code == 0, err
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("## ➖ mlgate — 1 of 2 models passed, 1 not judged (no gate, no baseline, or no "
+                              "mlgate.yaml)\n")
+    rows = [line for line in summary.splitlines() if line.startswith("| `model-")]
+    assert rows == ["| `model-a` | ✅ pass | — | — |", "| `model-c` | 📊 not judged | — | — |"]

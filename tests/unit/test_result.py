@@ -172,24 +172,29 @@ def test_write_to_an_impossible_path_is_an_input_error(tmp_path):
 @pytest.mark.parametrize(
     ("statuses", "verdict", "headline", "status_text"),
     [
-        ([], "pass", "no KPI gates configured", "0/0 KPI gates passed"),
+        ([], "pass", "no KPI gates configured", "no KPI gates configured"),
         ([PASS], "pass", "1 KPI gate passed", "1/1 KPI gates passed"),
         ([PASS, PASS, SKIPPED], "pass", "all 2 KPI gates passed", "2/2 KPI gates passed"),
         ([PASS, WARN], "pass", "all 2 KPI gates passed, 1 with a warning", "2/2 KPI gates passed"),
         ([FAIL, PASS, WARN, SKIPPED], "fail", "1 of 3 KPI gates failed", "2/3 KPI gates passed"),
         ([FAIL], "fail", "1 of 1 KPI gate failed", "0/1 KPI gates passed"),
         # a gate without a baseline was not judged, so it never counts as passed
-        ([NO_BASELINE], "pass", "no KPI gate judged: 1 without a baseline", "0/1 KPI gates passed, 1 without a baseline"),
+        ([NO_BASELINE], "pass", "no KPI gate judged: 1 without a baseline", "no KPI gate judged: 1 without a baseline"),
         ([PASS, NO_BASELINE], "pass", "1 of 2 KPI gates passed, 1 without a baseline",
          "1/2 KPI gates passed, 1 without a baseline"),
-        ([SKIPPED, SKIPPED], "pass", "no KPI gate applied (2 skipped)", "0/0 KPI gates passed"),
-        ([PASS], "error", "the run could not be completed", "1/1 KPI gates passed"),
+        ([SKIPPED, SKIPPED], "pass", "no KPI gate applied (2 skipped)", "no KPI gate applied (2 skipped)"),
+        ([PASS], "error", "the run could not be completed", "the run could not be completed"),
     ],
 )
 def test_headline_and_status_description(statuses, verdict, headline, status_text):
     result = make_result([outcome(s, f"m{i}") for i, s in enumerate(statuses)], verdict=verdict)
     assert result.headline() == headline
     assert result.status_description() == status_text
+
+
+def test_a_status_without_mlgate_yaml_claims_no_pass():
+    result = make_result([], verdict="pass", config_path="")
+    assert result.status_description() == "no mlgate.yaml: nothing gated (the report compares the metrics)"
 
 
 def test_failed_and_judged_gates():
