@@ -262,6 +262,22 @@ def test_a_tsv_without_a_header_is_profiled_as_data_and_said(main_project, tmp_p
                "read without a header, as columns column_1…column_3" in w for w in result["warnings"])
 
 
+def test_a_tsv_field_that_opens_with_a_quote_is_text_not_a_quoted_field(main_project, tmp_path):
+    """TSV has no quoting: a question that opens with '"' must not swallow the rows after it."""
+    project = main_project.copy(tmp_path / "repo")
+    rows = get_started_rows().splitlines(keepends=True)
+    rows[10] = '77\t1\t"How do I quote in R? and more\n'
+    rows[11] = '78\t0\tsay "hi" now\n'
+    project.write("data/prepared/train.tsv", "".join(rows))
+    project.write_config({"version": 1, "data": {"prepared": {"path": "data/prepared/train.tsv",
+                                                              "columns": ["id", "label", "text"]}},
+                          "kpis": {"data.prepared.rows": {"min": 100}}})
+    proc = cli(project, tmp_path, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["metrics"]["data"]["data.prepared.rows"]["new"] == 400
+
+
 def test_columns_name_a_tsv_without_a_header(main_project, tmp_path):
     project = main_project.copy(tmp_path / "repo")
     project.write("data/prepared/train.tsv", get_started_rows())

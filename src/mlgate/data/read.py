@@ -226,7 +226,9 @@ class DatasetReader:
                 stream,
                 read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK, encoding=self.dataset.encoding,
                                                 column_names=names, autogenerate_column_names=autogenerate),
-                parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+                # tab-separated values have no quoting (IANA text/tab-separated-values; DVC's get-started writes
+                # question texts that open with a quote): a '"' is text there, never the start of a quoted field
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char=False if delimiter == "\t" else '"'),
                 convert_options=pa_csv.ConvertOptions(column_types=column_types),
             )
         except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
