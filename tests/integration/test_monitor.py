@@ -503,3 +503,20 @@ def test_a_refused_dispatch_alone_leaves_the_issue(project: Project, monitor, gi
     assert run.code == 1
     assert len(github.issues()) == 1 and github.dispatches() == []
     assert "the repository_dispatch event retrain was not sent" in run.err
+
+
+def test_run_record_then_monitor_then_promote_each_reads_its_own_files(project: Project) -> None:
+    """The local chain of the README: `mlgate run --record`, `mlgate monitor`, `mlgate promote`, all with their
+    default file names. The monitor writes its own files, so promote still reads the run's result and tags."""
+    write_sample(project, production())
+    ran = project.mlgate("run", "--record", "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    run_result = (project.dir / "mlgate-result.json").read_text()
+    monitored = project.mlgate("monitor", "--quiet")
+    assert monitored.returncode == 0, monitored.stderr
+    assert json.loads((project.dir / "mlgate-monitor-result.json").read_text())["context"]["event"] == "monitor"
+    assert (project.dir / "mlgate-monitor-report.md").is_file()
+    assert (project.dir / "mlgate-result.json").read_text() == run_result  # the run's file, untouched
+    promoted = project.mlgate("promote", "--no-push-tags")
+    assert promoted.returncode == 0, promoted.stderr
+    assert "promoted: created" in promoted.stdout
