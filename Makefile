@@ -24,7 +24,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 
-bench-noise: $(STAMP)  # only the history-noise and ratchet replay (issue 21), about a minute
+bench-noise: $(STAMP)  # only the replay of the history-noise gates and the ratchet, about a minute
 	$(PY) bench/run.py noise
 
 lint: $(STAMP)

@@ -144,7 +144,7 @@ def main() -> str:
     verdicts.append(f"- slide caught by the ratchet (0.95) within two steps of crossing: {'met' if met else 'NOT met'} "
                     f"in every replay ({100 * within95 / TRIALS:.1f} % of replays)")
     elapsed = time.perf_counter() - started
-    return f"""## Noise from the ledger history and the ratchet: replayed (issue 21)
+    return f"""## Noise from the ledger history and the ratchet: replayed
 
 Command: `python bench/run.py noise` (module `bench/bench_noise.py`, part of `make bench`); {elapsed:.0f} s on
 this machine. A synthetic metric at level {LEVEL} with run-to-run noise σ = {SIGMA} on a default branch whose

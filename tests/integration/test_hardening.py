@@ -413,7 +413,7 @@ def test_a_400_digit_threshold_is_too_large_not_quoted(project, tmp_path):
     assert "quotes" not in line and len(line) < 400
 
 
-# -- issue 20: a model file never decides the exit code ------------------------------------------------------
+# -- a model file never decides the exit code --------------------------------------------------------------
 
 MODEL = "models/model.pkl"
 MODEL_MODULE = '''\

@@ -184,7 +184,7 @@ def test_bad_slices_or_model_are_one_line_exit_2(project, monkeypatch, capsys, c
     assert not any("Traceback" in line for line in err)
 
 
-# -- issue 20: a where: is checked before pandas evaluates it; features must share the predictions' ids -----
+# -- a where: is checked before pandas evaluates it; features must share the predictions' ids ---------------
 
 LONG_WHERE = " or ".join(f"region == 'r{i:05d}'" for i in range(4400))  # about 96 KB
 
