@@ -107,7 +107,9 @@ class Result:
         judged = len(self.judged_gates)
         failed, warned = self.count(FAIL), self.count(WARN)
         if self.verdict == "error":
-            return "the run could not be completed"
+            return {"compare-predictions": "the comparison could not be completed",
+                    "monitor": "the monitoring could not be completed"}.get(self.context.get("event"),
+                                                                            "the run could not be completed")
         word = self.context.get("monitor_verdict")
         if word in MONITOR_WORDS:  # mlgate monitor: its checks, and the verdict word first
             judged, failed, unjudged = len(self.judged_gates), self.count(FAIL), self.count(SKIPPED)

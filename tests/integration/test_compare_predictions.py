@@ -125,7 +125,10 @@ def test_a_comparison_that_could_judge_nothing_is_not_a_pass(tmp_path, kpis, why
         "e.g. predictions.accuracy: {max_drop: 0.01}"]
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["verdict"] == "error"
-    assert "✅" not in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "✅" not in report
+    assert report.splitlines()[1].endswith(" — the comparison could not be completed")  # not a run's words
+    assert "> **Nothing could be judged:** mlgate.yaml: no KPI could be judged" in report
 
 
 def test_a_misspelt_predictions_kpi_still_matches_no_metric(tmp_path):
