@@ -47,6 +47,15 @@ def excerpt(text: Any, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: max(limit - 1, 0)] + "…"
 
 
+def quoted(text: Any, limit: int = 80) -> str:
+    """``repr(text)`` on one line, at most ``limit`` characters: cut with '…' and its full length said, so a
+    message never echoes a 96 KB ``where:`` or a file's binary bytes whole."""
+    shown = one_line(repr(text))
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit - 1]}… ({len(str(text)):,} characters)"
+
+
 def safe_line(text: Any) -> str:
     """One line that the Actions runner can never take for a workflow command."""
     line = one_line(text)

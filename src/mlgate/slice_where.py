@@ -12,7 +12,7 @@ with one sentence (a ``ValueError`` that config validation reports with the file
 * repeating text or a list (``'a' * 1000000000``), and a number above ``MAX_ARGUMENT`` passed to a call
   (``region.str.repeat(10 ** 9)``).
 
-``quoted`` is how messages show a ``where:``: ``repr``, bounded, on one line.
+``safe_text.quoted`` is how messages show a ``where:``: ``repr``, bounded, on one line.
 """
 
 from __future__ import annotations
@@ -22,23 +22,14 @@ import io
 import re
 import tokenize
 
-from mlgate.safe_text import one_line
+from mlgate.safe_text import one_line, quoted
 
 MAX_DIGITS = 30
 MAX_TEXT = 10_000
 MAX_EXPONENT = 100
 MAX_BITS = 4096
 MAX_ARGUMENT = 1_000_000
-SHOWN = 80
 _BACKTICKS = re.compile(r"`[^`]*`")
-
-
-def quoted(text: str, limit: int = SHOWN) -> str:
-    """``repr(text)`` on one line, cut to ``limit`` characters with its full length said."""
-    shown = one_line(repr(text))
-    if len(shown) <= limit:
-        return shown
-    return f"{shown[:limit - 1]}… ({len(text):,} characters)"
 
 
 def check(where: str) -> None:

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from mlgate.config import DatasetConfig
 from mlgate.data.profile import NUMERIC, DatasetProfile, SchemaMismatch, kind_of, quiet_numbers
 from mlgate.errors import InputError
-from mlgate.safe_text import excerpt
+from mlgate.safe_text import excerpt, quoted
 
 BATCH_ROWS = 262_144
 CSV_BLOCK = 8 << 20
@@ -125,7 +125,7 @@ class DatasetReader:
             if name in seen:
                 count = schema.names.count(name)
                 raise InputError(
-                    f"{where}: column {_quoted(name)} appears {count} times among the file's columns; rename all but one "
+                    f"{where}: column {quoted(name, 60)} appears {count} times among the file's columns; rename all but one "
                     "(every column needs its own name)"
                 )
             seen.add(name)
@@ -135,7 +135,7 @@ class DatasetReader:
         if target is not None and target not in schema.names:
             shown = excerpt(", ".join(schema.names[:10]) + (" …" if len(schema.names) > 10 else ""), 200)
             raise InputError(
-                f"{where}: target column {_quoted(target)} is not in the file (columns: {shown}); "
+                f"{where}: target column {quoted(target, 60)} is not in the file (columns: {shown}); "
                 f"fix data.{self.name}.target"
             )
 
@@ -200,7 +200,7 @@ class DatasetReader:
         if undecodable:
             stream.close()
             raise InputError(
-                f"{where}: column {_quoted(undecodable[0])} is not valid {dataset.encoding} text; "
+                f"{where}: column {quoted(undecodable[0], 60)} is not valid {dataset.encoding} text; "
                 f"set data.{self.name}.encoding, e.g. latin-1 or cp1252"
             )
 
@@ -291,8 +291,8 @@ class DatasetReader:
         if found and names:
             column = names[int(found.group(1))] if int(found.group(1)) < len(names) else f"#{found.group(1)}"
             return InputError(
-                f"{where}: column {_quoted(column)} holds {found.group(3)} values in its first rows but "
-                f"{_quoted(found.group(4))} later (mixed types); make the column one type, e.g. write missing "
+                f"{where}: column {quoted(column, 60)} holds {found.group(3)} values in its first rows but "
+                f"{quoted(found.group(4), 60)} later (mixed types); make the column one type, e.g. write missing "
                 "numbers as empty fields"
             )
         if "UTF8" in message or "utf-8" in message.lower() or "decode" in message.lower():
@@ -315,7 +315,7 @@ class DatasetReader:
             if other != delimiter and other in header:
                 shown = "\\t" if other == "\t" else other
                 raise InputError(
-                    f"{where}: read as one column {_quoted(header, 60)}, which looks delimited by {shown!r}; "
+                    f"{where}: read as one column {quoted(header, 60)}, which looks delimited by {shown!r}; "
                     f"set data.{self.name}.delimiter: {shown!r}"
                 )
 
@@ -346,11 +346,6 @@ def _first_line(exc: Exception) -> str:
     if odd is not None:  # the parser quoted bytes that are not text: say so instead of echoing them
         line = line[: line.rfind(": ", 0, odd) if ": " in line[:odd] else odd].rstrip(": ") + ": not text (binary bytes)"
     return excerpt(line, 160)
-
-
-def _quoted(text: str, limit: int = 60) -> str:
-    """A name or value read from a file, quoted and bounded."""
-    return repr(excerpt(text, limit))
 
 
 def _generated(count: int) -> list[str]:

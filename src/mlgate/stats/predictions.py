@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
-from mlgate.slice_where import quoted
+from mlgate.safe_text import quoted
 
 FORMATS = {
     ".csv": "csv",

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
-from mlgate.safe_text import one_line
-from mlgate.slice_where import check, quoted
+from mlgate.safe_text import one_line, quoted
+from mlgate.slice_where import check
 from mlgate.stats import metrics as m
 from mlgate.stats.intervals import Comparison, compare_paired, compare_unpaired
 from mlgate.stats.predictions import FORMATS, Pairing, PredictionSpec, Predictions, _read
