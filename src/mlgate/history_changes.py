@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlgate.number_text import MINUS, number_format
+from mlgate.safe_text import one_line
 
 MIN_POINTS = 4  # two segments of two runs at least
 
@@ -41,8 +42,7 @@ def trend_changes(trend: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]
     return out
 
 
-def render_changes(series: Sequence[tuple[str, Sequence[tuple[str, str, float]]]], *, title: str,
-                   higher_is_better: dict[str, bool | None] | None = None) -> str:
+def render_changes(series: Sequence[tuple[str, Sequence[tuple[str, str, float]]]], *, title: str) -> str:
     """``series``: (KPI label, [(sha, date, value), ...] oldest first) → the text of ``history --changes``."""
     out = [f"mlgate history --changes: {title} · commits where a KPI's level shifted, oldest first", ""]
     for label, points in series:
@@ -50,17 +50,15 @@ def render_changes(series: Sequence[tuple[str, Sequence[tuple[str, str, float]]]
         dates = {sha: date for sha, date, _ in points}
         fmt = number_format(*(v for _, _, v in points))
         noise = f"noise ±{fmt.amount(sigma)}" if sigma is not None else "too few entries to tell noise"
-        head = f"{label}: {len(points)} ledger entr{'y' if len(points) == 1 else 'ies'}, {noise}"
+        head = f"{one_line(label)}: {len(points)} ledger entr{'y' if len(points) == 1 else 'ies'}, {noise}"
         if not found:
             out.append(f"{head}; no shift of level")
             continue
         out.append(f"{head}; {len(found)} shift{'s' if len(found) != 1 else ''} of level:")
-        better = (higher_is_better or {}).get(label)
         for s in found:
             size = s["size"]
             went = "up" if size > 0 else "down"
-            mark = "" if better is None else (" (better)" if (size > 0) == better else " (worse)")
             amount = fmt.amount(abs(size))
-            out.append(f"  {s['sha'][:7]}  {dates[s['sha']]}  {went} {('+' if size > 0 else MINUS) + amount}{mark}:"
+            out.append(f"  {s['sha'][:7]}  {one_line(dates[s['sha']])}  {went} {('+' if size > 0 else MINUS) + amount}:"
                        f" {fmt.value(s['before'])} → {fmt.value(s['after'])}")
     return "\n".join(out)
