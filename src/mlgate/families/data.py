@@ -38,6 +38,7 @@ from mlgate.data.read import DatasetReader, is_glob, profile_job
 from mlgate.data.section import dataset_section, psi_chance, top_drifts
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult, Side
+from mlgate.paths import is_inside
 from mlgate.safe_text import excerpt
 from mlgate.progress import Progress
 
@@ -362,12 +363,10 @@ def _check_link(root: Path, rel: str, side: str, key: str) -> None:
     raw = root / rel
     if not (raw.exists() or raw.is_symlink()):
         return
-    top, target = root.resolve(), raw.resolve()
-    if target != top and top not in target.parents:
+    if not is_inside(root, raw):
         raise InputError(f"{key}: {excerpt(rel, 100)} at the {side} is a symlink that leads outside the repository; "
                          "mlgate reads data inside the repository only: copy the file in, or track it with DVC "
                          "(dvc add / dvc import)")
-    git = top / ".git"
-    if target == git or git in target.parents:
+    if is_inside(root / ".git", raw):
         raise InputError(f"{key}: {excerpt(rel, 100)} at the {side} leads into .git/, git's own files, not a "
                          "dataset; point it at a CSV or Parquet file in the project")
