@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import time
 from pathlib import Path
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -51,15 +50,11 @@ def ci_command(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     progress = Progress(github=True)
-    started = time.time()
+    remove_stale(report_path, json_path)
     try:
         result, report = _run(args, ctx, progress, report_path, json_path, token)
     except MlgateError as exc:
-        remove_stale(report_path, json_path, since=started)
         _note_failure(ctx, token, args, str(exc), environ)
-        raise
-    except BaseException:
-        remove_stale(report_path, json_path, since=started)
         raise
     _publish(args, ctx, result, report, report_path, json_path, token, ctx.pr_number, seconds)
     say(verdict_table(result))

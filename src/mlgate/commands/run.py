@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,11 @@ def run_command(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     options = options_from_args(args)
     report_path, json_path = Path(args.report), Path(args.json)
-    started = time.time()
-    try:
-        with open_edges(options, progress, ledger=True if args.record else None) as edges:
-            result = run(options, edges)
-            write_outputs(result, report_path, json_path, edges)
-            done = record(result, edges, record=args.record, push_cache=args.push_cache)
-    except BaseException:
-        remove_stale(report_path, json_path, since=started)
-        raise
+    remove_stale(report_path, json_path)
+    with open_edges(options, progress, ledger=True if args.record else None) as edges:
+        result = run(options, edges)
+        write_outputs(result, report_path, json_path, edges)
+        done = record(result, edges, record=args.record, push_cache=args.push_cache)
     print(verdict_table(result), file=sys.stdout)
     for warning in done.warnings:
         say(f"mlgate: warning: {warning}", file=sys.stderr)
@@ -61,15 +56,15 @@ def write_outputs(result: Result, report_path: Path, json_path: Path, edges: Edg
     return report
 
 
-def remove_stale(report_path: Path, json_path: Path, *, since: float) -> None:
-    """After a run that ended in an error: remove the report and the result an earlier run left there, so an
-    older verdict is never read as this run's (a file this run already wrote, after ``since``, stays)."""
+def remove_stale(report_path: Path, json_path: Path) -> None:
+    """Before a run: remove the report and the result an earlier run left there, so a run that ends in an error
+    leaves no older verdict to be read as its own (one that finishes writes both again)."""
     for path in (json_path, report_path):
         try:
-            if path.is_file() and path.stat().st_mtime < since:
+            if path.is_file():
                 path.unlink()
         except OSError:
-            pass  # the run's own error is the one to report
+            pass  # writing there later says what is wrong, in the run's own words
 
 
 def record(result: Result, edges: Edges, *, record: bool, push_cache: bool | None) -> AfterRun:
