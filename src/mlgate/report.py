@@ -363,9 +363,14 @@ def heading(r: Result) -> tuple[str, str]:
         return "❌", r.headline()
     if not r.config_path:
         return NOT_GATED_ICON, not_gated_headline(r)
-    if not any(g.status in (PASS, WARN) for g in r.gates):
+    if not earned_pass(r):
         return NOT_JUDGED_ICON, r.headline()
     return ("⚠️" if r.count(WARN) else "✅"), r.headline()
+
+
+def earned_pass(r: Result) -> bool:
+    """A pass that checked something: the run had a mlgate.yaml and at least one gate was judged and passed."""
+    return r.verdict == "pass" and bool(r.config_path) and any(g.status in (PASS, WARN) for g in r.gates)
 
 
 def verdict_line(r: Result) -> str:

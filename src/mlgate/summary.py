@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import ERROR_ICON, NOT_JUDGED_ICON, code, heading, text
+from mlgate.report import ERROR_ICON, NOT_JUDGED_ICON, code, earned_pass, heading, text
 from mlgate.result import Result
 from mlgate.safe_text import one_line
 
@@ -101,7 +101,7 @@ def render(models: Sequence[Model], links: Mapping[str, str], *, head_sha: str |
     overall = verdict(models)
     failed = [m for m in models if m.result.verdict == "fail"]
     errored = [m for m in models if m.result.verdict == "error"]
-    unjudged = [m for m in models if m.result.verdict == "pass" and heading(m.result)[0] not in ("✅", "⚠️")]
+    unjudged = [m for m in models if m.result.verdict == "pass" and not earned_pass(m.result)]
     icon = NOT_JUDGED_ICON if overall == "pass" and unjudged else _ICON[overall]
     if overall == "pass" and unjudged:  # a pass nothing earned is not counted as one
         headline = (f"{len(models) - len(unjudged)} of {len(models)} models passed, {len(unjudged)} not judged "
@@ -139,7 +139,7 @@ def _row(model: Model, links: Mapping[str, str], runs: str | None) -> str:
     if result.verdict == "error":
         shown = text(_cut(result.error or "the run could not be completed"))
     icon = heading(result)[0] if result.verdict == "pass" else _ICON.get(result.verdict, "")
-    word = result.verdict if icon in ("✅", "⚠️", "❌", ERROR_ICON) else "not judged"
+    word = "not judged" if result.verdict == "pass" and not earned_pass(result) else result.verdict
     return (f"| {code(model.report_id)} | {icon} {text(word)} | "
             f"{shown or '—'} | {_link(model, links, runs)} |")
 
