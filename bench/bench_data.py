@@ -30,9 +30,9 @@ CSV_BYTES = 1_000_000_000
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.families import DirectorySide
-from mlgate.families import data as family
+from mlgate.families.data import family
 root, rel = Path(sys.argv[1]), sys.argv[2]
 config = parse_config(f"version: 1\ndata:\n  train: {{path: {rel}}}\n")
 start = time.perf_counter()

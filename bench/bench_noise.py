@@ -22,11 +22,11 @@ import time
 import numpy as np
 from scipy.stats import binomtest
 
-from mlgate import gates
-from mlgate.config import parse_config
-from mlgate.history_gates import judges
-from mlgate.ledger import LedgerHit
-from mlgate.snapshot import Snapshot
+from mlgate.gating import gates
+from mlgate.config.load import parse_config
+from mlgate.gating.history import judges
+from mlgate.edges.ledger import LedgerHit
+from mlgate.gating.snapshot import Snapshot
 
 SIGMA = 0.004
 LEVEL = 0.9

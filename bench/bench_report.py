@@ -2,7 +2,7 @@
 within the 65,536-character comment limit (plots folded and summarised first).
 
 Builds the plots through the plots family (two generated sides of 50 dvclive-like step plots, 300 points
-each) and a Result with 2,000 metrics and 5 gates, then times ``mlgate.report.render`` in-process.
+each) and a Result with 2,000 metrics and 5 gates, then times ``mlgate.report.render.render`` in-process.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _sides(tmp: Path) -> tuple[object, object]:
 
 
 def _result(section: dict) -> object:
-    from mlgate.gates import GateOutcome, RuleOutcome
+    from mlgate.gating.gates import GateOutcome, RuleOutcome
     from mlgate.result import Baseline, Result, Revision
 
     gates = tuple(
@@ -57,9 +57,9 @@ def _result(section: dict) -> object:
 
 
 def main() -> str:
-    from mlgate.config import parse_config
-    from mlgate.families import plots
-    from mlgate.report import COMMENT_LIMIT, render
+    from mlgate.config.load import parse_config
+    from mlgate.families.plots import family as plots
+    from mlgate.report.render import COMMENT_LIMIT, render
 
     with tempfile.TemporaryDirectory() as tmp:
         head, base = _sides(Path(tmp))
@@ -78,7 +78,7 @@ def main() -> str:
     return "\n".join([
         "## Report with 50 plots and 2,000 metrics (issue 10)",
         "",
-        "Command: `python bench/run.py report` (bench/bench_report.py): `mlgate.report.render` of a Result with",
+        "Command: `python bench/run.py report` (bench/bench_report.py): `mlgate.report.render.render` of a Result with",
         f"{PLOTS} changed line plots ({POINTS} points a side, read by the plots family) and {METRICS:,} metrics; "
         f"median of {RUNS} renders after one warm-up.",
         "",

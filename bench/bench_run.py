@@ -48,7 +48,7 @@ FULL_RUNS = 3
 # What a run costs before it does anything: the modules `mlgate run` imports, against DVC's own.
 IMPORTS = {
     "mlgate's own modules with msgspec and PyYAML (config validation) and Jinja2 (the report)":
-        "mlgate.commands.run, mlgate.report, jinja2",
+        "mlgate.commands.run, mlgate.report.render, jinja2",
     "msgspec and PyYAML alone": "yaml, msgspec",
     "DVC (`dvc.repo`, `dvc.cli`), which both commands import": "dvc.repo, dvc.cli",
 }

@@ -22,11 +22,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stats import _median  # noqa: E402 - one timing loop for the in-process benchmarks
 
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.families import DirectorySide
-from mlgate.families.model import compute as model_compute
-from mlgate.families.prediction_details import details
-from mlgate.families.predictions import interval_record
+from mlgate.families.model.family import compute as model_compute
+from mlgate.families.predictions.details import details
+from mlgate.families.predictions.family import interval_record
 from mlgate.stats import PredictionSpec, pair
 from mlgate.stats.health import agreement, factorize, label_counts, shift_from_counts, side_health
 from mlgate.stats.predictions import Predictions

@@ -29,10 +29,10 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from mlgate import gates
-from mlgate.families import predictions as family
-from mlgate.config import parse_config
-from mlgate.snapshot import Snapshot
+from mlgate.gating import gates
+from mlgate.families.predictions import family
+from mlgate.config.load import parse_config
+from mlgate.gating.snapshot import Snapshot
 from mlgate.stats import PredictionSpec, Predictions
 
 MARGIN = 0.01

@@ -259,12 +259,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _fail(message: str, code: int) -> int:
     """The one error line (stderr), and in Actions the same line as an annotation; never more than one line."""
-    from mlgate.safe_text import one_line
+    from mlgate.text.safe import one_line
 
     line = one_line(message)
     print(f"mlgate: error: {line}", file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        from mlgate.github.workflow import error
+        from mlgate.edges.ci_context import error
 
         error(line, title="mlgate", stream=sys.stdout)
     return code

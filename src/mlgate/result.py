@@ -20,11 +20,11 @@ from typing_extensions import Required, TypedDict
 
 from mlgate import __version__
 from mlgate.errors import InputError
-from mlgate.marker import valid_report_id
+from mlgate.report.marker import valid_report_id
 
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
-from mlgate.safe_text import one_line
-from mlgate.struct_validation import EXPECTED, message_parts
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.text.safe import one_line
+from mlgate.config.fields import EXPECTED, message_parts
 
 SCHEMA_VERSION = 3
 # version 1 had no trend and no statistical intervals; version 2 no sections, no error, and the baseline

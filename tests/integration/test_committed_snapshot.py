@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlgate.dvc_project import DvcProject
+from mlgate.edges.dvc.project import DvcProject
 from tests.support.dvc_repo import Project, make_project, python_cmd, train_stage
 
 pytestmark = pytest.mark.slow

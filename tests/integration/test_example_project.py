@@ -223,8 +223,9 @@ def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp
         # fine on average: every gate on the whole test set passes; one site's accuracy falls
         assert gates_pass(base, head) and not slice_gates_pass(baseline, project)
     # the report's plots: a ROC curve with its AUC, the confusion matrix, the feature-importance image, the model's changed
-    from mlgate.config import parse_config
-    from mlgate.families import DirectorySide, plots
+    from mlgate.config.load import parse_config
+    from mlgate.families import DirectorySide
+    from mlgate.families.plots import family as plots
 
     section = plots.compute(parse_config("version: 1"), DirectorySide("head", None, project),
                             DirectorySide("base", None, baseline)).section

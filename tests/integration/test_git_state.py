@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mlgate.git import Git
+from mlgate.edges.git import Git
 
 
 def git(repo: Path, *args: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from mlgate import __version__
 from mlgate.errors import PublishError
-from mlgate.github.client import (
+from mlgate.publish.github.client import (
     GitHubClient,
     GitHubConnectionError,
     GitHubHTTPError,

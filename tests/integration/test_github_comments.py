@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from mlgate.errors import PublishError
-from mlgate.github.client import GitHubClient, GitHubHTTPError, PublishDenied
-from mlgate.github.comments import marker, parse_marker, pull_head_sha, upsert_comment
+from mlgate.publish.github.client import GitHubClient, GitHubHTTPError, PublishDenied
+from mlgate.publish.github.comments import marker, parse_marker, pull_head_sha, upsert_comment
 from tests.support.github_double import GitHubDouble, start_double
 
 OLD = "a" * 40

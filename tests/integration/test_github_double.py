@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from mlgate.github.client import GitHubClient
-from mlgate.github.comments import upsert_comment
-from mlgate.github.statuses import post_status
+from mlgate.publish.github.client import GitHubClient
+from mlgate.publish.github.comments import upsert_comment
+from mlgate.publish.github.statuses import post_status
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = "c" * 40

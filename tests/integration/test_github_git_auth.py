@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from mlgate.git import Git
-from mlgate.github.git_auth import token_env
+from mlgate.edges.git import Git
+from mlgate.publish.github.git_auth import token_env
 
 SERVER = "https://github.example"
 

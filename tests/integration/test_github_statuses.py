@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github.client import GitHubClient, PublishDenied
-from mlgate.github.statuses import post_status, status_context
+from mlgate.publish.github.client import GitHubClient, PublishDenied
+from mlgate.publish.github.statuses import post_status, status_context
 from tests.support.github_double import GitHubDouble, start_double
 
 SHA = "c" * 40

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlgate.config import load_config
+from mlgate.config.load import load_config
 from tests.support.dvc_repo import git, make_project, mlgate_env
 
 ROOT = Path(__file__).resolve().parents[2]

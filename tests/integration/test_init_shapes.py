@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mlgate.config import load_config
+from mlgate.config.load import load_config
 from tests.support.dvc_repo import PYTHON, WRITER_NAME, Project, make_project
 
 pytestmark = [pytest.mark.slow]

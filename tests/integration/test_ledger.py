@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import ConfigError, GitError
-from mlgate.git import IDENTITY as NOTES_IDENTITY
-from mlgate.ledger import Ledger, LedgerHit
+from mlgate.edges.git import IDENTITY as NOTES_IDENTITY
+from mlgate.edges.ledger import Ledger, LedgerHit
 
 REF = "refs/notes/mlgate"
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.gates import GateOutcome
-from mlgate.ledger import Ledger
-from mlgate.recording import ledger_entry
-from mlgate.runner import ledger_trend
-from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import render
+from mlgate.gating.gates import GateOutcome
+from mlgate.edges.ledger import Ledger
+from mlgate.publish.record import ledger_entry
+from mlgate.run.gate import ledger_trend
+from mlgate.report.marker import COMMENT_LIMIT
+from mlgate.report.render import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.trend import sparkline, trend_range
+from mlgate.run.trend import sparkline, trend_range
 from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
 
@@ -314,7 +314,7 @@ def test_history_without_a_ledger_says_how_to_get_one(tmp_path: Path, mlgate: Ru
 
 
 def test_ledger_entry_is_nested_per_file_and_readable_as_a_snapshot() -> None:
-    from mlgate.snapshot import Snapshot
+    from mlgate.gating.snapshot import Snapshot
 
     result = dataclasses.replace(
         _result([]), metrics={"m.json": {"acc": {"old": 0.8, "new": 0.9, "diff": 0.1}, "gone": {"old": 1, "new": None}}},

@@ -39,7 +39,7 @@ def test_the_wheel_ships_the_starter_files_and_an_installed_mlgate_finds_them(tm
                                capture_output=True, text=True, timeout=600)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     probe = subprocess.run([sys.executable, "-I", "-c",
-                            "import sys; sys.path.insert(0, sys.argv[1]); from mlgate import init_config;"
+                            "import sys; sys.path.insert(0, sys.argv[1]); from mlgate.config import starter as init_config;"
                             "print(init_config.starter_dir())", str(target)],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr

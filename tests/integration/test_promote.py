@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.promotion import check_names, next_version, stage_tag
+from mlgate.publish.promotion import check_names, next_version, stage_tag
 from tests.support.dvc_repo import Project, git, make_project
 
 

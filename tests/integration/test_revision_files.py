@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlgate.dvc_project import DvcProject, RevisionSide
+from mlgate.edges.dvc.project import DvcProject, RevisionSide
 from tests.support.dvc_repo import make_project, train_stage
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from mlgate.dvc_project import _StageEvents
-from mlgate.progress import Progress
+from mlgate.edges.dvc.project import _StageEvents
+from mlgate.edges.progress import Progress
 from tests.support.dvc_repo import Project, make_project, mlgate_env, train_stage
 
 

@@ -261,7 +261,7 @@ def test_a_symlink_out_of_the_folder_is_not_followed(results, run, tmp_path) -> 
 
 
 def test_thousands_of_results_fit_one_comment_failures_first_the_rest_counted(results, run, tmp_path) -> None:
-    from mlgate.marker import COMMENT_LIMIT
+    from mlgate.report.marker import COMMENT_LIMIT
 
     _, out = results
     passing = json.loads((out / "mlgate-model-a" / "mlgate-result.json").read_text())

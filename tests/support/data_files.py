@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from mlgate.data.profile import DatasetProfile
+from mlgate.families.data.profile import DatasetProfile
 
 
 def profile_of(frame: pd.DataFrame, *, seed: int = 1, chunk: int = 97, categorical: tuple[str, ...] = ()) -> DatasetProfile:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlgate.compare import (
+from mlgate.gating.compare import (
     changed_only,
     diff_entry,
     diff_flat,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.errors import ConfigError
 
 

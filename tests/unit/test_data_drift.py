@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlgate.data import drift
-from mlgate.data.sketches import SAMPLE_ROWS
+from mlgate.families.data import drift
+from mlgate.families.data.sketches import SAMPLE_ROWS
 from tests.support.data_files import profile_of
 
 

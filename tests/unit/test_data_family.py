@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.errors import InputError
 from mlgate.families import DirectorySide
-from mlgate.families import data as family
-from mlgate.report import _environment
+from mlgate.families.data import family
+from mlgate.report.render import _environment
 from tests.support.data_files import classified, write
 
 
@@ -302,8 +302,8 @@ def test_a_base_profiled_in_a_second_process_gives_the_same_result(tmp_path):
 
 def test_the_families_metrics_gate_like_any_metric(tmp_path):
     """Through the real gates: `schema: unchanged`, a class-share floor and a glob over drift statistics."""
-    from mlgate import gates
-    from mlgate.snapshot import Snapshot
+    from mlgate.gating import gates
+    from mlgate.gating.snapshot import Snapshot
 
     base = classified(2000, seed=1)
     head = base[(base["label"] == 0) | (base.index % 4 == 0)].assign(age=lambda f: f["age"].astype(str) + " years")
@@ -357,7 +357,7 @@ def test_a_gzipped_csv_and_a_tsv_are_read_by_their_names(tmp_path):
 def test_progress_is_one_step_for_the_whole_family(tmp_path):
     import io
 
-    from mlgate.progress import Progress
+    from mlgate.edges.progress import Progress
 
     write(tmp_path / "head", "data/train.csv", classified(50))
     stream = io.StringIO()

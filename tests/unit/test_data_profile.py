@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.data.profile import MAX_CATEGORIES, DatasetProfile, SchemaMismatch
-from mlgate.data.sketches import SAMPLE_ROWS, Distinct, hash_numbers
+from mlgate.families.data.profile import MAX_CATEGORIES, DatasetProfile, SchemaMismatch
+from mlgate.families.data.sketches import SAMPLE_ROWS, Distinct, hash_numbers
 from tests.support.data_files import profile_of, sample_frame
 
 

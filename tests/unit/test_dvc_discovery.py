@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlgate.dvc_discovery import describe, unreadable_reason
+from mlgate.edges.dvc.discovery import describe, unreadable_reason
 
 YAML = ("unable to read: 'dvc.yaml', YAML file structure is corrupted: while parsing a flow sequence in \"<unicode "
         "string>\", line 4, column 11: deps: [${x}] ^ (line: 4) expected ',' or ']', but got '{' in \"<unicode "

@@ -13,11 +13,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.errors import InputError
 from mlgate.families import DirectorySide
-from mlgate.families.model import compute
-from mlgate.modelfile import timing
+from mlgate.families.model.family import compute
+from mlgate.families.model import timing
 
 RNG = np.random.default_rng(1)
 COLUMNS = [f"f{i}" for i in range(6)]

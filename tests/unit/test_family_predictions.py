@@ -17,14 +17,14 @@ import pytest
 import yaml
 from sklearn import metrics as skm
 
-from mlgate import compare, gates
+from mlgate.gating import compare, gates
 from mlgate.families import DirectorySide
-from mlgate.families import predictions as family
-from mlgate.config import parse_config
+from mlgate.families.predictions import family
+from mlgate.config.load import parse_config
 from mlgate.errors import ConfigError, InputError
-from mlgate.report import render
+from mlgate.report.render import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.snapshot import Snapshot
+from mlgate.gating.snapshot import Snapshot
 from mlgate.stats import PredictionSpec, Predictions
 
 GOLDEN = Path(__file__).parent / "golden" / "report_intervals.md"

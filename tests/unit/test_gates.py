@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from mlgate.config import Config, parse_config, validate
+from mlgate.config.load import Config, parse_config, validate
 from mlgate.errors import ConfigError
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, describe_rule, evaluate, verdict
-from mlgate.snapshot import Snapshot
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, describe_rule, evaluate, verdict
+from mlgate.gating.snapshot import Snapshot
 
 INF, NAN = math.inf, math.nan
 FILE = "eval/metrics.json"
@@ -415,14 +415,14 @@ def test_describe_rule(rule, threshold, text):
 
 
 def test_outcome_round_trips_through_a_dict():
-    from mlgate.gates import GateOutcome
+    from mlgate.gating.gates import GateOutcome
 
     outcome = gate({"min": 0.9, "max_drop": 0.01}, 0.96, 0.93)
     assert GateOutcome.from_dict(outcome.to_dict()) == outcome
 
 
 def test_a_gate_whose_every_rule_a_judge_skipped_is_skipped_not_passed():
-    from mlgate.gates import RuleOutcome
+    from mlgate.gating.gates import RuleOutcome
 
     def judge(file, key, rule, threshold, kpi):
         return RuleOutcome(rule=rule, threshold=threshold, status=SKIPPED, message="slice x: 3 rows, not gated")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github.context import GitHubContext
+from mlgate.publish.github.context import GitHubContext
 
 REPO = "octo-org/ml-project"
 HEAD = "1" * 40

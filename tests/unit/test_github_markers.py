@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github.comments import marker, parse_marker, truncate_body, with_marker
-from mlgate.marker import COMMENT_LIMIT
-from mlgate.github.statuses import fit_description, status_context
+from mlgate.publish.github.comments import marker, parse_marker, truncate_body, with_marker
+from mlgate.report.marker import COMMENT_LIMIT
+from mlgate.publish.github.statuses import fit_description, status_context
 
 SHA = "3f2a9c1" + "0" * 33
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github import workflow
+from mlgate.edges import ci_context as workflow
 
 
 def parse_output_file(text: str) -> dict[str, str]:

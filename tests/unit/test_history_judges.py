@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate import gates
-from mlgate.config import parse_config
-from mlgate.history_gates import judges
-from mlgate.ledger import LedgerHit
-from mlgate.snapshot import Snapshot
+from mlgate.gating import gates
+from mlgate.config.load import parse_config
+from mlgate.gating.history import judges
+from mlgate.edges.ledger import LedgerHit
+from mlgate.gating.snapshot import Snapshot
 
 FILE = "metrics.json"
 

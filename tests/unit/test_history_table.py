@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlgate.history_table import render_history
+from mlgate.report.history_table import render_history
 
 
 def rows(n: int) -> list[dict]:

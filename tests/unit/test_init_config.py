@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlgate import init_config
-from mlgate.config import parse_config
-from mlgate.init_config import Discovery, config_text, guess_direction, plan_gates, workflow_text
-from mlgate.report import render
+from mlgate.config import starter as init_config
+from mlgate.config.load import parse_config
+from mlgate.config.starter import Discovery, config_text, guess_direction, plan_gates, workflow_text
+from mlgate.report.render import render
 
 BIN = Path(sys.executable).parent
 SHA = "0123456789abcdef0123456789abcdef01234567"

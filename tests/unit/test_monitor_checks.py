@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlgate.config import MonitorConfig
-from mlgate.data.drift import drifts_of
-from mlgate.monitor_checks import SamplePredictions, checks
+from mlgate.config.load import MonitorConfig
+from mlgate.families.data.drift import drifts_of
+from mlgate.run.monitor_gates import SamplePredictions, checks
 from tests.support.data_files import classified, profile_of
 
 CFG = MonitorConfig()

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.config import parse_config
+from mlgate.config.load import parse_config
 from mlgate.errors import ConfigError, InputError
 from mlgate.families import DirectorySide
-from mlgate.families import plots as family
-from mlgate.plots.confusion import confusion_plot, counts, roles
-from mlgate.plots.curves import POINTS, area, line_plot, resample, side_curves
-from mlgate.plots.data import PlotDataError, read_records
-from mlgate.plots.definitions import plot_definitions
-from mlgate.plots.lttb import lttb
+from mlgate.families.plots import family
+from mlgate.families.plots.confusion import confusion_plot, counts, roles
+from mlgate.families.plots.curves import POINTS, area, line_plot, resample, side_curves
+from mlgate.families.plots.data import PlotDataError, read_records
+from mlgate.families.plots.definitions import plot_definitions
+from mlgate.families.plots.lttb import lttb
 
 # -- LTTB ------------------------------------------------------------------------------------------
 
@@ -330,7 +330,7 @@ def test_a_directory_plot_is_one_plot_per_file(tmp_path):
 import os  # noqa: E402
 import re  # noqa: E402
 
-from mlgate.report import COMMENT_LIMIT  # noqa: E402
+from mlgate.report.render import COMMENT_LIMIT  # noqa: E402
 from test_report import render, render_exact  # noqa: E402
 from test_report import assert_inert, assert_tables_whole, make_result  # noqa: E402
 

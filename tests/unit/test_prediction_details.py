@@ -7,15 +7,15 @@ import io
 
 import numpy as np
 
-from mlgate.gates import SKIPPED
+from mlgate.gating.gates import SKIPPED
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss
 
-from mlgate.config import parse_config
-from mlgate.families.prediction_details import details
-from mlgate.families.predictions import interval_record
-from mlgate.rules import FAIL, PASS
+from mlgate.config.load import parse_config
+from mlgate.families.predictions.details import details
+from mlgate.families.predictions.family import interval_record
+from mlgate.gating.rules import FAIL, PASS
 from mlgate.stats import PredictionSpec, load_predictions, pair
 from mlgate.stats.multiple import holm
 from mlgate.stats.slices import read_columns
@@ -191,7 +191,7 @@ def test_base_without_slice_columns_shows_the_head_and_warns() -> None:
 def test_slice_columns_through_a_side(tmp_path) -> None:
     from mlgate.errors import InputError
     from mlgate.families import DirectorySide
-    from mlgate.families.prediction_details import read_slice_columns
+    from mlgate.families.predictions.details import read_slice_columns
 
     hf, _ = _frames({})
     (tmp_path / "eval").mkdir()

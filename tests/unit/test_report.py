@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import ConfigError
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
-from mlgate.github.workflow import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
-from mlgate.marker import COMMENT_LIMIT
-from mlgate.report import CELL_CHARS, NBSP, code, num, report_marker, text
-from mlgate.report import delta as _delta
-from mlgate.report import render as render_exact
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.edges.ci_context import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
+from mlgate.report.marker import COMMENT_LIMIT
+from mlgate.report.render import CELL_CHARS, NBSP, code, num, report_marker, text
+from mlgate.report.render import delta as _delta
+from mlgate.report.render import render as render_exact
 
 
 def render(*args, **kwargs) -> str:
@@ -33,7 +33,7 @@ def delta(*args, **kwargs) -> str:
 
 def read(golden: Path) -> str:
     return golden.read_text(encoding="utf-8").replace(NBSP, " ")
-from mlgate.staleness import describe
+from mlgate.run.staleness import describe
 from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -507,7 +507,7 @@ def test_five_thousand_metrics_and_two_thousand_params_fit_a_comment():
 
 
 def test_rows_that_could_never_fit_the_limit_are_not_rendered_at_all():
-    from mlgate.report import MIN_ROW_CHARS, _Rows
+    from mlgate.report.render import MIN_ROW_CHARS, _Rows
 
     rows = _Rows(big_result(n_metrics=40_000, n_params=30_000, n_gates=10_000), limit=COMMENT_LIMIT)
     unlimited = rows.context({"metrics": None, "params": None, "gates": None})
@@ -767,7 +767,7 @@ def test_params_changed_is_folded_when_it_has_more_than_five_rows():
     ([("max_drop", 0.01, NO_BASELINE)], None, (None, None)),
 ])
 def test_the_trend_threshold_is_the_limit_the_gate_lets_the_metric_reach(rules, old, expected):
-    from mlgate.report import gate_threshold
+    from mlgate.report.render import gate_threshold
 
     assert gate_threshold(gate("m", PASS, old, 0.9, rules)) == expected
 
@@ -805,7 +805,7 @@ def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
 
 
 def test_long_dotted_names_show_their_common_prefix_once_and_read_whole():
-    from mlgate.report import name_groups
+    from mlgate.report.render import name_groups
 
     names = ["data.train.rows", "data.train.target.share_min", "accuracy",
              "predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy",
@@ -847,7 +847,7 @@ def class_sections(head, base, labels=("benign", "malignant")):
 
 
 def test_each_class_has_one_name_where_the_report_holds_the_mapping():
-    from mlgate.report import class_names
+    from mlgate.report.render import class_names
 
     result = make_result(sections=class_sections([[87, 3], [7, 46]], [[89, 1], [5, 48]]))
     assert class_names(result) == {"0": "benign", "1": "malignant"}
@@ -867,7 +867,7 @@ def test_each_class_has_one_name_where_the_report_holds_the_mapping():
     ([[87, 3], [7, 46]], [[80, 3], [7, 53]]),  # the plot's counts are not the predictions': not the same classes
 ])
 def test_no_class_names_when_the_mapping_is_not_certain(head, base):
-    from mlgate.report import class_names
+    from mlgate.report.render import class_names
 
     sections = class_sections(head, [[50, 5], [5, 50]])
     sections["predictions"]["flips"]["confusion"]["base"] = base

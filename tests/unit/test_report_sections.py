@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlgate.report import _environment
+from mlgate.report.render import _environment
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_family_model import COLUMNS, _config, _fit, _sides  # noqa: E402
 from test_prediction_details import KPI, _run  # noqa: E402
 
-from mlgate.families.model import compute as model_compute  # noqa: E402
+from mlgate.families.model.family import compute as model_compute  # noqa: E402
 
 
 def _render(name: str, section: dict) -> str:
@@ -37,11 +37,11 @@ def test_predictions_section_shows_slices_health_flips_calibration() -> None:
 
 
 def test_untrusted_slice_names_and_ids_stay_inert() -> None:
-    from mlgate.families.prediction_details import details
+    from mlgate.families.predictions.details import details
     from mlgate.stats import PredictionSpec, pair
     from mlgate.stats.predictions import Predictions
-    from mlgate.config import parse_config
-    from mlgate.families.predictions import interval_record
+    from mlgate.config.load import parse_config
+    from mlgate.families.predictions.family import interval_record
 
     n = 100
     spec = PredictionSpec("p.csv", id="id", label="label", prediction="pred")
@@ -83,7 +83,7 @@ def test_model_section_without_a_base_model(tmp_path: Path) -> None:
 def test_the_full_report_includes_each_familys_section(tmp_path: Path) -> None:
     from test_report import make_result
 
-    from mlgate.report import render
+    from mlgate.report.render import render
 
     d, _, _ = _run({"a": 60, "b": 4}, KPI)
     head, base = _sides(tmp_path, _fit(COLUMNS), _fit(COLUMNS))
@@ -101,7 +101,7 @@ def test_a_section_its_template_cannot_render_costs_the_section_not_the_report()
 
     from test_report import make_result
 
-    from mlgate.report import render
+    from mlgate.report.render import render
 
     broken = {"path": "models/model.pkl", "latency": {"latency_ratio": "not a measurement"}}
     result = dataclasses.replace(make_result(), sections={"model": broken})
@@ -113,9 +113,9 @@ def test_a_section_its_template_cannot_render_costs_the_section_not_the_report()
 
 
 def test_most_drifting_columns_lists_only_the_columns_that_moved(tmp_path: Path) -> None:
-    from mlgate.config import parse_config
+    from mlgate.config.load import parse_config
     from mlgate.families import DirectorySide
-    from mlgate.families import data as data_family
+    from mlgate.families.data import family as data_family
     from tests.support.data_files import classified, write
 
     base = classified(3000, seed=1)

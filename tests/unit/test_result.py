@@ -9,7 +9,7 @@ import pytest
 
 from mlgate import __version__
 from mlgate.errors import EXIT_BAD_INPUT, InputError
-from mlgate.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.result import SCHEMA_VERSION, Baseline, Result, Revision
 
 INF, NAN = math.inf, math.nan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlgate.errors import ConfigError
-from mlgate.selectors import key_matches, match, split_selector
+from mlgate.gating.selectors import key_matches, match, split_selector
 
 FILES = {
     "eval/metrics.json": ["accuracy", "f1", "slices.young.recall", "slices.old.recall", "slices.old.precision"],

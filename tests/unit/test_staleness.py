@@ -1,7 +1,7 @@
 """The stale-baseline lines: each condition at its boundary."""
 
 from mlgate.result import Baseline
-from mlgate.staleness import MAX_BEHIND, describe
+from mlgate.run.staleness import MAX_BEHIND, describe
 
 LEDGER = Baseline("ledger", "x", "a" * 40)
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from mlgate.gates import FAIL, PASS
+from mlgate.gating.gates import FAIL, PASS
 from mlgate.result import Revision
-from mlgate.terminal import clip, verdict_table
+from mlgate.report.terminal import clip, verdict_table
 from test_report import HEAD_SHA, gate, make_result
 
 
@@ -63,7 +63,7 @@ def test_long_names_keep_their_end_and_distinct_rows_stay_distinct_at_100_column
 
 
 def test_names_that_differ_only_in_the_middle_still_read_apart():
-    from mlgate.terminal import short_names
+    from mlgate.report.terminal import short_names
 
     names = [f"model.layer_{i}.weights_norm_of_the_attention_block_output" for i in (1, 2, 3)]
     shown = short_names(names, 24)
@@ -80,7 +80,7 @@ def test_the_verdict_line_of_a_run_without_mlgate_yaml_is_not_a_pass():
 
 
 def test_the_verdict_line_of_a_run_whose_gates_were_not_judged_is_not_a_pass():
-    from mlgate.gates import NO_BASELINE
+    from mlgate.gating.gates import NO_BASELINE
 
     result = make_result(verdict="pass", gates=[gate("roc_auc", NO_BASELINE, None, 0.99, [("max_drop", 1, NO_BASELINE)])])
     assert verdict_table(result, 100).splitlines()[0] == "mlgate: NOT JUDGED — no KPI gate judged: 1 without a baseline"
@@ -93,7 +93,7 @@ def test_the_verdict_line_of_an_errored_run_says_error():
 
 def test_a_long_verdict_line_wraps_at_a_word_and_keeps_its_counts() -> None:
     """In a narrow terminal the verdict's counts are not cut off: the line wraps at a word, indented."""
-    from mlgate.report import verdict_line
+    from mlgate.report.render import verdict_line
 
     r = make_result(config_path=None, gates=[], verdict="pass")
     verdict = f"mlgate: {verdict_line(r)}"

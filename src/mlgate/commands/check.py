@@ -11,17 +11,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlgate.base_choice import BaseRequest, choose_base
-from mlgate.compare import is_number
-from mlgate.dvc_discovery import check_pipeline, describe, unreadable as broken
+from mlgate.run.base_commit import BaseRequest, choose_base
+from mlgate.gating.compare import is_number
+from mlgate.edges.dvc.discovery import check_pipeline, describe, unreadable as broken
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.families import DirectorySide
-from mlgate.gates import family_without_base
-from mlgate.progress import Progress
-from mlgate.safe_text import one_line, say
-from mlgate.runner import Edges, RunOptions, compute_families, default_branch_rev, display, open_edges, with_families
-from mlgate.selectors import match
-from mlgate.snapshot import Snapshot
+from mlgate.gating.gates import family_without_base
+from mlgate.edges.progress import Progress
+from mlgate.text.safe import one_line, say
+from mlgate.run.gate import Edges, RunOptions, compute_families, default_branch_rev, display, open_edges, with_families
+from mlgate.gating.selectors import match
+from mlgate.gating.snapshot import Snapshot
 
 
 def check_command(args: argparse.Namespace) -> int:

@@ -14,24 +14,25 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mlgate.base_choice import BaseRequest
+from mlgate.run.base_commit import BaseRequest
 from mlgate.commands.run import exit_code, options_from_args, record, remove_stale, write_outputs
 from mlgate.errors import EXIT_OK, InputError, MlgateError
-from mlgate.git import Git
-from mlgate.progress import Progress
-from mlgate.publish import GitHubTarget, Published, check_destinations, github_seconds, open_client, publish_all
-from mlgate.report import publishable
+from mlgate.edges.git import Git
+from mlgate.edges.progress import Progress
+from mlgate.publish.channels import GitHubTarget, Published, check_destinations, github_seconds, open_client, publish_all
+from mlgate.report.render import publishable
 from mlgate.result import Result
-from mlgate.runner import Edges, RunOptions, open_edges, run
-from mlgate.safe_text import say
-from mlgate.terminal import verdict_table
+from mlgate.run.gate import Edges, RunOptions, open_edges, run
+from mlgate.text.safe import say
+from mlgate.report.terminal import verdict_table
 
 if TYPE_CHECKING:
-    from mlgate.github import GitHubContext
+    from mlgate.publish.github import GitHubContext
 
 
 def ci_command(args: argparse.Namespace) -> int:
-    from mlgate.github import GitHubContext, workflow
+    from mlgate.edges import ci_context as workflow
+    from mlgate.publish.github import GitHubContext
 
     environ = os.environ
     ctx = GitHubContext.from_env(environ)
@@ -81,8 +82,8 @@ def ci_options(args: argparse.Namespace, ctx: GitHubContext) -> RunOptions:
 
 def _run(args: argparse.Namespace, ctx: GitHubContext, progress: Progress, report_path: Path, json_path: Path,
          token: str) -> tuple[Result, str]:
-    from mlgate.github import workflow
-    from mlgate.github.git_auth import token_env
+    from mlgate.edges import ci_context as workflow
+    from mlgate.publish.github.git_auth import token_env
 
     git_env = token_env(Git.discover(Path(args.project_dir)), server_url=ctx.server_url, token=token)
     options = ci_options(args, ctx)
@@ -106,7 +107,7 @@ def _save_plots(args: argparse.Namespace, result: Result, edges: Edges) -> None:
     """The changed images and DVC's HTML page of all plots, in one folder the Action uploads as an artifact."""
     import shutil
 
-    from mlgate.github import workflow
+    from mlgate.edges import ci_context as workflow
 
     section = result.sections.get("plots") or {}
     if not args.plots_dir or not section.get("plots") or not os.environ.get("GITHUB_OUTPUT"):
@@ -126,7 +127,7 @@ def _save_plots(args: argparse.Namespace, result: Result, edges: Edges) -> None:
 def _promote(args: argparse.Namespace, ctx: GitHubContext, edges: Edges, result: Result) -> None:
     """Tag the version that passed; a refusal is said, a push that fails is a warning, neither fails the run."""
     from mlgate.commands.promote import promote, report as say
-    from mlgate.github import workflow
+    from mlgate.edges import ci_context as workflow
 
     done = promote(edges.git, edges.project.root, result, artifact=args.artifact, stage=args.stage,
                    bump=args.bump, push=args.push_tags, fork=ctx.is_fork)
@@ -150,7 +151,7 @@ def pr_hypothesis(payload: Any) -> str | None:
 
 def _publish(args: argparse.Namespace, ctx: GitHubContext, result: Result, report: str, report_path: Path, json_path: Path,
              token: str, pr_number: int | None, seconds: float) -> Published:
-    """Every channel, each on its own (mlgate.publish); ``mode: run`` saves the artifact and posts nothing."""
+    """Every channel, each on its own (mlgate.publish.channels); ``mode: run`` saves the artifact and posts nothing."""
     run_only = args.mode == "run"
     target = GitHubTarget(api_url=ctx.api_url, token=token, repository=ctx.repository, head_sha=ctx.head_sha,
                           pr_number=pr_number, target_url=ctx.run_url, comment=args.comment, status=args.status)
@@ -176,7 +177,7 @@ def _publish_target(ctx: GitHubContext, result: Result, token: str, args: argpar
     claimed = result.context.get("pr_number")
     if not isinstance(claimed, int) or args.publisher != "github" or not token:
         return None
-    from mlgate.github import GitHubError, pull_head_sha
+    from mlgate.publish.github import GitHubError, pull_head_sha
 
     with open_client(ctx.api_url, token, ctx.repository, seconds) as client:
         try:
@@ -195,8 +196,9 @@ def _read_report(path: Path) -> str:
 
 def _note_failure(ctx: GitHubContext, token: str, args: argparse.Namespace, message: str, environ: Mapping[str, str]) -> None:
     """The run could not finish: say so in the job summary and, best effort, as an error status."""
-    from mlgate.github import GitHubError, post_status, status_context, workflow
-    from mlgate.report import code
+    from mlgate.edges import ci_context as workflow
+    from mlgate.publish.github import GitHubError, post_status, status_context
+    from mlgate.report.render import code
 
     try:
         if environ.get("GITHUB_STEP_SUMMARY"):

@@ -17,15 +17,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate import compare, gates
+from mlgate.gating import compare, gates
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.config import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
+from mlgate.config.load import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
 from mlgate.errors import InputError
-from mlgate.families import predictions as family
+from mlgate.families.predictions import family
 from mlgate.result import Baseline, Result, Revision
-from mlgate.runner import display, with_families
-from mlgate.snapshot import Snapshot
-from mlgate.terminal import verdict_table
+from mlgate.run.gate import display, with_families
+from mlgate.gating.snapshot import Snapshot
+from mlgate.report.terminal import verdict_table
 
 
 NOT_FROM_LOGS = "not a predictions.* metric: a prediction log does not give it (mlgate run judges it)"

@@ -11,15 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlgate.config import CONFIG_NAME, load_config
-from mlgate.safe_text import one_line, say
+from mlgate.config.load import CONFIG_NAME, load_config
+from mlgate.text.safe import one_line, say
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
-from mlgate.git import Git
-from mlgate.ledger import Ledger, LedgerHit
-from mlgate.recording import ledger_ref
-from mlgate.runner import default_branch_rev, display_branch
-from mlgate.selectors import match
-from mlgate.trend import flat_metrics, kpi_series
+from mlgate.edges.git import Git
+from mlgate.edges.ledger import Ledger, LedgerHit
+from mlgate.publish.record import ledger_ref
+from mlgate.run.gate import default_branch_rev, display_branch
+from mlgate.gating.selectors import match
+from mlgate.run.trend import flat_metrics, kpi_series
 
 
 def history_command(args: argparse.Namespace) -> int:
@@ -61,7 +61,7 @@ def _config_selectors(args: argparse.Namespace, project_dir: Path) -> tuple[list
         return [], True
     config = load_config(path)
     if config.monitor is not None and args.report_id == config.monitor.report_id:
-        from mlgate.monitor_checks import HISTORY
+        from mlgate.run.monitor_gates import HISTORY
 
         return list(HISTORY), False
     return list(config.kpis), True
@@ -98,7 +98,7 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
                    tags: dict[str, list[str]] | None = None, strict: bool = True) -> str:
     """The table (oldest first, like the sparklines) and one sparkline line per KPI, within 100 columns; a
     commit promoted to a model version (``mlgate promote``) shows its version tag after the verdict."""
-    from mlgate.history_table import render_history as layout
+    from mlgate.report.history_table import render_history as layout
 
     columns = metric_columns(hits, selectors, strict=strict)
     series = {name: [v for _, v in kpi_series(hits, name)] for _, name in columns}
@@ -107,9 +107,9 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
 
 
 def render_changes(hits: list[LedgerHit], selectors: list[str], *, title: str, strict: bool = True) -> str:
-    """``--changes``: per KPI, the commits where its level shifted (mlgate.history_changes)."""
-    from mlgate.history_changes import render_changes as layout
-    from mlgate.history_gates import series
+    """``--changes``: per KPI, the commits where its level shifted (mlgate.run.history_changes)."""
+    from mlgate.run.history_changes import render_changes as layout
+    from mlgate.gating.history import series
 
     columns = metric_columns(hits, selectors, strict=strict)
     dates = {hit.sha: _date(hit.entry) for hit in hits}

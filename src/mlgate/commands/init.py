@@ -6,13 +6,14 @@ import argparse
 import re
 from pathlib import Path
 
-from mlgate import dvc_discovery, init_config
-from mlgate.config import CONFIG_NAME, parse_config
-from mlgate.dvc_project import DvcProject
+from mlgate.config import starter as init_config
+from mlgate.edges.dvc import discovery as dvc_discovery
+from mlgate.config.load import CONFIG_NAME, parse_config
+from mlgate.edges.dvc.project import DvcProject
 from mlgate.errors import EXIT_OK, InputError
-from mlgate.git import Git
-from mlgate.runner import dvc_root
-from mlgate.safe_text import one_line
+from mlgate.edges.git import Git
+from mlgate.run.gate import dvc_root
+from mlgate.text.safe import one_line
 
 ACTION_REF = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[A-Za-z0-9_.-]+")
 WORKFLOW = Path(".github") / "workflows" / "mlgate.yml"

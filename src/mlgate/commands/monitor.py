@@ -1,4 +1,4 @@
-"""mlgate monitor: a production sample against the default branch's last recorded run (see mlgate.monitoring).
+"""mlgate monitor: a production sample against the default branch's last recorded run (see mlgate.run.monitor).
 
 Writes the result and the report like ``mlgate run``, records the result in the monitoring ledger, and in
 GitHub Actions (``--github``, on by default when ``GITHUB_ACTIONS=true``) opens or updates the sticky
@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.monitoring import Monitored, MonitorOptions, open_monitor_edges, record_monitoring, run_monitor
-from mlgate.progress import Progress
-from mlgate.safe_text import say
-from mlgate.terminal import verdict_table
+from mlgate.run.monitor import Monitored, MonitorOptions, open_monitor_edges, record_monitoring, run_monitor
+from mlgate.edges.progress import Progress
+from mlgate.text.safe import say
+from mlgate.report.terminal import verdict_table
 
 
 def monitor_command(args: argparse.Namespace) -> int:
@@ -29,9 +29,9 @@ def monitor_command(args: argparse.Namespace) -> int:
     token = environ.get("GITHUB_TOKEN", "")
     git_env = None
     if github:
-        from mlgate.git import Git
-        from mlgate.github import workflow
-        from mlgate.github.git_auth import token_env
+        from mlgate.edges.git import Git
+        from mlgate.edges import ci_context as workflow
+        from mlgate.publish.github.git_auth import token_env
 
         if token:
             workflow.mask(token)
@@ -58,9 +58,9 @@ def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str],
                        dispatch_type: str | None = None, paths: tuple[Path, Path] | None = None) -> list[str]:
     """The sticky issue, the dispatch on an alarm, the job summary and the outputs (``paths``: the report
     and the result file, for the outputs report-path and result-path); each failure a warning."""
-    from mlgate.github import workflow
-    from mlgate.github.issues import dispatch, upsert_issue
-    from mlgate.publish import github_seconds, open_client
+    from mlgate.edges import ci_context as workflow
+    from mlgate.publish.github.issues import dispatch, upsert_issue
+    from mlgate.publish.channels import github_seconds, open_client
 
     warnings: list[str] = []
     result = done.result
@@ -74,7 +74,7 @@ def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str],
     else:
         api = environ.get("GITHUB_API_URL") or "https://api.github.com"
         with open_client(api, token, repository, github_seconds(environ)) as client:
-            from mlgate.github import GitHubError
+            from mlgate.publish.github import GitHubError
 
             title = f"mlgate {result.report_id}: {done.word} on production data"
             try:

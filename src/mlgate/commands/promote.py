@@ -1,4 +1,4 @@
-"""mlgate promote: tag the commit whose run passed as the next version of a model (see mlgate.promotion).
+"""mlgate promote: tag the commit whose run passed as the next version of a model (see mlgate.publish.promotion).
 
 Reads the finished result (``--json``), refuses anything but a passing, complete run of a committed head,
 a fork, or a commit that already carries a version of the artifact; creates the annotated version tag
@@ -13,11 +13,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.safe_text import say
-from mlgate.dvc_project import DvcProject, redact_urls
+from mlgate.text.safe import say
+from mlgate.edges.dvc.project import DvcProject, redact_urls
 from mlgate.errors import EXIT_OK
-from mlgate.git import NETWORK_TIMEOUT_S, Git
-from mlgate.promotion import Bump, check_names, check_run_result, model_card, next_version, refuse, stage_tag
+from mlgate.edges.git import NETWORK_TIMEOUT_S, Git
+from mlgate.publish.promotion import Bump, check_names, check_run_result, model_card, next_version, refuse, stage_tag
 from mlgate.result import Result
 
 

@@ -3,9 +3,9 @@
 For the retraining workflow: after ``mlgate run`` refreshed ``dvc.lock`` and the outputs committed to git,
 ``mlgate propose --branch mlgate/retrain --title "Retrain on refreshed data" --body-file report.md`` commits
 them on top of HEAD (the checkout is left as it is; the body file never goes into the commit), force-pushes
-the branch to origin with ``GITHUB_TOKEN`` (see mlgate.github.git_auth), and opens the pull request into the
+the branch to origin with ``GITHUB_TOKEN`` (see mlgate.publish.github.git_auth), and opens the pull request into the
 default branch (``--base``) with the file as its body, or updates the body of the one already open for that
-branch (mlgate.github.pulls). Without changes there is nothing to propose.
+branch (mlgate.publish.github.pulls). Without changes there is nothing to propose.
 
 Exit codes: 0 proposed, or nothing to propose · 2 bad input (the branch, the title, the body file, no token or
 repository) · 3 git failed · 4 the push or the GitHub API refused (one line that says which and why).
@@ -19,17 +19,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate.errors import EXIT_OK, InputError
-from mlgate.safe_text import one_line, say
+from mlgate.text.safe import one_line, say
 
 TITLE_LIMIT = 256  # characters GitHub accepts in a pull request's title
 
 
 def propose_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    from mlgate.git import Git
-    from mlgate.github.git_auth import token_env
-    from mlgate.github.pulls import default_branch, upsert_pull
-    from mlgate.proposal import check_branch, commit_changes, push_branch
-    from mlgate.publish import github_seconds, open_client
+    from mlgate.edges.git import Git
+    from mlgate.publish.github.git_auth import token_env
+    from mlgate.publish.github.pulls import default_branch, upsert_pull
+    from mlgate.publish.proposal import check_branch, commit_changes, push_branch
+    from mlgate.publish.channels import github_seconds, open_client
 
     environ = os.environ if environ is None else environ
     title = _title(args.title)
@@ -43,7 +43,7 @@ def propose_command(args: argparse.Namespace, environ: Mapping[str, str] | None 
     git = Git.discover(Path(args.project_dir))
     branch = check_branch(git, args.branch)
     if environ.get("GITHUB_ACTIONS") == "true":
-        from mlgate.github import workflow
+        from mlgate.edges import ci_context as workflow
 
         workflow.mask(token)
     api = environ.get("GITHUB_API_URL") or "https://api.github.com"
@@ -63,7 +63,7 @@ def propose_command(args: argparse.Namespace, environ: Mapping[str, str] | None 
         pull = upsert_pull(client, branch=branch, base=base, title=title, body=body)
     say(f"mlgate: pull request #{pull.number} {pull.action}: {pull.url}")
     if environ.get("GITHUB_OUTPUT"):
-        from mlgate.github import workflow
+        from mlgate.edges import ci_context as workflow
 
         workflow.set_outputs(environ["GITHUB_OUTPUT"], {"pull-request-url": pull.url or "",
                                                          "pull-request-number": str(pull.number or ""),

@@ -1,4 +1,4 @@
-"""mlgate summarize: one summary over a matrix of models (see mlgate.summary), as one sticky comment.
+"""mlgate summarize: one summary over a matrix of models (see mlgate.report.summary), as one sticky comment.
 
 Reads each model's result file (the downloaded artifacts of the matrix's jobs), writes the summary's Markdown
 (``--report``) and, in GitHub Actions (``--github``, on by default there), on a pull request: finds each
@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
-from mlgate.marker import valid_report_id
-from mlgate.safe_text import one_line
-from mlgate.safe_text import say
-from mlgate.summary import Model, collect, failed_gates, render, verdict
+from mlgate.report.marker import valid_report_id
+from mlgate.text.safe import one_line
+from mlgate.text.safe import say
+from mlgate.report.summary import Model, collect, failed_gates, render, verdict
 
 
 def summarize_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
@@ -45,7 +45,7 @@ def summarize_command(args: argparse.Namespace, environ: Mapping[str, str] | Non
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(report, encoding="utf-8")
     if github:
-        from mlgate.github import workflow
+        from mlgate.edges import ci_context as workflow
 
         warnings += workflow.summary_and_outputs(environ, report, {
             "verdict": overall, "failed-gates": ",".join(failed_gates(models)),
@@ -61,10 +61,10 @@ def publish_summary(models: Sequence[Model], environ: Mapping[str, str], summary
                     overall: str) -> tuple[str, str, list[str]]:
     """The summary with each model's comment linked, posted as the sticky summary comment on the pull request:
     (the Markdown, the comment's URL or "", warnings)."""
-    from mlgate.github import GitHubContext, GitHubError, upsert_comment
-    from mlgate.github.comments import find_login, find_report_comments
-    from mlgate.github.workflow import mask
-    from mlgate.publish import github_seconds, open_client
+    from mlgate.publish.github import GitHubContext, GitHubError, upsert_comment
+    from mlgate.publish.github.comments import find_login, find_report_comments
+    from mlgate.edges.ci_context import mask
+    from mlgate.publish.channels import github_seconds, open_client
 
     context = GitHubContext.from_env(environ)
     runs = f"{context.server_url.rstrip('/')}/{context.repository}/actions/runs/"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mlgate.gates import Judge
+    from mlgate.gating.gates import Judge
 
 
 class Side(Protocol):
@@ -48,7 +48,7 @@ class DirectorySide:
     def path(self, rel: str) -> Path | None:
         """The file, or None if absent; ConfigError (exit 2) when it resolves (through a symlink) outside
         the project: config validation refuses ``..`` and absolute paths, only the file system knows links."""
-        from mlgate.paths import require_inside
+        from mlgate.edges.paths import require_inside
 
         candidate = require_inside(self.root, self.root / rel, rel)
         return candidate if candidate.exists() else None
@@ -95,5 +95,5 @@ Compute = Callable[..., FamilyResult | None]
 #   compute(config, head: Side, base: Side | None, *, recorded: Flat, progress) -> FamilyResult | None
 # where ``recorded`` is the base's numbers as the baseline has them ({file: {key: value}}; from the
 # ledger when the base's files are gone), and None means the family is not configured.
-FAMILY_MODULES: tuple[str, ...] = ("mlgate.families.predictions", "mlgate.families.model", "mlgate.families.data",
-                                 "mlgate.families.plots")
+FAMILY_MODULES: tuple[str, ...] = ("mlgate.families.predictions.family", "mlgate.families.model.family", "mlgate.families.data.family",
+                                 "mlgate.families.plots.family")

@@ -26,12 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mlgate.number_text import confidence_pct, fixed, interval_digits
+from mlgate.text.numbers import confidence_pct, fixed, interval_digits
 from mlgate.stats.intervals import Comparison
 
-from mlgate.rules import RULES as _REGISTRY
+from mlgate.gating.rules import RULES as _REGISTRY
 
-# The rules an interval can decide, by how (from the registry: mlgate.rules).
+# The rules an interval can decide, by how (from the registry: mlgate.gating.rules).
 RULES = tuple(name for name, rule in _REGISTRY.items() if rule.interval is not None)
 
 

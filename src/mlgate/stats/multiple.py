@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy.stats import false_discovery_control, norm
 
-from mlgate.rules import RULES
+from mlgate.gating.rules import RULES
 from mlgate.stats.intervals import Comparison
 
 METHODS = ("holm", "bh", "none")

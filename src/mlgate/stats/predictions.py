@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
-from mlgate.safe_text import quoted
+from mlgate.text.safe import quoted
 
 FORMATS = {
     ".csv": "csv",

@@ -1,0 +1,1 @@
+"""The plots family: DVC's plots of both sides, read and compared."""
