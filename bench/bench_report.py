@@ -22,7 +22,7 @@ PLOTS, POINTS, METRICS = 50, 300, 2000
 
 
 def _sides(tmp: Path) -> tuple[object, object]:
-    from mlgate.families import DirectorySide
+    from mlgate.edges.sides import DirectorySide
 
     sides = []
     for name, scale in (("head", 1.0), ("base", 1.2)):

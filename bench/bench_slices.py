@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stats import _median  # noqa: E402 - one timing loop for the in-process benchmarks
 
 from mlgate.config.load import parse_config
-from mlgate.families import DirectorySide
+from mlgate.edges.sides import DirectorySide
 from mlgate.families.model.family import compute as model_compute
 from mlgate.families.predictions.details import details
 from mlgate.families.predictions.family import interval_record
@@ -105,7 +105,7 @@ def main() -> str:
          "yes" if t_slices < 3 else "**no**"),
         (f"health of both sides, label shift, agreement: {N:,} rows, integer labels", t_health, "< 0.5 s",
          "yes" if t_health < 0.5 else "**no**"),
-        (f"the same, text labels", t_health_text, "< 0.5 s", "yes" if t_health_text < 0.5 else "**no**"),
+        ("the same, text labels", t_health_text, "< 0.5 s", "yes" if t_health_text < 0.5 else "**no**"),
     ]
     table = "\n".join(f"| {what} | {secs:.3f} s | {target} | {ok} |" for what, secs, target, ok in rows)
     shown = ", ".join(f"{r:.3f}" for r in ratios)

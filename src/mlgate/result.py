@@ -20,7 +20,7 @@ from typing_extensions import Required, TypedDict
 
 from mlgate import __version__
 from mlgate.errors import InputError
-from mlgate.report.marker import valid_report_id
+from mlgate.config.report_id import valid_report_id
 
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.text.safe import one_line

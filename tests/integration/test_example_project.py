@@ -224,7 +224,7 @@ def test_demo_scenarios_pass_or_fail_the_gates_as_the_demo_expects(baseline, tmp
         assert gates_pass(base, head) and not slice_gates_pass(baseline, project)
     # the report's plots: a ROC curve with its AUC, the confusion matrix, the feature-importance image, the model's changed
     from mlgate.config.load import parse_config
-    from mlgate.families import DirectorySide
+    from mlgate.edges.sides import DirectorySide
     from mlgate.families.plots import family as plots
 
     section = plots.compute(parse_config("version: 1"), DirectorySide("head", None, project),

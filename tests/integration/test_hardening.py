@@ -17,7 +17,6 @@ import types
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.support.dvc_repo import Project, git, make_project, mlgate_env, python_cmd
 from tests.support.github_double import DEFAULT_REPOSITORY

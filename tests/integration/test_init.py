@@ -175,7 +175,7 @@ def test_a_read_only_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
         proc = mlgate(project.dir, "init", "--no-workflow")
 
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.strip() == (f"mlgate: error: mlgate.yaml: cannot write: Permission denied; "
+    assert proc.stderr.strip() == ("mlgate: error: mlgate.yaml: cannot write: Permission denied; "
                                    "make the folder writable or pass --config") or \
         proc.stderr.strip() == ("mlgate: error: mlgate.yaml: cannot write: Operation not permitted; "
                                 "make the folder writable or pass --config")

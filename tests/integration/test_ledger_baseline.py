@@ -22,7 +22,7 @@ from mlgate.run.gate import ledger_trend
 from mlgate.report.marker import COMMENT_LIMIT
 from mlgate.report.render import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.run.trend import sparkline, trend_range
+from mlgate.report.charts import sparkline, trend_range
 from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
 

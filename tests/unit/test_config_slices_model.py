@@ -162,7 +162,7 @@ kpis:
     assert len(config.kpis) == 7
 
 
-# A where: is checked before pandas evaluates it (mlgate.config.where): nothing that computes forever, no '@'
+# A where: is checked before pandas evaluates it (mlgate.stats.where): nothing that computes forever, no '@'
 # variables, no private attributes; the message quotes the where: bounded.
 WHERE_BAD = {
     "huge exponent on a column": ("x ** 999999999999 > 1", "raises to the power 999999999999, above 100; such a "

@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mlgate.config.load import parse_config
 from mlgate.errors import InputError
-from mlgate.families import DirectorySide
+from mlgate.edges.sides import DirectorySide
 from mlgate.families.model.family import compute
 from mlgate.families.model import timing
 

@@ -18,7 +18,7 @@ import yaml
 from sklearn import metrics as skm
 
 from mlgate.gating import compare, gates
-from mlgate.families import DirectorySide
+from mlgate.edges.sides import DirectorySide
 from mlgate.families.predictions import family
 from mlgate.config.load import parse_config
 from mlgate.errors import ConfigError, InputError

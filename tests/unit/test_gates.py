@@ -8,7 +8,8 @@ import pytest
 
 from mlgate.config.load import Config, parse_config, validate
 from mlgate.errors import ConfigError
-from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, describe_rule, evaluate, verdict
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, evaluate, verdict
+from mlgate.gating.rules import describe_rule
 from mlgate.gating.snapshot import Snapshot
 
 INF, NAN = math.inf, math.nan

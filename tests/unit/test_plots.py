@@ -10,7 +10,7 @@ import pytest
 
 from mlgate.config.load import parse_config
 from mlgate.errors import ConfigError, InputError
-from mlgate.families import DirectorySide
+from mlgate.edges.sides import DirectorySide
 from mlgate.families.plots import family
 from mlgate.families.plots.confusion import confusion_plot, counts, roles
 from mlgate.families.plots.curves import POINTS, area, line_plot, resample, side_curves

@@ -190,7 +190,7 @@ def test_base_without_slice_columns_shows_the_head_and_warns() -> None:
 
 def test_slice_columns_through_a_side(tmp_path) -> None:
     from mlgate.errors import InputError
-    from mlgate.families import DirectorySide
+    from mlgate.edges.sides import DirectorySide
     from mlgate.families.predictions.details import read_slice_columns
 
     hf, _ = _frames({})

@@ -17,7 +17,8 @@ from mlgate.errors import ConfigError
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.edges.ci_context import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
 from mlgate.report.marker import COMMENT_LIMIT
-from mlgate.report.render import CELL_CHARS, NBSP, code, num, report_marker, text
+from mlgate.report.render import CELL_CHARS, NBSP, num, report_marker
+from mlgate.text.markdown import code, text
 from mlgate.report.render import delta as _delta
 from mlgate.report.render import render as render_exact
 

@@ -114,7 +114,7 @@ def test_a_section_its_template_cannot_render_costs_the_section_not_the_report()
 
 def test_most_drifting_columns_lists_only_the_columns_that_moved(tmp_path: Path) -> None:
     from mlgate.config.load import parse_config
-    from mlgate.families import DirectorySide
+    from mlgate.edges.sides import DirectorySide
     from mlgate.families.data import family as data_family
     from tests.support.data_files import classified, write
 

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from mlgate.edges.ledger import LedgerHit
-from mlgate.run.trend import BLOCKS, FLAT, GAP, kpi_series, mermaid_xychart, sparkline, trend_range
+from mlgate.gating.trend import kpi_series
+from mlgate.report.charts import BLOCKS, FLAT, GAP, mermaid_xychart, sparkline, trend_range
 
 # Mermaid's xychart lexer: numbers have no exponent, strings have no escapes.
 MERMAID_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$")
@@ -198,7 +199,6 @@ def test_series_feeds_sparkline_and_chart() -> None:
 
 # ---- the trend answers "is this pull request out of line?" ---------------------------------------
 
-from mlgate.run.trend import trend_range  # noqa: E402
 
 
 def test_one_test_example_of_noise_draws_as_noise_on_the_gates_scale() -> None:

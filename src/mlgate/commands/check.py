@@ -15,7 +15,7 @@ from mlgate.run.base_commit import BaseRequest, choose_base
 from mlgate.gating.compare import is_number
 from mlgate.edges.dvc.discovery import check_pipeline, describe, unreadable as broken
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
-from mlgate.families import DirectorySide
+from mlgate.edges.sides import DirectorySide
 from mlgate.gating.gates import family_without_base
 from mlgate.edges.progress import Progress
 from mlgate.text.safe import one_line, say

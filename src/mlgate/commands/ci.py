@@ -198,7 +198,7 @@ def _note_failure(ctx: GitHubContext, token: str, args: argparse.Namespace, mess
     """The run could not finish: say so in the job summary and, best effort, as an error status."""
     from mlgate.edges import ci_context as workflow
     from mlgate.publish.github import GitHubError, post_status, status_context
-    from mlgate.report.render import code
+    from mlgate.text.markdown import code
 
     try:
         if environ.get("GITHUB_STEP_SUMMARY"):

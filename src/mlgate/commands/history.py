@@ -16,10 +16,10 @@ from mlgate.text.safe import one_line, say
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.edges.git import Git
 from mlgate.edges.ledger import Ledger, LedgerHit
-from mlgate.publish.record import ledger_ref
+from mlgate.edges.ledger import ledger_ref
 from mlgate.run.gate import default_branch_rev, display_branch
 from mlgate.gating.selectors import match
-from mlgate.run.trend import flat_metrics, kpi_series
+from mlgate.gating.trend import flat_metrics, kpi_series
 
 
 def history_command(args: argparse.Namespace) -> int:

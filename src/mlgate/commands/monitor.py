@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.run.monitor import Monitored, MonitorOptions, open_monitor_edges, record_monitoring, run_monitor
+from mlgate.run.monitor import Monitored, MonitorOptions, open_monitor_edges, run_monitor
+from mlgate.publish.record import record_monitoring
 from mlgate.edges.progress import Progress
 from mlgate.text.safe import say
 from mlgate.report.terminal import verdict_table

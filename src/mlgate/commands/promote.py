@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.text.safe import say
-from mlgate.edges.dvc.project import DvcProject, redact_urls
+from mlgate.edges.dvc.project import DvcProject
+from mlgate.text.safe import redact_urls
 from mlgate.errors import EXIT_OK
 from mlgate.edges.git import NETWORK_TIMEOUT_S, Git
 from mlgate.publish.promotion import Bump, check_names, check_run_result, model_card, next_version, refuse, stage_tag

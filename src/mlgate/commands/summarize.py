@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
-from mlgate.report.marker import valid_report_id
+from mlgate.config.report_id import valid_report_id
 from mlgate.text.safe import one_line
 from mlgate.text.safe import say
 from mlgate.report.summary import Model, collect, failed_gates, render, verdict

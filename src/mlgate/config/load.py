@@ -162,7 +162,7 @@ def _slice_entry(entry: Any) -> Any:
         if not isinstance(entry.get("name"), str) or not isinstance(entry.get("where"), str) or len(entry) != 2:
             raise ValueError("a named slice is {name: <text>, where: <pandas query>}, "
                              'e.g. {name: night_shift, where: "hour < 6 or hour >= 22"}')
-        from mlgate.config.where import check
+        from mlgate.stats.where import check
 
         check(entry["where"])  # before pandas evaluates it: no endless constants, no '@' variables
         return dict(entry)
@@ -259,7 +259,7 @@ class DatasetConfig(Strict):
 
 
 def _report_id(value: str) -> str:
-    from mlgate.report.marker import check_report_id
+    from mlgate.config.report_id import check_report_id
 
     try:
         return check_report_id(value)
@@ -698,3 +698,10 @@ def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", type(None): "nothing"}.get(
         type(value), type(value).__name__
     )
+
+
+def check_template_dir(template_dir: Path, source: str = "mlgate.yaml") -> None:
+    """report.template must be a folder (else Jinja's loader silently falls back to the built-in report)."""
+    if not template_dir.is_dir():
+        raise ConfigError(f"{source}: report.template: {template_dir} is not a directory; "
+                          "point it at a directory holding report.md.j2, or remove the key")

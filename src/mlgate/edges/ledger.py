@@ -25,7 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import ConfigError, GitError
+from mlgate.edges.progress import Progress
+from mlgate.errors import ConfigError, GitError, MlgateError
+from mlgate.text.safe import redact_urls
 from mlgate.edges.git import NETWORK_TIMEOUT_S, Git, last_line
 
 DEFAULT_REF = "refs/notes/mlgate"
@@ -422,3 +424,31 @@ def _push_failure_message(ref: str, remote: str, text: str) -> str:
             "(workflow `permissions: contents: write`) and no rule may block refs/notes/*"
         )
     return f"cannot push the ledger {ref} to '{remote}': {last_line(text.encode())}"
+
+
+def ledger_ref(report_id: str = "default") -> str:
+    """One notes ref per report id: several projects of one repository never overwrite each other."""
+    if report_id == "default":
+        return DEFAULT_REF
+    return f"{DEFAULT_REF}-{re.sub(r'[^A-Za-z0-9_.-]', '_', report_id).strip('.')[:100] or '_'}"
+
+
+def open_ledger(git: Git, report_id: str = "default", *,
+                progress: Progress | None = None) -> tuple[Ledger, list[str]]:
+    """The local ledger, first merged with origin's when there is an origin (quietly: none is fine).
+
+    Returns the ledger and warnings (origin unreachable: the run goes on with what is local). Git runs
+    with ``git.env`` (in Actions: the token's credentials, see mlgate.publish.github.git_auth).
+    """
+    ledger = Ledger(git.root, ledger_ref(report_id), env=git.env)
+    warnings: list[str] = []
+    if ledger.has_remote():
+        try:
+            found = ledger.fetch()
+        except MlgateError as exc:
+            warnings.append(f"the metrics ledger was not fetched ({redact_urls(str(exc))}); "
+                            "baselines come from git or DVC instead")
+        else:
+            if progress is not None:
+                progress.line(f"mlgate: metrics ledger {ledger.ref} {'fetched' if found else 'not on origin yet'}")
+    return ledger, warnings

@@ -14,49 +14,16 @@ there may be no base files at all; the family then returns ``base=None`` and the
 
 from __future__ import annotations
 
-import glob as _glob
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlgate.gating.gates import Judge
 
 
-class Side(Protocol):
-    """One revision's files, as a family reads them."""
-
-    name: str  # "head" | "base"
-    sha: str | None
-
-    def path(self, rel: str) -> Path | None:
-        """A local, readable path for the project-relative file ``rel`` at this revision; None if absent."""
-
-    def glob(self, pattern: str) -> list[str]:
-        """Project-relative paths matching ``pattern`` at this revision, sorted."""
 
 
-@dataclass(frozen=True)
-class DirectorySide:
-    """A revision whose files are a directory: the head's workspace, or the worktree a base ran in."""
-
-    name: str
-    sha: str | None
-    root: Path
-
-    def path(self, rel: str) -> Path | None:
-        """The file, or None if absent; ConfigError (exit 2) when it resolves (through a symlink) outside
-        the project: config validation refuses ``..`` and absolute paths, only the file system knows links."""
-        from mlgate.edges.paths import require_inside
-
-        candidate = require_inside(self.root, self.root / rel, rel)
-        return candidate if candidate.exists() else None
-
-    def glob(self, pattern: str) -> list[str]:
-        root = self.root.resolve()
-        found = _glob.glob(pattern, root_dir=root, recursive=True)
-        return sorted(p for p in found if self.path(p) is not None)
 
 
 @dataclass(frozen=True)
@@ -72,20 +39,6 @@ class FamilyResult:
     warnings: tuple[str, ...] = ()
 
 
-def combine_judges(judges: Sequence[Judge | None]) -> Judge | None:
-    """One judge asking each family's in turn; the first that decides a rule wins."""
-    present = [j for j in judges if j is not None]
-    if not present:
-        return None
-
-    def judge(file: str | None, key: str, rule: str, threshold: float, kpi: Any) -> Any:
-        for one in present:
-            outcome = one(file, key, rule, threshold, kpi)
-            if outcome is not None:
-                return outcome
-        return None
-
-    return judge
 
 
 Compute = Callable[..., FamilyResult | None]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mlgate.gating import compare
 from mlgate.config.load import Config, Kpi
 from mlgate.errors import ConfigError
-from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES, describe_rule
+from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES
 from mlgate.gating.selectors import match
 from mlgate.gating.snapshot import Snapshot
 
@@ -203,3 +203,19 @@ def _similar(key: str, candidates: list[str]) -> list[str]:
     leaf = key.rsplit(".", 1)[-1].lower()
     holding = [c for c in candidates if leaf in c.lower() or c.rsplit(".", 1)[-1].lower() in leaf]
     return holding[:1] or difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+
+
+def combine_judges(judges: Sequence[Judge | None]) -> Judge | None:
+    """One judge asking each family's in turn; the first that decides a rule wins."""
+    present = [j for j in judges if j is not None]
+    if not present:
+        return None
+
+    def judge(file: str | None, key: str, rule: str, threshold: float, kpi: Any) -> Any:
+        for one in present:
+            outcome = one(file, key, rule, threshold, kpi)
+            if outcome is not None:
+                return outcome
+        return None
+
+    return judge

@@ -31,7 +31,7 @@ from mlgate.gating.gates import RuleOutcome
 from mlgate.text.numbers import number_format
 from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES, TOLERANCE, is_number
 from mlgate.gating.snapshot import Snapshot
-from mlgate.run.trend import flat_metrics
+from mlgate.gating.trend import flat_metrics
 
 SHORT = 7
 
@@ -222,7 +222,7 @@ def judges(config: Any, hits: Sequence[Any], head: Snapshot, base: Snapshot | No
            family_judges: Sequence[Any]) -> Any:
     """One judge for the gates: the ratchet first, then the families' (per-example intervals), then the
     noise from the history for the confidence rules no family decided."""
-    from mlgate.families import combine_judges
+    from mlgate.gating.gates import combine_judges
 
     if not wants_history(config):
         return combine_judges(list(family_judges))

@@ -209,7 +209,7 @@ def _summary_notes(warnings: list[str]) -> str:
     """The channels that failed, as lines under the report in the job summary."""
     if not warnings:
         return ""
-    from mlgate.report.render import text
+    from mlgate.text.markdown import text
 
     return "\n\n" + "\n".join(f"> ⚠️ {text(w)}" for w in warnings) + "\n"
 

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlgate.edges.dvc.project import redact_urls
+from mlgate.text.safe import redact_urls
 from mlgate.errors import InputError, PublishError
 from mlgate.edges.git import NETWORK_TIMEOUT_S, Git, last_line
 from mlgate.text.safe import one_line

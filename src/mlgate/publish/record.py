@@ -10,43 +10,20 @@ next pull request trusts as its baseline.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.edges.dvc.project import DvcProject, redact_urls
+from mlgate.edges.dvc.project import DvcProject
+from mlgate.text.safe import redact_urls
 from mlgate.errors import MlgateError
-from mlgate.edges.git import Git
-from mlgate.edges.ledger import DEFAULT_REF, Ledger
+from mlgate.edges.ledger import Ledger
 from mlgate.edges.progress import Progress
 from mlgate.result import Result
-
-def ledger_ref(report_id: str = "default") -> str:
-    """One notes ref per report id: several projects of one repository never overwrite each other."""
-    if report_id == "default":
-        return DEFAULT_REF
-    return f"{DEFAULT_REF}-{re.sub(r'[^A-Za-z0-9_.-]', '_', report_id).strip('.')[:100] or '_'}"
+from mlgate.run.gate import Edges
+from mlgate.run.monitor import Monitored
 
 
-def open_ledger(git: Git, report_id: str = "default", *,
-                progress: Progress | None = None) -> tuple[Ledger, list[str]]:
-    """The local ledger, first merged with origin's when there is an origin (quietly: none is fine).
 
-    Returns the ledger and warnings (origin unreachable: the run goes on with what is local). Git runs
-    with ``git.env`` (in Actions: the token's credentials, see mlgate.publish.github.git_auth).
-    """
-    ledger = Ledger(git.root, ledger_ref(report_id), env=git.env)
-    warnings: list[str] = []
-    if ledger.has_remote():
-        try:
-            found = ledger.fetch()
-        except MlgateError as exc:
-            warnings.append(f"the metrics ledger was not fetched ({redact_urls(str(exc))}); "
-                            "baselines come from git or DVC instead")
-        else:
-            if progress is not None:
-                progress.line(f"mlgate: metrics ledger {ledger.ref} {'fetched' if found else 'not on origin yet'}")
-    return ledger, warnings
 
 
 def ledger_entry(result: Result) -> dict[str, Any]:
@@ -161,3 +138,25 @@ def _wants_cache_push(flag: bool | None, record: bool, result: Result, project: 
     if flag:
         done.warnings.append("--push-cache: the project has no default DVC remote; add one with 'dvc remote add -d NAME URL'")
     return False
+
+
+def record_monitoring(done: Monitored, edges: Edges, *, push: bool = True) -> list[str]:
+    """Record the result under the monitored commit in the monitoring ledger and push it; failures are warnings."""
+    from mlgate.publish.record import ledger_entry
+    from mlgate.edges.ledger import ledger_ref
+
+    ledger = done.ledger
+    if ledger is None:
+        ledger = Ledger(edges.git.root, ledger_ref(done.config.report_id), env=edges.git.env)
+    entry = {**ledger_entry(done.result), "verdict": done.word, "ref": done.result.base.ref if done.result.base else None}
+    try:
+        ledger.record(done.sha, entry)
+    except MlgateError as exc:
+        return [f"not recorded in the monitoring ledger: {exc}"]
+    edges.progress.line(f"mlgate: recorded the monitoring of {done.sha[:7]} in {ledger.ref}")
+    if push and ledger.has_remote():
+        try:
+            ledger.push()
+        except MlgateError as exc:
+            return [f"the monitoring entry was recorded locally but not pushed: {redact_urls(str(exc))}"]
+    return []

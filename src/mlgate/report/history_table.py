@@ -2,7 +2,7 @@
 
 Each KPI column reads with one number format for all its values (as the report reads a metric); the
 columns that do not fit are named under the table; each sparkline is drawn on a stated scale that keeps
-noise small (``trend.trend_range``), and says its range and last value.
+noise small (``charts.trend_range``), and says its range and last value.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgate.text.numbers import number_format
-from mlgate.run.trend import sparkline, trend_range
+from mlgate.report.charts import sparkline, trend_range
 
 WIDTH = 100
 LABEL_MAX = 18

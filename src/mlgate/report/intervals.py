@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mlgate.gating.gates import FAIL, GateOutcome, RuleOutcome, describe_rule
+from mlgate.gating.gates import FAIL, GateOutcome, RuleOutcome
+from mlgate.gating.rules import describe_rule
 from mlgate.text.numbers import confidence_pct, fixed, interval_digits, number_format
 
 
@@ -88,7 +89,7 @@ def interval_details(rule: RuleOutcome) -> str:
 
 def problem_text(gate: GateOutcome) -> str:
     """What went wrong, in plain words: an interval's reading where a failing rule has one, else the message."""
-    from mlgate.report.render import text
+    from mlgate.text.markdown import text
 
     readings = [interval_reading(gate, r) for r in gate.rules
                 if r.interval and r.interval.get("of") in PREDICTION_KINDS and r.status == FAIL]

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import re
 
+from mlgate.config.report_id import check_report_id
 from mlgate.errors import InputError
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body (the report is rendered to fit)
 
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 _MARKER_RE = re.compile(r"^<!-- mlgate:report id=(?P<id>\S+) head=(?P<head>[0-9A-Fa-f]*) -->[ \t]*$")
 
 
-def valid_report_id(report_id: str) -> bool:
-    return bool(_ID_RE.fullmatch(report_id or ""))
 
 
-def check_report_id(report_id: str) -> str:
-    if not valid_report_id(report_id):
-        raise InputError(f"report-id {report_id!r} is not valid; use letters, digits, '.', '_', '-' or '/'"
-                         " (at most 100 characters)")
-    return report_id
 
 
 def marker(report_id: str, head_sha: str | None) -> str:

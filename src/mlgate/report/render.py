@@ -37,23 +37,25 @@ from mlgate.errors import ConfigError, MlgateError
 from mlgate.report.marker import COMMENT_LIMIT, marker
 from mlgate.edges.paths import repository_root, require_inside
 from mlgate.config import settings
-from mlgate.text.safe import one_line, printable
+from mlgate.config.load import check_template_dir
+from mlgate.text.markdown import code, cut_cells, text
+from mlgate.text.safe import one_line
 from mlgate.gating.direction import guess_higher_is_better
 from mlgate.text.numbers import MINUS, NO_CHANGE, NumberFormat, number_format, percent
-from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, describe_rule
+from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
+from mlgate.gating.rules import describe_rule
 from mlgate.report.intervals import FILTERS as INTERVAL_FILTERS
 from mlgate.report.intervals import interval_cell
 from mlgate.report.history_notes import FILTERS as HISTORY_FILTERS
 from mlgate.report.charts import FILTERS as PLOT_FILTERS
 from mlgate.result import Result
-from mlgate.run.trend import mermaid_xychart, sparkline, trend_range
+from mlgate.report.charts import mermaid_xychart, sparkline, trend_range
 
 CELL_CHARS = 200  # untrusted text per cell once the report is over budget
 OUTPUT_CHARS = 4 * 1024 * 1024  # what one render may produce before it is stopped
 MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than limit // this can never fit
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
-_cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
 _class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
 NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
@@ -76,11 +78,6 @@ def report_marker(report_id: str, head_sha: str | None) -> str:
     return marker(report_id, head_sha[:7] if head_sha else None)
 
 
-def check_template_dir(template_dir: Path, source: str = "mlgate.yaml") -> None:
-    """report.template must be a folder (else Jinja's loader silently falls back to the built-in report)."""
-    if not template_dir.is_dir():
-        raise ConfigError(f"{source}: report.template: {template_dir} is not a directory; "
-                          "point it at a directory holding report.md.j2, or remove the key")
 
 
 def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | None = None) -> str:
@@ -179,11 +176,8 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
         if same in tried:  # without trend charts, the chart plans render the same report: once is enough
             continue
         tried.add(same)
-        token = _cell_chars.set(plan.get("cell", CELL_CHARS))
-        try:
+        with cut_cells(plan.get("cell", CELL_CHARS)):
             rendered = _bounded(template, rows.context(plan), user=template_dir is not None)
-        finally:
-            _cell_chars.reset(token)
         if rendered is None:  # over OUTPUT_CHARS: as too long as it gets
             continue
         text = _tidy(rendered)
@@ -677,25 +671,8 @@ def _data_text(r: Result) -> str:
 
 # -- filters -----------------------------------------------------------------------------------------
 
-def code(value: Any, table: bool = True) -> str:
-    """Untrusted text as an inline code span: nothing inside is Markdown, HTML or a mention.
-
-    In a table cell a `|` would end the cell even inside a code span, so it is escaped there only.
-    """
-    text = _fit(" ".join(str(value).split()))
-    if table:
-        text = text.replace("|", "\\|")
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _fit(text: str) -> str:
-    """Untrusted text cut to the budget's cell size (when the report is over budget)."""
-    text = printable(text)
-    limit = _cell_chars.get()
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 NAME_CHARS = 24  # a longer KPI or metric name shows its common prefix once, in a row above (760 px)
@@ -747,26 +724,12 @@ def kpi(name: Any) -> str:
     return code(name)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")  # enough to stop emphasis, code, links, tables
 
 
-_MENTION = re.compile(r"(?<![\w`])@[\w][\w./-]*")  # @user, @org/team: what GitHub would turn into a mention
 
 
-def text(value: Any) -> str:
-    """Untrusted text as inert Markdown prose: specials escaped, HTML disarmed, and each would-be @mention put in a
-    code span (GitHub links no mention there), so the text copies back exactly, with no invisible character."""
-    s = _fit(" ".join(str(value).split()))
-    out, at = [], 0
-    for m in _MENTION.finditer(s):
-        out += [_prose(s[at:m.start()]), code(m.group(0))]
-        at = m.end()
-    return "".join([*out, _prose(s[at:])])
 
 
-def _prose(s: str) -> str:
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def fmt(row: Any) -> NumberFormat:

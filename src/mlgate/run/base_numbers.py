@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlgate.config.load import BaselineConfig
-from mlgate.edges.dvc.project import DvcProject, RevisionSide, is_missing
+from mlgate.edges.dvc.project import DvcProject, is_missing
+from mlgate.edges.sides import RevisionSide
 from mlgate.errors import MlgateError
-from mlgate.families import DirectorySide, Side
+from mlgate.edges.sides import DirectorySide, Side
 from mlgate.edges.git import Git
 from mlgate.edges.progress import Progress
 from mlgate.result import Baseline

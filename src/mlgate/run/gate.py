@@ -25,16 +25,17 @@ from mlgate.run.base_commit import BaseChoice, BaseRequest, choose_base
 from mlgate.config.load import CONFIG_NAME, Config, blocks, load_config
 from mlgate.edges.dvc.project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FAMILY_MODULES, DirectorySide, FamilyResult, Side
+from mlgate.families import FAMILY_MODULES, FamilyResult
+from mlgate.edges.sides import DirectorySide, Side
 from mlgate.edges.git import Git
 from mlgate.gating.history import judges, wants_history
 from mlgate.edges.ledger import Ledger
-from mlgate.report.marker import check_report_id
+from mlgate.config.report_id import check_report_id
 from mlgate.edges.progress import Progress
 from mlgate.result import Result, Revision
 from mlgate.gating.snapshot import Snapshot
 from mlgate.run.staleness import stale_lines
-from mlgate.run.trend import gate_trends
+from mlgate.gating.trend import gate_trends
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
     configured = options.config_path is not None or config_path.exists()
     config = load_config(config_path) if configured else Config(version=1)
     if config.report.template:
-        from mlgate.report.render import check_template_dir
+        from mlgate.config.load import check_template_dir
 
         check_template_dir(config_path.parent / config.report.template, display(config_path))
     project = DvcProject(project_dir)
@@ -100,7 +101,7 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
         project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
         opened, notes = None, ()
         if config.baseline.ledger if ledger is None else ledger:
-            from mlgate.publish.record import open_ledger
+            from mlgate.edges.ledger import open_ledger
 
             opened, notes = open_ledger(git, options.report_id, progress=progress)
         yield Edges(git, project, project_dir.relative_to(git.root), config, config_path, progress, opened,

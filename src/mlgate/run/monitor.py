@@ -29,9 +29,9 @@ from mlgate.families.data.drift import BINS_TEXT, drifts_of
 from mlgate.families.data.profile import DatasetProfile
 from mlgate.families.data.read import DatasetReader, file_format, is_glob
 from mlgate.families.data.section import dataset_section
-from mlgate.edges.dvc.project import RevisionSide, redact_urls
+from mlgate.edges.sides import RevisionSide
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import Side
+from mlgate.edges.sides import Side
 from mlgate.gating.gates import SKIPPED
 from mlgate.edges.ledger import Ledger, LedgerHit
 from mlgate.run.monitor_gates import FILE, OK, Checked, SamplePredictions, checks
@@ -230,7 +230,7 @@ def _unexpected(changes: list[dict[str, Any]], config: Config, target: str | Non
 
 
 def _monitoring_ledger(edges: Edges, cfg: MonitorConfig, warnings: list[str]) -> Ledger | None:
-    from mlgate.publish.record import open_ledger
+    from mlgate.edges.ledger import open_ledger
 
     try:
         ledger, notes = open_ledger(edges.git, cfg.report_id, progress=edges.progress)
@@ -241,25 +241,6 @@ def _monitoring_ledger(edges: Edges, cfg: MonitorConfig, warnings: list[str]) ->
     return ledger
 
 
-def record_monitoring(done: Monitored, edges: Edges, *, push: bool = True) -> list[str]:
-    """Record the result under the monitored commit in the monitoring ledger and push it; failures are warnings."""
-    from mlgate.publish.record import ledger_entry, ledger_ref
-
-    ledger = done.ledger
-    if ledger is None:
-        ledger = Ledger(edges.git.root, ledger_ref(done.config.report_id), env=edges.git.env)
-    entry = {**ledger_entry(done.result), "verdict": done.word, "ref": done.result.base.ref if done.result.base else None}
-    try:
-        ledger.record(done.sha, entry)
-    except MlgateError as exc:
-        return [f"not recorded in the monitoring ledger: {exc}"]
-    edges.progress.line(f"mlgate: recorded the monitoring of {done.sha[:7]} in {ledger.ref}")
-    if push and ledger.has_remote():
-        try:
-            ledger.push()
-        except MlgateError as exc:
-            return [f"the monitoring entry was recorded locally but not pushed: {redact_urls(str(exc))}"]
-    return []
 
 
 def open_monitor_edges(options: MonitorOptions, progress: Progress, git_env: Mapping[str, str] | None = None) -> Any:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from mlgate.errors import InputError
 from mlgate.text.safe import one_line, quoted
-from mlgate.config.where import check
+from mlgate.stats.where import check
 from mlgate.stats import metrics as m
 from mlgate.stats.intervals import Comparison, compare_paired, compare_unpaired
 from mlgate.stats.predictions import FORMATS, Pairing, PredictionSpec, Predictions, _read
@@ -209,7 +209,7 @@ def _key(value: Any) -> Any:
 
 
 def _query(d: SliceDef, frame: pd.DataFrame, source: str) -> np.ndarray:
-    """The rows where ``d.where`` holds: checked first (mlgate.config.where), then evaluated by pandas over
+    """The rows where ``d.where`` holds: checked first (mlgate.stats.where), then evaluated by pandas over
     the frame's columns only (no local or global variable resolves)."""
     where, name = str(d.where), quoted(d.name)
     try:

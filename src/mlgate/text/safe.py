@@ -70,3 +70,11 @@ def say(text: Any, file: TextIO | None = None) -> None:
     out = file or sys.stdout
     lines = str(text).split("\n")
     print("\n".join(safe_line(line) for line in lines), file=out, flush=True)
+
+
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact_urls(text: str) -> str:
+    """``scheme://user:secret@host`` becomes ``scheme://***@host``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate.edges.dvc.project import DvcProject, _one_line, is_missing
+from mlgate.edges.dvc.project import DvcProject, is_missing
+from mlgate.edges.dvc.read import one_line
 from mlgate.errors import InputError
 
 # DVC went to the remote for a file the workspace lacks (a partial output directory) and could not reach it.
@@ -45,7 +46,7 @@ def pipeline_error(exc: Exception, root: Path) -> InputError:
         shown = (root / rel).resolve().relative_to(Path.cwd()).as_posix()
     fix = (f"fix {shown}, or delete it and run 'dvc repro' to write it again" if rel.name == "dvc.lock"
            else f"fix {shown}")
-    return InputError(f"{shown}: DVC cannot parse it: {describe(_one_line(exc))}; {fix}")
+    return InputError(f"{shown}: DVC cannot parse it: {describe(one_line(exc))}; {fix}")
 
 
 def check_pipeline(project: DvcProject) -> None:

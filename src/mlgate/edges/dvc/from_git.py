@@ -25,13 +25,26 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from mlgate.edges.dvc.project import MAX_FILE_CHARS, DvcProject, _flatten_show, bounded_files
+from mlgate.edges.dvc.read import MAX_FILE_CHARS, bounded_files, flatten_show
 from mlgate.edges.git import LFS_POINTER
 from mlgate.gating.snapshot import Snapshot
 
 MAX_FILE_BYTES = 4 * MAX_FILE_CHARS  # in UTF-8's widest characters: a larger file is refused by DVC's read too
+
+
+class Project(Protocol):
+    """What this read needs of the DVC project (``edges.dvc.project.DvcProject``)."""
+
+    root: Path
+
+    @property
+    def repo(self) -> Any: ...
+
+    def _in_git(self, rel: str) -> tuple[Any, str]: ...
+
+    def tree(self, rev: str) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -44,7 +57,7 @@ class _Plan:
     cached: list[str]  # DVC outputs whose data is in the DVC cache, not in git
 
 
-def read(project: DvcProject, rev: str) -> Snapshot | None:
+def read(project: Project, rev: str) -> Snapshot | None:
     """``rev``'s metrics and params as DVC reads them at ``rev``, or None when only DVC can say."""
     from dvc.exceptions import DvcException
 
@@ -151,8 +164,8 @@ def _parse(plan: _Plan, scratch: Path) -> Snapshot | None:
     except Exception:  # noqa: BLE001 - any refusal is DVC's to word
         return None
     snap = Snapshot()
-    snap.metrics = _flatten_show({"data": metrics}, snap.errors)
-    snap.params = _flatten_show({"data": params}, snap.errors)
+    snap.metrics = flatten_show({"data": metrics}, snap.errors)
+    snap.params = flatten_show({"data": params}, snap.errors)
     return snap
 
 

@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from mlgate.errors import InputError, MlgateError, PipelineError
+from mlgate.errors import InputError, PipelineError
 from mlgate.edges.git import LFS_POINTER, TreeEntry
 from mlgate.edges.progress import Progress
-from mlgate.gating.snapshot import AmbiguousKey, Flat, Snapshot, flatten
+from mlgate.edges.dvc.read import bounded_files, flatten_show, gathered, missing_plugin, one_line
+from mlgate.gating.snapshot import Snapshot
+from mlgate.text.safe import redact_urls
 
 _EVENTS = [
     (re.compile(r"^Running stage '(?P<name>[^']+)'"), "ran"),
@@ -29,9 +31,6 @@ _EVENTS = [
     (re.compile(r"^Pulling data for stage: '(?P<name>[^']+)'"), "restored"),
     (re.compile(r"^Unable to pull data for stage: '(?P<name>[^']+)'"), "unpulled"),
 ]
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-# DVC's words when a remote's scheme needs a plugin package that is not installed (dvc_objects.fs.registry)
-_PLUGIN = re.compile(r"\b(?P<scheme>[a-z0-9+.-]+) is supported, but requires '(?P<package>[^']+)' to be installed")
 
 
 @dataclass
@@ -69,7 +68,7 @@ class DvcProject:
                     f"{self.root}: not a DVC project (no .dvc directory); run 'dvc init' there or pass --project-dir"
                 ) from None
             except DvcException as exc:
-                raise PipelineError(f"{self.root}: DVC cannot open the project: {_one_line(exc)}") from None
+                raise PipelineError(f"{self.root}: DVC cannot open the project: {one_line(exc)}") from None
         return self._repo
 
     def at(self, rev: str) -> Any:
@@ -162,7 +161,7 @@ class DvcProject:
         except DvcException as exc:
             ran = events.finish(failed=True)
             where = "; see the stage's output above" if ran else "; fix the cause and run again"
-            raise PipelineError(f"dvc repro failed in {self.root}: {redact_urls(_one_line(exc))}{where}") from None
+            raise PipelineError(f"dvc repro failed in {self.root}: {redact_urls(one_line(exc))}{where}") from None
         except ImportError as exc:
             events.finish(failed=True)
             problem = missing_plugin(exc, self._remote_words())
@@ -179,7 +178,7 @@ class DvcProject:
         try:
             self.repo.stage_cache.pull(None)
         except Exception as exc:  # noqa: BLE001 - the stages run instead, and say for themselves what fails
-            why = redact_urls(missing_plugin(exc, self._remote_words()) or _one_line(exc))
+            why = redact_urls(missing_plugin(exc, self._remote_words()) or one_line(exc))
             events.warn(f"Failed to pull run cache: {why}")
 
     def plots_html(self, base_rev: str | None, out: Path) -> bool:
@@ -291,7 +290,7 @@ class DvcProject:
                 return int(self.repo.push(run_cache=True) or 0)
         except DvcException as exc:
             raise PipelineError(
-                f"dvc push --run-cache failed in {self.root}: {redact_urls(_one_line(exc))}; "
+                f"dvc push --run-cache failed in {self.root}: {redact_urls(one_line(exc))}; "
                 "check the DVC remote's credentials (from the environment) and that it is writable"
             ) from None
         except ImportError as exc:
@@ -357,7 +356,7 @@ class DvcProject:
         except (FileNotFoundError, FileMissingError, PathMissingError, IsADirectoryError, NotADirectoryError):
             return False
         except DvcException as exc:
-            raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(_one_line(exc))}") from None
+            raise PipelineError(f"{path} at {rev[:7]}: DVC cannot read it: {redact_urls(one_line(exc))}") from None
         except ImportError as exc:  # not in the cache, and the remote's plugin is not installed
             problem = missing_plugin(exc, self._remote_words())
             if problem is None:
@@ -403,7 +402,7 @@ class DvcProject:
                         if out.plot and rel not in plots:
                             plots.append(rel)
         except DvcException as exc:
-            raise PipelineError(f"{self.root}: DVC cannot read the pipeline: {_one_line(exc)}; fix dvc.yaml") from None
+            raise PipelineError(f"{self.root}: DVC cannot read the pipeline: {one_line(exc)}; fix dvc.yaml") from None
         return metrics, plots
 
     def _remote_words(self) -> str:
@@ -427,8 +426,8 @@ class DvcProject:
 
         snap = Snapshot()
         with bounded_files():
-            snap.metrics = _flatten_show(_gathered(_gather_metrics, repo), snap.errors)
-            snap.params = _flatten_show(_gathered(_gather_params, repo), snap.errors)
+            snap.metrics = flatten_show(gathered(_gather_metrics, repo), snap.errors)
+            snap.params = flatten_show(gathered(_gather_params, repo), snap.errors)
         return snap
 
 
@@ -447,91 +446,14 @@ def resolved_dvc_yaml(root: Path) -> dict[str, Any] | None:
         return None
 
 
-MAX_FILE_CHARS = 20_000_000  # a metrics or params file larger than this is not metrics
-MAX_FILE_VALUES = 100_000  # values in one metrics or params file, after flattening (as config.MAX_YAML_NODES)
 
 
-class FileTooLarge(ValueError):
-    """A metrics or params file over mlgate's limits (size, values, or YAML alias expansion)."""
 
 
-@contextmanager
-def bounded_files() -> Iterator[None]:
-    """DVC's parsers of metrics and params files (YAML, JSON, TOML, Python), with an oversized file or a
-    YAML alias bomb refused before DVC walks it (it expands every alias while extracting metrics: a few
-    lines can mean billions of values). DVC records the refusal as that file's load error, like any
-    unreadable file; the value count is checked after flattening (``_flatten_show``)."""
-    import yaml
-    from dvc.utils.serialize import _json, _py, _toml, _yaml
-
-    from mlgate.config.load import MAX_YAML_NODES, yaml_size
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    originals = {module: module.__dict__[name] for module, name in
-                 ((_yaml, "parse_yaml"), (_json, "parse_json"), (_toml, "parse_toml"), (_py, "parse_py"))}
-
-    def sized(text: str) -> None:
-        if len(text) > MAX_FILE_CHARS:
-            raise FileTooLarge(f"{len(text):,} characters, more than the {MAX_FILE_CHARS:,} mlgate reads in a metrics "
-                               "or params file; write per-example data to a plots or predictions file instead")
-
-    def parse_yaml(text: str, path: str, typ: str = "safe") -> Any:
-        sized(text)
-        if "*" in text:  # without an alias nothing expands
-            try:
-                size = yaml_size(yaml.compose(text, Loader=loader))
-            except (yaml.YAMLError, RecursionError):
-                size = 0  # DVC's own parser says what is wrong with it
-            if size > MAX_YAML_NODES:
-                raise FileTooLarge(f"expands to more than {MAX_YAML_NODES:,} values through YAML aliases "
-                                   "(&anchor/*alias); write the values out")
-        return originals[_yaml](text, path, typ)
-
-    def guarded(module: Any) -> Any:
-        def parse(text: str, path: str, *args: Any, **kwargs: Any) -> Any:
-            sized(text)
-            return originals[module](text, path, *args, **kwargs)
-        return parse
-
-    replacements = {_yaml: ("parse_yaml", parse_yaml), _json: ("parse_json", guarded(_json)),
-                    _toml: ("parse_toml", guarded(_toml)), _py: ("parse_py", guarded(_py))}
-    for module, (name, function) in replacements.items():
-        setattr(module, name, function)
-    try:
-        yield
-    finally:
-        for module, (name, _) in replacements.items():
-            setattr(module, name, originals[module])
 
 
-def _gathered(gather: Any, repo: Any) -> dict[str, Any]:
-    """One revision's entry as ``show`` returns it: its files' data, or the error that stopped it."""
-    try:
-        return {"data": gather(repo, on_error="return")}
-    except Exception as exc:  # noqa: BLE001 - recorded as DVC's own show() records it
-        return {"error": exc}
 
 
-def _flatten_show(entry: dict[str, Any], errors: dict[str, str]) -> Flat:
-    if "error" in entry and not entry.get("data"):
-        errors["(pipeline)"] = _one_line(entry["error"])
-        return {}
-    out: Flat = {}
-    for path, file_entry in (entry.get("data") or {}).items():
-        if "error" in file_entry:
-            errors[path] = _describe_load_error(file_entry["error"], path)
-            continue
-        try:
-            flat = flatten(file_entry.get("data") or {})
-        except AmbiguousKey as exc:
-            errors[path] = str(exc)
-            continue
-        if len(flat) > MAX_FILE_VALUES:
-            errors[path] = (f"{len(flat):,} values, more than the {MAX_FILE_VALUES:,} mlgate compares in one metrics or "
-                            "params file; write per-example data to a plots or predictions file instead")
-            continue
-        out[path] = flat
-    return out
 
 
 _WARNINGS = [
@@ -544,15 +466,6 @@ _WARNINGS = [
 ]
 
 
-def missing_plugin(exc: BaseException, what: str) -> str | None:
-    """``what`` (say, "the DVC remote 'store' (gdrive://…)") needs a DVC plugin that is not installed, in one
-    line naming the package to install; None when ``exc`` is not DVC's missing-plugin ImportError."""
-    found = _PLUGIN.search(_one_line(exc)) if isinstance(exc, ImportError) else None
-    if found is None:
-        return None
-    package = found["package"]
-    return (f"{what} needs DVC's {found['scheme']} plugin, which is not installed: pip install {package} "
-            f"(in the Action: add {package} to the requirements file)")
 
 
 def explain_dvc_warning(message: str) -> str:
@@ -589,43 +502,14 @@ def without_github_secrets(environ: Any = None) -> Iterator[None]:
         environ.update(saved)
 
 
-def redact_urls(text: str) -> str:
-    """``scheme://user:secret@host`` becomes ``scheme://***@host``."""
-    return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 def is_missing(error: str) -> bool:
     return error.startswith("missing")
 
 
-def _describe_load_error(exc: Any, path: str) -> str:
-    """Why DVC could not load ``path`` (as DVC names it to the user: relative to the project). DVC's parse
-    errors name the file by its place in DVC's own file system made relative to the working directory
-    (``'../../../eval/metrics.json'``): that name becomes ``path``."""
-    if isinstance(exc, FileNotFoundError) or "FileNotFound" in type(exc).__name__:
-        return "missing (the file does not exist)"
-    plugin = missing_plugin(exc, "the DVC remote holding it")
-    if plugin is not None:
-        return f"not in the DVC cache, and {plugin}"
-    text = _one_line(exc)
-    named = getattr(exc, "path", None)
-    if isinstance(named, str) and named and named != path:
-        text = text.replace(f"'{named}'", f"'{path}'")
-    return text
 
 
-def _one_line(exc: Any) -> str:
-    """The exception and its whole cause chain on one line: DVC wraps the real cause several levels deep
-    ("failed to reproduce …: SCM error: Failed to clone …: No git repository was found at …")."""
-    parts: list[str] = []
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        text = " ".join((str(exc) or type(exc).__name__).split())
-        if not any(text in part for part in parts):
-            parts.append(text)
-        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    return ": ".join(parts)
 
 
 class _StageEvents(logging.Handler):
@@ -730,31 +614,3 @@ def _run_cache_pulled(repo: Any) -> Iterator[None]:
         del repo.stage_cache.pull
 
 
-class RevisionSide:
-    """A revision's files as a metric family reads them, through DVC at a commit (see mlgate.families):
-    each file asked for is streamed once into a scratch folder the run owns."""
-
-    def __init__(self, name: str, sha: str, project: DvcProject, scratch: Path) -> None:
-        self.name, self.sha, self.project, self.scratch = name, sha, project, scratch
-        self._missing: set[str] = set()
-        self._unreadable: dict[str, MlgateError] = {}  # asked for once: DVC could not fetch it (said again)
-
-    def path(self, rel: str) -> Path | None:
-        """The file, streamed once; None when it is not at the revision; an MlgateError when DVC cannot fetch it."""
-        target = (self.scratch / rel).resolve()
-        if self.scratch.resolve() not in target.parents or rel in self._missing:
-            return None
-        if rel in self._unreadable:
-            raise self._unreadable[rel]
-        try:
-            found = target.exists() or self.project.copy_file(rel, self.sha, target)
-        except MlgateError as exc:
-            self._unreadable[rel] = exc
-            raise
-        if found:
-            return target
-        self._missing.add(rel)
-        return None
-
-    def glob(self, pattern: str) -> list[str]:
-        return self.project.glob_at(pattern, self.sha)

@@ -37,7 +37,8 @@ from mlgate.families.data.profile import NUMERIC, DatasetProfile
 from mlgate.families.data.read import DatasetReader, is_glob, profile_job
 from mlgate.families.data.section import dataset_section, psi_chance, top_drifts
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FamilyResult, Side
+from mlgate.families import FamilyResult
+from mlgate.edges.sides import Side
 from mlgate.edges.paths import is_inside
 from mlgate.text.safe import excerpt
 from mlgate.edges.progress import Progress

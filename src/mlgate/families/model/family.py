@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FamilyResult, Side
+from mlgate.families import FamilyResult
+from mlgate.edges.sides import Side
 
 if TYPE_CHECKING:
     from mlgate.config.load import Config

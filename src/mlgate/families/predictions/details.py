@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlgate.config.load import Kpi, PredictionsConfig
-    from mlgate.families import Side
+    from mlgate.edges.sides import Side
     from mlgate.gating.gates import RuleOutcome
     from mlgate.stats import Comparison, Pairing, Predictions
 

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config.load import PREDICTIONS_PREFIX as PREFIX
 from mlgate.config.load import Config, Kpi
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FamilyResult, Side, combine_judges
+from mlgate.families import FamilyResult
+from mlgate.gating.gates import combine_judges
+from mlgate.edges.sides import Side
 from mlgate.gating.gates import RuleOutcome
 from mlgate.gating.rules import FAIL, PASS, RULES, is_number
 from mlgate.gating.snapshot import Flat
