@@ -17,9 +17,10 @@ from mlgate.errors import ConfigError
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.edges.ci_context import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
 from mlgate.report.marker import COMMENT_LIMIT
-from mlgate.report.render import CELL_CHARS, NBSP, num, report_marker
+from mlgate.report.render import CELL_CHARS, report_marker
+from mlgate.report.cells import NBSP, num
 from mlgate.text.markdown import code, text
-from mlgate.report.render import delta as _delta
+from mlgate.report.cells import delta as _delta
 from mlgate.report.render import render as render_exact
 
 
@@ -806,7 +807,7 @@ def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
 
 
 def test_long_dotted_names_show_their_common_prefix_once_and_read_whole():
-    from mlgate.report.render import name_groups
+    from mlgate.report.cells import name_groups
 
     names = ["data.train.rows", "data.train.target.share_min", "accuracy",
              "predictions.slice.site=south.accuracy", "predictions.slice.site=west.accuracy",

@@ -93,7 +93,7 @@ def test_the_verdict_line_of_an_errored_run_says_error():
 
 def test_a_long_verdict_line_wraps_at_a_word_and_keeps_its_counts() -> None:
     """In a narrow terminal the verdict's counts are not cut off: the line wraps at a word, indented."""
-    from mlgate.report.render import verdict_line
+    from mlgate.report.verdict import verdict_line
 
     r = make_result(config_path=None, gates=[], verdict="pass")
     verdict = f"mlgate: {verdict_line(r)}"

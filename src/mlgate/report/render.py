@@ -20,7 +20,6 @@ symlink out of it); and it is bounded: ``TEMPLATE_SECONDS`` of wall-clock time (
 from __future__ import annotations
 
 import math
-import os
 import re
 import signal
 import threading
@@ -40,14 +39,13 @@ from mlgate.config import settings
 from mlgate.config.load import check_template_dir
 from mlgate.text.markdown import code, cut_cells, text
 from mlgate.text.safe import one_line
-from mlgate.gating.direction import guess_higher_is_better
-from mlgate.text.numbers import MINUS, NO_CHANGE, NumberFormat, number_format, percent
-from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
-from mlgate.gating.rules import describe_rule
+from mlgate.text.numbers import number_format
+from mlgate.gating.gates import FAIL, SKIPPED, WARN, GateOutcome
 from mlgate.report.intervals import FILTERS as INTERVAL_FILTERS
-from mlgate.report.intervals import interval_cell
 from mlgate.report.history_notes import FILTERS as HISTORY_FILTERS
 from mlgate.report.charts import FILTERS as PLOT_FILTERS
+from mlgate.report.cells import (delta, digits, direction, entry_status, finite, fmt, gate_direction, icon, kpi, name_groups, num, rule_text, seconds, signed, skip_reason)
+from mlgate.report.verdict import heading, is_changed, table_gates
 from mlgate.result import Result
 from mlgate.report.charts import mermaid_xychart, sparkline, trend_range
 
@@ -57,10 +55,7 @@ MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than 
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
 _class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
-NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
-_ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
-_ICONS = {FAIL: "❌", WARN: "⚠️", PASS: "✅", NO_BASELINE: "➖", SKIPPED: "⏭️"}
 _SOURCES = {
     "ledger": "metrics ledger",
     "git": "metrics committed to git",
@@ -244,9 +239,9 @@ class _Rows:
         gated = {f"{g.file}:{g.key}" for g in result.gates if g.file}
         every = [(p, k, e) for p, keys in result.metrics.items() for k, e in keys.items()]
         # "All metrics": the gated ones first, then the others that moved; the unchanged ones apart, folded
-        self.metrics = sorted((m for m in every if f"{m[0]}:{m[1]}" in gated or _changed(m[2])),
+        self.metrics = sorted((m for m in every if f"{m[0]}:{m[1]}" in gated or is_changed(m[2])),
                               key=lambda m: (m[0], f"{m[0]}:{m[1]}" not in gated))  # a file's gated ones first
-        self.unchanged = [m for m in every if f"{m[0]}:{m[1]}" not in gated and not _changed(m[2])]
+        self.unchanged = [m for m in every if f"{m[0]}:{m[1]}" not in gated and not is_changed(m[2])]
         changed = compare.changed_only(result.params)
         self.params = [(p, k, e) for p, keys in changed.items() for k, e in keys.items()]
         self.directions = {f"{g.file}:{g.key}": gate_direction(g) for g in result.gates if g.file}
@@ -343,79 +338,18 @@ def noise_hint(gates: list[GateOutcome], n: int | None) -> str | None:
 
 # -- the heading: what the run can claim -------------------------------------------------------------
 
-ERROR_ICON = "⛔"  # the run could not be completed: nothing is judged, whatever the gates would say
-NOT_GATED_ICON = "📊"  # no mlgate.yaml: a comparison, not a verdict
-NOT_JUDGED_ICON = "➖"  # gates configured, none of them judged (no baseline, all skipped, none at all)
 
 
-def heading(r: Result) -> tuple[str, str]:
-    """The report's and the terminal's verdict: an icon and a headline. ✅ only when a gate really passed:
-    a run without mlgate.yaml is a comparison (its heading counts what got better and worse), one whose
-    gates were all left unjudged says so, and an errored run has its own icon, not a pass's ⚠️."""
-    if r.verdict == "error":
-        return ERROR_ICON, r.headline()
-    if r.verdict == "fail":
-        return "❌", r.headline()
-    if not r.config_path:
-        return NOT_GATED_ICON, not_gated_headline(r)
-    if not earned_pass(r):
-        return NOT_JUDGED_ICON, r.headline()
-    return ("⚠️" if r.count(WARN) else "✅"), r.headline()
 
 
-def earned_pass(r: Result) -> bool:
-    """A pass that checked something: the run had a mlgate.yaml and at least one gate was judged and passed."""
-    return r.verdict == "pass" and bool(r.config_path) and any(g.status in (PASS, WARN) for g in r.gates)
 
 
-def verdict_line(r: Result) -> str:
-    """The terminal's verdict: 'PASS — all 3 KPI gates passed', 'ERROR — …', 'NOT JUDGED — …', and for a run
-    without mlgate.yaml only its headline (no word of a verdict it never gave)."""
-    icon, headline = heading(r)
-    if icon == NOT_GATED_ICON:
-        return headline
-    return f"{'NOT JUDGED' if icon == NOT_JUDGED_ICON else r.verdict.upper()} — {headline}"
 
 
-def metric_changes(r: Result) -> dict[str, int]:
-    """How the metrics moved, at the precision they are shown: better / worse by their names' direction,
-    changed with no direction in their names, unchanged."""
-    counts = {"better": 0, "worse": 0, "changed": 0, "unchanged": 0}
-    for path, keys in r.metrics.items():
-        for key, e in keys.items():
-            if not _changed(e):
-                counts["unchanged"] += 1
-                continue
-            word = judgement(compare.numeric_diff(e.get("old"), e.get("new")),
-                             guess_higher_is_better(key)) if _finite(e.get("old")) is not None else ""
-            counts[word or "changed"] += 1
-    return counts
 
 
-def not_gated_headline(r: Result) -> str:
-    """'no mlgate.yaml: 2 metrics better and 1 worse by their names' direction, 3 more changed'."""
-    c = metric_changes(r)
-    lead = "no mlgate.yaml"
-    if not r.metrics:
-        return f"{lead}: no metrics to compare"
-    if r.base is None or r.baseline.source == "none":
-        return f"{lead}, nothing to compare with: {sum(c.values())} metric{'s' if sum(c.values()) != 1 else ''}"
-    if not (c["better"] or c["worse"] or c["changed"]):
-        return f"{lead}: no metric changed ({c['unchanged']} compared)"
-    parts = []
-    if c["better"] or c["worse"]:
-        parts.append(f"{c['better']} metric{'s' if c['better'] != 1 else ''} better and {c['worse']} worse"
-                     " by their names' direction")
-    if c["changed"]:
-        parts.append(f"{c['changed']} {'more ' if parts else 'metric' + ('s ' if c['changed'] != 1 else ' ')}changed")
-    return f"{lead}: " + ", ".join(parts)
 
 
-def _changed(e: dict[str, Any]) -> bool:
-    """A metric's entry moved at the precision it is shown (float noise is no change)."""
-    if compare.entry_status(e) == "unchanged":
-        return False
-    return number_format(e.get("old"), e.get("new")).change(e.get("old"), e.get("new")) != NO_CHANGE
 
 
 # Warnings that change how the numbers read: the report puts them under the heading, not last.
@@ -438,9 +372,6 @@ def other_warnings(r: Result) -> list[str]:
     return [w for w in r.warnings if not _READING.search(w)]
 
 
-def table_gates(result: Result) -> list[GateOutcome]:
-    """The gates the report's table shows, in its order: failures, warnings, no baseline, passes (skipped apart)."""
-    return sorted((g for g in result.gates if g.status != SKIPPED), key=lambda g: _ORDER.get(g.status, 9))
 
 
 def repo_url(r: Result) -> str | None:
@@ -525,9 +456,9 @@ def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome
             continue
         seen.add(name)
         history = trend[name]
-        head = _finite(g.new)
+        head = finite(g.new)
         threshold, margin = gate_threshold(g)
-        values = [v for v in (_finite(v) for _, v in history) if v is not None] + ([head] if head is not None else [])
+        values = [v for v in (finite(v) for _, v in history) if v is not None] + ([head] if head is not None else [])
         if not values:
             continue
         lo, hi = trend_range(values, threshold=threshold, margin=margin, name=g.key)
@@ -537,22 +468,18 @@ def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome
         chart = mermaid_xychart(g.name, history, head=(head_label, head) if head is not None else None,
                                 threshold=threshold, y_range=(lo, hi))
         f = number_format(g.old, g.new)
-        shifts = [f"{code(sha, False)} ({_signed(size, f, gate_direction(g))})" for sha, size in (changes or {}).get(name, [])]
+        shifts = [f"{code(sha, False)} ({signed(size, f, gate_direction(g))})" for sha, size in (changes or {}).get(name, [])]
         rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart,
                      "changes": ", ".join(shifts)})
     return rows
 
 
-def _signed(size: float, f: NumberFormat, higher_is_better: bool | None) -> str:
-    """A shift of level: '−0.0200 worse' (the sign is the change's; the word, by the gate's direction)."""
-    word = judgement(size, higher_is_better)
-    return f"{f.change(0.0, size)}{NBSP}{word}" if word else str(f.change(0.0, size))
 
 
 def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:
     """The value the gate lets the metric reach (the binding limit) and its allowed change, where it has them."""
     lower, upper, margins = [], [], []
-    old = _finite(g.old)
+    old = finite(g.old)
     for rule in g.rules:
         t = rule.threshold
         if rule.rule == "min":
@@ -568,10 +495,6 @@ def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:
     return threshold, (min(margins) if margins else None)
 
 
-def _finite(value: Any) -> float | None:
-    if not compare.is_number(value) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def _tidy(markdown: str) -> str:
@@ -675,53 +598,6 @@ def _data_text(r: Result) -> str:
 
 
 
-NAME_CHARS = 24  # a longer KPI or metric name shows its common prefix once, in a row above (760 px)
-
-
-def name_prefix(name: str, limit: int = NAME_CHARS) -> str:
-    """The part of one long dotted name a table shows in a row of its own: all but its last two parts
-    ('predictions.slice.' of 'predictions.slice.site=east.accuracy'), or the first of three; '' for a name
-    short enough to show whole, or with too few parts to split."""
-    parts = name.split(".")
-    if len(name) <= limit or len(parts) < 3 or not all(parts):
-        return ""
-    return ".".join(parts[: len(parts) - 2 if len(parts) > 3 else 1]) + "."
-
-
-def _shared(a: str, b: str) -> str:
-    """The dotted prefix two names share: 'predictions.slice.' of '…slice.site=east.accuracy' and '…slice.x.f1'."""
-    common = os.path.commonprefix([a, b])
-    return common[: common.rfind(".") + 1]
-
-
-def name_groups(names: list[Any], limit: int = NAME_CHARS) -> list[tuple[str, str]]:
-    """For each name of a table, in order: the prefix to show in a row above it ('' for none, or where the row
-    above already shows it) and the rest, which its row shows. Consecutive names sharing a dotted prefix form a
-    group, split only when one of them is longer than `limit`; a long name alone loses its `name_prefix`.
-    Group row and row together always read the whole name; nothing is cut."""
-    names = [str(n) for n in names]
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(names):
-        prefix = _shared(names[i], names[i + 1]) if i + 1 < len(names) else ""
-        if prefix and i + 2 < len(names) and len(_shared(names[i + 1], names[i + 2])) > len(prefix):
-            prefix = ""  # the next name belongs with the one after it
-        end = i + 1
-        while prefix and end < len(names) and names[end].startswith(prefix):
-            end += 1
-        group = names[i:end]
-        prefix = prefix or name_prefix(names[i], limit)
-        if not any(len(n) > limit for n in group) or any(n == prefix for n in group):
-            prefix = ""
-        out += [(prefix if k == 0 else "", n[len(prefix):]) for k, n in enumerate(group)]
-        i = end
-    return out
-
-
-def kpi(name: Any) -> str:
-    """A KPI's name as one code span, exactly as mlgate.yaml and the result JSON spell it (copied, it selects the
-    same metric): no zero-width character inside, so it never wraps at its dots into two pills."""
-    return code(name)
 
 
 
@@ -732,123 +608,32 @@ def kpi(name: Any) -> str:
 
 
 
-def fmt(row: Any) -> NumberFormat:
-    """The number format of a gate's or a diff entry's metric, decided from its values on both sides."""
-    values = (row.old, row.new) if isinstance(row, GateOutcome) else (row.get("old"), row.get("new"))
-    return number_format(*values)
 
 
-digits = fmt  # the name report templates written for mlgate 0.1 use
 
 
-def num(value: Any, places: NumberFormat | int | None = None, clip: int | None = None) -> str:
-    """A value as its metric reads everywhere: `places` is the metric's format (`fmt`), or a number of decimals.
-
-    A metric's or a param's value goes through its format (integers as they are, to be copied); a count
-    in prose or a section (no format given) reads with thousands separators: 12,480 rows.
-    """
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not compare.is_number(value):
-        shown = " ".join(str(value).split())
-        return code(shown if clip is None or len(shown) <= clip else shown[: clip - 1] + "…")
-    if isinstance(places, NumberFormat):
-        return places.value(value)
-    if isinstance(value, int):
-        return f"{value:,}".replace("-", MINUS)
-    if isinstance(places, int):
-        return NumberFormat("fixed", places).value(value)
-    return number_format(value).value(value)
 
 
-def delta(row: Any, places: NumberFormat | int | None = None, higher_is_better: bool | None = None) -> str:
-    """'+0.0014 better', '+172% worse', '−0.0008 within noise', '±0' (no change, or float noise below the shown
-    precision), 'same' / 'changed' (text values), '—' (a side missing).
-
-    The sign is the sign of the change; the word after it is the judgement by the metric's direction (a gate's,
-    or the one its rules imply, else `higher_is_better`, else a guess from the name), none when it is unknown. A
-    gate with a percentage rule shows the change in percent, every other row in the metric's own unit: one
-    convention a row.
-    """
-    if isinstance(row, GateOutcome):
-        old, new = row.old, row.new
-        direction = gate_direction(row)
-        in_percent = any(r.rule.endswith("_pct") for r in row.rules)
-        noise = bool(interval_cell(row))
-    else:
-        old, new = row.get("old"), row.get("new")
-        direction = higher_is_better
-        in_percent = noise = False
-    f = places if isinstance(places, NumberFormat) else number_format(old, new)
-    if compare.is_number(old) and compare.is_number(new):
-        if math.isnan(new) or math.isnan(old):
-            return "NaN at the head" if math.isnan(new) and not math.isnan(old) else (
-                "NaN at the base" if math.isnan(old) and not math.isnan(new) else "NaN")
-        diff = compare.numeric_diff(old, new)
-        if diff is not None and math.isinf(diff):
-            return _judged(("+" if diff > 0 else MINUS) + "∞", judgement(diff, direction))
-    change = f.change(old, new)
-    if change is None and old is not None and new is not None:  # text (a fingerprint, a schema): same or not
-        return "same" if old == new else "changed"
-    if change is None:
-        return "—"
-    if change == NO_CHANGE:
-        return NO_CHANGE
-    rel = compare.relative_change(old, new)
-    body = percent(rel * 100) if in_percent and rel is not None else change
-    return _judged(body, "within noise" if noise else judgement(compare.numeric_diff(old, new), direction))
 
 
-def _judged(body: str, word: str) -> str:
-    return f"{body}{NBSP}{word.replace(' ', NBSP)}" if word else body  # no-break: a Δ cell never wraps at 760 px
 
 
-def judgement(diff: float | None, higher_is_better: bool | None) -> str:
-    """'better' or 'worse' by the metric's direction; '' when the direction is unknown or nothing moved."""
-    if diff is None or higher_is_better is None or diff == 0 or math.isnan(diff):
-        return ""
-    return "better" if (diff > 0) == higher_is_better else "worse"
 
 
-def gate_direction(g: GateOutcome) -> bool | None:
-    """Which way is better for a gate's metric: its KPI's direction, else the one its rules imply (a floor or a
-    drop limit: higher; a ceiling or a rise limit: lower), else a guess from its name."""
-    if g.higher_is_better is not None:
-        return g.higher_is_better
-    implied = {r.rule in ("min", "max_drop", "max_drop_pct") for r in g.rules
-               if r.rule in ("min", "max", "max_drop", "max_drop_pct", "max_increase", "max_increase_pct")}
-    return implied.pop() if len(implied) == 1 else guess_higher_is_better(g.key)
 
 
-def direction(path: str, key: str, known: dict[str, bool | None]) -> bool | None:
-    """A metric's direction: its KPI's when gated, else a guess from its name."""
-    given = known.get(f"{path}:{key}")
-    return given if given is not None else guess_higher_is_better(key)
 
 
-def rule_text(gate: GateOutcome) -> str:
-    """Each rule once: '≥ 0.9 · drop ≤ 0.01 (95 %) · warn'."""
-    parts = []
-    for rule in gate.rules:
-        piece = describe_rule(rule.rule, rule.threshold)
-        if rule.interval and rule.interval.get("confidence"):
-            piece += f" ({rule.interval['confidence'] * 100:.10g} %)"
-        if rule.status == NO_BASELINE:
-            piece += " (no baseline)"
-        parts.append(piece)
-    if not parts:
-        parts.append("present" if gate.status != SKIPPED else "optional")
-    if gate.severity == "warn":
-        parts.append("warn")
-    return " · ".join(dict.fromkeys(p.replace(" ", NBSP) for p in parts))  # wraps between rules, never inside one
 
 
-def skip_reason(gate: GateOutcome) -> str:
-    """Why a gate was not judged, in a few words."""
-    message = gate.message or ""
-    if "not found in any metrics file" in message:
-        return "optional: no metric matched"
-    return message or "optional"
+
+
+
+
+
+
+
+
 
 
 MOVED_P = 0.01  # a KS or chi-squared p-value below this: the column moved, whatever its PSI
@@ -869,16 +654,10 @@ def moved_columns(rows: Any, chance: Any) -> list[dict[str, Any]]:
     return [row for row in rows or [] if moved(row)]
 
 
-def seconds(value: float) -> str:
-    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
-def icon(status: str) -> str:
-    return _ICONS.get(status, "")
 
 
-def entry_status(entry: dict[str, Any]) -> str:
-    return compare.entry_status(entry)
 
 
 _FILTERS = {

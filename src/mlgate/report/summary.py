@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.report.marker import COMMENT_LIMIT
-from mlgate.report.render import ERROR_ICON, NOT_JUDGED_ICON, earned_pass, heading
+from mlgate.report.verdict import ERROR_ICON, NOT_JUDGED_ICON, earned_pass, heading
 from mlgate.text.markdown import code, text
 from mlgate.result import Result
 from mlgate.text.safe import one_line
