@@ -2,7 +2,7 @@
 
 Pure: predictions are built in memory (``judge_sides``), the gates run through ``gates.evaluate`` with
 the predictions' judge, exactly as the run calls them (``runner.with_families``). Regenerate the golden
-file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_family_predictions.py``
+file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/families/predictions/test_family_predictions.py``
 and review it.
 """
 
@@ -27,7 +27,7 @@ from mlgate.result import Baseline, Result, Revision
 from mlgate.gating.snapshot import Snapshot
 from mlgate.stats import PredictionSpec, Predictions
 
-GOLDEN = Path(__file__).parent / "golden" / "report_intervals.md"
+GOLDEN = Path(__file__).parents[2] / "report" / "golden" / "report_intervals.md"
 FILE = "eval/predictions.csv"
 BLOCK = {"path": FILE, "id": "id", "label": "label", "prediction": "pred", "score": "proba"}
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from mlgate.report.render import _environment
 
-sys.path.insert(0, str(Path(__file__).parent))
+UNIT = Path(__file__).parents[1]
+sys.path[:0] = [str(UNIT / "families" / "model"), str(UNIT / "families" / "predictions")]
 from test_family_model import COLUMNS, _config, _fit, _sides  # noqa: E402
 from test_prediction_details import KPI, _run  # noqa: E402
 

@@ -54,7 +54,7 @@ def test_defaults():
 
 
 def test_the_bundled_example_config_loads():
-    path = Path(__file__).resolve().parents[2] / "examples" / "classifier" / "mlgate.yaml"
+    path = Path(__file__).resolve().parents[3] / "examples" / "classifier" / "mlgate.yaml"
     assert isinstance(load_config(path), Config)
 
 

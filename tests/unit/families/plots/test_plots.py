@@ -329,12 +329,15 @@ def test_a_directory_plot_is_one_plot_per_file(tmp_path):
 
 import os  # noqa: E402
 import re  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "report"))
 
 from mlgate.report.render import COMMENT_LIMIT  # noqa: E402
 from test_report import render, render_exact  # noqa: E402
 from test_report import assert_inert, assert_tables_whole, make_result  # noqa: E402
 
-GOLDEN = Path(__file__).parent / "golden" / "report_plots.md"
+GOLDEN = Path(__file__).parents[2] / "report" / "golden" / "report_plots.md"
 
 EVERY_KIND = """plots:
   - dvclive/plots/metrics/loss.tsv:

@@ -1,6 +1,6 @@
 """report: the Markdown report rendered from a Result — golden file, escaping, size budget, order.
 
-Regenerate the golden file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/test_report.py``
+Regenerate the golden file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/report/test_report.py``
 and review the diff.
 """
 
@@ -796,7 +796,8 @@ def test_long_kpi_names_stay_one_copyable_span_and_text_values_are_cut_in_the_ta
 
 def test_no_template_puts_a_markdown_code_span_in_a_details_summary():
     """GitHub renders a <summary> line as HTML, not Markdown: a `code span` there shows its backticks."""
-    templates = Path(__file__).resolve().parents[2] / "src" / "mlgate" / "templates"
+    templates = Path(__file__).resolve().parents[3] / "src" / "mlgate" / "report" / "templates"
+    assert len(list(templates.rglob("*.j2"))) >= 2  # the folder the report is rendered from
     offending = []
     for path in sorted(templates.rglob("*.j2")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
