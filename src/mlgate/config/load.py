@@ -21,6 +21,7 @@ import msgspec
 import yaml
 from msgspec import Meta
 
+from mlgate.config.blocks import ADDON_BLOCKS
 from mlgate.errors import ConfigError
 from mlgate.text.safe import one_line
 from mlgate.gating.rules import NAMES as RULE_NAMES
@@ -342,6 +343,7 @@ class Config(Strict):
     report: ReportConfig = msgspec.field(default_factory=ReportConfig)
     data: dict[str, DatasetConfig] = {}
     monitor: MonitorConfig | None = None
+    addons: dict[str, Any] = {}  # the blocks of registered families (config.blocks), never written in mlgate.yaml
 
     _before: ClassVar[dict[str, Check]] = {"data": _data_shorthand, "kpis": _kpi_shorthand}
 
@@ -433,8 +435,13 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
     if type(data["version"]) is not int:  # a bool or 1.0 would slip through Literal[1] (True == 1.0 == 1)
         where = f"{name}:{lines[('version',)]}" if ("version",) in lines else name
         raise ConfigError(f"{where}: version: expected 1, got {_show(data['version'])}; write 'version: 1'")
+    if "addons" in data:  # the field holding the registered families' blocks, not a key of the file
+        raise ConfigError(_first_error([Problem(("addons",), "unknown", data["addons"])], name, lines))
+    addons = {key: data[key] for key in data if key in ADDON_BLOCKS}
     try:
-        config = validate(data)
+        config = validate({key: value for key, value in data.items() if key not in addons})
+        if addons:
+            config = replace(config, addons={key: _validate_addon(key, value) for key, value in addons.items()})
     except Invalid as exc:
         raise ConfigError(_first_error(exc.problems, name, lines)) from None
     _check_predictions_kpis(config, name)
@@ -600,6 +607,14 @@ def _index_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ..
             _index_lines(child, (*path, str(i)), out, name)
 
 
+def _validate_addon(key: str, value: Any) -> Any:
+    """A registered family's block, validated by its own schema; its problems' paths start at its key."""
+    try:
+        return validate_struct(ADDON_BLOCKS[key], value)
+    except Invalid as exc:
+        raise Invalid([problem._replace(loc=(key, *problem.loc)) for problem in exc.problems]) from None
+
+
 def validate(data: Any) -> Config:
     """``data`` (mlgate.yaml as parsed) as a Config; Invalid with every problem and its key path."""
     return validate_struct(Config, data)
@@ -663,6 +678,8 @@ def _explain(problem: Problem) -> str:
 
 def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
     struct: type[Strict] = Config
+    if parent[:1] and parent[0] in ADDON_BLOCKS:
+        struct, parent = ADDON_BLOCKS[parent[0]], parent[1:]
     for part in parent:
         field = next((f for f in fields(struct) if f.name == part), None)
         if field is None:  # a free-form key, e.g. the selector under kpis
@@ -672,6 +689,8 @@ def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
             break
         struct = nested
     names = [f.name for f in fields(struct)]
+    if struct is Config:
+        names = [*(n for n in names if n != "addons"), *ADDON_BLOCKS]
     if struct is Kpi:  # the rules first, then the options
         return [*RULE_NAMES, *(name for name in names if name not in RULES)]
     return names

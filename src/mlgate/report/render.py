@@ -46,6 +46,7 @@ from mlgate.report.history_notes import FILTERS as HISTORY_FILTERS
 from mlgate.report.charts import FILTERS as PLOT_FILTERS
 from mlgate.report.cells import (delta, digits, direction, entry_status, finite, fmt, gate_direction, icon, kpi, name_groups, num, rule_text, seconds, signed, skip_reason)
 from mlgate.report.verdict import heading, is_changed, table_gates
+from mlgate.families import FAMILIES
 from mlgate.result import Result
 from mlgate.report.charts import mermaid_xychart, sparkline, trend_range
 
@@ -685,7 +686,7 @@ _FILTERS = {
 
 
 def _environment(template_dir: Path | None) -> Any:
-    from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
+    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, PackageLoader, StrictUndefined
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -720,7 +721,11 @@ def _environment(template_dir: Path | None) -> Any:
                                             " allowed in a report template")
             return super().call_binop(context, operator, left, right)
 
-    loaders = [InsideLoader(template_dir)] if template_dir else []
+    loaders: list[Any] = [InsideLoader(template_dir)] if template_dir else []
+    added = [f for f in FAMILIES if f.template is not None]  # a registered family's section template
+    if added:
+        loaders.append(DictLoader({f"sections/{f.key}.md.j2": f.template.read_text(encoding="utf-8")
+                                   for f in added if f.template is not None}))
     loaders.append(PackageLoader("mlgate.report", "templates"))
     env = Sandbox(
         loader=ChoiceLoader(loaders),
@@ -732,6 +737,8 @@ def _environment(template_dir: Path | None) -> Any:
         bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(_FILTERS)
+    for family in FAMILIES:  # a family's own filters, never in place of the report's
+        env.filters.update({name: f for name, f in family.filters.items() if name not in _FILTERS})
     return env
 
 

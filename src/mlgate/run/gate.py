@@ -11,7 +11,6 @@ config, the ledger, progress) and closes them after the run.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -22,10 +21,10 @@ from typing import Any
 from mlgate.run import base_numbers as baseline_mod
 from mlgate.gating import compare, gates
 from mlgate.run.base_commit import BaseChoice, BaseRequest, choose_base
-from mlgate.config.load import CONFIG_NAME, Config, blocks, load_config
+from mlgate.config.load import CONFIG_NAME, Config, load_config
 from mlgate.edges.dvc.project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FAMILY_MODULES, FamilyResult
+from mlgate.families import FAMILIES, FamilyResult
 from mlgate.edges.sides import DirectorySide, Side
 from mlgate.edges.git import Git
 from mlgate.gating.history import judges, wants_history
@@ -191,21 +190,19 @@ def run(options: RunOptions, edges: Edges) -> Result:
 
 def compute_families(config: Config, head: Side, base: Side | None, base_snap: Snapshot | None,
                      progress: Progress | None = None, failed: dict[str, str] | None = None) -> list[FamilyResult]:
-    """Every configured metric family, in FAMILY_MODULES order (mlgate.families). With ``failed``, a family
-    that raises MlgateError is recorded there (its block name -> why) and the others still compute."""
+    """Every configured metric family, in the registry's order (mlgate.families.FAMILIES). With ``failed``, a
+    family that raises MlgateError is recorded there (its key -> why) and the others still compute."""
     out: list[FamilyResult] = []
     recorded = base_snap.metrics if base_snap is not None else {}
-    for name in FAMILY_MODULES:
-        block = name.rsplit(".", 1)[-1]
-        if block in blocks(config) and not getattr(config, block):
-            continue  # its block is absent, so it returns None: skip importing it (scipy, pyarrow, ...)
-        family = importlib.import_module(name)
+    for family in FAMILIES:
+        if not family.configured(config):
+            continue  # nothing to compute: its module is not even imported (scipy, pyarrow, ...)
         try:
             found = family.compute(config, head, base, recorded=recorded, progress=progress)
         except MlgateError as exc:
             if failed is None:
                 raise
-            failed[block] = str(exc)
+            failed[family.key] = str(exc)
             continue
         if found is not None:
             out.append(found)
