@@ -1,9 +1,10 @@
 """Publishing: every channel gets the same Result and report, and each is attempted on its own.
 
-``publish_all`` is the one entry: the artifact (``mode: run``), the sticky PR comment and the commit
-status (the comment over the REST API or with ``cml comment update``; the status over the REST API
-with either), the annotations, the job summary and the step
-outputs. A channel that fails — a read-only token, a 5xx that survives the retries, a 422, a rate
+``publish_all`` is the one entry; ``channels`` chooses the ``Channel`` list it attempts, in order: the
+artifact (``mode: run``), the sticky PR comment and the commit status (the comment over the REST API or
+with ``cml comment update``; the status over the REST API with either), the annotations, the job summary
+and the step outputs. Another destination (a GitLab merge-request note) is one more ``Channel`` and one
+line in ``channels`` (docs/architecture.md). A channel that fails — a read-only token, a 5xx that survives the retries, a 422, a rate
 limit that resets too late, an API that does not answer — becomes one warning annotation and a line
 in the job summary; the others still run and the exit code stays the verdict's. Only a publisher
 the user asked for that cannot run at all (``publisher: cml`` without the ``cml`` CLI) is an error
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from mlgate.errors import InputError, MlgateError, PublishError
 from mlgate.gating.gates import FAIL, WARN
@@ -89,6 +90,155 @@ def check_destinations(environ: Mapping[str, str], artifact_dir: Path | None = N
                          " (it is created when missing)")
 
 
+@dataclass
+class Publishing:
+    """What every channel gets: the same Result and report, the files they were written to, the job's
+    environment and log; ``attempt`` runs one channel's step, turning its failure into a warning."""
+
+    result: Result
+    report: str
+    report_path: Path
+    result_path: Path
+    environ: Mapping[str, str]
+    stream: TextIO
+    out: Published = field(default_factory=Published)
+
+    def attempt(self, channel: str, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except (MlgateError, OSError) as exc:
+            self.out.channels[channel] = "failed"
+            detail = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.warn(one_line(f"{NOT_DONE[channel]}: {detail}"))
+        else:
+            self.out.channels.setdefault(channel, "done")
+
+    def warn(self, message: str) -> None:
+        from mlgate.edges import ci_context as workflow
+
+        self.out.warnings.append(message)
+        workflow.warning(message, title="mlgate report not published", stream=self.stream)
+
+
+class Channel(Protocol):
+    """One place the report goes. ``publish`` makes its attempts through ``p.attempt`` (so a failure is a
+    warning and the next channel still runs); only ``PublisherMissing`` may escape it."""
+
+    def publish(self, p: Publishing) -> None: ...
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The report and the result copied into a folder, for the publish half of the fork set-up."""
+
+    directory: Path
+
+    def publish(self, p: Publishing) -> None:
+        p.attempt("artifact", lambda: save_artifact(self.directory, p.report_path, p.result_path))
+
+
+@dataclass(frozen=True)
+class CmlComment:
+    """The sticky comment through ``cml comment update`` (CML's CLI posts no commit status)."""
+
+    github: GitHubTarget | None
+    which: Callable[[str], str | None] = shutil.which
+
+    def publish(self, p: Publishing) -> None:
+        pr = self.github.pr_number if self.github else None
+        token = self.github.token if self.github else None
+        try:
+            cml_comment(p.report_path, report_id=p.result.report_id, pr_number=pr, token=token, which=self.which)
+            p.out.channels["comment"] = "done"
+        except PublisherMissing:
+            raise
+        except PublishError as exc:
+            p.attempt("comment", lambda error=exc: _raise(error))
+
+
+@dataclass(frozen=True)
+class GitHubRest:
+    """The sticky comment (unless CML posts it) and the commit status, over GitHub's REST API, sharing one
+    client and one time budget: the comment may use half of it, the status what is left."""
+
+    github: GitHubTarget
+    seconds: float
+    comment: bool = True  # False: the cml publisher posts the comment
+
+    def publish(self, p: Publishing) -> None:
+        github = self.github
+        if not github.token:
+            what = "comment and status were" if self.comment else "commit status was"
+            p.warn(f"no GITHUB_TOKEN: the {what} not posted (the job summary has the report)")
+            return
+        with open_client(github.api_url, github.token, github.repository, self.seconds) as client:
+            overall = client.deadline
+            if self.comment and github.pr_number is not None and github.comment != "never":
+                client.deadline = time.monotonic() + client.remaining() / (2 if github.status else 1)
+                p.attempt("comment", lambda: _comment(p.result, p.report, client, github, p.out))
+                client.deadline = overall
+            if github.status:
+                p.attempt("status", lambda: _status(p.result, client, github, p.out))
+
+
+class Annotations:
+    """One annotation per failed or warn-only gate in the job's log."""
+
+    def publish(self, p: Publishing) -> None:
+        p.attempt("annotations", lambda: gate_annotations(p.result, p.stream))
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """The report (and the channels that failed before it) in the job summary file."""
+
+    path: str
+
+    def publish(self, p: Publishing) -> None:
+        from mlgate.edges import ci_context as workflow
+
+        p.attempt("summary", lambda: workflow.append_summary(self.path, p.report + _summary_notes(p.out.warnings)))
+
+
+@dataclass(frozen=True)
+class StepOutputs:
+    """The step's outputs: verdict, failed gates, the files, the comment's address."""
+
+    path: str
+
+    def publish(self, p: Publishing) -> None:
+        from mlgate.edges import ci_context as workflow
+
+        p.attempt("outputs", lambda: workflow.set_outputs(self.path, {
+            "verdict": p.result.verdict,
+            "failed-gates": ",".join(g.name for g in p.result.failed_gates),
+            "report-path": str(p.report_path.resolve()),
+            "result-path": str(p.result_path.resolve()),
+            "comment-url": p.out.comment_url or "",
+        }))
+
+
+def channels(*, environ: Mapping[str, str], publisher: str = "github", github: GitHubTarget | None = None,
+             artifact_dir: Path | None = None, seconds: float = GITHUB_SECONDS,
+             which: Callable[[str], str | None] = shutil.which) -> list[Channel]:
+    """The channels of one publish, in the order they are attempted: the one place a publisher is chosen."""
+    out: list[Channel] = []
+    if artifact_dir is not None:
+        out.append(Artifact(artifact_dir))
+    if publisher == "cml":
+        out.append(CmlComment(github, which))
+    # The commit status goes over the REST API with either publisher: CML's CLI posts no status, and branch
+    # protection needs one to require.
+    if publisher in ("github", "cml") and github is not None and (publisher == "github" or github.status):
+        out.append(GitHubRest(github, seconds, comment=publisher == "github"))
+    out.append(Annotations())
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        out.append(JobSummary(environ["GITHUB_STEP_SUMMARY"]))
+    if environ.get("GITHUB_OUTPUT"):
+        out.append(StepOutputs(environ["GITHUB_OUTPUT"]))
+    return out
+
+
 def publish_all(
     result: Result,
     report: str,
@@ -104,71 +254,20 @@ def publish_all(
     which: Callable[[str], str | None] = shutil.which,
 ) -> Published:
     """Attempt every channel; see the module docstring. Raises only ``PublisherMissing``."""
-    from mlgate.edges import ci_context as workflow
-
-    stream = stream or sys.stdout
-    out = Published()
+    p = Publishing(result, report, report_path, result_path, environ, stream or sys.stdout)
     missing: PublisherMissing | None = None
-
-    def attempt(channel: str, action: Callable[[], Any]) -> None:
+    for channel in channels(environ=environ, publisher=publisher, github=github, artifact_dir=artifact_dir,
+                            seconds=seconds, which=which):
         try:
-            action()
-        except (MlgateError, OSError) as exc:
-            out.channels[channel] = "failed"
-            detail = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
-            message = one_line(f"{_NOT_DONE[channel]}: {detail}")
-            out.warnings.append(message)
-            workflow.warning(message, title="mlgate report not published", stream=stream)
-        else:
-            out.channels.setdefault(channel, "done")
-
-    if artifact_dir is not None:
-        attempt("artifact", lambda: save_artifact(artifact_dir, report_path, result_path))
-    if publisher == "cml":
-        pr = github.pr_number if github else None
-        token = github.token if github else None
-        try:
-            cml_comment(report_path, report_id=result.report_id, pr_number=pr, token=token, which=which)
-            out.channels["comment"] = "done"
-        except PublisherMissing as exc:
+            channel.publish(p)
+        except PublisherMissing as exc:  # raised once every other channel has been attempted
             missing = exc
-        except PublishError as exc:
-            attempt("comment", lambda error=exc: _raise(error))
-    # The commit status goes over the REST API with either publisher: CML's CLI posts no status, and branch
-    # protection needs one to require.
-    if publisher in ("github", "cml") and github is not None and (publisher == "github" or github.status):
-        if not github.token:
-            what = "comment and status were" if publisher == "github" else "commit status was"
-            message = f"no GITHUB_TOKEN: the {what} not posted (the job summary has the report)"
-            out.warnings.append(message)
-            workflow.warning(message, title="mlgate report not published", stream=stream)
-        else:
-            with open_client(github.api_url, github.token, github.repository, seconds) as client:
-                overall = client.deadline
-                if publisher == "github" and github.pr_number is not None and github.comment != "never":
-                    client.deadline = time.monotonic() + client.remaining() / (2 if github.status else 1)
-                    attempt("comment", lambda: _comment(result, report, client, github, out))
-                    client.deadline = overall
-                if github.status:
-                    attempt("status", lambda: _status(result, client, github, out))
-    attempt("annotations", lambda: gate_annotations(result, stream))
-    if environ.get("GITHUB_STEP_SUMMARY"):
-        attempt("summary",
-                lambda: workflow.append_summary(environ["GITHUB_STEP_SUMMARY"], report + _summary_notes(out.warnings)))
-    if environ.get("GITHUB_OUTPUT"):
-        attempt("outputs", lambda: workflow.set_outputs(environ["GITHUB_OUTPUT"], {
-            "verdict": result.verdict,
-            "failed-gates": ",".join(g.name for g in result.failed_gates),
-            "report-path": str(report_path.resolve()),
-            "result-path": str(result_path.resolve()),
-            "comment-url": out.comment_url or "",
-        }))
     if missing is not None:
         raise missing
-    return out
+    return p.out
 
 
-_NOT_DONE = {
+NOT_DONE = {
     "artifact": "the artifact was not saved",
     "comment": "the pull-request comment was not posted",
     "status": "the commit status was not posted",
