@@ -19,7 +19,8 @@ from mlgate.edges.sides import DirectorySide
 from mlgate.gating.gates import family_without_base
 from mlgate.edges.progress import Progress
 from mlgate.text.safe import one_line, say
-from mlgate.run.gate import Edges, RunOptions, compute_families, default_branch_rev, display, open_edges, with_families
+from mlgate.run.gate import Edges, RunOptions, default_branch_rev, display, open_edges
+from mlgate.run.judge import compute_families, with_families
 from mlgate.gating.selectors import match
 from mlgate.gating.snapshot import Snapshot
 

@@ -12,18 +12,18 @@ when nothing could be judged the verdict is ``error`` (exit 2): green means some
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.gating import compare, gates
+from mlgate.gating import gates
 from mlgate.commands.run import exit_code, write_outputs
 from mlgate.config.load import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
 from mlgate.errors import InputError
 from mlgate.families.predictions import family
-from mlgate.result import Baseline, Result, Revision
-from mlgate.run.gate import display, with_families
+from mlgate.result import Baseline, Revision
+from mlgate.run.gate import display
+from mlgate.run.judge import assemble, with_families
 from mlgate.gating.snapshot import Snapshot
 from mlgate.report.terminal import verdict_table
 
@@ -76,22 +76,19 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
         why = (f"not judged: {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else "kpis: is empty")
         error = (f"{display(config_path)}: no KPI could be judged on the prediction logs ({why}); add predictions.* "
                  "KPIs, e.g. predictions.accuracy: {max_drop: 0.01}")
-    result = Result(
-        verdict="error" if error else gates.verdict(outcomes),
+    result = assemble(
+        outcomes=outcomes, head_metrics=head.metrics, base_metrics=base.metrics, started=None,
+        sections={found.key: found.section},
         error=error,
         head=Revision(ref=f"challenger {challenger.name}"),
         base=Revision(ref=f"champion {champion.name}"),
         base_how=None,
         baseline=Baseline("files", f"champion's predictions from {champion}"),
-        gates=tuple(outcomes),
-        metrics=compare.diff_flat(base.metrics, head.metrics),
         params={},
         warnings=found.warnings,
         report_id=args.report_id,
         config_path=display(config_path),
         context={"title": f"{config.report.title}: champion vs challenger", "event": "compare-predictions"},
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        sections={found.key: found.section},
     )
     write_outputs(result, Path(args.report), Path(args.json))
     print(verdict_table(result), file=sys.stdout)

@@ -10,7 +10,6 @@ config, the ledger, progress) and closes them after the run.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -24,15 +23,14 @@ from mlgate.run.base_commit import BaseChoice, BaseRequest, choose_base
 from mlgate.config.load import CONFIG_NAME, Config, load_config
 from mlgate.edges.dvc.project import DvcProject, is_missing
 from mlgate.errors import InputError, MlgateError
-from mlgate.families import FAMILIES, FamilyResult
-from mlgate.edges.sides import DirectorySide, Side
+from mlgate.edges.sides import DirectorySide
 from mlgate.edges.git import Git
 from mlgate.gating.history import judges, wants_history
 from mlgate.edges.ledger import Ledger
 from mlgate.config.report_id import check_report_id
 from mlgate.edges.progress import Progress
 from mlgate.result import Result, Revision
-from mlgate.gating.snapshot import Snapshot
+from mlgate.run.judge import assemble, compute_families, with_families
 from mlgate.run.staleness import stale_lines
 from mlgate.gating.trend import gate_trends
 
@@ -162,63 +160,29 @@ def run(options: RunOptions, edges: Edges) -> Result:
                         tip=default_branch_rev(git, options.trend_branch), max_age_days=config.baseline.max_age_days)
     if stale:
         trend_context["stale_baseline"] = stale  # the report's first lines
-    return Result(
-        verdict="error" if error else gates.verdict(outcomes),
-        error=error,
+    return assemble(
+        outcomes=outcomes, head_metrics=head_snap.metrics, base_metrics=base_snap.metrics if base_snap else None,
+        started=started, families=families, error=error,
         head=head,
         base=choice.revision,
         base_how=choice.how,
         baseline=resolved.baseline,
-        gates=tuple(outcomes),
-        metrics=compare.diff_flat(base_snap.metrics if base_snap else None, head_snap.metrics),
         params=compare.diff_flat(resolved.params if (base_snap or resolved.params) else None, head_snap.params),
         errors=errors,
         warnings=tuple(warnings),
         stages=tuple(stages),
         reproduced=options.repro,
-        duration_s=round(time.monotonic() - started, 2),
         report_id=options.report_id,
         project_dir=where,
         config_path=source if edges.configured else "",
         links=dict(options.links),
         context={**options.event, "title": config.report.title, **trend_context},
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         trend=trend,
-        sections={f.key: f.section for f in families if f.section},
     )
 
 
-def compute_families(config: Config, head: Side, base: Side | None, base_snap: Snapshot | None,
-                     progress: Progress | None = None, failed: dict[str, str] | None = None) -> list[FamilyResult]:
-    """Every configured metric family, in the registry's order (mlgate.families.FAMILIES). With ``failed``, a
-    family that raises MlgateError is recorded there (its key -> why) and the others still compute."""
-    out: list[FamilyResult] = []
-    recorded = base_snap.metrics if base_snap is not None else {}
-    for family in FAMILIES:
-        if not family.configured(config):
-            continue  # nothing to compute: its module is not even imported (scipy, pyarrow, ...)
-        try:
-            found = family.compute(config, head, base, recorded=recorded, progress=progress)
-        except MlgateError as exc:
-            if failed is None:
-                raise
-            failed[family.key] = str(exc)
-            continue
-        if found is not None:
-            out.append(found)
-    return out
 
 
-def with_families(head: Snapshot, base: Snapshot | None, families: list[FamilyResult]) -> tuple[Snapshot, Snapshot | None]:
-    """The sides' numbers with each family's metrics under its pseudo-file (new Snapshots; none changed)."""
-    head = Snapshot({**head.metrics}, head.params, head.errors)
-    base = Snapshot({**base.metrics}, base.params, base.errors) if base is not None else None
-    for family in families:
-        if family.head:
-            head.metrics[family.file] = dict(family.head)
-        if base is not None and family.base is not None:
-            base.metrics[family.file] = dict(family.base)
-    return head, base
 
 
 def _trend(edges: Edges, options: RunOptions, outcomes: list[Any], head_sha: str | None,

@@ -13,7 +13,6 @@ keyed by the commit it monitored, so ``mlgate history --report-id monitoring`` s
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 import time
 from collections.abc import Mapping
@@ -23,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.gating import compare
 from mlgate.config.load import Config, DatasetConfig, MonitorConfig, replace
 from mlgate.families.data.drift import BINS_TEXT, drifts_of
 from mlgate.families.data.profile import DatasetProfile
@@ -34,6 +32,7 @@ from mlgate.errors import InputError, MlgateError
 from mlgate.edges.sides import Side
 from mlgate.gating.gates import SKIPPED
 from mlgate.edges.ledger import Ledger, LedgerHit
+from mlgate.run.judge import assemble
 from mlgate.run.monitor_gates import FILE, OK, Checked, SamplePredictions, checks
 from mlgate.edges.progress import Progress
 from mlgate.result import Baseline, Result, Revision
@@ -193,25 +192,22 @@ def _result(options: MonitorOptions, edges: Edges, cfg: MonitorConfig, checked: 
             trend, trend_context = ledger_trend(monitoring, rev, options.trend_entries, checked.gates)
         except MlgateError as exc:
             warnings.append(f"no trend: the monitoring ledger could not be read ({exc})")
-    result = Result(
+    result = assemble(
+        outcomes=checked.gates, head_metrics={FILE: checked.head}, base_metrics={FILE: checked.base}, started=started,
         verdict="pass" if word == OK else "fail",
         head=Revision(ref="production sample"),
         base=Revision(ref=branch, sha=hit.sha),
         base_how="last recorded run",
         baseline=Baseline("ledger", f"the last entry on {branch}", sha=hit.sha, distance=hit.distance),
-        gates=tuple(checked.gates),
-        metrics=compare.diff_flat({FILE: checked.base}, {FILE: checked.head}),
         params={},
         warnings=tuple(warnings),
         reproduced=False,
-        duration_s=round(time.monotonic() - started, 2),
         report_id=cfg.report_id,
         project_dir=edges.project_rel.as_posix() or ".",
         config_path=source,
         links={"run_url": options.run_url} if options.run_url else {},
         context={"title": f"{edges.config.report.title} monitoring", "event": "monitor", "monitor_verdict": word,
                  "monitored": hit.sha, **trend_context},
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         trend=trend,
         sections={"monitor": section, "data": {"datasets": [data_section], "bins": BINS_TEXT}},
     )
