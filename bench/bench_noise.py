@@ -3,7 +3,7 @@
 A synthetic metric (accuracy-like, level 0.9, run-to-run noise σ = 0.004) on a default branch whose last
 ``WINDOW`` commits are recorded in the ledger. Each change is one pull request: its head is one run of the
 changed code, its base main's last run. Every change is judged through the real gate path — one mlgate.yaml
-(``config.parse_config``) holding every gate, ``history_gates.judges`` over the ledger hits (in memory: the
+(``config.parse_config``) holding every gate, ``gating.history.judges`` over the ledger hits (in memory: the
 same ``LedgerHit`` objects ``Ledger.history`` returns), ``gates.evaluate`` — as ``mlgate run`` does once the
 history is read. (The git and DVC parts of that path are tested in tests/integration/test_history_gates.py;
 here they would only add minutes per change.)
@@ -149,7 +149,7 @@ def main() -> str:
 Command: `python bench/run.py noise` (module `bench/bench_noise.py`, part of `make bench`); {elapsed:.0f} s on
 this machine. A synthetic metric at level {LEVEL} with run-to-run noise σ = {SIGMA} on a default branch whose
 last {WINDOW} commits are recorded; each change is one pull request (its head one run, its base main's last
-run), judged by the real gate path: one mlgate.yaml with all six gates, `history_gates.judges` over the ledger
+run), judged by the real gate path: one mlgate.yaml with all six gates, `gating.history.judges` over the ledger
 hits, `gates.evaluate`. {TRIALS} changes per row and column, each on a fresh history; rates with exact 95 %
 binomial intervals. A drop of k σ is a true drop of k σ *beyond the margin*.
 

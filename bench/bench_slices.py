@@ -79,7 +79,7 @@ def main() -> str:
 
     t_slices = _median(slices, runs=RUNS)
 
-    def both_sides(h: np.ndarray, b: np.ndarray) -> None:  # as families.prediction_details does it
+    def both_sides(h: np.ndarray, b: np.ndarray) -> None:  # as families.predictions.details does it
         fh, fb = factorize(h), factorize(b)
         side_health(h, head.score, factorized=fh)
         side_health(b, base.score, factorized=fb)
@@ -113,7 +113,7 @@ def main() -> str:
 
 Command: `make bench` (module `bench/bench_slices.py`), or `python bench/run.py slices`.
 Synthetic binary predictions (head about 89 %, base about 90 % right), 50 slices of about 20,000 rows
-each from one categorical column. The first row times `families.prediction_details.details` (slice
+each from one categorical column. The first row times `families.predictions.details.details` (slice
 definitions and membership, per-slice metrics for both sides, one paired interval per slice, plus health,
 flips and calibration); reading the files is not included. Medians of {RUNS} runs (5 for health).
 The machine's load average when this section started: {load:.1f} (other jobs share the cores).

@@ -12,7 +12,7 @@ with one sentence (a ``ValueError`` that config validation reports with the file
 * repeating text or a list (``'a' * 1000000000``), and a number above ``MAX_ARGUMENT`` passed to a call
   (``region.str.repeat(10 ** 9)``).
 
-``safe_text.quoted`` is how messages show a ``where:``: ``repr``, bounded, on one line.
+``text.safe.quoted`` is how messages show a ``where:``: ``repr``, bounded, on one line.
 """
 
 from __future__ import annotations

@@ -302,7 +302,7 @@ class DvcProject:
     def snapshot(self, rev: str | None = None) -> Snapshot:
         """Metrics and params of the workspace (rev None) or of a git revision, flattened per file. A revision
         that declares the workspace's pipeline, with its metrics and params committed to git, is read from git
-        (``committed_snapshot``); any other through a DVC repository switched to it."""
+        (``edges.dvc.from_git``); any other through a DVC repository switched to it."""
         committed = self.from_git(rev) if rev is not None and rev not in self._revisions else None
         if committed is not None:
             return committed
@@ -314,12 +314,12 @@ class DvcProject:
 
     def from_git(self, rev: str) -> Snapshot | None:
         """``rev``'s metrics and params read from git without opening DVC there, when that gives what DVC
-        would read (``committed_snapshot``); None when only DVC can say. Asked once per revision."""
+        would read (``edges.dvc.from_git``); None when only DVC can say. Asked once per revision."""
         if rev not in self._committed:
-            from mlgate.edges.dvc import from_git as committed_snapshot
+            from mlgate.edges.dvc import from_git
 
             try:
-                self._committed[rev] = committed_snapshot.read(self, rev)
+                self._committed[rev] = from_git.read(self, rev)
             except Exception:  # noqa: BLE001 - a shortcut only: DVC's own read is the answer then
                 self._committed[rev] = None
         return self._committed[rev]

@@ -13,7 +13,7 @@ block holding text in a numeric column is an error (mixed types). A column name 
 A CSV's first row is its header unless ``header: false`` or ``columns`` says otherwise, or it looks like a
 row of data: each column Arrow typed as numbers is named by a number among that column's values, and the
 names are no run of consecutive integers. Such a file is read as data (columns ``column_1`` …) and
-``DatasetReader.notes`` says so. What a message quotes from a file is bounded (``safe_text.excerpt``), and
+``DatasetReader.notes`` says so. What a message quotes from a file is bounded (``text.safe.excerpt``), and
 bytes that are not text are never echoed.
 """
 

@@ -10,7 +10,7 @@ the worker when one outlasts it. Whatever the model's code raised, a worker that
 answer, and a step that outlasts the limit are that file's error: one ``InputError`` line (exit 2)
 naming the file. A real Ctrl-C interrupts mlgate itself (exit 130) and the worker with it. The model's
 own output goes nowhere (its text is not trusted in a CI log), and the worker's environment lacks the
-GitHub token, as the pipeline's stages do (``dvc_project.without_github_secrets``).
+GitHub token, as the pipeline's stages do (``edges.dvc.project.without_github_secrets``).
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Flat | N
 
 
 def _details(config: Config, data: PredictionData, head: Side, base: Side | None, warnings: list[str]) -> Any:
-    """Slices, health, flips and calibration (families.prediction_details) for both sides."""
+    """Slices, health, flips and calibration (families.predictions.details) for both sides."""
     from mlgate.families.predictions.details import details, read_slice_columns, slice_metric_names
 
     cfg = config.predictions

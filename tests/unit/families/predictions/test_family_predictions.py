@@ -1,7 +1,7 @@
 """The predictions family: config checks, metrics per side, rules judged on intervals, the report with intervals.
 
 Pure: predictions are built in memory (``judge_sides``), the gates run through ``gates.evaluate`` with
-the predictions' judge, exactly as the run calls them (``runner.with_families``). Regenerate the golden
+the predictions' judge, exactly as the run calls them (``run.judge.with_families``). Regenerate the golden
 file after an intended change with ``MLGATE_UPDATE_GOLDEN=1 pytest tests/unit/families/predictions/test_family_predictions.py``
 and review it.
 """

@@ -1,4 +1,4 @@
-"""monitor_checks: the verdict word from profiles and predictions, pure (generated data, no files)."""
+"""run.monitor_gates: the verdict word from profiles and predictions, pure (generated data, no files)."""
 
 from __future__ import annotations
 
