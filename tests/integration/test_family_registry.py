@@ -54,13 +54,17 @@ def project(tmp_path: Path):
     return p
 
 
-def test_a_registered_family_is_computed_gated_and_reported(project, tmp_path, monkeypatch, capsys):
-    run = runner(tmp_path, monkeypatch, capsys)
-    project.checkout("unfair", new=True)
-    project.update_params({"eval": {"wrong_east": 30}})
-    project.commit("the east gets worse")
+def _pull_request(project, run, wrong_east: int):
+    """A branch whose east region has ``wrong_east`` wrong predictions, judged against main with the family."""
+    project.checkout(f"east-{wrong_east}", new=True)
+    project.update_params({"eval": {"wrong_east": wrong_east}})
+    project.commit(f"{wrong_east} wrong in the east")
     with registered(FAMILY):
-        done = run(project.dir, "--base", "main")
+        return run(project.dir, "--base", "main")
+
+
+def test_a_registered_family_is_computed_gated_and_reported(project, tmp_path, monkeypatch, capsys):
+    done = _pull_request(project, runner(tmp_path, monkeypatch, capsys), 30)
     assert done.code == 1, done.err
     gap = done.gate("fairness.accuracy_gap")
     assert gap["status"] == "fail"
@@ -73,12 +77,7 @@ def test_a_registered_family_is_computed_gated_and_reported(project, tmp_path, m
 
 
 def test_a_change_that_keeps_the_groups_level_passes(project, tmp_path, monkeypatch, capsys):
-    run = runner(tmp_path, monkeypatch, capsys)
-    project.checkout("same", new=True)
-    project.update_params({"eval": {"wrong_east": 3}})
-    project.commit("one more wrong in the east")
-    with registered(FAMILY):
-        done = run(project.dir, "--base", "main")
+    done = _pull_request(project, runner(tmp_path, monkeypatch, capsys), 3)
     assert done.code == 0, done.err
     assert done.gate("fairness.accuracy_gap")["status"] == "pass"
 
