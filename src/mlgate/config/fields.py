@@ -1,4 +1,4 @@
-"""Field-by-field validation of msgspec structs (the config blocks in mlgate.config.load): every problem is
+"""Field-by-field validation of msgspec structs (the config blocks in mlgate.config.schema): every problem is
 collected with its key path, so that a one-line error can name the first and count the rest.
 
 msgspec converts each plain value (numbers, text, choices, lists of them) strictly; this module walks the

@@ -3,8 +3,9 @@
 Each rule says what it is (name, kind, the direction it implies, a description), how it reads in the
 report's gate column, its plain check on two values, and how it is decided on a confidence interval
 (``interval``; None = it cannot be, and config validation refuses ``confidence`` on it). Config
-validation (mlgate.config.load builds the ``Kpi`` model from this table), the gates, the statistical decision
-(mlgate.stats.decision) and the report all read it: adding a rule is a change here and nowhere else.
+validation (mlgate.config.schema declares one ``Kpi`` field per rule, and a unit test holds those fields to this
+table), the gates, the statistical decision (mlgate.stats.decision) and the report all read it: adding a rule
+is a change here and a field on ``Kpi``.
 
 No I/O, nothing heavy imported.
 """

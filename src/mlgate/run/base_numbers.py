@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlgate.config.load import BaselineConfig
+from mlgate.config.schema import BaselineConfig
 from mlgate.edges.dvc.project import DvcProject, is_missing
 from mlgate.edges.sides import RevisionSide
 from mlgate.errors import MlgateError

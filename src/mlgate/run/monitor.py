@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from mlgate.gating import compare
-from mlgate.config.load import Config, DatasetConfig, MonitorConfig, replace
+from mlgate.config.load import replace
+from mlgate.config.schema import Config, DatasetConfig, MonitorConfig
 from mlgate.families.data.drift import BINS_TEXT, drifts_of
 from mlgate.families.data.profile import DatasetProfile
 from mlgate.families.data.read import DatasetReader, file_format, is_glob

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.config.load import Config, load_config, parse_config
+from mlgate.config.load import load_config, parse_config
+
+from mlgate.config.schema import Config
 from mlgate.errors import ConfigError, EXIT_BAD_INPUT
 
 ISSUE_FORMAT = """\

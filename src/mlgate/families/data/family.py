@@ -31,7 +31,9 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from mlgate.config.load import Config, DatasetConfig, replace
+from mlgate.config.load import replace
+
+from mlgate.config.schema import Config, DatasetConfig
 from mlgate.families.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_share, out_of_range_share
 from mlgate.families.data.profile import NUMERIC, DatasetProfile
 from mlgate.families.data.read import DatasetReader, is_glob, profile_job

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from mlgate.config.load import DatasetConfig
+from mlgate.config.schema import DatasetConfig
 from mlgate.families.data.profile import NUMERIC, DatasetProfile, SchemaMismatch, kind_of, quiet_numbers
 from mlgate.errors import InputError
 from mlgate.text.safe import excerpt, quoted

@@ -25,7 +25,7 @@ from mlgate.families import FamilyResult
 from mlgate.edges.sides import Side
 
 if TYPE_CHECKING:
-    from mlgate.config.load import Config
+    from mlgate.config.schema import Config
     from mlgate.edges.progress import Progress
 
 KEY = "model"

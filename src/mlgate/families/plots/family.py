@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlgate.config.load import Config
+from mlgate.config.schema import Config
 from mlgate.errors import ConfigError, MlgateError
 from mlgate.families import FamilyResult
 from mlgate.edges.sides import Side

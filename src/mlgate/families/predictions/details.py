@@ -30,7 +30,7 @@ from mlgate.gating.selectors import key_matches
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlgate.config.load import Kpi, PredictionsConfig
+    from mlgate.config.schema import Kpi, PredictionsConfig
     from mlgate.edges.sides import Side
     from mlgate.gating.gates import RuleOutcome
     from mlgate.stats import Comparison, Pairing, Predictions

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mlgate.config.load import PREDICTIONS_PREFIX as PREFIX
-from mlgate.config.load import Config, Kpi
+from mlgate.config.schema import Config, Kpi
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult
 from mlgate.gating.gates import combine_judges
