@@ -17,16 +17,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.gating import compare, gates
 from mlgate.commands.run import exit_code, write_outputs
 from mlgate.config.load import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
 from mlgate.errors import InputError
 from mlgate.families.predictions import family
-from mlgate.result import Baseline, Result, Revision
-from mlgate.run.gate import display, with_families
+from mlgate.gating import compare, gates
 from mlgate.gating.snapshot import Snapshot
 from mlgate.report.terminal import verdict_table
-
+from mlgate.result import Baseline, Result, Revision
+from mlgate.run.gate import display, with_families
 
 NOT_FROM_LOGS = "not a predictions.* metric: a prediction log does not give it (mlgate run judges it)"
 
@@ -64,6 +63,7 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
     found = family.compute(config, FileSide("challenger", challenger, rel), FileSide("champion", champion, rel))
     assert found is not None
     head, base = with_families(Snapshot(), Snapshot(), [found])
+    assert base is not None  # it was given one
     applies = {s: kpi for s, kpi in config.kpis.items() if family.metric_pattern(s).startswith(PREDICTIONS_PREFIX)}
     outcomes = gates.evaluate(replace(config, kpis=applies), head, base, source=display(config_path),
                               judge=found.judge)
@@ -90,7 +90,7 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
         report_id=args.report_id,
         config_path=display(config_path),
         context={"title": f"{config.report.title}: champion vs challenger", "event": "compare-predictions"},
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         sections={found.key: found.section},
     )
     write_outputs(result, Path(args.report), Path(args.json))

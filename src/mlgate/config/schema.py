@@ -21,7 +21,7 @@ from mlgate.gating.rules import RULES
 from mlgate.text.safe import one_line
 
 
-class BaselineConfig(Strict):
+class BaselineConfig(Strict, frozen=True):
     ref: str | None = None
     reproduce: Literal["auto", "always", "never"] = "auto"
     ledger: bool = True
@@ -137,7 +137,7 @@ def dataset_path(value: Any) -> Any:
     return value
 
 
-class SliceConfig(Strict):
+class SliceConfig(Strict, frozen=True):
     """One entry of ``predictions.slices``: a column (one slice per value), a column with bin edges, or a
     named filter in pandas query syntax. Written in mlgate.yaml as ``region``, ``age: [0, 18, 65]`` or
     ``{name: night_shift, where: "hour < 6"}``."""
@@ -187,7 +187,7 @@ def _range(value: list[float] | None) -> list[float] | None:
     return value
 
 
-class PredictionsConfig(Strict):
+class PredictionsConfig(Strict, frozen=True):
     path: str
     id: str = "id"
     label: str = "label"
@@ -204,7 +204,7 @@ class PredictionsConfig(Strict):
     _after: ClassVar[dict[str, Check]] = {"prediction_range": _range}
 
 
-class ModelConfig(Strict):
+class ModelConfig(Strict, frozen=True):
     """``model:``: the trained model file (or directory) of both sides, for size, latency and interface."""
 
     path: str
@@ -219,7 +219,7 @@ class ModelConfig(Strict):
 DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-class DatasetConfig(Strict):
+class DatasetConfig(Strict, frozen=True):
     """One dataset under `data:`: a CSV or Parquet file (or a glob of partitions) profiled at both revisions."""
 
     path: str
@@ -267,7 +267,7 @@ def _dispatch(value: str | None) -> str | None:
     return value
 
 
-class MonitorConfig(Strict):
+class MonitorConfig(Strict, frozen=True):
     """``monitor:``: a production sample compared with what the default branch last recorded (mlgate monitor)."""
 
     sample: str | None = None  # a file, a glob or a directory of CSV/Parquet partitions (or --sample)
@@ -291,7 +291,7 @@ def _plots(value: Any) -> Any:
     raise ValueError(f"expected true, false or a list of plot ids from dvc.yaml, got {show(value)}")
 
 
-class ReportConfig(Strict):
+class ReportConfig(Strict, frozen=True):
     title: str = "mlgate"
     template: str | None = None
     # the plots dvc.yaml declares: true (all), false (none), or a list of plot ids (paths or names)
@@ -326,7 +326,7 @@ def _kpi_shorthand(value: Any) -> Any:
     return out
 
 
-class Config(Strict):
+class Config(Strict, frozen=True):
     version: Literal[1]
     baseline: BaselineConfig = msgspec.field(default_factory=BaselineConfig)
     kpis: dict[str, Kpi] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from mlgate.text.numbers import number_format
 
@@ -155,7 +155,7 @@ def describe_rule(rule: str, threshold: Any) -> str:
     return RULES[rule].describe(threshold)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
     """A float, or an int within float range (math.isnan(10**400) raises OverflowError); never a bool."""
     if isinstance(value, bool):
         return False
