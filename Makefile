@@ -27,7 +27,9 @@ bench: $(STAMP)
 bench-noise: $(STAMP)  # only the replay of the history-noise gates and the ratchet, about a minute
 	$(PY) bench/run.py noise
 
-lint: $(STAMP)
+lint: $(STAMP)  # ruff (the rule set in pyproject.toml's [tool.ruff.lint]), mypy on src/mlgate, the workflows
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/mypy
 	$(VENV)/bin/zizmor --offline action.yml .github/workflows/
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

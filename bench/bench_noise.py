@@ -22,10 +22,10 @@ import time
 import numpy as np
 from scipy.stats import binomtest
 
-from mlgate.gating import gates
 from mlgate.config.load import parse_config
-from mlgate.gating.history import judges
 from mlgate.edges.ledger import LedgerHit
+from mlgate.gating import gates
+from mlgate.gating.history import judges
 from mlgate.gating.snapshot import Snapshot
 
 SIGMA = 0.004

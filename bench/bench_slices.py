@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_stats import _median  # noqa: E402 - one timing loop for the in-process benchmarks
+from bench_stats import _median
 
 from mlgate.config.load import parse_config
 from mlgate.edges.sides import DirectorySide

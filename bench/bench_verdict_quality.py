@@ -29,11 +29,11 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from mlgate.gating import gates
-from mlgate.families.predictions import family
 from mlgate.config.load import parse_config
+from mlgate.families.predictions import family
+from mlgate.gating import gates
 from mlgate.gating.snapshot import Snapshot
-from mlgate.stats import PredictionSpec, Predictions
+from mlgate.stats import Predictions, PredictionSpec
 
 MARGIN = 0.01
 CONFIDENCE = 0.95

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from mlgate import __version__
 from mlgate.errors import EXIT_BAD_INPUT, EXIT_BUG, InputError, MlgateError
@@ -27,7 +28,7 @@ PROPOSE_EXIT_CODES = """exit codes:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's default exits 2 with usage; keep it one line
+    def error(self, message: str) -> NoReturn:  # argparse's default exits 2 with usage; keep it one line
         raise InputError(f"{message}; see '{self.prog} --help'")
 
 
@@ -203,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mlgate history | head`: the reader left; nothing more to say
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet too
         return 141
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+    except Exception as exc:  # the last line of defence: a bug, said plainly
         if os.environ.get("MLGATE_DEBUG"):
             raise
         return _fail(

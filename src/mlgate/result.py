@@ -14,17 +14,16 @@ import typing
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Required
 
-from typing_extensions import Required, TypedDict
+from typing_extensions import TypedDict
 
 from mlgate import __version__
-from mlgate.errors import InputError
+from mlgate.config.fields import EXPECTED, message_parts
 from mlgate.config.report_id import valid_report_id
-
+from mlgate.errors import InputError
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
 from mlgate.text.safe import one_line
-from mlgate.config.fields import EXPECTED, message_parts
 
 SCHEMA_VERSION = 3
 # version 1 had no trend and no statistical intervals; version 2 no sections, no error, and the baseline
@@ -107,9 +106,9 @@ class Result:
         judged = len(self.judged_gates)
         failed, warned = self.count(FAIL), self.count(WARN)
         if self.verdict == "error":
-            return {"compare-predictions": "the comparison could not be completed",
-                    "monitor": "the monitoring could not be completed"}.get(self.context.get("event"),
-                                                                            "the run could not be completed")
+            unfinished: dict[Any, str] = {"compare-predictions": "the comparison could not be completed",
+                                          "monitor": "the monitoring could not be completed"}
+            return unfinished.get(self.context.get("event"), "the run could not be completed")
         word = self.context.get("monitor_verdict")
         if word in MONITOR_WORDS:  # mlgate monitor: its checks, and the verdict word first
             judged, failed, unjudged = len(self.judged_gates), self.count(FAIL), self.count(SKIPPED)
@@ -242,6 +241,8 @@ def _convert(data: dict[str, Any], loc: tuple[str, ...], shape: Any) -> Any:
         return value
     try:
         return msgspec.convert(value, shape)
+    except UnicodeEncodeError:  # JSON may escape a lone surrogate ("\\ud800"): no text, no Unicode string
+        _refuse(loc, "text that is not valid Unicode (a lone surrogate)")
     except msgspec.ValidationError as exc:
         what, below = message_parts(str(exc))
         where = (*loc, *below)
@@ -253,15 +254,17 @@ def _convert(data: dict[str, Any], loc: tuple[str, ...], shape: Any) -> Any:
         _refuse(where, what[:1].lower() + what[1:] + ("" if value is _UNKNOWN else f", got {one_line(repr(value))[:60]}"))
 
 
-def _parts(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], type]]:
+def _parts(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], type[Any]]]:
     """(where, the mapping, its dataclass) for each part whose keys the schema closes."""
     for name, shape in (("head", Revision), ("base", Revision), ("baseline", Baseline)):
         if isinstance(data.get(name), dict):
             yield (name,), data[name], shape
-    for i, gate in enumerate(data.get("gates") if isinstance(data.get("gates"), list) else ()):
+    gates = data.get("gates")
+    for i, gate in enumerate(gates if isinstance(gates, list) else ()):
         if isinstance(gate, dict):
             yield ("gates", i), gate, GateOutcome
-            for j, rule in enumerate(gate.get("rules") if isinstance(gate.get("rules"), list) else ()):
+            rules = gate.get("rules")
+            for j, rule in enumerate(rules if isinstance(rules, list) else ()):
                 if isinstance(rule, dict):
                     yield ("gates", i, "rules", j), rule, RuleOutcome
 

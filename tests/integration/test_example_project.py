@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import re
 import math
+import re
 import shutil
 import subprocess
 import sys

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.errors import ConfigError, GitError
 from mlgate.edges.git import IDENTITY as NOTES_IDENTITY
 from mlgate.edges.ledger import Ledger, LedgerHit
+from mlgate.errors import ConfigError, GitError
 
 REF = "refs/notes/mlgate"
 
@@ -314,7 +314,7 @@ def test_two_concurrent_writers_both_keep_their_entries(tmp_path: Path, env: dic
         start.wait(timeout=10)
         try:
             led.push()
-        except BaseException as exc:  # surfaced below
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
     threads = [threading.Thread(target=push, args=(w,)) for w in writers]

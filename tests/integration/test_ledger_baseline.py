@@ -8,23 +8,23 @@ back from the ledger on origin or from the files the pipeline wrote.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mlgate.gating.gates import GateOutcome
 from mlgate.edges.ledger import Ledger
+from mlgate.gating.gates import GateOutcome
 from mlgate.publish.record import ledger_entry
-from mlgate.run.gate import ledger_trend
+from mlgate.report.charts import sparkline, trend_range
 from mlgate.report.marker import COMMENT_LIMIT
 from mlgate.report.render import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.report.charts import sparkline, trend_range
+from mlgate.run.gate import ledger_trend
 from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
+
 
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:

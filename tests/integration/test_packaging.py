@@ -30,7 +30,8 @@ def test_the_wheel_ships_the_starter_files_and_an_installed_mlgate_finds_them(tm
     starters = {p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file()}
     assert starters >= {"mlgate.yaml", "github-workflow.yml", "report/report.md.j2"}
     assert {f"mlgate/starter/{name}" for name in starters} <= names
-    assert {"mlgate/templates/base.md.j2", "mlgate/templates/report.md.j2", "mlgate/commands/init.py"} <= names
+    assert {"mlgate/report/templates/base.md.j2", "mlgate/report/templates/report.md.j2",
+            "mlgate/report/templates/sections/predictions.md.j2", "mlgate/commands/init.py"} <= names
 
     # Installed (without dependencies: only finding the files is under test) into a target folder.
     target = tmp_path / "site"

@@ -4,7 +4,6 @@ to git comes from git, without a DVC repository opened at the revision; a DVC ou
 
 from __future__ import annotations
 
-
 from mlgate.edges.dvc.project import DvcProject
 from mlgate.edges.sides import RevisionSide
 from tests.support.dvc_repo import make_project, train_stage

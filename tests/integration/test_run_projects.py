@@ -23,8 +23,6 @@ from tests.support.dvc_repo import WRITER, WRITER_NAME, Project, make_project, t
 from tests.support.inprocess import runner
 
 
-
-
 @pytest.fixture
 def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """Run `mlgate run ARGS` in-process from `cwd`; the result and report go to fresh files in tmp_path."""

@@ -29,8 +29,9 @@ def sample_frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 def write(root, rel: str, frame: pd.DataFrame, **csv_options) -> None:
     """Write `frame` to root/rel as Parquet or CSV, by the file name."""
-    import pyarrow.parquet as pq
     from pathlib import Path
+
+    import pyarrow.parquet as pq
 
     path = Path(root) / rel
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlgate.config.load import MonitorConfig
+from mlgate.config.schema import MonitorConfig
 from tests.support.github_double import start_double
 
 ROOT = Path(__file__).resolve().parents[2]

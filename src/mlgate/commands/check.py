@@ -11,18 +11,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlgate.run.base_commit import BaseRequest, choose_base
-from mlgate.gating.compare import is_number
-from mlgate.edges.dvc.discovery import check_pipeline, describe, unreadable as broken
-from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
-from mlgate.edges.sides import DirectorySide
-from mlgate.gating.gates import family_without_base
+from mlgate.edges.dvc.discovery import check_pipeline, describe
+from mlgate.edges.dvc.discovery import unreadable as broken
 from mlgate.edges.progress import Progress
-from mlgate.text.safe import one_line, say
-from mlgate.run.gate import Edges, RunOptions, default_branch_rev, display, open_edges
-from mlgate.run.judge import compute_families, with_families
+from mlgate.edges.sides import DirectorySide
+from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
+from mlgate.gating.compare import is_number
+from mlgate.gating.gates import family_without_base
 from mlgate.gating.selectors import match
 from mlgate.gating.snapshot import Snapshot
+from mlgate.run.base_commit import BaseRequest, choose_base
+from mlgate.run.gate import Edges, RunOptions, default_branch_rev, display, open_edges
+from mlgate.run.judge import compute_families, with_families
+from mlgate.text.safe import one_line, say
 
 
 def check_command(args: argparse.Namespace) -> int:

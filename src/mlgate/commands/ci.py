@@ -10,21 +10,28 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.run.base_commit import BaseRequest
 from mlgate.commands.run import exit_code, options_from_args, record, remove_stale, write_outputs
-from mlgate.errors import EXIT_OK, InputError, MlgateError
 from mlgate.edges.git import Git
 from mlgate.edges.progress import Progress
-from mlgate.publish.channels import GitHubTarget, Published, check_destinations, github_seconds, open_client, publish_all
+from mlgate.errors import EXIT_OK, InputError, MlgateError
+from mlgate.publish.channels import (
+    GitHubTarget,
+    Published,
+    check_destinations,
+    github_seconds,
+    open_client,
+    publish_all,
+)
 from mlgate.report.render import publishable
+from mlgate.report.terminal import verdict_table
 from mlgate.result import Result
+from mlgate.run.base_commit import BaseRequest
 from mlgate.run.gate import Edges, RunOptions, open_edges, run
 from mlgate.text.safe import say
-from mlgate.report.terminal import verdict_table
 
 if TYPE_CHECKING:
     from mlgate.publish.github import GitHubContext
@@ -126,7 +133,8 @@ def _save_plots(args: argparse.Namespace, result: Result, edges: Edges) -> None:
 
 def _promote(args: argparse.Namespace, ctx: GitHubContext, edges: Edges, result: Result) -> None:
     """Tag the version that passed; a refusal is said, a push that fails is a warning, neither fails the run."""
-    from mlgate.commands.promote import promote, report as say
+    from mlgate.commands.promote import promote
+    from mlgate.commands.promote import report as say
     from mlgate.edges import ci_context as workflow
 
     done = promote(edges.git, edges.project.root, result, artifact=args.artifact, stage=args.stage,

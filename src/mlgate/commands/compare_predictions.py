@@ -16,17 +16,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.gating import gates
 from mlgate.commands.run import exit_code, write_outputs
 from mlgate.config.load import CONFIG_NAME, PREDICTIONS_PREFIX, load_config, replace
 from mlgate.errors import InputError
 from mlgate.families.predictions import family
+from mlgate.gating import gates
+from mlgate.gating.snapshot import Snapshot
+from mlgate.report.terminal import verdict_table
 from mlgate.result import Baseline, Revision
 from mlgate.run.gate import display
 from mlgate.run.judge import assemble, with_families
-from mlgate.gating.snapshot import Snapshot
-from mlgate.report.terminal import verdict_table
-
 
 NOT_FROM_LOGS = "not a predictions.* metric: a prediction log does not give it (mlgate run judges it)"
 
@@ -64,6 +63,7 @@ def compare_predictions_command(args: argparse.Namespace) -> int:
     found = family.compute(config, FileSide("challenger", challenger, rel), FileSide("champion", champion, rel))
     assert found is not None
     head, base = with_families(Snapshot(), Snapshot(), [found])
+    assert base is not None  # it was given one
     applies = {s: kpi for s, kpi in config.kpis.items() if family.metric_pattern(s).startswith(PREDICTIONS_PREFIX)}
     outcomes = gates.evaluate(replace(config, kpis=applies), head, base, source=display(config_path),
                               judge=found.judge)

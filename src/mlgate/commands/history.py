@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.load import CONFIG_NAME, load_config
-from mlgate.text.safe import one_line, say
-from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.edges.git import Git
-from mlgate.edges.ledger import Ledger, LedgerHit
-from mlgate.edges.ledger import ledger_ref
-from mlgate.run.gate import default_branch_rev, display_branch
+from mlgate.edges.ledger import Ledger, LedgerHit, ledger_ref
+from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.gating.selectors import match
 from mlgate.gating.trend import flat_metrics, kpi_series
+from mlgate.run.gate import default_branch_rev, display_branch
+from mlgate.text.safe import one_line, say
 
 
 def history_command(args: argparse.Namespace) -> int:
@@ -108,8 +107,8 @@ def render_history(hits: list[LedgerHit], selectors: list[str], *, title: str,
 
 def render_changes(hits: list[LedgerHit], selectors: list[str], *, title: str, strict: bool = True) -> str:
     """``--changes``: per KPI, the commits where its level shifted (mlgate.run.history_changes)."""
-    from mlgate.run.history_changes import render_changes as layout
     from mlgate.gating.history import series
+    from mlgate.run.history_changes import render_changes as layout
 
     columns = metric_columns(hits, selectors, strict=strict)
     dates = {hit.sha: _date(hit.entry) for hit in hits}

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 from mlgate.config import starter as init_config
-from mlgate.edges.dvc import discovery as dvc_discovery
 from mlgate.config.load import CONFIG_NAME, parse_config
+from mlgate.edges.dvc import discovery as dvc_discovery
 from mlgate.edges.dvc.project import DvcProject
-from mlgate.errors import EXIT_OK, InputError
 from mlgate.edges.git import Git
+from mlgate.errors import EXIT_OK, InputError
 from mlgate.run.gate import dvc_root
 from mlgate.text.safe import one_line
 
@@ -63,8 +63,8 @@ def init_command(args: argparse.Namespace) -> int:
         print("  note: dvc.yaml declares no metrics: add a 'metrics:' output to a stage (or a top-level 'metrics:'"
               " list), then rerun with --force")
     elif found.unreadable:
-        for path, why in errors.items():
-            print(f"  note: DVC could not read {one_line(path)}: {one_line(dvc_discovery.describe(why))}; fix it, then run 'mlgate init --force'")
+        for unread, why in errors.items():
+            print(f"  note: DVC could not read {one_line(unread)}: {one_line(dvc_discovery.describe(why))}; fix it, then run 'mlgate init --force'")
     elif len(found.metrics) < len(found.metric_files):
         print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
     if pulled and not found.remote_url:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate.commands.run import exit_code, write_outputs
-from mlgate.run.monitor import Monitored, MonitorOptions, open_monitor_edges, run_monitor
-from mlgate.publish.record import record_monitoring
 from mlgate.edges.progress import Progress
-from mlgate.text.safe import say
+from mlgate.publish.record import record_monitoring
 from mlgate.report.terminal import verdict_table
+from mlgate.run.monitor import Monitored, MonitorOptions, open_monitor_edges, run_monitor
+from mlgate.text.safe import say
 
 
 def monitor_command(args: argparse.Namespace) -> int:
@@ -30,8 +30,8 @@ def monitor_command(args: argparse.Namespace) -> int:
     token = environ.get("GITHUB_TOKEN", "")
     git_env = None
     if github:
-        from mlgate.edges.git import Git
         from mlgate.edges import ci_context as workflow
+        from mlgate.edges.git import Git
         from mlgate.publish.github.git_auth import token_env
 
         if token:
@@ -60,8 +60,8 @@ def publish_monitoring(done: Monitored, report: str, environ: Mapping[str, str],
     """The sticky issue, the dispatch on an alarm, the job summary and the outputs (``paths``: the report
     and the result file, for the outputs report-path and result-path); each failure a warning."""
     from mlgate.edges import ci_context as workflow
-    from mlgate.publish.github.issues import dispatch, upsert_issue
     from mlgate.publish.channels import github_seconds, open_client
+    from mlgate.publish.github.issues import dispatch, upsert_issue
 
     warnings: list[str] = []
     result = done.result

@@ -12,14 +12,14 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from mlgate.text.safe import say
 from mlgate.edges.dvc.project import DvcProject
-from mlgate.text.safe import redact_urls
-from mlgate.errors import EXIT_OK
 from mlgate.edges.git import NETWORK_TIMEOUT_S, Git
+from mlgate.errors import EXIT_OK
 from mlgate.publish.promotion import Bump, check_names, check_run_result, model_card, next_version, refuse, stage_tag
 from mlgate.result import Result
+from mlgate.text.safe import redact_urls, say
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def promote_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def report(done: Promoted, stream=sys.stdout) -> None:  # noqa: ANN001 - a text stream
+def report(done: Promoted, stream: TextIO = sys.stdout) -> None:
     if done.why_not:
         say(f"mlgate: not promoted: {done.why_not}", file=stream)
         return

@@ -26,10 +26,10 @@ TITLE_LIMIT = 256  # characters GitHub accepts in a pull request's title
 
 def propose_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     from mlgate.edges.git import Git
+    from mlgate.publish.channels import github_seconds, open_client
     from mlgate.publish.github.git_auth import token_env
     from mlgate.publish.github.pulls import default_branch, upsert_pull
     from mlgate.publish.proposal import check_branch, commit_changes, push_branch
-    from mlgate.publish.channels import github_seconds, open_client
 
     environ = os.environ if environ is None else environ
     title = _title(args.title)

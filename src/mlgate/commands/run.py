@@ -7,15 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlgate.text.safe import say
-from mlgate.run.base_commit import BaseRequest
-from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.edges.progress import Progress
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.publish.record import AfterRun, after_run
 from mlgate.report.render import render
-from mlgate.result import Result, write_text
-from mlgate.run.gate import Edges, RunOptions, open_edges, run
 from mlgate.report.terminal import verdict_table
+from mlgate.result import Result, write_text
+from mlgate.run.base_commit import BaseRequest
+from mlgate.run.gate import Edges, RunOptions, open_edges, run
+from mlgate.text.safe import say
 
 
 def options_from_args(args: argparse.Namespace, **more: Any) -> RunOptions:

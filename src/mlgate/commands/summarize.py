@@ -19,11 +19,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.config.report_id import valid_report_id
-from mlgate.text.safe import one_line
-from mlgate.text.safe import say
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from mlgate.report.summary import Model, collect, failed_gates, render, verdict
+from mlgate.text.safe import one_line, say
 
 
 def summarize_command(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
@@ -61,10 +60,10 @@ def publish_summary(models: Sequence[Model], environ: Mapping[str, str], summary
                     overall: str) -> tuple[str, str, list[str]]:
     """The summary with each model's comment linked, posted as the sticky summary comment on the pull request:
     (the Markdown, the comment's URL or "", warnings)."""
-    from mlgate.publish.github import GitHubContext, GitHubError, upsert_comment
-    from mlgate.publish.github.comments import find_login, find_report_comments
     from mlgate.edges.ci_context import mask
     from mlgate.publish.channels import github_seconds, open_client
+    from mlgate.publish.github import GitHubContext, GitHubError, upsert_comment
+    from mlgate.publish.github.comments import find_login, find_report_comments
 
     context = GitHubContext.from_env(environ)
     runs = f"{context.server_url.rstrip('/')}/{context.repository}/actions/runs/"

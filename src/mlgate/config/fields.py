@@ -1,4 +1,4 @@
-"""Field-by-field validation of msgspec structs (the config blocks in mlgate.config.load): every problem is
+"""Field-by-field validation of msgspec structs (the config blocks in mlgate.config.schema): every problem is
 collected with its key path, so that a one-line error can name the first and count the rest.
 
 msgspec converts each plain value (numbers, text, choices, lists of them) strictly; this module walks the
@@ -14,7 +14,7 @@ import math
 import re
 import typing
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import msgspec
 
@@ -160,10 +160,10 @@ def _nested(struct: type[Strict], container: type | None, value: Any, loc: tuple
         return _BAD
     before = len(problems)
     if container is list:
-        out: Any = [_validate(struct, entry, (*loc, i), problems) for i, entry in enumerate(value)]
+        out: Any = [_validate(struct, entry, (*loc, i), problems) for i, entry in enumerate(cast(list[Any], value))]
     else:
         out = {}
-        for key, entry in value.items():
+        for key, entry in cast(dict[Any, Any], value).items():
             if not isinstance(key, str):
                 problems.append(Problem((*loc, key), "key", key))
             out[key] = _validate(struct, entry, (*loc, key), problems)

@@ -7,7 +7,6 @@ import re
 
 from mlgate.errors import InputError
 
-
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 
 

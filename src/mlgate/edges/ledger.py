@@ -21,14 +21,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlgate.edges.git import NETWORK_TIMEOUT_S, Git, last_line
 from mlgate.edges.progress import Progress
 from mlgate.errors import ConfigError, GitError, MlgateError
 from mlgate.text.safe import redact_urls
-from mlgate.edges.git import NETWORK_TIMEOUT_S, Git, last_line
 
 DEFAULT_REF = "refs/notes/mlgate"
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -108,12 +108,12 @@ def _recorded_at(entry: dict[str, Any] | None) -> datetime:
         except ValueError:
             pass
         else:
-            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return datetime.min.replace(tzinfo=timezone.utc)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Ledger:

@@ -1,6 +1,6 @@
 """Paths a user names (in mlgate.yaml, or a template's files) stay inside the repository.
 
-``mlgate.config.load`` refuses absolute paths and ``..`` up front (``RepoPath``). What only the file system
+``mlgate.config.schema`` refuses absolute paths and ``..`` up front (``RepoPath``). What only the file system
 knows — a symlink inside the repository that points out of it, e.g. a template linked to
 ``/proc/self/environ`` — is checked here, where the file is opened: ``require_inside`` resolves every
 link and refuses a target outside the repository.

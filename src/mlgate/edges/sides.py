@@ -47,8 +47,13 @@ class RevisionSide:
 class Side(Protocol):
     """One revision's files, as a family reads them."""
 
-    name: str  # "head" | "base"
-    sha: str | None
+    @property
+    def name(self) -> str:  # "head" | "base"
+        ...
+
+    @property
+    def sha(self) -> str | None:  # read only (a property): a frozen dataclass's field satisfies it too
+        ...
 
     def path(self, rel: str) -> Path | None:
         """A local, readable path for the project-relative file ``rel`` at this revision; None if absent."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config.blocks import block_of, register_block, unregister_block
 
 if TYPE_CHECKING:
-    from mlgate.config.load import Config
+    from mlgate.config.schema import Config
     from mlgate.edges.progress import Progress
     from mlgate.edges.sides import Side
     from mlgate.gating.gates import Judge

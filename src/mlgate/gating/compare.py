@@ -7,11 +7,9 @@ removed one ``new: None``; ``diff`` is present only when both sides are numbers.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 from mlgate.gating.rules import is_number
-
 from mlgate.gating.snapshot import Flat
 
 

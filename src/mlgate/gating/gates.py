@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mlgate.gating import compare
-from mlgate.config.load import Config, Kpi
+from mlgate.config.schema import Config, Kpi
 from mlgate.errors import ConfigError
+from mlgate.gating import compare
 from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES
 from mlgate.gating.selectors import match
 from mlgate.gating.snapshot import Snapshot

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.gating.gates import RuleOutcome
-from mlgate.text.numbers import number_format
 from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES, TOLERANCE, is_number
 from mlgate.gating.snapshot import Snapshot
 from mlgate.gating.trend import flat_metrics
+from mlgate.text.numbers import number_format
 
 SHORT = 7
 

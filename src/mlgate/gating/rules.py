@@ -3,8 +3,9 @@
 Each rule says what it is (name, kind, the direction it implies, a description), how it reads in the
 report's gate column, its plain check on two values, and how it is decided on a confidence interval
 (``interval``; None = it cannot be, and config validation refuses ``confidence`` on it). Config
-validation (mlgate.config.load builds the ``Kpi`` model from this table), the gates, the statistical decision
-(mlgate.stats.decision) and the report all read it: adding a rule is a change here and nowhere else.
+validation (mlgate.config.schema declares one ``Kpi`` field per rule, and a unit test holds those fields to this
+table), the gates, the statistical decision (mlgate.stats.decision) and the report all read it: adding a rule
+is a change here and a field on ``Kpi``.
 
 No I/O, nothing heavy imported.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from mlgate.text.numbers import number_format
 
@@ -154,7 +155,7 @@ def describe_rule(rule: str, threshold: Any) -> str:
     return RULES[rule].describe(threshold)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
     """A float, or an int within float range (math.isnan(10**400) raises OverflowError); never a bool."""
     if isinstance(value, bool):
         return False

@@ -8,7 +8,7 @@ key lives in several files; ``*`` matches exactly one key segment (``slices.*.re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from mlgate.errors import ConfigError
 
@@ -35,7 +35,7 @@ def _segment(want: str, have: str) -> bool:
     return "*" in want and re.fullmatch(".*".join(map(re.escape, want.split("*"))), have) is not None
 
 
-def match(selector: str, keys_by_file: dict[str, Iterable[str]], *, source: str = "mlgate.yaml") -> list[Match]:
+def match(selector: str, keys_by_file: Mapping[str, Iterable[str]], *, source: str = "mlgate.yaml") -> list[Match]:
     """Every (file, key) the selector names, sorted. An exact selector found in two files is ambiguous."""
     file, pattern = split_selector(selector, keys_by_file)
     files = [file] if file else sorted(keys_by_file)

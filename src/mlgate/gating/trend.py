@@ -15,9 +15,12 @@ SHORT_SHA = 7
 Point = tuple[str, float | None]
 
 
-class _Hit(Protocol):
-    sha: str
-    entry: dict[str, Any]
+class _Hit(Protocol):  # read only: a frozen dataclass (the ledger's LedgerHit) satisfies it
+    @property
+    def sha(self) -> str: ...
+
+    @property
+    def entry(self) -> dict[str, Any]: ...
 
 
 PLOTTABLE = 1e300  # larger magnitudes overflow a chart's spans and paddings; they are drawn as gaps

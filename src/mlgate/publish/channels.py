@@ -16,6 +16,7 @@ may use half of it, the status what is left, so an API that never answers cannot
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -24,15 +25,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
+from mlgate.config import settings
 from mlgate.errors import InputError, MlgateError, PublishError
 from mlgate.gating.gates import FAIL, WARN
 from mlgate.result import Result
-from mlgate.config import settings
 from mlgate.text.safe import one_line
 
-_STATE = {"pass": "success", "fail": "failure", "error": "error"}
+State = Literal["error", "failure", "pending", "success"]
+_STATE: dict[str, State] = {"pass": "success", "fail": "failure", "error": "error"}
 GITHUB_SECONDS = 120.0
 SECONDS_ENV = "MLGATE_GITHUB_SECONDS"
 ARTIFACT_FILES = ("mlgate-report.md", "mlgate-result.json")
@@ -153,7 +155,7 @@ class CmlComment:
         except PublisherMissing:
             raise
         except PublishError as exc:
-            p.attempt("comment", lambda error=exc: _raise(error))
+            p.attempt("comment", functools.partial(_raise, exc))
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,10 @@ class GitHubRest:
             return
         with open_client(github.api_url, github.token, github.repository, self.seconds) as client:
             overall = client.deadline
-            if self.comment and github.pr_number is not None and github.comment != "never":
+            pr = github.pr_number
+            if self.comment and pr is not None and github.comment != "never":
                 client.deadline = time.monotonic() + client.remaining() / (2 if github.status else 1)
-                p.attempt("comment", lambda: _comment(p.result, p.report, client, github, p.out))
+                p.attempt("comment", lambda: _comment(p.result, p.report, client, github, pr, p.out))
                 client.deadline = overall
             if github.status:
                 p.attempt("status", lambda: _status(p.result, client, github, p.out))
@@ -281,18 +284,18 @@ def _raise(exc: Exception) -> None:
     raise exc
 
 
-def _comment(result: Result, report: str, client: Any, github: GitHubTarget, out: Published) -> None:
+def _comment(result: Result, report: str, client: Any, github: GitHubTarget, pr: int, out: Published) -> None:
     from mlgate.publish.github import upsert_comment
     from mlgate.publish.github.comments import find_login, find_report_comments
 
     wanted = github.comment == "always" or result.verdict != "pass" or result.count(WARN) > 0
     if not wanted:  # on-failure: still refresh an existing report, so it never goes stale
         login = find_login(client)
-        wanted = bool(find_report_comments(client, github.pr_number, result.report_id, login))
+        wanted = bool(find_report_comments(client, pr, result.report_id, login))
     if not wanted:
         out.channels["comment"] = "skipped"
         return
-    done = upsert_comment(client, github.pr_number, report, head_sha=github.head_sha, report_id=result.report_id)
+    done = upsert_comment(client, pr, report, head_sha=github.head_sha, report_id=result.report_id)
     out.comment_action, out.comment_url = done.action, done.url
 
 

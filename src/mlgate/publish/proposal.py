@@ -14,11 +14,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlgate.text.safe import redact_urls
-from mlgate.errors import InputError, PublishError
 from mlgate.edges.git import NETWORK_TIMEOUT_S, Git, last_line
-from mlgate.text.safe import one_line
-
+from mlgate.errors import InputError, PublishError
+from mlgate.text.safe import one_line, redact_urls
 
 BRANCH_LIMIT = 100  # characters: a branch name people read in a pull request's header
 

@@ -11,19 +11,18 @@ next pull request trusts as its baseline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.edges.dvc.project import DvcProject
-from mlgate.text.safe import redact_urls
-from mlgate.errors import MlgateError
 from mlgate.edges.ledger import Ledger
 from mlgate.edges.progress import Progress
+from mlgate.errors import MlgateError
 from mlgate.result import Result
-from mlgate.run.gate import Edges
-from mlgate.run.monitor import Monitored
+from mlgate.text.safe import redact_urls
 
-
-
+if TYPE_CHECKING:  # the monitor's types only: importing it would load the data family's libraries
+    from mlgate.run.gate import Edges
+    from mlgate.run.monitor import Monitored
 
 
 def ledger_entry(result: Result) -> dict[str, Any]:
@@ -142,8 +141,8 @@ def _wants_cache_push(flag: bool | None, record: bool, result: Result, project: 
 
 def record_monitoring(done: Monitored, edges: Edges, *, push: bool = True) -> list[str]:
     """Record the result under the monitored commit in the monitoring ledger and push it; failures are warnings."""
-    from mlgate.publish.record import ledger_entry
     from mlgate.edges.ledger import ledger_ref
+    from mlgate.publish.record import ledger_entry
 
     ledger = done.ledger
     if ledger is None:

@@ -15,7 +15,6 @@ from mlgate.report.intervals import interval_cell
 from mlgate.text.markdown import code
 from mlgate.text.numbers import MINUS, NO_CHANGE, NumberFormat, number_format, percent
 
-
 NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table
 
 

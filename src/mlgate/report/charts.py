@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from mlgate.gating.trend import Point, plottable
 from mlgate.text.markdown import code, text
 from mlgate.text.numbers import fixed, number_format
-from mlgate.gating.trend import Point, plottable
 
 BASE_COLOURS = ("#8c959f", "#d4a373", "#a5d6a7")  # grey, sand, pale green
 HEAD_COLOURS = ("#0969da", "#bc4c00", "#1a7f37")  # blue, orange, green

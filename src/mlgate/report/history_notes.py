@@ -7,7 +7,7 @@ Everything is built from numbers, commit ids and fixed words (no user text); lig
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from mlgate.gating.gates import GateOutcome, RuleOutcome
 from mlgate.text.numbers import confidence_pct, number_format
@@ -89,7 +89,7 @@ def detectable_text(gate: GateOutcome, rule: RuleOutcome) -> str:
     low, high = iv.get("low"), iv.get("high")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
         return ""
-    half = (high - low) / 2
+    half = (cast(float, high) - cast(float, low)) / 2  # both numbers: checked above
     fmt = number_format(gate.old, gate.new)
     n = iv.get("n_paired") or iv.get("n_head") or 0
     examples = f"{n:,} {'paired ' if iv.get('paired') else ''}examples"

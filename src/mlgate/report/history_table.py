@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgate.text.numbers import number_format
 from mlgate.report.charts import sparkline, trend_range
+from mlgate.text.numbers import number_format
 
 WIDTH = 100
 LABEL_MAX = 18
@@ -52,8 +52,8 @@ def render_history(rows: list[dict[str, Any]], columns: list[tuple[str, str]], s
     out = [_clip(f"mlgate history: {title} · last {len(rows)} ledger entr{plural}, oldest first", width), ""]
     out.append(line(header + [s for s, _, _ in shown], 3))
     out.append(line(["-" * w for w in widths + [w for _, _, w in shown]], 3))
-    for i, f in enumerate(fixed):
-        out.append(line(f + [cells[name][i] for _, name, _ in shown], 3))
+    for i, row in enumerate(fixed):
+        out.append(line(row + [cells[name][i] for _, name, _ in shown], 3))
     hidden = [label for label, _ in columns[len(shown):]]
     if hidden:
         out.append(_clip(f"({len(hidden)} more KPI{'s' if len(hidden) != 1 else ''} not shown to fit {width} columns; "

@@ -6,7 +6,6 @@ numpy). The interval record is written by ``mlgate.families.predictions.family.i
 
 from __future__ import annotations
 
-
 import math
 from typing import Any
 

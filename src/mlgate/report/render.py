@@ -31,31 +31,47 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.gating import compare
-from mlgate.errors import ConfigError, MlgateError
-from mlgate.report.marker import COMMENT_LIMIT, marker
-from mlgate.edges.paths import repository_root, require_inside
 from mlgate.config import settings
 from mlgate.config.load import check_template_dir
-from mlgate.text.markdown import code, cut_cells, text
-from mlgate.text.safe import one_line
-from mlgate.text.numbers import number_format
-from mlgate.gating.gates import FAIL, SKIPPED, WARN, GateOutcome
-from mlgate.report.intervals import FILTERS as INTERVAL_FILTERS
-from mlgate.report.history_notes import FILTERS as HISTORY_FILTERS
-from mlgate.report.charts import FILTERS as PLOT_FILTERS
-from mlgate.report.cells import (delta, digits, direction, entry_status, finite, fmt, gate_direction, icon, kpi, name_groups, num, rule_text, seconds, signed, skip_reason)
-from mlgate.report.verdict import heading, is_changed, table_gates
+from mlgate.edges.paths import repository_root, require_inside
+from mlgate.errors import ConfigError, MlgateError
 from mlgate.families import FAMILIES
-from mlgate.result import Result
+from mlgate.gating import compare
+from mlgate.gating.gates import FAIL, SKIPPED, WARN, GateOutcome
+from mlgate.report.cells import (
+    delta,
+    digits,
+    direction,
+    entry_status,
+    finite,
+    fmt,
+    gate_direction,
+    icon,
+    kpi,
+    name_groups,
+    num,
+    rule_text,
+    seconds,
+    signed,
+    skip_reason,
+)
+from mlgate.report.charts import FILTERS as PLOT_FILTERS
 from mlgate.report.charts import mermaid_xychart, sparkline, trend_range
+from mlgate.report.history_notes import FILTERS as HISTORY_FILTERS
+from mlgate.report.intervals import FILTERS as INTERVAL_FILTERS
+from mlgate.report.marker import COMMENT_LIMIT, marker
+from mlgate.report.verdict import heading, is_changed, table_gates
+from mlgate.result import Result
+from mlgate.text.markdown import code, cut_cells, text
+from mlgate.text.numbers import number_format
+from mlgate.text.safe import one_line
 
 CELL_CHARS = 200  # untrusted text per cell once the report is over budget
 OUTPUT_CHARS = 4 * 1024 * 1024  # what one render may produce before it is stopped
 MIN_ROW_CHARS = 16  # the shortest table row, "| `a` | 1 | 2 |": more rows than limit // this can never fit
 TEMPLATE_SECONDS = 20.0
 TEMPLATE_SECONDS_ENV = "MLGATE_TEMPLATE_SECONDS"
-_class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})
+_class_names: ContextVar[dict[str, str]] = ContextVar("class_names", default={})  # noqa: B039 - never changed: read only
 
 _SOURCES = {
     "ledger": "metrics ledger",
@@ -92,7 +108,7 @@ def render(result: Result, *, limit: int = COMMENT_LIMIT, template_dir: Path | N
             f"{template_dir or 'report template'}: report template still rendering after {_template_seconds():g} s;"
             f" make it do less work (or raise {TEMPLATE_SECONDS_ENV})"
         ) from None
-    except Exception as exc:  # noqa: BLE001 - a user template may raise anything: it is the user's input
+    except Exception as exc:  # a user template may raise anything: it is the user's input
         if template_dir is None:
             raise  # our own template is broken: a bug, not the user's input
         raise ConfigError(
@@ -150,8 +166,8 @@ def _render(result: Result, limit: int, template_dir: Path | None) -> str:
     # Least important first: long cells, the unchanged metrics' rows (their count stays), the changed metrics'
     # rows past the first 200 (gated ones first), the trend charts, then more metrics' rows, params' rows and
     # passing gates' rows.
-    full = {"metrics": None, "params": None, "gates": None, "unchanged": None}
-    plans = [
+    full: dict[str, int | None] = {"metrics": None, "params": None, "gates": None, "unchanged": None}
+    plans: list[dict[str, int | None]] = [
         {**full, "charts": None, "cell": None},
         {**full, "charts": None},
         {**full, "unchanged": 0, "charts": None},
@@ -553,6 +569,7 @@ def class_names(r: Result) -> dict[str, str]:
         return {}
     found: set[tuple[str, ...]] = set()
     for plot in plots:
+        cells: Any  # the plot's own: a bad shape is a TypeError, an IndexError or a KeyError below
         labels, cells = (plot.get("labels"), plot.get("cells")) if isinstance(plot, dict) else (None, None)
         if plot.get("kind") != "confusion" or not isinstance(labels, list) or len(labels) != len(codes):
             continue
@@ -686,7 +703,7 @@ _FILTERS = {
 
 
 def _environment(template_dir: Path | None) -> Any:
-    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, PackageLoader, StrictUndefined
+    from jinja2 import BaseLoader, ChoiceLoader, DictLoader, FileSystemLoader, PackageLoader, StrictUndefined
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -721,7 +738,7 @@ def _environment(template_dir: Path | None) -> Any:
                                             " allowed in a report template")
             return super().call_binop(context, operator, left, right)
 
-    loaders: list[Any] = [InsideLoader(template_dir)] if template_dir else []
+    loaders: list[BaseLoader] = [InsideLoader(template_dir)] if template_dir else []
     added = [f for f in FAMILIES if f.template is not None]  # a registered family's section template
     if added:
         loaders.append(DictLoader({f"sections/{f.key}.md.j2": f.template.read_text(encoding="utf-8")

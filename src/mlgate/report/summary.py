@@ -19,8 +19,8 @@ from pathlib import Path
 from mlgate.errors import InputError
 from mlgate.report.marker import COMMENT_LIMIT
 from mlgate.report.verdict import ERROR_ICON, NOT_JUDGED_ICON, earned_pass, heading
-from mlgate.text.markdown import code, text
 from mlgate.result import Result
+from mlgate.text.markdown import code, text
 from mlgate.text.safe import one_line
 
 RESULT_FILE = "mlgate-result.json"

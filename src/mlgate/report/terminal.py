@@ -13,8 +13,8 @@ import shutil
 import textwrap
 
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
-from mlgate.report.verdict import table_gates, verdict_line
 from mlgate.report.cells import delta, fmt, rule_text, skip_reason
+from mlgate.report.verdict import table_gates, verdict_line
 from mlgate.result import Result
 from mlgate.text.safe import one_line
 

@@ -12,7 +12,6 @@ from mlgate.report.cells import finite, judgement
 from mlgate.result import Result
 from mlgate.text.numbers import NO_CHANGE, number_format
 
-
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}
 
 
@@ -58,7 +57,7 @@ def metric_changes(r: Result) -> dict[str, int]:
     """How the metrics moved, at the precision they are shown: better / worse by their names' direction,
     changed with no direction in their names, unchanged."""
     counts = {"better": 0, "worse": 0, "changed": 0, "unchanged": 0}
-    for path, keys in r.metrics.items():
+    for keys in r.metrics.values():
         for key, e in keys.items():
             if not is_changed(e):
                 counts["unchanged"] += 1

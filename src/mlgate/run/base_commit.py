@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlgate.text.safe import say
-from mlgate.errors import InputError
 from mlgate.edges.git import Git, GitState
+from mlgate.errors import InputError
 from mlgate.result import Revision
+from mlgate.text.safe import say
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlgate.config.load import BaselineConfig
+from mlgate.config.schema import BaselineConfig
 from mlgate.edges.dvc.project import DvcProject, is_missing
-from mlgate.edges.sides import RevisionSide
-from mlgate.errors import MlgateError
-from mlgate.edges.sides import DirectorySide, Side
 from mlgate.edges.git import Git
 from mlgate.edges.progress import Progress
-from mlgate.result import Baseline
+from mlgate.edges.sides import DirectorySide, RevisionSide, Side
+from mlgate.errors import MlgateError
 from mlgate.gating.snapshot import Flat, Snapshot
+from mlgate.result import Baseline
 
 SOURCE_WORDS = {"git": "committed to git", "dvc-cache": "in the DVC cache", "dvc-remote": "pulled from the DVC remote"}
 
@@ -71,7 +70,7 @@ def resolve(
             if hit.distance:
                 detail += f", {hit.distance} commit{'s' if hit.distance != 1 else ''} before the base"
             snap = Snapshot.from_dict(_nested(hit.entry))
-            side = RevisionSide("base", hit.sha, project, _scratch_dir(scratch))
+            side: Side = RevisionSide("base", hit.sha, project, _scratch_dir(scratch))
             params = snap.params or _params_at(project, base_sha)
             return Resolved(Baseline("ledger", detail, hit.sha, hit.distance), snap, params, side, tuple(warnings))
 

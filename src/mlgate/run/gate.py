@@ -11,28 +11,29 @@ config, the ledger, progress) and closes them after the run.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate.run import base_numbers as baseline_mod
-from mlgate.gating import compare, gates
-from mlgate.run.base_commit import BaseChoice, BaseRequest, choose_base
-from mlgate.config.load import CONFIG_NAME, Config, load_config
-from mlgate.edges.dvc.project import DvcProject, is_missing
-from mlgate.errors import InputError, MlgateError
-from mlgate.edges.sides import DirectorySide
-from mlgate.edges.git import Git
-from mlgate.gating.history import judges, wants_history
-from mlgate.edges.ledger import Ledger
+from mlgate.config.load import CONFIG_NAME, load_config
 from mlgate.config.report_id import check_report_id
+from mlgate.config.schema import Config
+from mlgate.edges.dvc.project import DvcProject, is_missing
+from mlgate.edges.git import Git
+from mlgate.edges.ledger import Ledger
 from mlgate.edges.progress import Progress
+from mlgate.edges.sides import DirectorySide
+from mlgate.errors import InputError, MlgateError
+from mlgate.gating import compare, gates
+from mlgate.gating.history import judges, wants_history
+from mlgate.gating.trend import gate_trends
 from mlgate.result import Result, Revision
+from mlgate.run import base_numbers as baseline_mod
+from mlgate.run.base_commit import BaseChoice, BaseRequest, choose_base
 from mlgate.run.judge import assemble, compute_families, with_families
 from mlgate.run.staleness import stale_lines
-from mlgate.gating.trend import gate_trends
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def open_edges(options: RunOptions, progress: Progress, *, git_env: Mapping[str,
     with ExitStack() as scratch:
         scratch.callback(project.close)
         project.repo  # noqa: B018 - open now, so a non-DVC directory fails before any work
-        opened, notes = None, ()
+        opened: Ledger | None = None
+        notes: Sequence[str] = ()
         if config.baseline.ledger if ledger is None else ledger:
             from mlgate.edges.ledger import open_ledger
 

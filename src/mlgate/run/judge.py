@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mlgate.config.load import Config
+from mlgate.config.schema import Config
 from mlgate.edges.progress import Progress
 from mlgate.edges.sides import Side
 from mlgate.errors import MlgateError
@@ -66,7 +66,7 @@ def assemble(*, outcomes: Sequence[GateOutcome], head_metrics: dict[str, Flat], 
         gates=tuple(outcomes),
         metrics=compare.diff_flat(base_metrics, head_metrics),
         duration_s=round(time.monotonic() - started, 2) if started is not None else 0.0,
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         sections={**{f.key: f.section for f in families if f.section}, **(sections or {})},
         **facts,
     )

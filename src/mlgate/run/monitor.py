@@ -22,21 +22,21 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.config.load import Config, DatasetConfig, MonitorConfig, replace
+from mlgate.config.load import replace
+from mlgate.config.schema import Config, DatasetConfig, MonitorConfig
+from mlgate.edges.ledger import Ledger, LedgerHit
+from mlgate.edges.progress import Progress
+from mlgate.edges.sides import RevisionSide, Side
+from mlgate.errors import InputError, MlgateError
 from mlgate.families.data.drift import BINS_TEXT, drifts_of
 from mlgate.families.data.profile import DatasetProfile
 from mlgate.families.data.read import DatasetReader, file_format, is_glob
 from mlgate.families.data.section import dataset_section
-from mlgate.edges.sides import RevisionSide
-from mlgate.errors import InputError, MlgateError
-from mlgate.edges.sides import Side
 from mlgate.gating.gates import SKIPPED
-from mlgate.edges.ledger import Ledger, LedgerHit
-from mlgate.run.judge import assemble
-from mlgate.run.monitor_gates import FILE, OK, Checked, SamplePredictions, checks
-from mlgate.edges.progress import Progress
 from mlgate.result import Baseline, Result, Revision
 from mlgate.run.gate import Edges, RunOptions, default_branch_rev, display, display_branch, ledger_trend, open_edges
+from mlgate.run.judge import assemble
+from mlgate.run.monitor_gates import FILE, OK, Checked, SamplePredictions, checks
 from mlgate.text.safe import excerpt, one_line
 
 SAMPLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".parq", ".csv.gz", ".csv.bz2", ".csv.zst", ".tsv.gz")
@@ -185,7 +185,8 @@ def _result(options: MonitorOptions, edges: Edges, cfg: MonitorConfig, checked: 
                                                  edges.config.data[name].target)
     section = {**checked.section, "dataset": name, "commit": hit.sha, "branch": branch,
                "sample": as_sample.path, "files": len(files), "rows": sample.rows, "training_rows": training.rows}
-    trend, trend_context = {}, {}
+    trend: dict[str, list[list[Any]]] = {}
+    trend_context: dict[str, Any] = {}
     monitoring = _monitoring_ledger(edges, cfg, warnings)
     if monitoring is not None and options.trend_entries > 0:
         try:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.config.load import MonitorConfig
+from mlgate.config.schema import MonitorConfig
 from mlgate.families.data.drift import ColumnDrift
 from mlgate.families.data.profile import DatasetProfile, quiet_numbers
 from mlgate.gating.gates import SKIPPED, GateOutcome, RuleOutcome

@@ -10,8 +10,8 @@ against is old, far behind the default branch, or had to be reproduced.
 
 from __future__ import annotations
 
-from mlgate.errors import MlgateError
 from mlgate.edges.git import Git
+from mlgate.errors import MlgateError
 from mlgate.result import Baseline
 
 MAX_BEHIND = 50

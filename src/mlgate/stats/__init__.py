@@ -21,7 +21,7 @@ from mlgate.stats.intervals import (
     compare_unpaired,
 )
 from mlgate.stats.metrics import METRICS, PREFIX, Metric, compute, get_metric
-from mlgate.stats.predictions import Pairing, PredictionSpec, Predictions, load_predictions, pair
+from mlgate.stats.predictions import Pairing, Predictions, PredictionSpec, load_predictions, pair
 
 __all__ = [
     "METHOD_TEXT",

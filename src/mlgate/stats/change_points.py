@@ -47,7 +47,7 @@ class Shift:
     after: float
 
 
-def change_points(values: Sequence[float], sigma: float | None = None) -> list[int]:
+def change_points(values: Sequence[float] | np.ndarray, sigma: float | None = None) -> list[int]:
     """The indices where a new level starts (never 0), oldest first."""
     x = np.asarray(values, dtype=float)
     n = len(x)

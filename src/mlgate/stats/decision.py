@@ -22,14 +22,12 @@ chooses the words ("improvement" or "worse") of the reading.
 
 from __future__ import annotations
 
-
 import math
 from dataclasses import dataclass
 
-from mlgate.text.numbers import confidence_pct, fixed, interval_digits
-from mlgate.stats.intervals import Comparison
-
 from mlgate.gating.rules import RULES as _REGISTRY
+from mlgate.stats.intervals import Comparison
+from mlgate.text.numbers import confidence_pct, fixed, interval_digits
 
 # The rules an interval can decide, by how (from the registry: mlgate.gating.rules).
 RULES = tuple(name for name, rule in _REGISTRY.items() if rule.interval is not None)

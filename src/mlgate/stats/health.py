@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency
+
 NAMES = ("empty_share", "out_of_range_share", "score_missing_share", "score_out_of_range_share",
          "distinct_labels", "entropy_bits", "top_label_share", "label_shift_js", "label_shift_p", "agreement")
 
@@ -44,8 +45,8 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sub, uniques = pd.factorize(values[finite])
         codes[finite] = sub
         return codes, np.asarray(uniques)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    uniques = np.asarray(uniques, dtype=object)
+    codes, found = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    uniques = np.asarray(found, dtype=object)
     blank = np.array([_blank(u) for u in uniques.tolist()], dtype=bool)
     if blank.any():  # renumber without the blank values; they become -1 like NaN
         table = np.full(len(uniques) + 1, -1, dtype=np.int64)

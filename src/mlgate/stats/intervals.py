@@ -243,7 +243,7 @@ def compare_unpaired(
     p_value = test = None
     if spec.name in ("accuracy", "error"):
         table = [[right[0], n_h - right[0]], [right[1], n_b - right[1]]]
-        p_value = float(min(1.0, fisher_exact(table).pvalue))
+        p_value = float(min(1.0, fisher_exact(np.array(table)).pvalue))
         test = "fisher_exact"
     return _finish(spec, source, values[0], values[1], boots[0], boots[1], alpha, method="unpaired_counts",
                    resamples=resamples, p_value=p_value, test=test, **common)

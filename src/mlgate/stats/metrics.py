@@ -27,7 +27,7 @@ Conventions (all match scikit-learn's defaults; the tests compare against it):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ def class_labels(*arrays: np.ndarray, pos_label: object = None) -> np.ndarray:
     """
     if not arrays:
         raise ValueError("class_labels needs at least one array")
-    values: list[object] = []
+    values: list[Any] = []  # labels of any kind; sorted() may raise TypeError on a mix
     for a in arrays:
         a = np.asarray(a)
         values.extend(pd.unique(a.astype(object) if _is_text(a) else a.ravel()).tolist())

@@ -37,7 +37,7 @@ class Spread:
     df: int  # kept differences − 1 (at least 1)
 
 
-def spread(values: Sequence[float]) -> Spread | None:
+def spread(values: Sequence[float] | np.ndarray) -> Spread | None:
     """The run-to-run spread of ``values`` (oldest first); None with fewer than ``MIN_VALUES``."""
     x = np.asarray(values, dtype=float)
     if len(x) < MIN_VALUES:

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import InputError
-from mlgate.text.safe import one_line, quoted
-from mlgate.stats.where import check
 from mlgate.stats import metrics as m
 from mlgate.stats.intervals import Comparison, compare_paired, compare_unpaired
-from mlgate.stats.predictions import FORMATS, Pairing, PredictionSpec, Predictions, _read
+from mlgate.stats.predictions import FORMATS, Pairing, Predictions, PredictionSpec, _read
+from mlgate.stats.where import check
+from mlgate.text.safe import one_line, quoted
 
 PREFIX = "predictions.slice."
 DEFAULT_MIN_SIZE = 30
@@ -373,8 +373,8 @@ def compare_slice(metric: str, pairing: Pairing, head_in: np.ndarray, base_in: n
     h, b = pairing.head, pairing.base
     spec = m.get_metric(metric)
     use_codes = coded is not None and not spec.regression and not spec.needs_score
-    h_truth, h_pred = (coded.head_truth, coded.head_pred) if use_codes else (h.label, h.prediction)
-    b_truth, b_pred = (coded.base_truth, coded.base_pred) if use_codes else (b.label, b.prediction)
+    h_truth, h_pred = (coded.head_truth, coded.head_pred) if use_codes and coded is not None else (h.label, h.prediction)
+    b_truth, b_pred = (coded.base_truth, coded.base_pred) if use_codes and coded is not None else (b.label, b.prediction)
     if pairing.paired:
         rows = np.flatnonzero(head_in)
         if len(rows) == 0:

@@ -21,6 +21,7 @@ import ast
 import io
 import re
 import tokenize
+from typing import cast
 
 from mlgate.text.safe import one_line, quoted
 
@@ -96,7 +97,7 @@ def _magnitude(node: ast.AST, where: str) -> float | None:
     if bits > 64:
         return 2.0 ** min(bits, 1000)
     try:  # small, and only numbers and operators (no name, no call): safe and quick to work out
-        value = eval(compile(ast.Expression(node), "<where>", "eval"), {"__builtins__": {}}, {})  # noqa: S307
+        value = eval(compile(ast.Expression(cast(ast.expr, node)), "<where>", "eval"), {"__builtins__": {}}, {})  # noqa: S307 - checked constants only
     except (ArithmeticError, TypeError, ValueError):
         return None
     return abs(value) if isinstance(value, (int, float)) else None

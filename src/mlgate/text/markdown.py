@@ -14,7 +14,6 @@ from typing import Any
 
 from mlgate.text.safe import printable
 
-
 _cell_chars: ContextVar[int | None] = ContextVar("cell_chars", default=None)
 
 

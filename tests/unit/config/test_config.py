@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.config.load import Config, load_config, parse_config
-from mlgate.errors import ConfigError, EXIT_BAD_INPUT
+from mlgate.config.load import load_config, parse_config
+from mlgate.config.schema import Config
+from mlgate.errors import EXIT_BAD_INPUT, ConfigError
 
 ISSUE_FORMAT = """\
 version: 1

@@ -201,7 +201,7 @@ def test_zizmor_flags_the_unpinned_default_so_the_check_above_can_fail(tmp_path:
 
 
 def test_the_example_report_template_extends_the_built_in_one() -> None:
-    from tests.unit.report.test_report import make_result  # noqa: PLC0415 - the report tests' sample Result
+    from tests.unit.report.test_report import make_result
 
     folder = init_config.starter_dir() / init_config.STARTER_REPORT
     built_in, custom = render(make_result()), render(make_result(), template_dir=folder)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.errors import InputError
 from mlgate.edges import ci_context as workflow
+from mlgate.errors import InputError
 
 
 def parse_output_file(text: str) -> dict[str, str]:

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from mlgate.config.load import Config, parse_config, validate
+from mlgate.config.load import parse_config, validate
+from mlgate.config.schema import Config
 from mlgate.errors import ConfigError
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, evaluate, verdict
 from mlgate.gating.rules import describe_rule

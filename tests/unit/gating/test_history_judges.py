@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate.gating import gates
 from mlgate.config.load import parse_config
-from mlgate.gating.history import judges
 from mlgate.edges.ledger import LedgerHit
+from mlgate.gating import gates
+from mlgate.gating.history import judges
 from mlgate.gating.snapshot import Snapshot
 
 FILE = "metrics.json"

@@ -6,8 +6,8 @@ import pytest
 
 from mlgate.errors import InputError
 from mlgate.publish.github.comments import marker, parse_marker, truncate_body, with_marker
-from mlgate.report.marker import COMMENT_LIMIT
 from mlgate.publish.github.statuses import fit_description, status_context
+from mlgate.report.marker import COMMENT_LIMIT
 
 SHA = "3f2a9c1" + "0" * 33
 

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.edges.ci_context import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
 from mlgate.errors import ConfigError
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome, RuleOutcome
-from mlgate.edges.ci_context import SUMMARY_LIMIT_BYTES as SUMMARY_LIMIT
+from mlgate.report.cells import NBSP, num
+from mlgate.report.cells import delta as _delta
 from mlgate.report.marker import COMMENT_LIMIT
 from mlgate.report.render import CELL_CHARS, report_marker
-from mlgate.report.cells import NBSP, num
-from mlgate.text.markdown import code, text
-from mlgate.report.cells import delta as _delta
 from mlgate.report.render import render as render_exact
+from mlgate.result import Baseline, Result, Revision
+from mlgate.run.staleness import describe
+from mlgate.text.markdown import code, text
 
 
 def render(*args, **kwargs) -> str:
@@ -35,8 +37,6 @@ def delta(*args, **kwargs) -> str:
 
 def read(golden: Path) -> str:
     return golden.read_text(encoding="utf-8").replace(NBSP, " ")
-from mlgate.run.staleness import describe
-from mlgate.result import Baseline, Result, Revision
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 HEAD_SHA = "3f2a9c1" + "4" * 33

@@ -38,11 +38,11 @@ def test_predictions_section_shows_slices_health_flips_calibration() -> None:
 
 
 def test_untrusted_slice_names_and_ids_stay_inert() -> None:
+    from mlgate.config.load import parse_config
     from mlgate.families.predictions.details import details
+    from mlgate.families.predictions.family import interval_record
     from mlgate.stats import PredictionSpec, pair
     from mlgate.stats.predictions import Predictions
-    from mlgate.config.load import parse_config
-    from mlgate.families.predictions.family import interval_record
 
     n = 100
     spec = PredictionSpec("p.csv", id="id", label="label", prediction="pred")

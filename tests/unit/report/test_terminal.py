@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_report import HEAD_SHA, gate, make_result
 
 from mlgate.gating.gates import FAIL, PASS
-from mlgate.result import Revision
 from mlgate.report.terminal import clip, verdict_table
-from test_report import HEAD_SHA, gate, make_result
+from mlgate.result import Revision
 
 
 @pytest.mark.parametrize("width", [60, 80, 100, 160])

@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlgate.config.load import parse_config
+from mlgate.edges import ci_context as workflow
 from mlgate.errors import InputError, MlgateError
 from mlgate.gating.gates import FAIL, PASS, WARN, GateOutcome, RuleOutcome
-from mlgate.edges import ci_context as workflow
 from mlgate.publish.github.context import GitHubContext
 from mlgate.report.render import COMMENT_LIMIT, publishable, render
+from mlgate.report.terminal import verdict_table
 from mlgate.result import Baseline, Result, Revision
 from mlgate.text.safe import one_line, safe_line
-from mlgate.report.terminal import verdict_table
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NASTY = ["\n::error title=pwn::x", "\r::add-mask::y", "\r\n::stop-commands::z", "\u2028::warning::w", "\x85::notice::n",

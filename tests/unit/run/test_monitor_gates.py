@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlgate.config.load import MonitorConfig
+from mlgate.config.schema import MonitorConfig
 from mlgate.families.data.drift import drifts_of
 from mlgate.run.monitor_gates import SamplePredictions, checks
 from tests.support.data_files import classified, profile_of

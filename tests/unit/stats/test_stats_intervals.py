@@ -12,7 +12,7 @@ from scipy.stats import binomtest, norm
 from mlgate.errors import InputError
 from mlgate.stats import compare, compare_paired, compare_unpaired, compute, pair
 from mlgate.stats.intervals import Comparison
-from mlgate.stats.predictions import PredictionSpec, Predictions
+from mlgate.stats.predictions import Predictions, PredictionSpec
 
 SPEC = PredictionSpec("eval/predictions.csv", id="id", label="label", prediction="pred", score="proba")
 

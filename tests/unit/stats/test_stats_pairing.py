@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate.stats.predictions import PredictionSpec, Predictions, pair
+from mlgate.stats.predictions import Predictions, PredictionSpec, pair
 
 SPEC = PredictionSpec("eval/predictions.csv", id="id", label="label", prediction="pred")
 

@@ -25,7 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard, cast
 
 from mlgate.edges.dvc.read import MAX_FILE_CHARS, bounded_files, flatten_show
 from mlgate.edges.git import LFS_POINTER
@@ -73,7 +73,7 @@ def read(project: Project, rev: str) -> Snapshot | None:
     if not _same_pipeline(plan, tree, project.root, git):
         return None
     files = [*plan.metrics, *plan.params]
-    entries = [tree.get(path) for path in files]
+    entries: list[Any] = [tree.get(path) for path in files]  # every one a file: checked below
     if any(not _is_file(entry) or entry.size > MAX_FILE_BYTES or _inside(path, plan.cached)
            for path, entry in zip(files, entries)):
         return None
@@ -141,7 +141,7 @@ def _same_pipeline(plan: _Plan, tree: dict[str, Any], root: Path, git: Any) -> b
         entry, local = tree.get(path), root / path
         here = local.read_bytes() if local.is_file() else None
         if (entry is None) != (here is None) or (entry is not None and (not _is_file(entry) or
-                                                                     entry.object != _blob_id(here, entry.object))):
+                                                                     entry.object != _blob_id(cast(bytes, here), entry.object))):
             return False
     return True
 
@@ -169,7 +169,7 @@ def _parse(plan: _Plan, scratch: Path) -> Snapshot | None:
     return snap
 
 
-def _is_file(entry: Any) -> bool:
+def _is_file(entry: Any) -> TypeGuard[Any]:  # then not None
     """A committed file's bytes: not a symbolic link (git holds its target's name), nor a submodule."""
     return entry is not None and entry.kind == "blob" and entry.mode != "120000"
 

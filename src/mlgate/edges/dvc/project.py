@@ -11,15 +11,16 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from mlgate.errors import InputError, PipelineError
+from mlgate.edges.dvc.read import bounded_files, flatten_show, gathered, missing_plugin, one_line
 from mlgate.edges.git import LFS_POINTER, TreeEntry
 from mlgate.edges.progress import Progress
-from mlgate.edges.dvc.read import bounded_files, flatten_show, gathered, missing_plugin, one_line
+from mlgate.errors import InputError, PipelineError
 from mlgate.gating.snapshot import Snapshot
 from mlgate.text.safe import redact_urls
 
@@ -120,7 +121,7 @@ class DvcProject:
             return None
         try:
             url = str(get_fs_config(self.repo.config, name=name).get("url") or "")
-            registry[urlparse(url).scheme]  # noqa: B018 - imports the scheme's file system class
+            registry[urlparse(url).scheme]  # imports the scheme's file system class
         except ImportError as exc:
             return missing_plugin(exc, self._remote_words())
         except Exception:  # noqa: BLE001 - anything else DVC words itself when it uses the remote
@@ -214,7 +215,7 @@ class DvcProject:
         for path, obj in locks.items():
             try:
                 # libyaml's loader when PyYAML has it: a dvc.lock of a large pipeline parses 10x faster
-                data = yaml.load(texts.get(obj, b""), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+                data = yaml.load(texts.get(obj, b""), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
             except yaml.YAMLError:
                 continue
             stages = data.get("stages") if isinstance(data, dict) else None

@@ -4,11 +4,11 @@ expansion are limited before DVC walks a file, and every unreadable file becomes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from mlgate.gating.snapshot import AmbiguousKey, Flat, flatten
-
 
 # DVC's words when a remote's scheme needs a plugin package that is not installed (dvc_objects.fs.registry)
 _PLUGIN = re.compile(r"\b(?P<scheme>[a-z0-9+.-]+) is supported, but requires '(?P<package>[^']+)' to be installed")

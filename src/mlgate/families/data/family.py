@@ -23,25 +23,26 @@ from __future__ import annotations
 
 import glob as _glob
 import hashlib
-from collections import Counter
 import json
 import multiprocessing
+from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from mlgate.config.load import Config, DatasetConfig, replace
+from mlgate.config.load import replace
+from mlgate.config.schema import Config, DatasetConfig
+from mlgate.edges.paths import is_inside
+from mlgate.edges.progress import Progress
+from mlgate.edges.sides import Side
+from mlgate.errors import InputError, MlgateError
+from mlgate.families import FamilyResult
 from mlgate.families.data.drift import BINS_TEXT, ColumnDrift, drifts_of, new_category_share, out_of_range_share
 from mlgate.families.data.profile import NUMERIC, DatasetProfile
 from mlgate.families.data.read import DatasetReader, is_glob, profile_job
 from mlgate.families.data.section import dataset_section, psi_chance, top_drifts
-from mlgate.errors import InputError, MlgateError
-from mlgate.families import FamilyResult
-from mlgate.edges.sides import Side
-from mlgate.edges.paths import is_inside
 from mlgate.text.safe import excerpt
-from mlgate.edges.progress import Progress
 
 KEY = "data"
 PARALLEL_BYTES = 64 << 20  # base files at least this large are profiled in a second process
@@ -317,7 +318,7 @@ class _Profiles:
             status, value = future.result()
             if status == "error":
                 raise InputError(str(value))
-            data, notes = value  # type: ignore[misc]
+            data, notes = value
             self.warnings.extend(notes)
             return DatasetProfile.from_dict(data)
         except InputError as exc:

@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from mlgate.config.load import DatasetConfig
-from mlgate.families.data.profile import NUMERIC, DatasetProfile, SchemaMismatch, kind_of, quiet_numbers
+from mlgate.config.schema import DatasetConfig
 from mlgate.errors import InputError
+from mlgate.families.data.profile import NUMERIC, DatasetProfile, SchemaMismatch, kind_of, quiet_numbers
 from mlgate.text.safe import excerpt, quoted
 
 BATCH_ROWS = 262_144
@@ -207,7 +207,7 @@ class DatasetReader:
         def batches() -> Iterator[pa.RecordBatch]:
             try:
                 yield from first
-                for batch in reader:
+                for batch in reader:  # noqa: UP028 - not `yield from`, which would close the reader on close()
                     yield batch
             except (pa.ArrowException, OSError, UnicodeError, ValueError) as exc:
                 raise self._read_error(where, exc, schema) from None

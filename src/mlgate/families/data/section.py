@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgate.config.load import DatasetConfig
+from mlgate.config.schema import DatasetConfig
 from mlgate.families.data.drift import ColumnDrift
 from mlgate.families.data.profile import NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.families.data.sketches import SAMPLE_ROWS

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mlgate.edges.sides import Side
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult
-from mlgate.edges.sides import Side
 
 if TYPE_CHECKING:
-    from mlgate.config.load import Config
+    from mlgate.config.schema import Config
     from mlgate.edges.progress import Progress
 
 KEY = "model"
@@ -44,10 +44,7 @@ def compute(config: Config, head: Side, base: Side | None, *, recorded: Any = No
         return None
     import numpy as np
 
-    from mlgate.families.model import interface
-    from mlgate.families.model import loading
-    from mlgate.families.model import timing
-    from mlgate.families.model import worker
+    from mlgate.families.model import interface, loading, timing, worker
 
     warnings: list[str] = []
     head_path = head.path(cfg.path)

@@ -56,7 +56,7 @@ def load(path: Path, loader: str, name: str) -> Loaded:
     """The model in ``path``; ``name`` is how messages call it, e.g. ``models/model.pkl (base 1a2b3c4)``."""
     if path.is_dir():
         raise InputError(f"{name}: is a directory; the {loader} loader needs a model file, set model.path to it")
-    module = None if loader == "pickle" else _optional(loader)
+    module: Any = None if loader == "pickle" else _optional(loader)  # None only for pickle, which needs none
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -15,6 +15,7 @@ GitHub token, as the pipeline's stages do (``edges.dvc.project.without_github_se
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -26,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from mlgate.errors import InputError
 from mlgate.config import settings
+from mlgate.errors import InputError
 from mlgate.text.safe import one_line
 
 MODEL_SECONDS = 120.0
@@ -123,9 +124,7 @@ def work(job: dict[str, Any], say: Callable[..., None]) -> dict[str, Any]:
 
     A failure at the head is an InputError; at the base a warning, and the base's figures are left out.
     """
-    from mlgate.families.model import interface
-    from mlgate.families.model import loading
-    from mlgate.families.model import timing
+    from mlgate.families.model import interface, loading, timing
 
     loader, drop = job["loader"], tuple(job["drop"])
     head_path, head_name = job["head"]
@@ -166,7 +165,7 @@ def work(job: dict[str, Any], say: Callable[..., None]) -> dict[str, Any]:
         sides = [(h, hx, head_name)] + ([(b, bx, base_name)] if b is not None and bx is not None else [])
         say(progress=f"  model: timing predict on {len(hx):,} rows, {job['repeats']} calls a side"
                      f"{', base and head interleaved' if len(sides) == 2 else ''}")
-        predicts = [_guard(say, name, "finding predict()", lambda m=m, name=name: loading.predictor(m, name))
+        predicts = [_guard(say, name, "finding predict()", functools.partial(loading.predictor, m, name))
                     for m, _, name in sides]
         current = [head_name]
 

@@ -159,7 +159,7 @@ def line_plot(head: SideCurves, base: SideCurves | None, *, x_label: str | None,
     lo, hi, note = x_range(kind, list(base_curves.values()), list(head.curves.values()))
     if note == "no_overlap":
         base_curves = {}
-    series = []
+    series: list[dict[str, Any]] = []
     for name in names:
         if name in base_curves:
             series.append({"side": "base", "name": name, "values": resample(base_curves[name], lo, hi)})

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from mlgate.config.load import Config
+from mlgate.config.schema import Config
+from mlgate.edges.sides import Side
 from mlgate.errors import ConfigError, MlgateError
 from mlgate.families import FamilyResult
-from mlgate.edges.sides import Side
 from mlgate.families.plots.confusion import confusion_plot, counts, roles
 from mlgate.families.plots.curves import line_plot, side_curves
 from mlgate.families.plots.data import PlotDataError, Record, read_records

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from mlgate.gating.selectors import key_matches
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlgate.config.load import Kpi, PredictionsConfig
+    from mlgate.config.schema import Kpi, PredictionsConfig
     from mlgate.edges.sides import Side
     from mlgate.gating.gates import RuleOutcome
     from mlgate.stats import Comparison, Pairing, Predictions
@@ -138,7 +138,7 @@ def _health(cfg: PredictionsConfig, head: Predictions, base: Predictions | None,
             classification: bool, out: Details) -> None:
     from mlgate.stats import health
 
-    rng = tuple(cfg.prediction_range) if cfg.prediction_range else None
+    rng = (cfg.prediction_range[0], cfg.prediction_range[1]) if cfg.prediction_range else None  # [low, high]
     section: dict[str, Any] = {}
     factorized = {}
     for side, p in (("head", head), ("base", base)):
@@ -213,8 +213,9 @@ def _calibration(cfg: PredictionsConfig, head: Predictions, base: Predictions | 
     section: dict[str, Any] = {"bins": cfg.calibration_bins, "positive": _plain(pos)}
     for side, p in sides:
         y = np.asarray(p.label == pos, dtype=bool)
-        table = calibration.reliability(y, p.score, cfg.calibration_bins)
-        values = {"brier": calibration.brier(y, p.score), "ece": calibration.ece_of(table)}
+        score = cast(np.ndarray, p.score)  # every side has one: checked above
+        table = calibration.reliability(y, score, cfg.calibration_bins)
+        values = {"brier": calibration.brier(y, score), "ece": calibration.ece_of(table)}
         section[side] = dict(values, table=[b.to_dict() for b in table])
         for name, value in values.items():
             _put(out, CALIBRATION + name, **{side: value})
@@ -311,7 +312,7 @@ def _slices(cfg: PredictionsConfig, kpis: dict[str, Kpi], names: Sequence[str], 
 
     # gates on slices: small ones are not gated; interval rules are decided together
     gates = _slice_gates(kpis, out, by_name)
-    for key, rule, _threshold, kpi in gates:
+    for key, rule, _threshold, _kpi in gates:
         r = by_name[key[len(SLICE):].rsplit(".", 1)[0]]
         if not r.gated:
             from mlgate.gating.gates import SKIPPED, RuleOutcome
@@ -361,7 +362,7 @@ def _decide_together(gates: list[tuple[str, str, Any, Kpi]], comparison: Callabl
         alone = RULES[rule].kind == "value"
         if not alone and not have_base:
             continue  # no base predictions: the plain rule against the base value
-        level = kpi.confidence_level
+        level = cast(float, kpi.confidence_level)  # the gates decided together all have one
         try:
             c = comparison(slice_name, "predictions." + metric, level, alone)
         except Exception as exc:  # noqa: BLE001 - an undefined interval leaves the rule to the plain check

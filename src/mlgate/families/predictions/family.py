@@ -13,19 +13,17 @@ interval says so. The statistics are imported lazily: they cost about a second.
 
 from __future__ import annotations
 
-
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mlgate.config.load import PREDICTIONS_PREFIX as PREFIX
-from mlgate.config.load import Config, Kpi
+from mlgate.config.schema import Config, Kpi
+from mlgate.edges.sides import Side
 from mlgate.errors import InputError, MlgateError
 from mlgate.families import FamilyResult
-from mlgate.gating.gates import combine_judges
-from mlgate.edges.sides import Side
-from mlgate.gating.gates import RuleOutcome
+from mlgate.gating.gates import RuleOutcome, combine_judges
 from mlgate.gating.rules import FAIL, PASS, RULES, is_number
 from mlgate.gating.snapshot import Flat
 

@@ -124,7 +124,7 @@ class _Retry(Retry):
     # 429 is the client's business (GitHub's rate-limit headers), so urllib3 keeps Retry-After for
     # 503 and the statuses in the forcelist only; one layer decides each wait.
     RETRY_AFTER_STATUS_CODES = frozenset({503})
-    _sleep_fn: Sleep = staticmethod(time.sleep)  # type: ignore[assignment]
+    _sleep_fn: Sleep = staticmethod(time.sleep)
     _max_wait: float = 60.0
     _client: Any = None  # the GitHubClient, for its deadline
 

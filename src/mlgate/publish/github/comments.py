@@ -32,7 +32,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mlgate.report.marker import COMMENT_LIMIT, marker, parse_marker
 from mlgate.publish.github.client import (
     RETRY_STATUSES,
     GitHubClient,
@@ -42,6 +41,7 @@ from mlgate.publish.github.client import (
     GitHubTimeout,
     PublishDenied,
 )
+from mlgate.report.marker import COMMENT_LIMIT, marker, parse_marker
 
 log = logging.getLogger("mlgate.publish.github")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from mlgate.config.report_id import check_report_id
 from mlgate.errors import InputError
 from mlgate.publish.github.client import GitHubClient
 from mlgate.publish.github.comments import DEFAULT_REPORT_ID
-from mlgate.config.report_id import check_report_id
 
 State = Literal["error", "failure", "pending", "success"]
 STATES: frozenset[str] = frozenset({"error", "failure", "pending", "success"})

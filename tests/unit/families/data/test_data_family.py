@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from mlgate.config.load import parse_config
-from mlgate.errors import InputError
 from mlgate.edges.sides import DirectorySide
+from mlgate.errors import InputError
 from mlgate.families.data import family
 from mlgate.report.render import _environment
 from tests.support.data_files import classified, write

@@ -14,10 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from mlgate.config.load import parse_config
-from mlgate.errors import InputError
 from mlgate.edges.sides import DirectorySide
-from mlgate.families.model.family import compute
+from mlgate.errors import InputError
 from mlgate.families.model import timing
+from mlgate.families.model.family import compute
 
 RNG = np.random.default_rng(1)
 COLUMNS = [f"f{i}" for i in range(6)]

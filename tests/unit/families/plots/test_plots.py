@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlgate.config.load import parse_config
-from mlgate.errors import ConfigError, InputError
 from mlgate.edges.sides import DirectorySide
+from mlgate.errors import ConfigError, InputError
 from mlgate.families.plots import family
 from mlgate.families.plots.confusion import confusion_plot, counts, roles
 from mlgate.families.plots.curves import POINTS, area, line_plot, resample, side_curves
@@ -333,9 +333,9 @@ import sys  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "report"))
 
+from test_report import assert_inert, assert_tables_whole, make_result, render, render_exact  # noqa: E402  # noqa: E402
+
 from mlgate.report.render import COMMENT_LIMIT  # noqa: E402
-from test_report import render, render_exact  # noqa: E402
-from test_report import assert_inert, assert_tables_whole, make_result  # noqa: E402
 
 GOLDEN = Path(__file__).parents[2] / "report" / "golden" / "report_plots.md"
 

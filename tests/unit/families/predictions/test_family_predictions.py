@@ -17,15 +17,15 @@ import pytest
 import yaml
 from sklearn import metrics as skm
 
-from mlgate.gating import compare, gates
-from mlgate.edges.sides import DirectorySide
-from mlgate.families.predictions import family
 from mlgate.config.load import parse_config
+from mlgate.edges.sides import DirectorySide
 from mlgate.errors import ConfigError, InputError
+from mlgate.families.predictions import family
+from mlgate.gating import compare, gates
+from mlgate.gating.snapshot import Snapshot
 from mlgate.report.render import render
 from mlgate.result import Baseline, Result, Revision
-from mlgate.gating.snapshot import Snapshot
-from mlgate.stats import PredictionSpec, Predictions
+from mlgate.stats import Predictions, PredictionSpec
 
 GOLDEN = Path(__file__).parents[2] / "report" / "golden" / "report_intervals.md"
 FILE = "eval/predictions.csv"

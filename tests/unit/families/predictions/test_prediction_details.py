@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-
-from mlgate.gating.gates import SKIPPED
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss
@@ -15,6 +13,7 @@ from sklearn.metrics import accuracy_score, brier_score_loss
 from mlgate.config.load import parse_config
 from mlgate.families.predictions.details import details
 from mlgate.families.predictions.family import interval_record
+from mlgate.gating.gates import SKIPPED
 from mlgate.gating.rules import FAIL, PASS
 from mlgate.stats import PredictionSpec, load_predictions, pair
 from mlgate.stats.multiple import holm
@@ -133,8 +132,9 @@ def test_small_slices_are_skipped_and_say_why() -> None:
 
 
 def test_regression_slices_error_increases_and_no_calibration() -> None:
-    from mlgate.stats.predictions import Predictions
     from sklearn.metrics import mean_absolute_error
+
+    from mlgate.stats.predictions import Predictions
 
     rng = np.random.default_rng(9)
     n = 400
@@ -189,8 +189,8 @@ def test_base_without_slice_columns_shows_the_head_and_warns() -> None:
 
 
 def test_slice_columns_through_a_side(tmp_path) -> None:
-    from mlgate.errors import InputError
     from mlgate.edges.sides import DirectorySide
+    from mlgate.errors import InputError
     from mlgate.families.predictions.details import read_slice_columns
 
     hf, _ = _frames({})
