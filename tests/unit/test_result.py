@@ -129,6 +129,17 @@ def test_an_unknown_top_level_field_is_refused_like_a_nested_one():
     assert str(err.value).startswith("not a valid mlgate result: something_new: unexpected key;")
 
 
+def test_a_lone_surrogate_escaped_in_the_json_is_one_line_of_bad_input(tmp_path):
+    """JSON may escape half a surrogate pair ("\\ud800"); read back, that is no Unicode text (found by hypothesis)."""
+    path = tmp_path / "result.json"
+    path.write_text(make_result().to_json().replace('"sections": {}', '"sections": {"model": "\\ud800"}'))
+    assert '"\\ud800"' in path.read_text()
+    with pytest.raises(InputError) as err:
+        Result.read(path)
+    assert "sections.model: text that is not valid Unicode (a lone surrogate)" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("version", [4, 0, "1", None, True])
 def test_other_schema_versions_are_refused(version):
     data = json.loads(make_result().to_json())
