@@ -269,7 +269,10 @@ the effective degrees of freedom of that estimate (successive differences share 
 about 12.9 degrees of freedom, not 18), and judge one-sided Student t against the mean of main's runs since
 its last change point. The plain ratchet compares with the luckiest run of the window and fails most no-op
 changes at a small margin; with `confidence` it compares with the best level between change points, found
-with the head's run appended so that a slide's recorded steps are not averaged into the best level.
+with the head's run appended so that a slide's recorded steps are not averaged into the best level. What
+is left above the nominal false-alarm rates comes from the change-point finder: in about 1 % of pure-noise
+histories it finds a change point, and the level after it is a mean selected for being far from the one
+before (the ratchet, taking the better of the two, more so); the 1,000-trial cells cannot resolve it.
 """
 
 
