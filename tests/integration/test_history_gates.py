@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mlgate.gating.history import best_levels, noise_model
 from mlgate.stats.change_points import segments
 from mlgate.stats.noise import change_sd, quantile, spread
 from tests.support.ledger_project import CONFIG, Origin, Runner
@@ -71,8 +72,8 @@ def test_the_history_is_what_the_ledger_recorded(world: Origin) -> None:
 
 def test_confidence_on_a_plain_metric_passes_a_drop_within_main_s_noise(world: Origin, mlgate: Runner) -> None:
     history = _recorded(world)
-    noise = spread(history)
-    level = segments(history, noise.sigma)[-1]
+    noise, parts = noise_model(history)  # the noise within main's levels, and the levels
+    level = parts[-1]
     assert level.start == STEP_AT  # main's level now: the runs since the step
     bound = quantile(0.95, noise.df) * change_sd(noise.sigma, level.runs)
     head = round(level.level - bound / 2, 6)  # a drop half the noise allows
@@ -110,8 +111,8 @@ def test_the_same_drop_fails_the_plain_rule_with_the_same_margin(world: Origin, 
 
 def test_a_drop_beyond_the_noise_fails(world: Origin, mlgate: Runner) -> None:
     history = _recorded(world)
-    noise = spread(history)
-    level = segments(history, noise.sigma)[-1]
+    noise, parts = noise_model(history)
+    level = parts[-1]
     bound = quantile(0.95, noise.df) * change_sd(noise.sigma, level.runs)
     clone = _pull_request(world, round(level.level - 0.01 - 2 * bound, 6), _config(max_drop=0.01, confidence=0.95))
 
@@ -144,7 +145,7 @@ def test_the_window_bounds_the_history(world: Origin, mlgate: Runner) -> None:
 
     record = run.gate("accuracy")["rules"][0]["interval"]
     assert record["runs"] == 8
-    assert record["noise"] == pytest.approx(spread(_recorded(world)[-8:]).sigma)
+    assert record["noise"] == pytest.approx(noise_model(_recorded(world)[-8:])[0].sigma)
 
 
 def test_the_ratchet_fails_a_slide_the_per_pr_rule_lets_through(world: Origin, mlgate: Runner) -> None:
@@ -173,8 +174,7 @@ def test_the_ratchet_fails_a_slide_the_per_pr_rule_lets_through(world: Origin, m
 
 def test_with_confidence_the_ratchet_takes_the_best_level_not_the_luckiest_run(world: Origin, mlgate: Runner) -> None:
     history = _recorded(world)
-    noise = spread(history)
-    parts = segments(history, noise.sigma)
+    noise, parts = noise_model(history)
     best = max(parts, key=lambda s: s.level)
     assert best.start == 0 and best.end == STEP_AT
     bound = quantile(0.95, noise.df) * change_sd(noise.sigma, best.runs)
@@ -182,6 +182,10 @@ def test_with_confidence_the_ratchet_takes_the_best_level_not_the_luckiest_run(w
     margin = round(max(history) - best.level + 0.002, 4)
     head = round(best.level - margin - bound / 2, 6)
     assert max(history) - head > margin
+    # The ratchet finds the levels with the head's run appended: the same best level, the head within its noise.
+    noise, parts = best_levels(history, head)
+    assert max(parts, key=lambda s: s.level) == best
+    assert best.level - head < margin + quantile(0.95, noise.df) * change_sd(noise.sigma, best.runs)
     clone = _pull_request(world, head, _config(max_drop_from_best=margin, confidence=0.95))
 
     run = mlgate(clone.dir, "--base", "main")

@@ -5,15 +5,16 @@ first-parent line, up to the base (oldest first):
 
 * ``noise`` — a rule with ``confidence`` on a metric no per-example interval decides (the predictions
   family's judge goes first). The noise model is the metric's run-to-run spread in that history
-  (mlgate.stats.noise); the reference is main's level at the base: the mean of the runs since its last
-  change point (mlgate.stats.change_points). A drop rule fails only when the head's drop below that level
+  (mlgate.stats.noise: the spread within the levels, with its effective degrees of freedom); the reference
+  is main's level at the base: the mean of the runs since its last change point (mlgate.stats.change_points). A drop rule fails only when the head's drop below that level
   exceeds the margin by more than the noise allows at the confidence (one-sided Student t); ``min``/``max``
   fail when the head is beyond the threshold by more than one run's noise allows. With fewer than
   ``baseline.min_history`` runs holding the metric, the rule is judged on the number alone and says so.
 * ``ratchet`` — the ``*_from_best`` rules: the head against the best value of the metric in that history.
   Plainly, the best single run; with ``confidence`` (and enough history), the best level the history
-  supports — the best segment mean between change points — and the margin widened by the noise of the
-  head against that mean.
+  supports — the best segment mean between change points, found with the head's run appended so that a
+  slide the head continues is not averaged into the best level (``best_levels``) — and the margin widened
+  by the noise of the head against that mean.
 
 Each outcome carries a record (``RuleOutcome.interval``, ``of`` = ``history`` or ``best``) that the report
 reads: the spread, how many runs, the smallest change it can tell from noise, the reference and its commits.
@@ -52,6 +53,40 @@ def series(hits: Sequence[Any], name: str) -> list[Point]:
     return out
 
 
+def noise_model(values: Sequence[float]) -> Any:
+    """A history's noise and levels, oldest first: (Spread, [Segment]), or None with too few values.
+
+    The robust first spread sets the change-point finder's penalty; the noise judged with is then the spread
+    within the levels it found (mlgate.stats.noise.within_levels), with its effective degrees of freedom."""
+    from mlgate.stats.change_points import segments
+    from mlgate.stats.noise import spread, within_levels
+
+    first = spread(values)
+    if first is None:
+        return None
+    segs = segments(values, first.sigma)
+    return within_levels(values, [s.start for s in segs[1:]]), segs
+
+
+def best_levels(values: Sequence[float], head: float) -> Any:
+    """The levels the ratchet reads: (Spread, [Segment]) over ``values`` (oldest first), or None.
+
+    The change points are found on the history with the head's run appended: a slide the head continues is
+    then a level of its own, apart from the best, instead of dragging the best level's mean down with runs
+    too few to be a level on their own. The head's run belongs to no level (its level's mean is main's runs
+    only), and the noise is the spread within the levels of main's runs."""
+    from mlgate.stats.change_points import Segment, segments
+    from mlgate.stats.noise import spread, within_levels
+
+    first = spread(values)
+    if first is None:
+        return None
+    n = len(values)
+    parts = [(s.start, min(s.end, n)) for s in segments([*values, head], first.sigma) if s.start < n]
+    segs = [Segment(a, b, sum(values[a:b]) / (b - a)) for a, b in parts]
+    return within_levels(values, [s.start for s in segs[1:]]), segs
+
+
 @dataclass
 class HistoryJudge:
     """The judges over one history. ``hits``: ledger hits, oldest first, the head's own entry excluded."""
@@ -76,7 +111,8 @@ class HistoryJudge:
                                f"{r.describe(threshold)}: no ledger history of this metric on the default branch")
         higher = r.better == "higher"
         level = kpi.confidence_level
-        model = self._model(path, key, points) if level is not None and len(points) >= self.min_history else None
+        enough = level is not None and len(points) >= self.min_history
+        model = self._best_model(path, key, points, new) if enough else None
         if model is None:
             best = (max if higher else min)(points, key=lambda p: p.value)
             back = len(points) - 1 - points.index(best)
@@ -143,12 +179,13 @@ class HistoryJudge:
     def _model(self, path: str, key: str, points: list[Point]) -> Any:
         name = f"{path}:{key}"
         if name not in self._models:
-            from mlgate.stats.change_points import segments
-            from mlgate.stats.noise import spread
+            self._models[name] = noise_model([p.value for p in points])
+        return self._models[name]
 
-            values = [p.value for p in points]
-            noise = spread(values)
-            self._models[name] = None if noise is None else (noise, segments(values, noise.sigma))
+    def _best_model(self, path: str, key: str, points: list[Point], head: float) -> Any:
+        name = f"{path}:{key}@{head!r}"
+        if name not in self._models:
+            self._models[name] = best_levels([p.value for p in points], head)
         return self._models[name]
 
     @staticmethod

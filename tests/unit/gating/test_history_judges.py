@@ -102,3 +102,32 @@ def test_with_confidence_the_ratchet_uses_the_best_level_not_the_luckiest_run():
 def test_a_nan_head_fails_the_ratchet():
     gate = _gate("{max_drop_from_best: 0.005}", NOISY, float("nan"))
     assert gate.status == "fail" and gate.message == "NaN at the head"
+
+
+def test_the_best_level_is_not_averaged_with_a_slide_the_head_continues():
+    # 16 runs at 0.9 (noise about 0.0035), then three recorded runs sliding down 0.004 a step, and a head
+    # 0.016 down. In main's history alone the slid runs are too few to be a level of their own, so its one
+    # level (all 19 runs) is dragged down by them; with the head's run appended they part from the level, and
+    # the best level is the mean of the runs before them (the first slid run, 0.896, is within noise of it).
+    from mlgate.gating.history import best_levels, noise_model
+
+    noise = [0.003, -0.004, 0.001, 0.005, -0.002, -0.005, 0.002, 0.0, -0.003, 0.004, -0.001, 0.002, 0.001,
+             -0.003, 0.004, -0.002]
+    slide = [0.9 + e for e in noise] + [0.9 - 0.004 * (i + 1) for i in range(3)]
+    head = 0.9 - 0.016
+    _, plain = noise_model(slide)
+    assert [(p.start, p.end) for p in plain] == [(0, 19)]
+    _, with_head = best_levels(slide, head)
+    assert [(p.start, p.end) for p in with_head] == [(0, 17), (17, 19)]
+    best = max(with_head, key=lambda s: s.level)
+    assert best.level == pytest.approx(float(np.mean(slide[:17]))) and best.level > plain[0].level
+    gate = _gate("{max_drop_from_best: 0.006, confidence: 0.95}", slide, head)
+    record = gate.rules[0].interval
+    assert (record["reference"], record["reference_runs"]) == (pytest.approx(best.level), 17)
+
+
+def test_a_head_at_the_level_leaves_the_best_level_the_whole_history():
+    from mlgate.gating.history import best_levels
+
+    _, parts = best_levels(NOISY, float(np.mean(NOISY)))
+    assert [(p.start, p.end) for p in parts] == [(0, len(NOISY))]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlgate.stats.change_points import change_points, segments, shifts
-from mlgate.stats.noise import change_sd, detectable, quantile, spread
+from mlgate.stats.noise import change_sd, detectable, effective_df, quantile, spread, within_levels
 
 
 def test_the_spread_of_pure_noise_estimates_its_sigma():
@@ -64,3 +64,42 @@ def test_steps_are_found_at_their_runs_with_size_and_direction():
 
 def test_a_deterministic_history_changes_level_where_its_value_changes():
     assert change_points([0.9] * 5 + [0.8] * 5) == [5]
+
+
+def test_successive_differences_carry_fewer_degrees_of_freedom_than_their_count():
+    # 19 neighbouring differences of 20 runs share runs (correlation −½): ν = 2m²/(3m − 1) = 12.9, not 18
+    assert effective_df([True] * 19) == pytest.approx(2 * 19**2 / (3 * 19 - 1))
+    # differences that share no run are independent: each is one degree of freedom
+    assert effective_df([True, False] * 5) == pytest.approx(5)
+    # two blocks of 9, the difference across a change point set aside: 2·18²/(54 − 2)
+    assert effective_df([True] * 9 + [False] + [True] * 9) == pytest.approx(2 * 18**2 / 52)
+
+
+def test_the_effective_degrees_of_freedom_are_the_estimate_s_own():
+    # the variance of σ̂² from 19 differences of pure noise is that of a χ² estimate with ν degrees of freedom
+    rng = np.random.default_rng(20)
+    estimates = np.array([within_levels(rng.normal(0, 1, 20), []).sigma ** 2 for _ in range(4000)])
+    assert 2 / estimates.var() == pytest.approx(effective_df([True] * 19), rel=0.1)
+
+
+def test_the_noise_within_levels_sets_the_difference_across_a_change_point_aside():
+    values = [0.0, 1.0, 0.0, 1.0, 5.0, 6.0, 5.0, 6.0]  # a step of 4 at run 4
+    found = within_levels(values, [4])
+    assert found.sigma == pytest.approx(1 / 2**0.5)  # the six differences of ±1 inside the levels
+    assert found.df == pytest.approx(effective_df([True] * 3 + [False] + [True] * 3))
+    assert within_levels(values, []).sigma > found.sigma  # without the change point the step is noise
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.99])
+def test_one_run_against_the_mean_of_pure_noise_fails_at_the_confidence_s_rate(confidence):
+    # the calibration the gates rest on: on pure noise (no change point), a head of the same level is beyond
+    # the t bound on the effective degrees of freedom as often as the confidence allows, no more
+    rng = np.random.default_rng(21)
+    n, trials = 20, 8000
+    fails = 0
+    for _ in range(trials):
+        history, head = rng.normal(0, 1, n), rng.normal()
+        noise = within_levels(history, [])
+        fails += history.mean() - head > quantile(confidence, noise.df) * change_sd(noise.sigma, n)
+    alpha = 1 - confidence
+    assert abs(fails / trials - alpha) < 3 * (alpha * (1 - alpha) / trials) ** 0.5
