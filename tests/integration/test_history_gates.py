@@ -17,6 +17,7 @@ import pytest
 from mlgate.gating.history import best_levels, noise_model
 from mlgate.stats.change_points import segments
 from mlgate.stats.noise import change_sd, quantile, spread
+from mlgate.text.numbers import number_format
 from tests.support.ledger_project import CONFIG, Origin, Runner
 
 NOISE = [0.003, -0.004, 0.001, 0.005, -0.002, -0.005, 0.002, 0.0, -0.003, 0.004, -0.001, 0.002]
@@ -34,20 +35,13 @@ def recorded_template(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     world = Origin.make(tmp_path_factory.mktemp("history") / "world", config=_config(min=0.5))
     for i, accuracy in enumerate(ACCURACY):
         world.dev.update_params({"train": {"accuracy": accuracy}})
-        world.dev.commit(f"run {i}")
-        world.dev.git("push", "--quiet", "origin", "main")
-        world.record_main()
+        world.land(f"run {i}")
     return world
 
 
 @pytest.fixture
 def world(recorded_template: Origin, tmp_path: Path) -> Origin:
     return recorded_template.copy(tmp_path / "world")
-
-
-@pytest.fixture
-def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:
-    return Runner(tmp_path, monkeypatch, capsys)
 
 
 def _recorded(world: Origin) -> list[float]:
@@ -230,15 +224,18 @@ def test_history_changes_names_the_step_commit_with_its_size_and_direction(world
     assert step.split()[0] == shas[STEP_AT][:7]
     assert f"down −{abs(size):.4f}" in step
     assert f"{parts[0].level:.4f} → {parts[1].level:.4f}" in step
+    # the noise printed is the one the gates judge with: the spread within the two levels, not across the step
+    fmt = number_format(*history)
+    within, first = fmt.amount(noise_model(history)[0].sigma), fmt.amount(spread(history).sigma)
+    assert within != first  # this history tells the two apart
+    assert f"noise ±{within}" in out and f"noise ±{first}" not in out
 
 
 def test_history_changes_finds_none_in_pure_noise(tmp_path: Path, mlgate: Runner) -> None:
     world = Origin.make(tmp_path / "noise", config=_config(min=0.5))
     for i, e in enumerate(NOISE):
         world.dev.update_params({"train": {"accuracy": round(0.9 + e, 6)}})
-        world.dev.commit(f"run {i}")
-        world.dev.git("push", "--quiet", "origin", "main")
-        world.record_main()
+        world.land(f"run {i}")
 
     code, out, err = mlgate.history(world.dev.dir, "--changes", "--kpi", "accuracy", "--no-fetch")
 

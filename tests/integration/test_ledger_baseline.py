@@ -26,11 +26,6 @@ from tests.support.dvc_repo import git
 from tests.support.ledger_project import CONFIG, NOTES_REF, Origin, Runner
 
 
-@pytest.fixture
-def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:
-    return Runner(tmp_path, monkeypatch, capsys)
-
-
 @pytest.fixture(scope="module")
 def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     """main reproduced, committed and pushed; nothing recorded, nothing in the DVC remote."""

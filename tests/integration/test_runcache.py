@@ -18,11 +18,6 @@ from tests.support.dvc_repo import Project, make_project, python_cmd
 from tests.support.ledger_project import EVALUATE, Origin, Runner
 
 
-@pytest.fixture
-def mlgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:
-    return Runner(tmp_path, monkeypatch, capsys)
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     world = Origin.make(tmp_path_factory.mktemp("runcache") / "world")

@@ -52,9 +52,7 @@ def template(s3: str, tmp_path_factory: pytest.TempPathFactory) -> Origin:
     config = world.dev.dir / ".dvc" / "config"
     config.write_text(config.read_text().replace(
         "url = ../../dvc-remote\n", f"url = s3://{BUCKET}/store\n    endpointurl = {s3}\n"))
-    world.dev.commit("the DVC remote on S3")
-    world.dev.git("push", "--quiet", "origin", "main")
-    world.record_main()
+    world.land("the DVC remote on S3")
     return world
 
 

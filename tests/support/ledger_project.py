@@ -97,6 +97,13 @@ class Origin:
                                env={"STAGE_LOG": ""})
         assert proc.returncode == 0, proc.stderr
 
+    def land(self, message: str) -> str:
+        """Commit what ``dev`` has on main, push it to origin and record it: a merge to the default branch."""
+        sha = self.dev.commit(message)
+        self.dev.git("push", "--quiet", "origin", "main")
+        self.record_main()
+        return sha
+
     def copy(self, dest: Path) -> Origin:
         """The same world (history, ledger, caches and remotes) under ``dest``: cheaper than ``make``."""
         shutil.copytree(self.tmp, dest, symlinks=True, ignore=shutil.ignore_patterns("out*", "stage-log.txt"))

@@ -5,7 +5,7 @@ first-parent line, up to the base (oldest first):
 
 * ``noise`` — a rule with ``confidence`` on a metric no per-example interval decides (the predictions
   family's judge goes first). The noise model is the metric's run-to-run spread in that history
-  (mlgate.stats.noise: the spread within the levels, with its effective degrees of freedom); the reference
+  (mlgate.stats.noise: the spread about the levels, with its degrees of freedom); the reference
   is main's level at the base: the mean of the runs since its last change point (mlgate.stats.change_points). A drop rule fails only when the head's drop below that level
   exceeds the margin by more than the noise allows at the confidence (one-sided Student t); ``min``/``max``
   fail when the head is beyond the threshold by more than one run's noise allows. With fewer than
@@ -57,7 +57,7 @@ def noise_model(values: Sequence[float]) -> Any:
     """A history's noise and levels, oldest first: (Spread, [Segment]), or None with too few values.
 
     The robust first spread sets the change-point finder's penalty; the noise judged with is then the spread
-    within the levels it found (mlgate.stats.noise.within_levels), with its effective degrees of freedom."""
+    about the levels it found (mlgate.stats.noise.within_levels), with its degrees of freedom."""
     from mlgate.stats.change_points import segments
     from mlgate.stats.noise import spread, within_levels
 

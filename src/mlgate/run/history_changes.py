@@ -1,7 +1,8 @@
 """Where each KPI's level shifted on the default branch: change points over its ledger history.
 
-Pure functions over ledger hits (oldest first) and trend series; the segmentation is
-mlgate.stats.change_points (ruptures' PELT, penalised by the history's own run-to-run noise). Used by
+Pure functions over ledger hits (oldest first) and trend series; the segmentation is the history gates'
+noise model (mlgate.gating.history.noise_model: ruptures' PELT penalised by the history's robust run-to-run
+noise, then the spread within the levels it found), so the σ printed is the one the gates judge with. Used by
 ``mlgate history --changes`` (a list per KPI) and by the run's trend (the report marks the commits).
 """
 
@@ -17,17 +18,15 @@ MIN_POINTS = 4  # two segments of two runs at least
 
 
 def kpi_shifts(points: Sequence[tuple[str, float]]) -> tuple[list[dict[str, Any]], float | None]:
-    """The shifts in one series of (commit, value): [{sha, size, before, after}], and the noise σ used."""
+    """The shifts in one series of (commit, value): [{sha, size, before, after}], and the noise σ: the same
+    levels and the same spread within them that the history gates judge with (mlgate.gating.history)."""
     if len(points) < MIN_POINTS:
         return [], None
-    from mlgate.stats.change_points import shifts
-    from mlgate.stats.noise import spread
+    from mlgate.gating.history import noise_model
 
-    values = [v for _, v in points]
-    noise = spread(values)
-    sigma = noise.sigma if noise else 0.0
-    return [{"sha": points[s.index][0], "size": s.size, "before": s.before, "after": s.after}
-            for s in shifts(values, sigma)], sigma
+    noise, levels = noise_model([v for _, v in points])
+    return [{"sha": points[b.start][0], "size": b.level - a.level, "before": a.level, "after": b.level}
+            for a, b in zip(levels, levels[1:])], noise.sigma
 
 
 def trend_changes(trend: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]]]:

@@ -75,25 +75,46 @@ def test_successive_differences_carry_fewer_degrees_of_freedom_than_their_count(
     assert effective_df([True] * 9 + [False] + [True] * 9) == pytest.approx(2 * 18**2 / 52)
 
 
-def test_the_effective_degrees_of_freedom_are_the_estimate_s_own():
-    # the variance of σ̂² from 19 differences of pure noise is that of a χ² estimate with ν degrees of freedom
+def test_the_first_spread_s_degrees_of_freedom_are_its_estimate_s_own():
+    # the variance of σ̂² from 19 successive differences of pure noise is that of a χ² estimate with ν df
     rng = np.random.default_rng(20)
-    estimates = np.array([within_levels(rng.normal(0, 1, 20), []).sigma ** 2 for _ in range(4000)])
-    assert 2 / estimates.var() == pytest.approx(effective_df([True] * 19), rel=0.1)
+    estimates = np.array([spread(rng.normal(0, 1, 20)).sigma ** 2 for _ in range(4000)])
+    assert 2 / estimates.var() == pytest.approx(effective_df([True] * 19), rel=0.15)
 
 
-def test_the_noise_within_levels_sets_the_difference_across_a_change_point_aside():
-    values = [0.0, 1.0, 0.0, 1.0, 5.0, 6.0, 5.0, 6.0]  # a step of 4 at run 4
+def test_the_noise_within_levels_has_a_degree_of_freedom_per_run_less_one_per_level():
+    # pooled about the levels' means: an unbiased σ̂² whose variance is that of χ² with n − L degrees of freedom
+    rng = np.random.default_rng(22)
+    found = [within_levels(rng.normal(0, 1, 20), []) for _ in range(4000)]
+    estimates = np.array([f.sigma ** 2 for f in found])
+    assert sum(f.df < 19 for f in found) <= 0.005 * len(found)  # a run of pure noise is rarely set aside
+    assert estimates.mean() == pytest.approx(1.0, abs=0.03)
+    assert 2 / estimates.var() == pytest.approx(19, rel=0.1)
+    assert within_levels(rng.normal(0, 1, 20), [10]).df == 18  # two levels: one more mean estimated
+
+
+def test_the_noise_within_levels_is_the_spread_about_each_level_s_own_mean():
+    values = [0.0, 1.0, 0.0, 1.0, 5.0, 6.0, 5.0, 6.0]  # a step of 5 at run 4
     found = within_levels(values, [4])
-    assert found.sigma == pytest.approx(1 / 2**0.5)  # the six differences of ±1 inside the levels
-    assert found.df == pytest.approx(effective_df([True] * 3 + [False] + [True] * 3))
-    assert within_levels(values, []).sigma > found.sigma  # without the change point the step is noise
+    assert found.sigma == pytest.approx((8 * 0.25 / 6) ** 0.5)  # eight runs ±0.5 about 0.5 and 5.5, 6 df
+    assert found.df == 6
+    assert within_levels(values, []).sigma > 2 * found.sigma  # without the change point the step is noise
+
+
+def test_a_gross_outlier_inside_a_level_is_set_aside():
+    rng = np.random.default_rng(23)
+    runs = rng.normal(0.9, 0.004, 20)
+    broken = runs.copy()
+    broken[7] = 0.2  # one broken run
+    clean, found = within_levels(runs, []), within_levels(broken, [])
+    assert found.sigma == pytest.approx(within_levels(np.delete(runs, 7), []).sigma)
+    assert found.sigma == pytest.approx(clean.sigma, rel=0.2) and found.df == 18
 
 
 @pytest.mark.parametrize("confidence", [0.95, 0.99])
 def test_one_run_against_the_mean_of_pure_noise_fails_at_the_confidence_s_rate(confidence):
     # the calibration the gates rest on: on pure noise (no change point), a head of the same level is beyond
-    # the t bound on the effective degrees of freedom as often as the confidence allows, no more
+    # the t bound on the estimate's degrees of freedom as often as the confidence allows, no more
     rng = np.random.default_rng(21)
     n, trials = 20, 8000
     fails = 0
