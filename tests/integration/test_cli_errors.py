@@ -281,6 +281,14 @@ def test_check_reports_what_each_selector_matches(project, tmp_path):
     assert "slices.*.recall: optional, skipped" in proc.stdout
 
 
+def test_check_shows_a_gate_s_confidence(project, tmp_path):
+    project.write_config({"version": 1, "kpis": {"accuracy": {"max_drop": 0.01, "max_drop_from_best": 0.02,
+                                                              "confidence": 0.95}}})
+    proc = run(project, tmp_path, command="check")
+    assert proc.returncode == 0, proc.stderr
+    assert "  accuracy = 0.95  [max_drop 0.01, max_drop_from_best 0.02, confidence 0.95]  in metrics.json\n" in proc.stdout
+
+
 def test_check_and_run_count_kpi_gates_the_same_way(project, tmp_path):
     # 2 selectors; `*` matches accuracy, f1 and loss, so 'mlgate run' judges 4 gates
     project.write_config({"version": 1, "kpis": {"accuracy": {"min": 0.5}, "*": {"max": 10}}})

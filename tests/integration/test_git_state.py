@@ -40,3 +40,33 @@ def test_state_matches_what_branch_rev_parse_and_status_say(tmp_path):
     git(repo, "checkout", "-q", "--detach")
     assert g.state() == (None, sha, False)
     assert g.state() == (g.current_branch(), g.head_sha(), g.is_dirty())
+
+
+def test_mlgate_s_own_outputs_do_not_make_the_tree_dirty(tmp_path, monkeypatch):
+    # a repository that committed its mlgate-report.md and mlgate-result.json (a `git add -A` after a run):
+    # the next run removes and rewrites them, and that is not a change to the commit being judged
+    repo = tmp_path / "repo"
+    (repo / "sub dir").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.invalid")
+    git(repo, "config", "user.name", "t")
+    for name in ("mlgate-report.md", "sub dir/mlgate-result.json", "params.yaml", "old name.txt"):
+        (repo / name).write_text("one\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
+    g = Git.discover(repo / "sub dir")
+    monkeypatch.chdir(repo / "sub dir")
+    outputs = (Path("../mlgate-report.md"), Path("mlgate-result.json"))  # as given on the command line
+    (repo / "mlgate-report.md").unlink()
+    (repo / "sub dir" / "mlgate-result.json").write_text("two\n")
+
+    assert g.state().dirty
+    assert not g.state(ignore=outputs).dirty
+    # run from another directory: the paths are the same files
+    assert not Git.discover(repo).state(ignore=[(repo / "sub dir" / "mlgate-result.json"), repo / "mlgate-report.md"]).dirty
+
+    (repo / "params.yaml").write_text("two\n")  # a real change still counts
+    assert g.state(ignore=outputs).dirty
+    git(repo, "checkout", "-q", "--", "params.yaml")
+    git(repo, "mv", "old name.txt", "new name.txt")  # a rename (two paths in git's record) counts too
+    assert g.state(ignore=outputs).dirty

@@ -62,6 +62,27 @@ def test_a_project_with_loss_and_val_accuracy(tmp_path: Path) -> None:
     assert {g["kpi"] for g in result["gates"]} == {"loss", "val_accuracy"}
 
 
+def test_init_keeps_mlgate_s_own_report_and_result_out_of_git(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", params={"metrics": {"val_accuracy": 0.88}}, config=None)
+    (project.dir / ".gitignore").write_text("/models", encoding="utf-8")  # the user's own, without a last newline
+
+    proc = mlgate(project.dir, "init")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "added mlgate-report.md and mlgate-result.json to .gitignore" in proc.stdout
+    assert "and .gitignore and push" in proc.stdout  # the files to commit
+    assert (project.dir / ".gitignore").read_text(encoding="utf-8").splitlines()[0] == "/models"
+    run = mlgate(project.dir, "run", "--no-repro")
+    assert run.returncode == 0, run.stderr
+    assert (project.dir / "mlgate-report.md").is_file()
+    assert git(project.root, "status", "--porcelain", "--", "mlgate-report.md", "mlgate-result.json") == ""
+
+    again = mlgate(project.dir, "init", "--force")  # already ignored: the file is left as it is
+    assert again.returncode == 0, again.stderr
+    assert "to .gitignore" not in again.stdout
+    assert (project.dir / ".gitignore").read_text(encoding="utf-8").count("mlgate-report.md") == 1
+
+
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled example, reproduced and committed on main, without its mlgate.yaml."""

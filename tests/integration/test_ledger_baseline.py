@@ -69,6 +69,26 @@ def test_record_on_main_stores_and_pushes_the_entry(fresh: Origin, mlgate: Runne
     assert any((world.remote / "runs").rglob("*")), "run-cache not pushed"
 
 
+def test_a_committed_report_and_result_do_not_stop_the_next_record(fresh: Origin) -> None:
+    # a repository that committed mlgate's own files after a run (`git add -A`): the next run on main removes and
+    # rewrites them, and still records its commit
+    world = fresh
+    first = world.dev.mlgate("run", "--record", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert (world.dev.dir / "mlgate-report.md").is_file() and (world.dev.dir / "mlgate-result.json").is_file()
+    world.dev.update_params({"train": {"accuracy": 0.91}})
+    sha = world.dev.commit("retrain, with the last run's report and result committed")
+    assert "mlgate-report.md" in world.dev.git("show", "--name-only", "--format=", sha).splitlines()
+    world.dev.git("push", "--quiet", "origin", "main")
+
+    second = world.dev.mlgate("run", "--record", "--quiet")
+
+    assert second.returncode == 0, second.stderr
+    assert "not recorded" not in second.stderr, second.stderr
+    entry = world.notes(sha)
+    assert entry is not None and entry["metrics"]["metrics.json"]["accuracy"] == 0.91
+
+
 def test_dirty_work_tree_is_not_recorded_and_says_why(fresh: Origin, mlgate: Runner) -> None:
     world = fresh
     world.dev.write("params.yaml", "train:\n  accuracy: 0.8\n  loss: 0.2\n")

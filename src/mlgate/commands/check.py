@@ -57,6 +57,7 @@ def check_command(args: argparse.Namespace) -> int:
     gates = 0  # one per metric a selector matches: what 'mlgate run' counts in "2 of 5 KPI gates failed"
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
+        rules += f", confidence {kpi.confidence_level:g}" if kpi.confidence_level is not None else ""
         rules += ", warn" if kpi.severity == "warn" else ""
         block = selector.rpartition(":")[2].split(".", 1)[0]
         if block in failed:  # its family could not measure here (a model sample that fails): not a wrong name

@@ -47,6 +47,10 @@ def init_command(args: argparse.Namespace) -> int:
         _write(path, text)
         written.append(path)
         print(f"mlgate: wrote {shown}")
+    ignored = _ignore_outputs(root, git)
+    if ignored:
+        written.append(root / ".gitignore")
+        print(f"mlgate: added {' and '.join(ignored)} to {_display(root / '.gitignore')} (each run rewrites them)")
     gates, _ = init_config.plan_gates(found.metrics)
     if config_path in written and found.metrics:
         metrics = sum(len(keys) for keys in found.metrics.values())
@@ -125,6 +129,29 @@ def _requirements(root: Path, top: Path) -> str | None:
     return None
 
 
+
+
+OUTPUTS = ("mlgate-report.md", "mlgate-result.json")  # what `mlgate run` writes in the project by default
+
+
+def _ignore_outputs(root: Path, git: Git) -> list[str]:
+    """Add mlgate's own report and result to the project's .gitignore (those git does not ignore yet), so a
+    `git add -A` after a run does not commit them; the names added."""
+    missing = [name for name in OUTPUTS
+               if git.exec("check-ignore", "-q", "--no-index", "--", (root / name).relative_to(git.root).as_posix(),
+                           check=False).returncode != 0]
+    if not missing:
+        return []
+    path = root / ".gitignore"
+    try:
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{_display(path)}: cannot read: {exc}; fix the file or add {', '.join(missing)} to it"
+                         " yourself") from None
+    lead = "" if not before or before.endswith("\n") else "\n"
+    _write(path, before + lead + "# mlgate's report and result (`mlgate run` writes them here)\n"
+           + "".join(f"/{name}\n" for name in missing))
+    return missing
 
 
 def _write(path: Path, text: str) -> None:

@@ -28,6 +28,7 @@ def options_from_args(args: argparse.Namespace, **more: Any) -> RunOptions:
         "pull": args.pull,
         "report_id": args.report_id,
         "trend_entries": args.trend,
+        "outputs": (Path(args.report), Path(args.json)),
     }
     return RunOptions(**{**fields, **more})
 

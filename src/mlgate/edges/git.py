@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -97,18 +97,34 @@ class Git:
             args += ["--", str(path)]
         return bool(self.run(*args, check=False))
 
-    def state(self) -> GitState:
-        """What ``branch --show-current``, ``rev-parse HEAD`` and ``status`` say, in one call."""
+    def state(self, ignore: Sequence[Path] = ()) -> GitState:
+        """What ``branch --show-current``, ``rev-parse HEAD`` and ``status`` say, in one call. A change to a file
+        in ``ignore`` (mlgate's own report and result, which a run replaces) does not make the tree dirty."""
+        skip = {rel for rel in (self._relative(path) for path in ignore) if rel is not None}
         branch = sha = None
         dirty = False
-        for line in self.run("status", "--porcelain=v2", "--branch", "--untracked-files=no", check=False).splitlines():
+        records = self.exec("status", "--porcelain=v2", "--branch", "--untracked-files=no", "-z", check=False)
+        fields = iter(records.stdout.decode("utf-8", "surrogateescape").split("\0"))
+        for line in fields:
             if line.startswith("# branch.oid "):
                 sha = line.removeprefix("# branch.oid ") if line != "# branch.oid (initial)" else None
             elif line.startswith("# branch.head "):
                 branch = line.removeprefix("# branch.head ") if line != "# branch.head (detached)" else None
             elif line and not line.startswith("#"):
-                dirty = True
+                kind = line[0]
+                path = line.split(" ", {"1": 8, "2": 9, "u": 10}.get(kind, 8))[-1]
+                if kind == "2":
+                    next(fields, None)  # a rename's original path
+                if path not in skip:
+                    dirty = True
         return GitState(branch, sha, dirty)
+
+    def _relative(self, path: Path) -> str | None:
+        """``path`` as git names it (relative to the work tree's root, with /), or None outside the tree."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except (OSError, ValueError):
+            return None
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository", check=False) == "true"

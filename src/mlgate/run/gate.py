@@ -52,6 +52,7 @@ class RunOptions:
     head_sha: str | None = None  # the commit the report is about (CI: the PR head, not the merge commit)
     links: Mapping[str, str] = field(default_factory=dict)
     event: Mapping[str, Any] = field(default_factory=dict)  # CI: event, pr_number, repository, hypothesis
+    outputs: tuple[Path, ...] = ()  # the run's own report and result: rewriting them does not dirty the head
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def run(options: RunOptions, edges: Edges) -> Result:
     git, project, config, progress = edges.git, edges.project, edges.config, edges.progress
     source = display(edges.config_path)
     where = edges.project_rel.as_posix() or "."
-    state = git.state()
+    state = git.state(ignore=options.outputs)
     head = Revision(ref=options.head_ref or state.branch or "HEAD", sha=options.head_sha or state.sha, dirty=state.dirty)
     choice = choose_base(git, options.base, config_ref=config.baseline.ref, state=state)
 
