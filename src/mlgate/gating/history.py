@@ -74,8 +74,9 @@ def best_levels(values: Sequence[float], head: float) -> Any:
     The change points are found on the history with the head's run appended: a slide the head continues is
     then a level of its own, apart from the best, instead of dragging the best level's mean down with runs
     too few to be a level on their own. The head's run belongs to no level (its level's mean is main's runs
-    only), and the noise is the spread within the levels of main's runs."""
-    from mlgate.stats.change_points import Segment, segments
+    only), and the noise is the spread within the levels of main's runs. When the head's level holds fewer
+    than two of main's runs, they belong to the level before: a level of one run is that run's luck."""
+    from mlgate.stats.change_points import MIN_SIZE, Segment, segments
     from mlgate.stats.noise import spread, within_levels
 
     first = spread(values)
@@ -83,6 +84,10 @@ def best_levels(values: Sequence[float], head: float) -> Any:
         return None
     n = len(values)
     parts = [(s.start, min(s.end, n)) for s in segments([*values, head], first.sigma) if s.start < n]
+    if len(parts) > 1 and parts[-1][1] - parts[-1][0] < MIN_SIZE:
+        # the head's level holds too few of main's runs to be a level of main's: they rejoin the one before
+        # (else one lucky run, the last, could stand as the best level)
+        parts[-2:] = [(parts[-2][0], n)]
     segs = [Segment(a, b, sum(values[a:b]) / (b - a)) for a, b in parts]
     return within_levels(values, [s.start for s in segs[1:]]), segs
 

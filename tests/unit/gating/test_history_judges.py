@@ -131,3 +131,19 @@ def test_a_head_at_the_level_leaves_the_best_level_the_whole_history():
 
     _, parts = best_levels(NOISY, float(np.mean(NOISY)))
     assert [(p.start, p.end) for p in parts] == [(0, len(NOISY))]
+
+
+def test_one_lucky_last_run_is_not_a_best_level_of_its_own():
+    # main's last run happens to be high, and the head is far below: with the head appended, the finder can
+    # pair that last run with the head as a level; one run of main's is not a level, so it rejoins the one
+    # before, and the best level is the mean of all main's runs, not that run's luck
+    from mlgate.gating.history import best_levels
+
+    history = [*NOISY[:-1], float(np.mean(NOISY)) + 0.008]
+    head = float(np.mean(NOISY)) - 0.03
+    _, parts = best_levels(history, head)
+    assert [(p.start, p.end) for p in parts] == [(0, len(history))]
+    gate = _gate("{max_drop_from_best: 0.02, confidence: 0.95}", history, head)
+    record = gate.rules[0].interval
+    assert record["reference_runs"] == len(history)
+    assert record["reference"] == pytest.approx(float(np.mean(history)))

@@ -1,0 +1,36 @@
+"""How a gate judged on main's history reads: past its margin, the noise forgives it or it does not, and the
+report says which (history gates made through gates.evaluate, as in tests/unit/gating/test_history_judges)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlgate.report.history_notes import history_reading
+from mlgate.report.intervals import interval_cell
+from tests.unit.gating.test_history_judges import NOISY, _gate
+
+LEVEL = float(np.mean(NOISY))
+
+
+def test_a_drop_past_the_margin_but_within_noise_says_so_in_the_row_and_the_cell():
+    gate = _gate("{max_drop: 0.002, confidence: 0.95}", NOISY, LEVEL - 0.004)
+    (rule,) = gate.rules
+    assert gate.status == "pass"
+    assert "; the head is 0.0040 below it, beyond the 0.002 allowed, but within noise" in history_reading(gate, rule)
+    assert interval_cell(gate) == "\u00a0(within\u00a0noise)"
+
+
+def test_a_drop_past_the_margin_and_the_noise_fails_and_says_both():
+    gate = _gate("{max_drop_pct_from_best: 1, confidence: 0.95}", NOISY, LEVEL - 0.03)
+    (rule,) = gate.rules
+    assert gate.status == "fail"
+    assert "below it, more than the 1% allowed and the noise" in history_reading(gate, rule)
+    assert interval_cell(gate) == ""
+
+
+def test_a_real_drop_within_the_margin_adds_nothing():
+    gate = _gate("{max_drop: 0.02, confidence: 0.95}", NOISY, LEVEL - 0.012)  # beyond the noise, not the margin
+    (rule,) = gate.rules
+    assert gate.status == "pass" and rule.interval["significant"]
+    assert history_reading(gate, rule).split(" · ")[0].endswith("; the head is 0.0120 below it")
+    assert interval_cell(gate) == ""
