@@ -15,17 +15,12 @@ from mlgate.text.numbers import confidence_pct, fixed, interval_digits, number_f
 
 
 def interval_cell(gate: GateOutcome) -> str:
-    """' (within noise)' after the Δ of a gate whose change an interval could not tell from noise, or whose
-    change went beyond a history rule's margin by less than main's noise allows (so it passed)."""
-    from mlgate.report.history_notes import beyond_margin
-
+    """' (within noise)' after the Δ of a gate whose change an interval could not tell from noise. (A change
+    past a history rule's margin that the noise forgave is a real change: the row's reading says so.)"""
     for rule in gate.rules:
         iv = rule.interval
         if iv and iv.get("of") in ("diff", "history") and not iv.get("plain") and not iv.get("significant"):
             return "\u00a0(within\u00a0noise)"
-        if iv and iv.get("of") in ("history", "best") and not iv.get("plain") and rule.status != FAIL \
-                and beyond_margin(rule):
-            return "\u00a0(within\u00a0noise)"  # beyond the margin by less than the noise allows
     return ""
 
 

@@ -12,12 +12,12 @@ from tests.unit.gating.test_history_judges import NOISY, _gate
 LEVEL = float(np.mean(NOISY))
 
 
-def test_a_drop_past_the_margin_but_within_noise_says_so_in_the_row_and_the_cell():
+def test_a_drop_past_the_margin_but_within_noise_says_so_in_the_row():
     gate = _gate("{max_drop: 0.002, confidence: 0.95}", NOISY, LEVEL - 0.004)
     (rule,) = gate.rules
     assert gate.status == "pass"
     assert "; the head is 0.0040 below it, beyond the 0.002 allowed, but within noise" in history_reading(gate, rule)
-    assert interval_cell(gate) == "\u00a0(within\u00a0noise)"
+    assert interval_cell(gate) == "\u00a0(within\u00a0noise)"  # and the drop itself is within noise too
 
 
 def test_a_drop_past_the_margin_and_the_noise_fails_and_says_both():
@@ -33,4 +33,12 @@ def test_a_real_drop_within_the_margin_adds_nothing():
     (rule,) = gate.rules
     assert gate.status == "pass" and rule.interval["significant"]
     assert history_reading(gate, rule).split(" · ")[0].endswith("; the head is 0.0120 below it")
+    assert interval_cell(gate) == ""
+
+
+def test_a_real_drop_the_noise_forgives_past_the_margin_is_not_called_within_noise_in_the_cell():
+    gate = _gate("{max_drop: 0.01, confidence: 0.95}", NOISY, LEVEL - 0.014)  # the drop is real, its excess is not
+    (rule,) = gate.rules
+    assert gate.status == "pass" and rule.interval["significant"]
+    assert "0.0140 below it, beyond the 0.01 allowed, but within noise" in history_reading(gate, rule)
     assert interval_cell(gate) == ""
