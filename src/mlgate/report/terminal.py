@@ -22,6 +22,7 @@ _MARKS = {FAIL: "FAIL", WARN: "warn", PASS: "pass", NO_BASELINE: "n/a", SKIPPED:
 MIN_WIDTH = 60
 NAME_MIN = 10
 VALUE_MAX = 10  # a value that is text (untrusted, a fingerprint) is cut: the name gets the room
+DELTA_MAX = 20  # room for "−12.34% within noise" whole; a longer Δ (text values) is cut
 
 
 def clip(text: str, width: int, *, at_word: bool = False) -> str:
@@ -95,7 +96,7 @@ def verdict_table(result: Result, width: int | None = None) -> str:
     for g in gates:
         f = fmt(g)
         cells = (_MARKS.get(g.status, g.status), g.name, clip(c(f.value(g.old)), VALUE_MAX),
-                 clip(c(f.value(g.new)), VALUE_MAX), clip(c(delta(g, f)), VALUE_MAX + 4), _why(g))
+                 clip(c(f.value(g.new)), VALUE_MAX), clip(c(delta(g, f)), DELTA_MAX), _why(g))
         rows.append(tuple(c(cell) for cell in cells))
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]

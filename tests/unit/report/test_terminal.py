@@ -102,3 +102,12 @@ def test_a_long_verdict_line_wraps_at_a_word_and_keeps_its_counts() -> None:
     wrapped = [lines[0]] + [line for line in lines[1:] if line.startswith("  ") and not line.startswith("  head")][:1]
     assert " ".join(w.strip() for w in wrapped).startswith(verdict)
     assert all(len(line) <= 60 for line in lines[:2]) and "…" not in lines[0]
+
+
+def test_a_change_within_noise_reads_whole_at_100_columns():
+    # the history gates' gate from a real evaluation: its Δ cell is "−0.1% within noise", kept whole
+    from tests.unit.gating.test_history_judges import NOISY, _gate
+
+    judged = _gate("{max_drop_pct: 2, confidence: 0.95}", NOISY, NOISY[-1] * 0.997)
+    row = next(line for line in verdict_table(make_result(gates=[judged]), 100).splitlines() if " acc " in line)
+    assert re.search(r"  −0\.\d% within noise  drop ≤ 2% \(95 %\)$", row), row
