@@ -217,6 +217,9 @@ def test_requirements_and_a_dvc_remote_fill_the_workflow(tmp_path: Path) -> None
     assert step["uses"] == "octo/mlgate@0123456789abcdef0123456789abcdef01234567"
     assert step["with"]["requirements"] == "requirements.txt" and step["with"]["project-dir"] == "model"
     assert set(step["env"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    # from the project's folder, the workflow at the repository's root is named as a path from here
+    assert "wrote ../.github/workflows/mlgate.yml" in proc.stdout
+    assert "then commit mlgate.yaml and ../.github/workflows/mlgate.yml and .gitignore and push" in proc.stdout
 
 
 def test_a_bad_action_reference_is_one_line_and_exit_2(tmp_path: Path) -> None:

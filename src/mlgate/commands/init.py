@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def init_command(args: argparse.Namespace) -> int:
         _write(path, text)
         written.append(path)
         print(f"mlgate: wrote {shown}")
-    ignored = _ignore_outputs(root, git)
+    ignored = _ignore_outputs(root, git) if config_path in written else []  # with the config, never alone
     if ignored:
         written.append(root / ".gitignore")
         print(f"mlgate: added {' and '.join(ignored)} to {_display(root / '.gitignore')} (each run rewrites them)")
@@ -165,7 +166,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def _display(path: Path) -> str:
+    """``path`` as the user would type it here: relative to the current directory (a ``..`` or two up to the
+    repository's root, for a project in a subfolder), else absolute."""
     try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
+        shown = Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:  # another drive
         return str(path)
+    return str(path) if shown.startswith("../../../") else shown
