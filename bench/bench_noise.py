@@ -308,8 +308,9 @@ gates learn σ as the pooled spread of main's runs about their own level's mean 
 points), with n − L degrees of freedom (19 for 20 runs at one level; the successive differences of the same
 runs would carry only 12.9), and judge one-sided Student t against the mean of main's runs since its last
 change point. The plain ratchet compares with the luckiest run of the window and fails most no-op changes at
-a small margin; with `confidence` it compares with the best level between change points, found with the
-head's run appended so that a slide's recorded steps are not averaged into the best level. What is left
+a small margin; with `confidence` it compares with the best level between change points, found on main's
+runs alone (the head never moves its own reference: with the head's run appended, a low head could split
+main's last runs off as a level and make a best level of the rest, a false alarm). What is left
 above the nominal false-alarm rates comes from the change-point finder: in about 1 % of pure-noise
 histories it finds a change point, and the level after it is a mean selected for being far from the one
 before (the ratchet, taking the better of the two, more so); the 1,000-trial cells cannot resolve it.

@@ -12,9 +12,11 @@ first-parent line, up to the base (oldest first):
   ``baseline.min_history`` runs holding the metric, the rule is judged on the number alone and says so.
 * ``ratchet`` — the ``*_from_best`` rules: the head against the best value of the metric in that history.
   Plainly, the best single run; with ``confidence`` (and enough history), the best level the history
-  supports — the best segment mean between change points, found with the head's run appended so that a
-  slide the head continues is not averaged into the best level (``best_levels``) — and the margin widened
-  by the noise of the head against that mean.
+  supports — the best segment mean between main's change points — and the margin widened by the noise of
+  the head against that mean. The levels are found on main's runs alone, never with the head's: a reference
+  the head could move would be judged against itself (a low head could split off main's last runs as a
+  level of their own, and make a best level of the rest). A slide's recorded steps are a level of their
+  own once the finder can tell them apart; until then they lower the level they are in a little.
 
 Each outcome carries a record (``RuleOutcome.interval``, ``of`` = ``history`` or ``best``) that the report
 reads: the spread, how many runs, the smallest change it can tell from noise, the reference and its commits.
@@ -68,30 +70,6 @@ def noise_model(values: Sequence[float]) -> Any:
     return within_levels(values, [s.start for s in segs[1:]]), segs
 
 
-def best_levels(values: Sequence[float], head: float) -> Any:
-    """The levels the ratchet reads: (Spread, [Segment]) over ``values`` (oldest first), or None.
-
-    The change points are found on the history with the head's run appended: a slide the head continues is
-    then a level of its own, apart from the best, instead of dragging the best level's mean down with runs
-    too few to be a level on their own. The head's run belongs to no level (its level's mean is main's runs
-    only), and the noise is the spread within the levels of main's runs. When the head's level holds fewer
-    than two of main's runs, they belong to the level before: a level of one run is that run's luck."""
-    from mlgate.stats.change_points import MIN_SIZE, Segment, segments
-    from mlgate.stats.noise import spread, within_levels
-
-    first = spread(values)
-    if first is None:
-        return None
-    n = len(values)
-    parts = [(s.start, min(s.end, n)) for s in segments([*values, head], first.sigma) if s.start < n]
-    if len(parts) > 1 and parts[-1][1] - parts[-1][0] < MIN_SIZE:
-        # the head's level holds too few of main's runs to be a level of main's: they rejoin the one before
-        # (else one lucky run, the last, could stand as the best level)
-        parts[-2:] = [(parts[-2][0], n)]
-    segs = [Segment(a, b, sum(values[a:b]) / (b - a)) for a, b in parts]
-    return within_levels(values, [s.start for s in segs[1:]]), segs
-
-
 @dataclass
 class HistoryJudge:
     """The judges over one history. ``hits``: ledger hits, oldest first, the head's own entry excluded."""
@@ -117,7 +95,7 @@ class HistoryJudge:
         higher = r.better == "higher"
         level = kpi.confidence_level
         enough = level is not None and len(points) >= self.min_history
-        model = self._best_model(path, key, points, new) if enough else None
+        model = self._model(path, key, points) if enough else None
         if model is None:
             best = (max if higher else min)(points, key=lambda p: p.value)
             back = len(points) - 1 - points.index(best)
@@ -185,12 +163,6 @@ class HistoryJudge:
         name = f"{path}:{key}"
         if name not in self._models:
             self._models[name] = noise_model([p.value for p in points])
-        return self._models[name]
-
-    def _best_model(self, path: str, key: str, points: list[Point], head: float) -> Any:
-        name = f"{path}:{key}@{head!r}"
-        if name not in self._models:
-            self._models[name] = best_levels([p.value for p in points], head)
         return self._models[name]
 
     @staticmethod

@@ -104,46 +104,27 @@ def test_a_nan_head_fails_the_ratchet():
     assert gate.status == "fail" and gate.message == "NaN at the head"
 
 
-def test_the_best_level_is_not_averaged_with_a_slide_the_head_continues():
-    # 16 runs at 0.9 (noise about 0.0035), then three recorded runs sliding down 0.004 a step, and a head
-    # 0.016 down. In main's history alone the slid runs are too few to be a level of their own, so its one
-    # level (all 19 runs) is dragged down by them; with the head's run appended they part from the level, and
-    # the best level is the mean of the runs before them (the first slid run, 0.896, is within noise of it).
-    from mlgate.gating.history import best_levels, noise_model
+def test_the_best_level_stands_apart_from_a_slide_main_has_recorded():
+    # 16 runs at 0.9 (noise about 0.0035), then four recorded runs 0.012 down (a merged regression), and a
+    # head further down: the runs before the slide are the best level, the slid runs a level of their own
+    from mlgate.gating.history import noise_model
 
     noise = [0.003, -0.004, 0.001, 0.005, -0.002, -0.005, 0.002, 0.0, -0.003, 0.004, -0.001, 0.002, 0.001,
              -0.003, 0.004, -0.002]
-    slide = [0.9 + e for e in noise] + [0.9 - 0.004 * (i + 1) for i in range(3)]
-    head = 0.9 - 0.016
-    _, plain = noise_model(slide)
-    assert [(p.start, p.end) for p in plain] == [(0, 19)]
-    _, with_head = best_levels(slide, head)
-    assert [(p.start, p.end) for p in with_head] == [(0, 17), (17, 19)]
-    best = max(with_head, key=lambda s: s.level)
-    assert best.level == pytest.approx(float(np.mean(slide[:17]))) and best.level > plain[0].level
-    gate = _gate("{max_drop_from_best: 0.006, confidence: 0.95}", slide, head)
+    slid = [0.9 + e for e in noise] + [0.888 + e for e in (0.001, -0.002, 0.002, -0.001)]
+    _, parts = noise_model(slid)
+    assert [(p.start, p.end) for p in parts] == [(0, 16), (16, 20)]
+    gate = _gate("{max_drop_from_best: 0.006, confidence: 0.95}", slid, 0.884)
     record = gate.rules[0].interval
-    assert (record["reference"], record["reference_runs"]) == (pytest.approx(best.level), 17)
+    assert (record["reference"], record["reference_runs"]) == (pytest.approx(float(np.mean(slid[:16]))), 16)
+    assert gate.status == "fail"  # 0.016 below the best level: beyond the margin and the noise
+    assert _gate("{max_drop: 0.006, confidence: 0.95}", slid, 0.884).status == "pass"  # main's level is 0.888
 
 
-def test_a_head_at_the_level_leaves_the_best_level_the_whole_history():
-    from mlgate.gating.history import best_levels
-
-    _, parts = best_levels(NOISY, float(np.mean(NOISY)))
-    assert [(p.start, p.end) for p in parts] == [(0, len(NOISY))]
-
-
-def test_one_lucky_last_run_is_not_a_best_level_of_its_own():
-    # main's last run happens to be high, and the head is far below: with the head appended, the finder can
-    # pair that last run with the head as a level; one run of main's is not a level, so it rejoins the one
-    # before, and the best level is the mean of all main's runs, not that run's luck
-    from mlgate.gating.history import best_levels
-
-    history = [*NOISY[:-1], float(np.mean(NOISY)) + 0.008]
-    head = float(np.mean(NOISY)) - 0.03
-    _, parts = best_levels(history, head)
-    assert [(p.start, p.end) for p in parts] == [(0, len(history))]
-    gate = _gate("{max_drop_from_best: 0.02, confidence: 0.95}", history, head)
-    record = gate.rules[0].interval
-    assert record["reference_runs"] == len(history)
-    assert record["reference"] == pytest.approx(float(np.mean(history)))
+def test_the_head_never_moves_the_ratchet_s_reference():
+    # the levels come from main's runs alone: a head far below cannot split main's last runs off as a level
+    # of their own and make a best level of the rest (a reference the head moved would judge it against itself)
+    history = [*NOISY[:14], *(v - 0.004 for v in NOISY[14:])]  # the last six a little low, by chance
+    records = [_gate("{max_drop_from_best: 0.002, confidence: 0.95}", history, head).rules[0].interval
+               for head in (float(np.mean(history)), float(np.mean(history)) - 0.012, float(np.mean(history)) - 0.05)]
+    assert len({(r["reference"], r["reference_runs"], r["noise"]) for r in records}) == 1
