@@ -17,6 +17,8 @@ here they would only add minutes per change.)
     (each recorded), then four no-op commits, at ratchet margins of 1 and 1.5 σ (both crossed at the second
     step, 1 and 0.5 σ beyond). For each of ``SLIDES`` slides: the first commit whose pull request the gate
     fails, beside what the best test that learns the level and σ from the same runs catches.
+(d) ``PRECISE`` pure-noise histories through the judges' own pieces (no config around them): the true
+    false-alarm rates, which a few hundred or a thousand trials cannot tell from nominal.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ FILE = "metrics.json"
 SIZES = (1, 2, 3, 5)
 SLIDE_MARGINS = (1.0, 1.5)  # the ratchet's margin in σ: crossing at the second step, 1 and 0.5 σ beyond it
 SLIDES = 300  # slides per margin
+PRECISE = 20_000  # pure-noise histories for the true false-alarm rates
 MORE = 800  # further trials for the targets' cells (margin 0: no-op and 3 σ), pooled with the TRIALS
 TARGET_GATES = ("history95", "history99", "best95", "best99")
 
@@ -93,6 +96,24 @@ def _replay(margin: float, rng: np.random.Generator) -> dict[str, dict[str, int]
                 fails[name] += failed
         counts[f"{size}"] = fails
     return counts
+
+
+def _true_rates(rng: np.random.Generator) -> dict[tuple[str, float], float]:
+    """The false-alarm rates over ``PRECISE`` pure-noise histories, which the 1,000-trial cells cannot resolve:
+    the judges' own pieces (``noise_model``, one per history, as the gates share it; the quantile and the
+    head's spread against the level) without the config and gates around them, margin 0."""
+    from mlgate.gating.history import noise_model
+    from mlgate.stats.noise import change_sd, quantile
+
+    fails = {(gate, conf): 0 for gate in ("noise", "ratchet") for conf in (0.95, 0.99)}
+    for _ in range(PRECISE):
+        history = rng.normal(0, 1, WINDOW)
+        head = float(rng.normal())
+        noise, levels = noise_model(list(history))
+        for gate, level in (("noise", levels[-1]), ("ratchet", max(levels, key=lambda s: s.level))):
+            for conf in (0.95, 0.99):
+                fails[(gate, conf)] += level.level - head > quantile(conf, noise.df) * change_sd(noise.sigma, level.runs)
+    return {key: k / PRECISE for key, k in fails.items()}
 
 
 def _more(rng: np.random.Generator) -> dict[str, dict[str, int]]:
@@ -218,6 +239,13 @@ def main() -> str:
         within95 = sum(1 for f in caught["best95"] if f is not None and crossing <= f <= crossing + 2)
         slides.append((margin_sigmas, crossing, caught, within95, *_slide_ceilings(margin_sigmas)))
     more = _more(rng)
+    true = _true_rates(rng)
+    precise = (f"Over {PRECISE:,} further pure-noise histories (the judges' own noise model, quantile and spread, "
+               "without the gates around them), the true false-alarm rates at margin 0: "
+               + "; ".join(f"{'the noise gate' if g == 'noise' else 'the ratchet'} {100 * true[(g, 0.95)]:.2f} % "
+                           f"at 0.95 and {100 * true[(g, 0.99)]:.2f} % at 0.99" for g in ("noise", "ratchet"))
+               + f" (a rate's standard error here is about {100 * math.sqrt(0.05 * 0.95 / PRECISE):.2f} points at "
+               f"5 % and {100 * math.sqrt(0.01 * 0.99 / PRECISE):.2f} at 1 %).")
     n_all = TRIALS + MORE
     pooled = {size: {g: first[size][g] + more[size][g] for g in GATES} for size in ("0", "3")}
     large_rows = [f"| {LABELS[name]} | {_rate(pooled['0'][name], n_all)} | {_rate(pooled['3'][name], n_all)} |"
@@ -284,6 +312,8 @@ Targets, as measured above ("met" over all {n_all:,} trials when the whole exact
 target's side, "NOT met" when all of it is beyond):
 
 {chr(10).join(verdicts)}
+
+{precise}
 
 What no honest gate can reach, whatever its method (computed with scipy; "honest": its false alarms at
 0.95 are at most 5 % on whatever history it is given):
