@@ -132,13 +132,12 @@ def _requirements(root: Path, top: Path) -> str | None:
 
 
 
-OUTPUTS = ("mlgate-report.md", "mlgate-result.json")  # what `mlgate run` writes in the project by default
-
-
 def _ignore_outputs(root: Path, git: Git) -> list[str]:
     """Add mlgate's own report and result to the project's .gitignore (those git does not ignore yet), so a
     `git add -A` after a run does not commit them; the names added."""
-    missing = [name for name in OUTPUTS
+    from mlgate.publish.channels import ARTIFACT_FILES  # what `mlgate run` writes in the project by default
+
+    missing = [name for name in ARTIFACT_FILES
                if git.exec("check-ignore", "-q", "--no-index", "--", (root / name).relative_to(git.root).as_posix(),
                            check=False).returncode != 0]
     if not missing:

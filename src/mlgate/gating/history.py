@@ -200,6 +200,7 @@ class HistoryJudge:
         else:
             verdict = ""
         message = f"{moved}, {verdict}" if verdict else moved
+        record["past_margin"] = verdict if worse > margin + slack else ""  # the report's words past the margin
         record.update({"value": new - reference, "margin": margin, "significant": worse - bound > 0 or worse + bound < 0,
                        "low": new - reference - bound, "high": new - reference + bound, "reading": message})
         return RuleOutcome(rule, threshold, FAIL if failed else PASS, message, interval=record)

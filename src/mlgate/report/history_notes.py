@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from mlgate.gating.gates import FAIL, GateOutcome, RuleOutcome
+from mlgate.gating.gates import GateOutcome, RuleOutcome
 from mlgate.text.numbers import confidence_pct, number_format
 
 HISTORY_KINDS = ("history", "best")
@@ -78,19 +78,11 @@ def reference_text(gate: GateOutcome, rule: RuleOutcome) -> str:
 
 
 def beyond_margin(rule: RuleOutcome) -> str:
-    """', beyond the 2% allowed, but within noise' when a drop/rise rule's change passed the margin and the
-    noise forgave it (or ', more than the 2% allowed and the noise' when it failed); '' within the margin."""
-    iv = rule.interval or {}
-    value, margin = iv.get("value"), iv.get("margin")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (value, margin)):
-        return ""
-    worse = -cast(float, value) if "drop" in rule.rule else cast(float, value)
-    if worse <= cast(float, margin):
-        return ""
-    allowed = f"{rule.threshold:g}" + ("%" if "_pct" in rule.rule else "")
-    if rule.status == FAIL:
-        return f", more than the {allowed} allowed and the noise"
-    return f", beyond the {allowed} allowed, but within noise"
+    """', beyond the 2% allowed, but within noise (0.0066)' when a drop/rise rule's change passed its margin
+    and the noise forgave it, ', more than the 2% allowed and the noise (0.0066)' when it failed: the judge's
+    own words (mlgate.gating.history records them); '' within the margin."""
+    words = (rule.interval or {}).get("past_margin")
+    return f", {words}" if isinstance(words, str) and words else ""
 
 
 def history_reading(gate: GateOutcome, rule: RuleOutcome) -> str:
