@@ -6,12 +6,14 @@ change, σ being the run-to-run noise (mlgate.stats.noise): a shift must explain
 size would by chance. Segments are at least ``MIN_SIZE`` runs long, so one odd run is not a level.
 A history whose noise is zero (a deterministic pipeline) changes level exactly where its value changes.
 
-Calibrated on pure normal noise: about 1 % of histories of 20 runs show a change point at all (0.9 % in
-60,000; with a penalty of 5 it was 1.7 %), 0.1 % of 40 runs; a step of 3σ in the middle of 30 runs is found
-at its exact run about 84 % of the time (the same with 5). A spurious change point matters to the gates:
+Calibrated on pure normal noise: with the robust first spread as σ, about 1 % of histories of 20 runs show a
+change point at all (0.9 % in 60,000; with a penalty of 5 it was 1.7 %), 0.1 % of 40 runs; a step of 3σ in
+the middle of 30 runs is found at its exact run about 84 % of the time (the same with 5). That first spread is
+itself noisy, and most spurious change points come from its coming out low: mlgate.gating.history.noise_model
+finds the levels again with the spread about them when that is larger, which leaves 0.4 % of pure-noise
+histories of 20 runs split and finds a 3σ step as often. A spurious change point matters to the gates:
 the level after it is a mean selected for being far from the one before, so a gate judging against it
-fails about a fifth of no-op changes at 0.95, and each percent of pure-noise histories split adds about
-0.2 points to its false alarms (0.4 for the ratchet, which takes the better of the two levels).
+fails about a fifth of no-op changes at 0.95 (the ratchet, which takes the better of the two levels, more).
 """
 
 from __future__ import annotations

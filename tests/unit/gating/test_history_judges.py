@@ -128,3 +128,32 @@ def test_the_head_never_moves_the_ratchet_s_reference():
     records = [_gate("{max_drop_from_best: 0.002, confidence: 0.95}", history, head).rules[0].interval
                for head in (float(np.mean(history)), float(np.mean(history)) - 0.012, float(np.mean(history)) - 0.05)]
     assert len({(r["reference"], r["reference_runs"], r["noise"]) for r in records}) == 1
+
+
+def test_a_change_point_only_a_low_first_estimate_let_through_is_dropped():
+    # the first spread (a median of a few differences) can come out low by chance, and its penalty then lets
+    # pure noise split; the levels are found again with the spread about them when that is larger
+    from mlgate.gating.history import noise_model
+    from mlgate.stats.change_points import segments
+    from mlgate.stats.noise import spread
+
+    rng = np.random.default_rng(7)
+    histories = [list(rng.normal(0, 1, 20)) for _ in range(1500)]
+    first_split = [h for h in histories if len(segments(h, spread(h).sigma)) > 1]
+    kept = [h for h in first_split if len(noise_model(h)[1]) > 1]
+    assert len(first_split) >= 8  # about 1 % of pure-noise histories split on the first estimate
+    assert len(kept) <= len(first_split) / 2  # the refit drops at least half of those spurious levels
+
+
+def test_the_refit_keeps_a_real_step():
+    from mlgate.gating.history import noise_model
+
+    rng = np.random.default_rng(8)
+    found = 0
+    for _ in range(200):
+        values = rng.normal(0, 1, 30)
+        values[15:] += 4.0  # a real step of 4 σ at run 15
+        noise, parts = noise_model(list(values))
+        found += [p.start for p in parts] == [0, 15]
+        assert noise.sigma < 1.5  # the step is a level, not noise
+    assert found >= 0.9 * 200
