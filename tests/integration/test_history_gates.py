@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mlgate.gating.history import noise_model
+from mlgate.gating.history import noise_model, ratchet_noise
 from mlgate.stats.change_points import segments
 from mlgate.stats.noise import change_sd, quantile, spread
 from mlgate.text.numbers import number_format
@@ -168,7 +168,8 @@ def test_the_ratchet_fails_a_slide_the_per_pr_rule_lets_through(world: Origin, m
 
 def test_with_confidence_the_ratchet_takes_the_best_level_not_the_luckiest_run(world: Origin, mlgate: Runner) -> None:
     history = _recorded(world)
-    noise, parts = noise_model(history)
+    _, parts = noise_model(history)
+    noise = ratchet_noise(history, parts)  # the ratchet's noise: successive differences inside the levels
     best = max(parts, key=lambda s: s.level)
     assert best.start == 0 and best.end == STEP_AT
     bound = quantile(0.95, noise.df) * change_sd(noise.sigma, best.runs)
@@ -185,6 +186,7 @@ def test_with_confidence_the_ratchet_takes_the_best_level_not_the_luckiest_run(w
     record = run.gate("accuracy")["rules"][0]["interval"]
     assert record["reference"] == pytest.approx(best.level)
     assert record["reference_runs"] == STEP_AT
+    assert record["noise"] == pytest.approx(noise.sigma)
     assert "best level" in run.report and f"the mean of {STEP_AT} runs" in run.report
 
 

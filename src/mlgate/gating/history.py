@@ -13,7 +13,8 @@ first-parent line, up to the base (oldest first):
 * ``ratchet`` — the ``*_from_best`` rules: the head against the best value of the metric in that history.
   Plainly, the best single run; with ``confidence`` (and enough history), the best level the history
   supports — the best segment mean between main's change points — and the margin widened by the noise of
-  the head against that mean. The levels are found on main's runs alone, never with the head's: a reference
+  the head against that mean; that noise is from the successive differences inside the levels, which a
+  slide in progress hardly inflates (mlgate.stats.noise.between_neighbours). The levels are found on main's runs alone, never with the head's: a reference
   the head could move would be judged against itself (a low head could split off main's last runs as a
   level of their own, and make a best level of the rest). A slide's recorded steps are a level of their
   own once the finder can tell them apart; until then they lower the level they are in a little.
@@ -78,6 +79,14 @@ def noise_model(values: Sequence[float]) -> Any:
     return noise, segs
 
 
+def ratchet_noise(values: Sequence[float], segs: Sequence[Any]) -> Any:
+    """The noise the ratchet judges with: the successive differences inside main's levels
+    (mlgate.stats.noise.between_neighbours), which a slide in progress hardly inflates."""
+    from mlgate.stats.noise import between_neighbours
+
+    return between_neighbours(values, [s.start for s in segs[1:]])
+
+
 @dataclass
 class HistoryJudge:
     """The judges over one history. ``hits``: ledger hits, oldest first, the head's own entry excluded."""
@@ -115,7 +124,8 @@ class HistoryJudge:
                 outcome.message += f"; {self._too_few(len(points))}"
                 record["reading"] = outcome.message
             return outcome
-        noise, segs = model
+        segs = model[1]
+        noise = ratchet_noise([p.value for p in points], segs)
         best_seg = (max if higher else min)(segs, key=lambda s: s.level)
         from mlgate.stats.noise import change_sd, quantile
 

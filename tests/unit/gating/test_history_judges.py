@@ -157,3 +157,22 @@ def test_the_refit_keeps_a_real_step():
         found += [p.start for p in parts] == [0, 15]
         assert noise.sigma < 1.5  # the step is a level, not noise
     assert found >= 0.9 * 200
+
+
+def test_a_slide_in_progress_does_not_widen_the_ratchet_s_noise():
+    # 17 runs at 0.9, then three recorded runs 1, 2 and 3 σ down, too few for a level of their own: the spread
+    # about the one level's mean counts the slide as noise, the successive differences hardly do
+    from mlgate.gating.history import noise_model
+    from mlgate.stats.noise import within_levels
+
+    sigma = 0.004
+    z = np.random.default_rng(3).normal(0, 1, 17)
+    runs = list(0.9 + sigma * (z - z.mean()) / z.std(ddof=1))  # exactly σ about their mean
+    slid = [*runs, *(0.9 - k * sigma for k in (1, 2, 3))]
+    _, parts = noise_model(slid)
+    assert len(parts) == 1  # the slide is not yet a level the finder can tell apart
+    record = _gate("{max_drop_from_best: 0.004, confidence: 0.95}", slid, 0.9 - 4 * sigma).rules[0].interval
+    about_mean = within_levels(slid, []).sigma
+    assert about_mean > 1.15 * within_levels(runs, []).sigma  # the slide inflates the spread about the mean
+    assert record["noise"] < 0.9 * about_mean  # the ratchet's noise stays near the runs' own
+    assert record["noise"] == pytest.approx(within_levels(runs, []).sigma, rel=0.35)

@@ -124,3 +124,27 @@ def test_one_run_against_the_mean_of_pure_noise_fails_at_the_confidence_s_rate(c
         fails += history.mean() - head > quantile(confidence, noise.df) * change_sd(noise.sigma, n)
     alpha = 1 - confidence
     assert abs(fails / trials - alpha) < 3 * (alpha * (1 - alpha) / trials) ** 0.5
+
+
+def test_the_differences_between_neighbours_skip_the_change_points():
+    from mlgate.stats.noise import between_neighbours
+
+    values = [0.0, 1.0, 0.0, 1.0, 5.0, 6.0, 5.0, 6.0]  # a step of 5 at run 4: six differences of ±1 inside levels
+    found = between_neighbours(values, [4])
+    assert found.sigma == pytest.approx((1 / 2) ** 0.5)  # σ² = Σd² / 2m = 6 / 12
+    assert found.df == pytest.approx(effective_df([True] * 3 + [False] + [True] * 3))
+    assert between_neighbours(values, []).sigma > 1.5 * found.sigma  # without the change point the step counts
+
+
+def test_the_differences_between_neighbours_estimate_sigma_and_set_a_broken_run_aside():
+    from mlgate.stats.noise import between_neighbours
+
+    rng = np.random.default_rng(24)
+    estimates = np.array([between_neighbours(rng.normal(0, 1, 20), []).sigma ** 2 for _ in range(3000)])
+    assert estimates.mean() == pytest.approx(1.0, abs=0.04)  # unbiased on pure noise
+    runs = rng.normal(0.9, 0.004, 20)
+    broken = runs.copy()
+    broken[7] = 0.2
+    found = between_neighbours(broken, [])
+    assert found.sigma == pytest.approx(0.004, rel=0.35) and found.df < effective_df([True] * 19)
+    assert between_neighbours([0.9, 0.91], []) is None
