@@ -40,7 +40,8 @@ def noise_statement(gate: GateOutcome, rule: RuleOutcome) -> str:
                 f"judged on the number alone")
     fmt = number_format(gate.old, gate.new, iv.get("reference"))
     conf = f"{confidence_pct(iv['confidence'])} %"
-    noise = f"history of {runs} runs: noise ±{fmt.amount(iv.get('noise', 0.0))}"
+    between = " between neighbouring runs" if iv.get("of") == "best" else ""  # the ratchet's own estimate
+    noise = f"history of {runs} runs: noise ±{fmt.amount(iv.get('noise', 0.0))}{between}"
     if rule.rule in ("min", "max"):
         bound = "minimum" if rule.rule == "min" else "maximum"
         return f"{noise}; a value within {fmt.amount(iv.get('detectable', 0.0))} of the {bound} cannot be told from it ({conf})"

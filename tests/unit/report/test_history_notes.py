@@ -42,3 +42,13 @@ def test_a_real_drop_the_noise_forgives_past_the_margin_is_not_called_within_noi
     assert gate.status == "pass" and rule.interval["significant"]
     assert "0.0140 below it, beyond the 0.01 allowed, but within noise" in history_reading(gate, rule)
     assert interval_cell(gate) == ""
+
+
+def test_the_ratchet_s_noise_says_it_is_between_neighbouring_runs():
+    # the two history gates of one metric state two estimates of its noise; the ratchet's names its own
+    per_pr = _gate("{max_drop: 0.01, confidence: 0.95}", NOISY, LEVEL)
+    ratchet = _gate("{max_drop_from_best: 0.01, confidence: 0.95}", NOISY, LEVEL)
+    assert "history of 20 runs: noise ±" in history_reading(per_pr, per_pr.rules[0])
+    assert "between neighbouring runs" not in history_reading(per_pr, per_pr.rules[0])
+    assert "noise ±0.00" in history_reading(ratchet, ratchet.rules[0])
+    assert " between neighbouring runs; a drop below " in history_reading(ratchet, ratchet.rules[0])
