@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -73,12 +74,10 @@ def spread(values: Sequence[float] | np.ndarray) -> Spread | None:
 def within_levels(values: Sequence[float], starts: Sequence[int]) -> Spread | None:
     """The run-to-run spread of ``values`` about the levels that begin at ``starts`` (the change points: the
     first run at each new level); None with fewer than ``MIN_VALUES`` values."""
-    x = np.asarray(values, dtype=float)
-    n = len(x)
-    if n < MIN_VALUES:
+    screened = _screened_levels(values, starts)
+    if screened is None:
         return None
-    levels = _levels(n, starts)
-    kept = _screen(np.concatenate([x[a:b] - np.median(x[a:b]) for a, b in levels]), STEP)
+    x, levels, kept = screened
     squares, count, used = 0.0, 0, 0
     for a, b in levels:
         runs = x[a:b][kept[a:b]]
@@ -86,27 +85,32 @@ def within_levels(values: Sequence[float], starts: Sequence[int]) -> Spread | No
             squares += float(np.sum((runs - runs.mean()) ** 2))
             count, used = count + len(runs), used + 1
     df = count - used
-    return Spread(math.sqrt(squares / df) if df > 0 else 0.0, n, float(max(1, df)))
+    return Spread(math.sqrt(squares / df) if df > 0 else 0.0, len(x), float(max(1, df)))
 
 
 def between_neighbours(values: Sequence[float], starts: Sequence[int]) -> Spread | None:
     """The run-to-run spread of ``values`` from the successive differences inside the levels that begin at
     ``starts``; None with fewer than ``MIN_VALUES`` values."""
+    screened = _screened_levels(values, starts)
+    if screened is None:
+        return None
+    x, levels, runs_kept = screened
+    kept = runs_kept[1:] & runs_kept[:-1]
+    for a, _ in levels[1:]:
+        kept[a - 1] = False  # the difference across a change point is the step, not noise
+    return _from_differences(np.diff(x), kept, len(x))
+
+
+def _screened_levels(values: Sequence[float], starts: Sequence[int]) -> Any:
+    """(runs, [(start, end)] of each level, which runs are noise: within ``STEP`` robust scales of their
+    level's median), or None with fewer than ``MIN_VALUES`` values."""
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n < MIN_VALUES:
         return None
-    levels = _levels(n, starts)
-    runs_kept = _screen(np.concatenate([x[a:b] - np.median(x[a:b]) for a, b in levels]), STEP)
-    kept = runs_kept[1:] & runs_kept[:-1]
-    for a, _ in levels[1:]:
-        kept[a - 1] = False  # the difference across a change point is the step, not noise
-    return _from_differences(np.diff(x), kept, n)
-
-
-def _levels(n: int, starts: Sequence[int]) -> list[tuple[int, int]]:
     edges = [0, *sorted({int(s) for s in starts if 0 < s < n}), n]
-    return list(zip(edges, edges[1:]))
+    levels = list(zip(edges, edges[1:]))
+    return x, levels, _screen(np.concatenate([x[a:b] - np.median(x[a:b]) for a, b in levels]), STEP)
 
 
 def effective_df(kept: Sequence[bool] | np.ndarray) -> float:
