@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--trend", type=int, default=20, metavar="N",
                        help="KPI trend over the last N ledger entries on the default branch; 0 = none (default: %(default)s)")
         p.add_argument("--report-id", default="default", metavar="ID", help="names this report (several per PR)")
-        p.add_argument("--quiet", action="store_true", help="no progress lines")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     def promote_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--artifact", default="model", metavar="NAME", help="the registry's artifact name (default: %(default)s)")
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the repository_dispatch event type (default: monitor.dispatch, mlgate-drift)")
     p_monitor.add_argument("--trend", type=int, default=20, metavar="N",
                            help="each check over the last N monitoring entries; 0 = none (default: %(default)s)")
-    p_monitor.add_argument("--quiet", action="store_true", help="no progress lines")
+    p_monitor.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     p_propose = sub.add_parser("propose", help="commit the work tree's changes to a branch, push it, open or update its "
                                                "pull request (the retraining workflow)",

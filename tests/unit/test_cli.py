@@ -26,3 +26,12 @@ def test_a_reader_that_leaves_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch
 
     assert code == 141  # 128 + SIGPIPE, as a shell reports a pipeline's early exit
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "ci", "monitor"])
+def test_q_is_short_for_quiet(command: str) -> None:
+    from mlgate.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([command, "-q"]).quiet is True
+    assert parser.parse_args([command]).quiet is False
