@@ -2,7 +2,8 @@
 
 Pure functions over ledger hits (oldest first) and trend series; the segmentation is the history gates'
 noise model (mlgate.gating.history.noise_model: ruptures' PELT penalised by the history's robust run-to-run
-noise, then the spread within the levels it found), so the σ printed is the one the gates judge with. Used by
+noise, then the spread within the levels it found), so the σ printed is the one the noise gate judges with
+(the ratchet's, from the differences between neighbouring runs, is in the report's row). Used by
 ``mlgate history --changes`` (a list per KPI) and by the run's trend (the report marks the commits).
 """
 
