@@ -14,9 +14,9 @@ first-parent line, up to the base (oldest first):
   Plainly, the best single run; with ``confidence`` (and enough history), the best level the history
   supports — the best segment mean between main's change points — and the margin widened by the noise of
   the head against that mean; that noise is from the successive differences inside the levels, which a
-  slide in progress hardly inflates (mlgate.stats.noise.between_neighbours). The levels are found on main's runs alone, never with the head's: a reference
-  the head could move would be judged against itself (a low head could split off main's last runs as a
-  level of their own, and make a best level of the rest). A slide's recorded steps are a level of their
+  slide in progress hardly inflates (mlgate.stats.noise.between_neighbours). The levels are found on
+  main's runs alone, never with the head's: a reference the head could move would be judged against itself
+  (a low head could split off main's last runs as a level of their own, and make a best level of the rest). A slide's recorded steps are a level of their
   own once the finder can tell them apart; until then they lower the level they are in a little.
 
 Each outcome carries a record (``RuleOutcome.interval``, ``of`` = ``history`` or ``best``) that the report
