@@ -101,7 +101,8 @@ def _replay(margin: float, rng: np.random.Generator) -> dict[str, dict[str, int]
 def _true_rates(rng: np.random.Generator) -> dict[tuple[str, float], float]:
     """The false-alarm rates over ``PRECISE`` pure-noise histories, which the 1,000-trial cells cannot resolve:
     the judges' own pieces (``noise_model``, one per history, as the gates share it, and the ratchet's
-    ``ratchet_noise``; the quantile and the head's spread against the level) without the config and gates around them, margin 0."""
+    ``ratchet_noise``; the quantile and the head's spread against the level) without the config and gates
+    around them, margin 0."""
     from mlgate.gating.history import noise_model, ratchet_noise
     from mlgate.stats.noise import change_sd, quantile
 
@@ -341,12 +342,13 @@ points), with n − L degrees of freedom (19 for 20 runs at one level; the succe
 runs would carry only 12.9), and judges one-sided Student t against the mean of main's runs since its last
 change point. The plain ratchet compares with the luckiest run of the window and fails most no-op changes at
 a small margin; with `confidence` it compares with the best level between change points, found on main's
-runs alone, and learns σ from the successive differences inside the levels: a slide in progress, which the
-finder cannot yet isolate as a level, inflates the spread about a level's mean but hardly the differences
-(at fb2167f, with the spread about the level's mean, the ratchet caught 82.3 % and
-71.0 % of these 300 slides within two steps; the price of the differences' 12.9 degrees of freedom is
-about half a point of power on a sudden 3 σ drop, 87.7 % against 88.2 %) (the head never moves its own reference: with the head's run appended, a low head could split
-main's last runs off as a level and make a best level of the rest, a false alarm). What is left
+runs alone (the head never moves its own reference: with the head's run appended, a low head could split
+main's last runs off as a level and make a best level of the rest, a false alarm). The ratchet learns σ from
+the successive differences inside the levels: a slide in progress, which the finder cannot yet isolate as a
+level, inflates the spread about a level's mean but hardly the differences (at fb2167f, with the spread
+about the level's mean, the ratchet caught 82.3 % and 71.0 % of these 300 slides within two steps; the price
+of the differences' 12.9 degrees of freedom is about half a point of power on a sudden 3 σ drop, 87.7 %
+against 88.2 %). What is left
 above the nominal false-alarm rates comes from the change-point finder: in about 0.4 % of pure-noise
 histories it still finds a change point (1 % before the levels were found again with the spread about them
 when the first, robust estimate came out lower), and the level after it is a mean selected for being far
