@@ -129,7 +129,7 @@ def x_range(kind: str, base: Sequence[Curve], head: Sequence[Curve]) -> tuple[fl
     base_lo = min(c[0][0] for c in base)
     base_hi = max(c[-1][0] for c in base)
     lo, hi = max(head_lo, base_lo), min(head_hi, base_hi)
-    if hi <= lo:
+    if hi < lo or (hi == lo and (head_lo, head_hi) != (base_lo, base_hi)):  # apart, or touching at an end
         return head_lo, head_hi, "no_overlap"
     if (lo, hi) != (min(head_lo, base_lo), max(head_hi, base_hi)):
         return lo, hi, "overlap"
@@ -160,11 +160,12 @@ def line_plot(head: SideCurves, base: SideCurves | None, *, x_label: str | None,
     if note == "no_overlap":
         base_curves = {}
     series: list[dict[str, Any]] = []
-    for name in names:
+    for name in names if hi > lo or kind in ("roc", "pr") else ():  # one step logged (dvclive's metrics of a
+        # single evaluation): a point is no curve; the summary's final values say all there is
         if name in base_curves:
             series.append({"side": "base", "name": name, "values": resample(base_curves[name], lo, hi)})
         series.append({"side": "head", "name": name, "values": resample(head.curves[name], lo, hi)})
-    every = [v for s in series for v in s["values"]]
+    every = [v for s in series for v in s["values"]] or [c[-1][1] for c in (*head.curves.values(), *base_curves.values())]
     bottom, top = y_range(kind, " ".join(names), every)
     summary = []
     for name in names:

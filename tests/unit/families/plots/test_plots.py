@@ -17,6 +17,7 @@ from mlgate.families.plots.curves import POINTS, area, line_plot, resample, side
 from mlgate.families.plots.data import PlotDataError, read_records
 from mlgate.families.plots.definitions import plot_definitions
 from mlgate.families.plots.lttb import lttb
+from mlgate.report.charts import plot_body, plot_summary
 
 # -- LTTB ------------------------------------------------------------------------------------------
 
@@ -147,6 +148,27 @@ def test_a_step_plot_shows_where_both_sides_ran_and_the_final_values():
     assert plot["summary"] == [{"what": "final", "of": "loss", "base": 2 / 50, "head": 1 / 100}]
     low, high = plot["y_range"]
     assert low == 0.0 and high >= 2.0  # loss is not a rate: the data's range, padded, never below 0
+
+
+def test_a_plot_of_one_step_on_both_sides_is_compared_in_numbers_not_drawn():
+    # dvclive's per-metric plots of a single evaluation: one row at step 0 on each side
+    head = side_curves({"mae.tsv": [{"step": 0, "mae": 52.4}]}, {"mae.tsv": ()}, None)
+    base = side_curves({"mae.tsv": [{"step": 0, "mae": 48.4}]}, {"mae.tsv": ()}, None)
+    plot = line_plot(head, base, x_label=None, y_label=None)
+    assert plot["x_note"] == ""  # the same single step on both sides overlaps
+    assert plot["series"] == []  # no flat line drawn through one point
+    assert plot["summary"] == [{"what": "final", "of": "mae", "base": 48.4, "head": 52.4}]
+    assert plot_body({"kind": "line", **plot}) == ""
+    assert plot_summary({"kind": "line", "id": "eval/plots/metrics/mae.tsv", "status": "changed", **plot}) == (
+        "`eval/plots/metrics/mae.tsv` — final `mae` 48.4 → 52.4")
+
+
+def test_sides_that_only_touch_at_one_step_do_not_overlap():
+    head = side_curves({"loss.tsv": [{"step": i, "loss": 1.0} for i in range(5, 10)]}, {"loss.tsv": ()}, None)
+    base = side_curves({"loss.tsv": [{"step": i, "loss": 2.0} for i in range(6)]}, {"loss.tsv": ()}, None)
+    plot = line_plot(head, base, x_label=None, y_label=None)
+    assert plot["x_note"] == "no_overlap" and plot["x_range"] == [5.0, 9.0]
+    assert [s["side"] for s in plot["series"]] == ["head"]
 
 
 # -- confusion --------------------------------------------------------------------------------------
