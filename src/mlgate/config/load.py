@@ -126,6 +126,7 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> Config:
     except Invalid as exc:
         raise ConfigError(_first_error(exc.problems, name, lines)) from None
     _check_predictions_kpis(config, name)
+    _check_ratchet_kpis(config, name, lines)
     _check_datasets(config, name, lines)
     _check_monitor(config, name, lines)
     return config
@@ -168,6 +169,21 @@ def _check_predictions_kpis(config: Config, source: str) -> None:
                 f"{source}: kpis.{shown}: {metric.key} needs the positive-class probability; "
                 "set predictions.score to the column that holds it"
             )
+
+
+def _check_ratchet_kpis(config: Config, source: str, lines: dict[tuple[str, ...], int]) -> None:
+    """A ``*_from_best`` rule reads the ledger's history of the default branch: with ``baseline.ledger: false``
+    it could never be judged."""
+    if config.baseline.ledger:
+        return
+    from mlgate.gating.rules import RULES
+
+    for selector, kpi in config.kpis.items():
+        for rule in (r for r in RULES.values() if r.kind == "best" and getattr(kpi, r.name) is not None):
+            at = lines.get(("kpis", selector, rule.name))
+            raise ConfigError(f"{source}{'' if at is None else f':{at}'}: kpis.{one_line(selector)}.{rule.name}: "
+                              "the ratchet judges against the ledger's history, but baseline.ledger is false; "
+                              f"set baseline.ledger: true or remove {rule.name}")
 
 
 def _check_nested_predictions_kpi(config: Config, source: str, shown: str, name: str, kpi: Any, option: str) -> None:

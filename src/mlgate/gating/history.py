@@ -95,6 +95,7 @@ class HistoryJudge:
     head: Snapshot
     base: Snapshot | None
     min_history: int = 8
+    ledger_off: bool = False  # baseline.ledger: false: no history is read, and the rows say why
     _models: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- the judges (mlgate.gating.gates.Judge) ----------------------------------------------------------------
@@ -121,7 +122,8 @@ class HistoryJudge:
                       "reference_to": best.sha, "reference_runs": 1, "entries_back": back}
             outcome = self._decide(r, rule, threshold, new, best.value, 0.0, record)
             if level is not None:
-                outcome.message += f"; {self._too_few(len(points))}"
+                record["said"] = self._too_few(len(points))
+                outcome.message += f"; {record['said']}"
                 record["reading"] = outcome.message
             return outcome
         segs = model[1]
@@ -150,10 +152,11 @@ class HistoryJudge:
         old = None if self.base is None else self.base.metrics.get(path, {}).get(key)
         if len(points) < self.min_history:
             status, message = r.check(old, new, threshold, self.base is not None)
-            message += f"; {self._too_few(len(points))}"
+            said = self._too_few(len(points))
+            message += f"; {said}"
             return RuleOutcome(rule, threshold, status, message,
                                interval={"of": "history", "plain": True, "confidence": level, "runs": len(points),
-                                         "min_history": self.min_history, "reading": message})
+                                         "min_history": self.min_history, "reading": message, "said": said})
         model = self._model(path, key, points)
         assert model is not None
         noise, segs = model
@@ -174,6 +177,8 @@ class HistoryJudge:
 
     # -- internals ---------------------------------------------------------------------------------------
     def _too_few(self, runs: int) -> str:
+        if self.ledger_off:
+            return "no history read, baseline.ledger is false: judged on the number alone"
         return (f"{runs} recorded run{'s' if runs != 1 else ''}, fewer than {self.min_history}: "
                 "judged on the number alone")
 
@@ -259,5 +264,5 @@ def judges(config: Any, hits: Sequence[Any], head: Snapshot, base: Snapshot | No
 
     if not wants_history(config):
         return combine_judges(list(family_judges))
-    history = HistoryJudge(hits, head, base, config.baseline.min_history)
+    history = HistoryJudge(hits, head, base, config.baseline.min_history, ledger_off=not config.baseline.ledger)
     return combine_judges([history.ratchet, *family_judges, history.noise])

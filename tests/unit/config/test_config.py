@@ -277,6 +277,11 @@ BAD = {
         'version: 1\nkpis:\n  "acc\\nuracy":\n    min: x\n',
         "mlgate.yaml:4: kpis.acc\\nuracy.min: expected a number, got 'x'; write it without quotes, e.g. 0.9",
     ),
+    "a ratchet with the ledger off": (
+        "version: 1\nbaseline:\n  ledger: false\nkpis:\n  r2:\n    max_drop: 0.01\n    max_drop_from_best: 0.03\n",
+        "mlgate.yaml:7: kpis.r2.max_drop_from_best: the ratchet judges against the ledger's history, but "
+        "baseline.ledger is false; set baseline.ledger: true or remove max_drop_from_best",
+    ),
     "several problems": (
         "version: 1\nkpis:\n  accuracy:\n    min: x\n    max: y\n",
         "mlgate.yaml:4: kpis.accuracy.min: expected a number, got 'x'; write it without quotes, e.g. 0.9 "

@@ -176,3 +176,11 @@ def test_a_slide_in_progress_does_not_widen_the_ratchet_s_noise():
     assert about_mean > 1.15 * within_levels(runs, []).sigma  # the slide inflates the spread about the mean
     assert record["noise"] < 0.9 * about_mean  # the ratchet's noise stays near the runs' own
     assert record["noise"] == pytest.approx(within_levels(runs, []).sigma, rel=0.35)
+
+
+def test_with_the_ledger_off_a_confidence_rule_says_why_it_is_judged_on_the_number_alone():
+    # baseline.ledger: false reads no history (run/gate.recent_history): the row must not blame "0 recorded runs"
+    gate = _gate("{max_drop: 0.0, confidence: 0.95}", [], 0.89, base=0.9, ledger="false")
+    assert gate.status == "fail"
+    assert gate.message.endswith("; no history read, baseline.ledger is false: judged on the number alone")
+    assert gate.rules[0].interval["said"] == "no history read, baseline.ledger is false: judged on the number alone"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlgate.report.history_notes import history_reading
+from mlgate.report.history_notes import history_reading, noise_statement
 from mlgate.report.intervals import interval_cell
 from tests.unit.gating.test_history_judges import NOISY, _gate
 
@@ -52,3 +52,10 @@ def test_the_ratchet_s_noise_says_it_is_between_neighbouring_runs():
     assert "between neighbouring runs" not in history_reading(per_pr, per_pr.rules[0])
     assert "noise ±0.00" in history_reading(ratchet, ratchet.rules[0])
     assert " between neighbouring runs; a drop below " in history_reading(ratchet, ratchet.rules[0])
+
+
+def test_the_noise_statement_repeats_why_a_rule_was_judged_on_the_number_alone():
+    few = _gate("{max_drop: 0.0, confidence: 0.95}", NOISY[:6], NOISY[5] - 0.001)
+    assert noise_statement(few, few.rules[0]) == "6 recorded runs, fewer than 8: judged on the number alone"
+    off = _gate("{max_drop: 0.0, confidence: 0.95}", [], 0.89, base=0.9, ledger="false")
+    assert noise_statement(off, off.rules[0]) == "no history read, baseline.ledger is false: judged on the number alone"
