@@ -17,20 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.text.metric_names import guess_direction, is_cutoff, metric_word, words
 
 # How a workflow names this action. Replace the ref with the release's commit SHA when you pin it.
 ACTION_REPOSITORY = "OWNER/mlgate"
 ACTION_REF = f"v{__version__}"
 
-# Words in a metric's name that say which way is better (matched against the words of every segment).
-LOWER_IS_BETTER = ("loss", "error", "err", "mae", "mse", "rmse", "mape", "latency", "size", "time", "duration",
-                   "wer", "cer", "perplexity", "logloss")
-HIGHER_IS_BETTER = ("acc", "accuracy", "f1", "auc", "precision", "prec", "recall", "r2", "map", "ap", "ndcg", "iou",
-                    "dice", "bleu", "rouge", "specificity", "sensitivity", "mcc", "kappa")
 # Scores on a 0-1 scale (when the value is within [-1, 1]): near zero, a percentage of the value is no margin.
-UNIT_SCALE = ("acc", "accuracy", "f1", "auc", "precision", "prec", "recall", "r2", "map", "ap", "ndcg", "iou", "dice",
-              "rouge", "specificity", "sensitivity", "mcc", "kappa", "wer", "cer")
-COSTS = ("size", "time", "duration", "latency")  # a cost, not the model's quality: reported, never blocks
+UNIT_SCALE = ("acc", "accuracy", "top", "f1", "f2", "fbeta", "auc", "auroc", "auprc", "roc", "precision", "prec",
+              "recall", "tpr", "tnr", "r2", "map", "ap", "ndcg", "mrr", "hit", "hits", "hitrate", "iou", "miou", "dice",
+              "jaccard", "rouge", "specificity", "sensitivity", "mcc", "kappa", "wer", "cer", "ter", "fpr", "fnr", "ece")
+# a cost, not the model's quality: reported, never blocks
+COSTS = ("size", "time", "duration", "latency", "ms", "seconds", "secs", "mb", "gb", "kb", "bytes", "memory", "throughput")
 # Words naming the data split a metric was measured on (dvclive: ``train.loss``, ``eval.acc``; ``roc_auc.test``).
 HELD_OUT = ("test", "testing", "val", "valid", "validation", "eval", "evaluation", "dev", "holdout", "heldout")
 TRAIN = ("train", "training")
@@ -90,44 +88,25 @@ def starter_dir() -> Path:
     raise FileNotFoundError(f"mlgate's starter templates are missing next to {here}; reinstall mlgate")
 
 
-def words(text: str) -> list[str]:
-    """The words of a key segment: ``val_accuracy`` -> [val, accuracy]; ``valLoss`` and ``f1-score`` too."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
-
-
-def _direction_of(found: list[str]) -> tuple[str, str] | None:
-    lower = next((w for w in found if w in LOWER_IS_BETTER), None)
-    higher = next((w for w in found if w in HIGHER_IS_BETTER or w.startswith("accura")), None)
-    if lower and not higher:
-        return "lower", lower
-    if higher and not lower:
-        return "higher", higher
-    return None
-
-
-def guess_direction(key: str) -> tuple[str, str] | None:
-    """("higher" | "lower", the word that says so), or None when the name says neither or both. Every
-    segment counts: ``roc_auc.test`` and ``test.accuracy`` name their metric in different places."""
-    return _direction_of([w for segment in key.split(".") for w in words(segment)])
-
-
 def headline(key: str, word: str) -> tuple[bool, str]:
     """(True, "") for a headline metric of a held-out split or of no named split; else (False, why not).
     Split words (``test``, ``val``, ``eval``, ``train``) are where it was measured, not doubt; a segment that
     is neither a split, a grouping word nor the metric's own name (a class, a slice: ``per_class.cat.recall``)
     makes it a detail."""
-    segments = [words(segment) for segment in key.split(".")]
+    raw = key.split(".")
+    segments = [words(segment) for segment in raw]
     every = [w for ws in segments for w in ws]
     if any(w in TRAIN for w in every) and not any(w in HELD_OUT for w in every):
         return False, "measured on the training split"
     if word in COSTS:
         return False, f"a cost (\"{word}\"), not the model's quality"
     context = HELD_OUT + TRAIN + NEUTRAL
-    for ws in segments:
-        named = any(w in HIGHER_IS_BETTER or w in LOWER_IS_BETTER or w.startswith("accura") for w in ws)
-        if not ws or (named and any(w.isdigit() or w in ("class", "label", "cls") for w in ws)):
+    for segment, ws in zip(raw, segments):
+        named = any(metric_word(w) for w in ws)
+        if not ws or (named and any(w in ("class", "label", "cls") for w in ws)):
             return False, "one class or slice of it"
+        if named and any(w.isdigit() for w in ws) and not is_cutoff(segment, ws):
+            return False, "one class or slice of it"  # class_3_f1; but ndcg@10, recall_at_5, map_50 are headlines
         if not named and not all(w in context for w in ws):
             return False, "one class or slice of it"
     return True, ""

@@ -8,11 +8,11 @@ import os
 from typing import Any
 
 from mlgate.gating import compare
-from mlgate.gating.direction import guess_higher_is_better
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 from mlgate.gating.rules import describe_rule
 from mlgate.report.intervals import interval_cell
 from mlgate.text.markdown import code
+from mlgate.text.metric_names import guess_higher_is_better
 from mlgate.text.numbers import MINUS, NO_CHANGE, NumberFormat, number_format, percent
 
 NBSP = "\u00a0"  # keeps a Δ ("−0.0420 worse") and a rule ("drop ≤ 0.01") on one line in a narrow table

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from mlgate.gating import compare
-from mlgate.gating.direction import guess_higher_is_better
 from mlgate.gating.gates import FAIL, NO_BASELINE, PASS, SKIPPED, WARN, GateOutcome
 from mlgate.report.cells import finite, judgement
 from mlgate.result import Result
+from mlgate.text.metric_names import guess_higher_is_better
 from mlgate.text.numbers import NO_CHANGE, number_format
 
 _ORDER = {FAIL: 0, WARN: 1, NO_BASELINE: 2, PASS: 3, SKIPPED: 4}

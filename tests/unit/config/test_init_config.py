@@ -40,6 +40,14 @@ def _workflow(found: Discovery, action: str | None = None) -> str:
     ("per_class.cat.recall", ("higher", "recall")), ("roc_auc.test", ("higher", "auc")),
     ("avg_prec.test", ("higher", "prec")), ("eval.f1", ("higher", "f1")), ("macro avg.f1-score", ("higher", "f1")),
     ("epochs", None), ("n_features", None), ("loss_auc", None), ("test.step", None),  # neither, or both: no guess
+    # ranking, detection, generation and calibration names; a number after the word is part of it
+    ("ndcg@10", ("higher", "ndcg")), ("recall_at_5", ("higher", "recall")), ("metrics/mAP50-95(B)", ("higher", "ap")),
+    ("top1", ("higher", "top")), ("top_5_accuracy", ("higher", "accuracy")), ("auroc", ("higher", "auroc")),
+    ("val/psnr", ("higher", "psnr")), ("rouge1", ("higher", "rouge")), ("mrr", ("higher", "mrr")),
+    ("val_nll", ("lower", "nll")), ("fid", ("lower", "fid")), ("test.ece", ("lower", "ece")),
+    ("inference_ms", ("lower", "ms")), ("latency_ms", ("lower", "latency")), ("brier_score", ("lower", "brier")),
+    ("error_analysis.accuracy", ("higher", "accuracy")),  # the leaf speaks first
+    ("top", None), ("timestamp", None), ("heatmap", None),
 ])
 def test_direction_is_guessed_from_the_words_of_the_name(key, expected) -> None:
     assert guess_direction(key) == expected
@@ -75,6 +83,10 @@ def test_unsure_gates_warn_and_a_key_in_two_files_is_qualified() -> None:
     ("train.loss", False), ("roc_auc.train", False), ("train_accuracy", False), ("training.f1", False),
     ("per_class.cat.recall", False), ("0.precision", False), ("test.cat.recall", False), ("class_3_f1", False),
     ("test.latency_ms", False), ("model_size_mb", False), ("eval.time", False),
+    # a number in the name: a cutoff (ranking, top-k, an IoU threshold) is a headline, a class index is not
+    ("ndcg@10", True), ("test.recall_at_5", True), ("top_5_accuracy", True), ("map_50", True),
+    ("metrics/mAP50-95(B)", True), ("hit_rate@20", True), ("recall_0", False), ("ap_class_3", False),
+    ("inference_ms", False), ("peak_memory_gb", False),
 ])
 def test_a_split_word_is_where_it_was_measured_not_doubt(key: str, blocks: bool) -> None:
     """Held-out splits (test, val, eval) of a headline metric block wherever the split sits in the key;

@@ -876,3 +876,15 @@ def test_no_class_names_when_the_mapping_is_not_certain(head, base):
     sections["predictions"]["flips"]["confusion"]["base"] = base
     assert class_names(make_result(sections=sections)) == {}
     assert "probability of `1`" in render(make_result(sections=sections))
+
+
+
+def test_without_mlgate_yaml_a_direction_is_read_wherever_the_name_says_it():
+    # dvclive's roc_auc.test names its metric before the split (mlgate init reads it so); camelCase is words too
+    metrics = {"eval/metrics.json": {"roc_auc.test": {"old": 0.90, "new": 0.80}, "valLoss": {"old": 0.3, "new": 0.2},
+                                     "test.step": {"old": 1, "new": 2}}}
+    report = render(no_config_result(metrics=metrics))
+    assert report.splitlines()[1] == ("## 📊 mlgate — no mlgate.yaml: 1 metric better and 1 worse by their names' "
+                                      "direction, 1 more changed")
+    assert "| `roc_auc.test` | 0.9000 | 0.8000 | −0.1000 worse |" in report
+    assert "| `valLoss` | 0.3000 | 0.2000 | −0.1000 better |" in report
