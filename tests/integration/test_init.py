@@ -222,6 +222,23 @@ def test_requirements_and_a_dvc_remote_fill_the_workflow(tmp_path: Path) -> None
     assert "then commit mlgate.yaml and ../.github/workflows/mlgate.yml and .gitignore and push" in proc.stdout
 
 
+@pytest.mark.parametrize("local", [False, True], ids=["a-directory-remote", "a-remote-only-in-config-local"])
+def test_a_remote_a_runner_cannot_reach_is_a_warning(tmp_path: Path, local: bool) -> None:
+    project = make_project(tmp_path / "repo", config=None)
+    url = str(tmp_path / "store") if not local else "s3://bucket/dvc"
+    subprocess.run([str(Path(sys.executable).parent / "dvc"), "remote", "add", "-d", *(["--local"] if local else []),
+                    "store", url], cwd=project.dir, check=True, capture_output=True, env=mlgate_env())
+
+    proc = mlgate(project.dir, "init")
+
+    assert proc.returncode == 0, proc.stderr
+    said = ("warning: the default DVC remote is set outside .dvc/config (in .dvc/config.local" if local
+            else f"warning: the default DVC remote is a directory on this machine ({url}): a runner cannot reach it")
+    assert said in proc.stdout
+    workflow = (project.root / ".github" / "workflows" / "mlgate.yml").read_text(encoding="utf-8")
+    assert "secrets." not in workflow  # no credentials asked for a remote the runner cannot use as it is
+
+
 def test_a_bad_action_reference_is_one_line_and_exit_2(tmp_path: Path) -> None:
     project = make_project(tmp_path / "repo", config=None)
     proc = mlgate(project.dir, "init", "--action", "mlgate latest")

@@ -72,6 +72,9 @@ def init_command(args: argparse.Namespace) -> int:
             print(f"  note: DVC could not read {one_line(unread)}: {one_line(dvc_discovery.describe(why))}; fix it, then run 'mlgate init --force'")
     elif len(found.metrics) < len(found.metric_files):
         print("  note: some metrics files do not exist yet: run 'dvc repro', then 'mlgate init --force'")
+    problem = init_config.remote_problem(found)
+    if problem:
+        print(f"  warning: {one_line(problem[0].lower() + problem[1:])}")
     if pulled and not found.remote_url:
         data = ", ".join(f"{one_line(path)} ({one_line(dvcfile)})" for path, dvcfile in pulled[:5])
         more = f" and {len(pulled) - 5} more" if len(pulled) > 5 else ""
@@ -103,6 +106,7 @@ def _discover(root: Path, git: Git) -> tuple[init_config.Discovery, tuple[tuple[
                              " with 'dvc stage add'")
         snap = project.snapshot()
         remote = project.remote_url()
+        committed = project.remote_committed()
     finally:
         project.close()
     branch = (git.default_branch() or git.current_branch() or "main").removeprefix("origin/")
@@ -116,6 +120,7 @@ def _discover(root: Path, git: Git) -> tuple[init_config.Discovery, tuple[tuple[
         default_branch=branch,
         requirements=_requirements(root, git.root),
         remote_url=remote,
+        remote_committed=committed,
         unreadable={path: dvc_discovery.unreadable_reason(why) for path, why in errors.items()},
     )
     return found, declared.pulled, errors

@@ -64,6 +64,7 @@ class Discovery:
     default_branch: str = "main"
     requirements: str | None = None  # relative to the git root: requirements.txt or pyproject.toml
     remote_url: str | None = None  # the default DVC remote's URL, when one is configured
+    remote_committed: bool = True  # .dvc/config names it (a clone has it), not only config.local or the user's
     unreadable: Mapping[str, str] = field(default_factory=dict)  # metrics file -> why DVC could not read it
 
 
@@ -191,8 +192,11 @@ def workflow_text(found: Discovery, template: str, action: str | None = None) ->
         inputs.append(f"          requirements: {json.dumps(found.requirements)}  # {why}")
     inputs.append("          python-version: \"3.11\"  # the Python the pipeline and mlgate run with")
     env = ""
-    if found.remote_url:
-        scheme = found.remote_url.split("://", 1)[0].lower() if "://" in found.remote_url else ""
+    problem = remote_problem(found)
+    if problem:
+        env = f"        # {_comment_safe(problem)}\n"
+    elif found.remote_url:
+        scheme = found.remote_url.split("://", 1)[0].lower()
         secrets = REMOTE_SECRETS.get(scheme, ())
         lines = ["        env:  # the DVC remote's credentials: add these as repository secrets"]
         lines += [f"          {name}: ${{{{ secrets.{name} }}}}  # read by DVC for the {scheme} remote"
@@ -205,6 +209,19 @@ def workflow_text(found: Discovery, template: str, action: str | None = None) ->
     else:
         uses = f"{action or ACTION_REPOSITORY + '@' + ACTION_REF}  # replace the tag with its commit SHA to pin it"
     return _fill(template, default_branch=found.default_branch, action=uses, env=env, inputs="\n".join(inputs))
+
+
+def remote_problem(found: Discovery) -> str | None:
+    """Why a runner could not reach the default DVC remote as configured here, or None."""
+    if not found.remote_url:
+        return None
+    if not found.remote_committed:
+        return ("The default DVC remote is set outside .dvc/config (in .dvc/config.local or your own DVC config),"
+                " which a clone does not have: add it with 'dvc remote add -d NAME URL' and commit .dvc/config.")
+    if "://" not in found.remote_url or found.remote_url.lower().startswith("file://"):
+        return (f"The default DVC remote is a directory on this machine ({found.remote_url}): a runner cannot"
+                " reach it; use a shared one (s3://, gs://, azure://, ssh://, ...) for CI.")
+    return None
 
 
 def _gate_lines(gate: Gate) -> list[str]:

@@ -181,6 +181,19 @@ def test_workflow_fills_requirements_project_dir_branch_and_remote_secrets() -> 
                                "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}"}
 
 
+@pytest.mark.parametrize(("found", "said"), [
+    (Discovery(remote_url="/home/me/dvc-store"), "is a directory on this machine (/home/me/dvc-store): a runner cannot"),
+    (Discovery(remote_url="file:///srv/dvc"), "is a directory on this machine (file:///srv/dvc)"),
+    (Discovery(remote_url="s3://bucket/dvc", remote_committed=False), "is set outside .dvc/config (in .dvc/config.local"),
+], ids=["a-path", "a-file-url", "only-in-config-local"])
+def test_a_remote_a_runner_cannot_reach_is_said_in_the_workflow_instead_of_secrets(found: Discovery, said: str) -> None:
+    text = _workflow(found, f"octo/mlgate@{SHA}")
+    assert said in text and "secrets." not in text
+    assert init_config.remote_problem(found) is not None
+    assert "env" not in yaml.safe_load(text)["jobs"]["mlgate"]["steps"][1]  # a comment, no env block
+    assert init_config.remote_problem(Discovery(remote_url="s3://bucket/dvc")) is None
+
+
 def test_default_workflow_names_the_release_tag() -> None:
     workflow = yaml.safe_load(_workflow(Discovery()))
     step = workflow["jobs"]["mlgate"]["steps"][1]
@@ -192,7 +205,8 @@ def test_default_workflow_names_the_release_tag() -> None:
     Discovery(),
     Discovery(project_dir="sub", requirements="pyproject.toml", remote_url="s3://b/x", default_branch="main"),
     Discovery(remote_url="ssh://host/path"),
-], ids=["plain", "full", "unknown-remote"])
+    Discovery(remote_url="/home/me/dvc-store"),
+], ids=["plain", "full", "unknown-remote", "local-remote"])
 def test_generated_workflow_passes_zizmor_and_the_workflow_schema(tmp_path: Path, found: Discovery) -> None:
     path = tmp_path / "mlgate.yml"
     path.write_text(_workflow(found, f"octo/mlgate@{SHA}"), encoding="utf-8")

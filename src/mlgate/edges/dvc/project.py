@@ -417,6 +417,13 @@ class DvcProject:
         url = self.repo.config.get("remote", {}).get(name, {}).get("url") if name else None
         return redact_urls(str(url)) if url else None
 
+    def remote_committed(self) -> bool:
+        """Whether a clone has the default remote: it is named, with its URL, in .dvc/config (not only in
+        .dvc/config.local or the user's own DVC config, which git does not carry)."""
+        shared = self.repo.config.load_one("repo")
+        name = shared.get("core", {}).get("remote")
+        return bool(name and shared.get("remote", {}).get(name, {}).get("url"))
+
     @staticmethod
     def _snapshot(repo: Any) -> Snapshot:
         """Metrics and params read from ONE index of the workspace or a revision (``at``):
