@@ -38,6 +38,7 @@ if [ -z "$python" ]; then
   python="$(command -v python3 || true)"
   [ -n "$python" ] || fail "no python3 on PATH: set the action input python-version, e.g. \"3.11\""
 fi
+command -v "$python" >/dev/null || fail "the Python interpreter $python does not exist or cannot run: set the action input python-version, e.g. \"3.11\""
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || fail "mlgate needs Python 3.11 or newer, $python is $("$python" --version 2>&1): set the action input python-version to \"3.11\" or newer"
 

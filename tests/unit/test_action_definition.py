@@ -381,6 +381,15 @@ def test_install_script_rejects_an_old_python(tmp_path: Path) -> None:
                                    " set the action input python-version to \"3.11\" or newer")
 
 
+def test_install_script_names_an_interpreter_that_is_not_there(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-python"
+    proc = _install(tmp_path, INPUT_PYTHON=str(missing))
+    assert proc.returncode == 2
+    assert proc.stdout.strip() == (f"::error title=mlgate::the Python interpreter {missing} does not exist or cannot"
+                                   " run: set the action input python-version, e.g. \"3.11\"")
+    assert proc.stderr == ""  # not bash's own "No such file or directory" inside the message
+
+
 def _plan(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLGATE_", "RUNNER_"))}
     full = {**base, "GITHUB_ACTION_PATH": str(ROOT), "GITHUB_OUTPUT": str(tmp_path / "output"),
