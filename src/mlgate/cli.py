@@ -204,9 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mlgate history | head`: the reader left; nothing more to say
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet too
         return 141
-    except Exception as exc:  # the last line of defence: a bug, said plainly
+    except Exception as exc:  # the last line of defence: DVC's failure named as such, else a bug, said plainly
         if os.environ.get("MLGATE_DEBUG"):
             raise
+        from mlgate.edges.dvc.failure import dvc_failure
+
+        failure = dvc_failure(exc)
+        if failure is not None:
+            return _fail(str(failure), failure.exit_code)
         return _fail(
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in mlgate {__version__}; "
             "please report it (set MLGATE_DEBUG=1 for the traceback)",

@@ -480,3 +480,15 @@ def test_report_title_heads_the_report_escaped(project, tmp_path):
     assert proc.returncode == 0, proc.stderr
     heading = (tmp_path / "report.md").read_text().splitlines()[1]
     assert heading == "## ✅ mlgate · churn \\*model\\* `@octocat` — all 2 KPI gates passed"  # no mention, no zero-width
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_dvcignore_pattern_dvc_rejects_names_the_file_not_mlgate(project, tmp_path, command):
+    # DVC's own CLI says "unexpected error" (exit 255) for a bare "!" line, which git accepts silently
+    (project.dir / ".dvcignore").write_text("# data\n!\n", encoding="utf-8")
+    proc = run(project, tmp_path, *(["--no-repro"] if command == "run" else []), command=command)
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert line.startswith("mlgate: error: .dvcignore: DVC cannot read a pattern in it (")
+    assert line.endswith("Invalid git pattern: '!'); fix or remove that line")
+    assert "bug in mlgate" not in proc.stderr
