@@ -144,6 +144,9 @@ def number_format(*values: object) -> NumberFormat:
 
 
 def percent(pct: float) -> str:
-    """'+172%', '−28.9%', '+1.8%': a signed percentage, one decimal below 100."""
+    """'+172%', '−28.9%', '+1.8%': a signed percentage, one decimal below 100; a change under 0.05 % keeps its
+    first significant digit ('−0.01%', '+0.003%'), so a change never reads as '0.0%' beside a better/worse word."""
     digits = 0 if abs(pct) >= 100 else 1
+    if 0 < abs(pct) < 0.05 and math.isfinite(pct):
+        digits = min(4, -math.floor(math.log10(abs(pct))))
     return fixed(pct, digits, sign=True) + "%"

@@ -888,3 +888,10 @@ def test_without_mlgate_yaml_a_direction_is_read_wherever_the_name_says_it():
                                       "direction, 1 more changed")
     assert "| `roc_auc.test` | 0.9000 | 0.8000 | −0.1000 worse |" in report
     assert "| `valLoss` | 0.3000 | 0.2000 | −0.1000 better |" in report
+
+
+def test_a_tiny_percentage_change_keeps_its_first_digit_beside_its_word():
+    # avg_prec.train 0.99989 -> 0.99979 under max_drop_pct: "0.0% worse" would read as no change called worse
+    tiny = gate("avg_prec.train", PASS, 0.99989, 0.99979, [("max_drop_pct", 2, PASS)])
+    report = render(make_result(gates=[tiny]))
+    assert "| ✅ | `avg_prec.train` | 0.9999 | 0.9998 | −0.01% worse |" in report
