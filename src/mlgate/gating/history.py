@@ -224,8 +224,10 @@ class HistoryJudge:
             verdict = ""
         message = f"{moved}, {verdict}" if verdict else moved
         record["past_margin"] = verdict if worse > margin + slack else ""  # the report's words past the margin
+        limit = reference - margin - bound if watch_drop else reference + margin + bound  # where the head would fail
         record.update({"value": new - reference, "margin": margin, "significant": worse - bound > 0 or worse + bound < 0,
-                       "low": new - reference - bound, "high": new - reference + bound, "reading": message})
+                       "low": new - reference - bound, "high": new - reference + bound, "reading": message,
+                       "limit": limit})
         return RuleOutcome(rule, threshold, FAIL if failed else PASS, message, interval=record)
 
     @staticmethod
@@ -246,7 +248,8 @@ class HistoryJudge:
         else:
             message = f"{shown}, {'at least' if r.name == 'min' else 'at most'} {t}"
         record.update({"value": new, "low": new - bound, "high": new + bound, "margin": None,
-                       "significant": abs(new - threshold) > bound, "reading": message})
+                       "significant": abs(new - threshold) > bound, "reading": message,
+                       "limit": threshold - bound if r.name == "min" else threshold + bound})
         return RuleOutcome(rule, threshold, FAIL if failed else PASS, message, interval=record)
 
 

@@ -486,20 +486,33 @@ def _trend_rows(trend: dict[str, list[tuple[str, Any]]], gates: list[GateOutcome
                                 threshold=threshold, y_range=(lo, hi))
         f = number_format(g.old, g.new)
         shifts = [f"{code(sha, False)} ({signed(size, f, gate_direction(g))})" for sha, size in (changes or {}).get(name, [])]
+        noisy = any(finite((r.interval or {}).get("limit")) is not None and not (r.interval or {}).get("plain")
+                    for r in g.rules)  # a noise-widened limit drawn (gate_threshold)
         rows.append({"gate": g, "spark": line, "low": lo, "high": hi, "threshold": threshold, "chart": chart,
-                     "changes": ", ".join(shifts)})
+                     "changes": ", ".join(shifts), "noisy": noisy})
     return rows
 
 
 
 
 def gate_threshold(g: GateOutcome) -> tuple[float | None, float | None]:
-    """The value the gate lets the metric reach (the binding limit) and its allowed change, where it has them."""
-    lower, upper, margins = [], [], []
+    """The value the gate lets the metric reach (the binding limit) and its allowed change, where it has them.
+    A rule judged on main's history gives its own limit: main's level (or the best level) past the margin and
+    the noise, where a head would fail (mlgate.gating.history)."""
+    lower: list[float] = []
+    upper: list[float] = []
+    margins: list[float] = []
     old = finite(g.old)
     for rule in g.rules:
         t = rule.threshold
-        if rule.rule == "min":
+        iv = rule.interval or {}
+        limit = finite(iv.get("limit")) if iv.get("of") in ("history", "best") else None
+        if limit is not None:
+            (lower if rule.rule == "min" or rule.rule.startswith("max_drop") else upper).append(limit)
+            margin = finite(iv.get("margin"))
+            if margin is not None:
+                margins.append(margin)
+        elif rule.rule == "min":
             lower.append(t)
         elif rule.rule == "max":
             upper.append(t)

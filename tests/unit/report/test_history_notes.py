@@ -59,3 +59,23 @@ def test_the_noise_statement_repeats_why_a_rule_was_judged_on_the_number_alone()
     assert noise_statement(few, few.rules[0]) == "6 recorded runs, fewer than 8: judged on the number alone"
     off = _gate("{max_drop: 0.0, confidence: 0.95}", [], 0.89, base=0.9, ledger="false")
     assert noise_statement(off, off.rules[0]) == "no history read, baseline.ledger is false: judged on the number alone"
+
+
+def test_the_trend_draws_a_noise_gate_s_line_where_a_run_would_fail_not_at_the_plain_threshold():
+    from mlgate.report.render import render
+    from tests.unit.report.test_report import make_result
+
+    gate = _gate("{max_drop: 0.002, confidence: 0.95}", NOISY, LEVEL - 0.004)
+    iv = gate.rules[0].interval
+    limit = iv["reference"] - 0.002 - iv["detectable"]  # main's level, past the margin and the noise
+    history = [[f"{i:07x}", v] for i, v in enumerate(NOISY)]
+    report = render(make_result(gates=[gate], trend={f"{gate.file}:{gate.key}": history},
+                                context={"pr_number": 3, "trend_ref": "main"}))
+    assert f"· threshold {limit:.4f}" in report
+    assert f"· threshold {gate.old - 0.002:.4f}" not in report  # the base run minus the margin: what a plain rule fails at
+    assert "red line = the gate's threshold (for a gate judged on main's noise: main's level past the margin and the " \
+           "noise, where a run fails)." in report
+    plain = _gate("{max_drop: 0.002}", NOISY, LEVEL - 0.004)
+    report = render(make_result(gates=[plain], trend={f"{plain.file}:{plain.key}": history},
+                                context={"pr_number": 3, "trend_ref": "main"}))
+    assert f"· threshold {plain.old - 0.002:.4f}" in report and "red line = the gate's threshold.\n" in report
