@@ -40,6 +40,9 @@ def noise_statement(gate: GateOutcome, rule: RuleOutcome) -> str:
                                   f"{iv.get('min_history')}: judged on the number alone")  # a result of before them
     fmt = number_format(gate.old, gate.new, iv.get("reference"))
     conf = f"{confidence_pct(iv['confidence'])} %"
+    if not iv.get("noise"):  # a deterministic pipeline: every level repeats to the last digit
+        what = "the threshold" if rule.rule in ("min", "max") else f"any {_word(rule)} past the margin"
+        return f"history of {runs} runs: no run-to-run noise (each level repeats exactly), so {what} counts as it is"
     between = " between neighbouring runs" if iv.get("of") == "best" else ""  # the ratchet's own estimate
     noise = f"history of {runs} runs: noise ±{fmt.amount(iv.get('noise', 0.0))}{between}"
     if rule.rule in ("min", "max"):

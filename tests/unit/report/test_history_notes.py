@@ -79,3 +79,14 @@ def test_the_trend_draws_a_noise_gate_s_line_where_a_run_would_fail_not_at_the_p
     report = render(make_result(gates=[plain], trend={f"{plain.file}:{plain.key}": history},
                                 context={"pr_number": 3, "trend_ref": "main"}))
     assert f"· threshold {plain.old - 0.002:.4f}" in report and "red line = the gate's threshold.\n" in report
+
+
+def test_a_deterministic_history_says_it_has_no_noise_rather_than_noise_zero():
+    steps = [0.9] * 10 + [0.92] * 6 + [0.915] * 4  # a pipeline with fixed seeds: each level repeats exactly
+    drop = _gate("{max_drop: 0.0, confidence: 0.95}", steps, 0.914)
+    assert drop.status == "fail"
+    assert noise_statement(drop, drop.rules[0]) == ("history of 20 runs: no run-to-run noise (each level repeats "
+                                                    "exactly), so any drop past the margin counts as it is")
+    low = _gate("{min: 0.916, confidence: 0.95}", steps, 0.915)
+    assert low.status == "fail"
+    assert noise_statement(low, low.rules[0]).endswith("so the threshold counts as it is")
