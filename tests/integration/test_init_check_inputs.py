@@ -121,7 +121,7 @@ def test_init_warns_when_dvc_tracked_data_has_no_remote(tmp_path: Path, how: str
             " in CI starts from a fresh clone and cannot pull it, so it fails; add one with 'dvc remote add -d NAME"
             " URL', then 'dvc push'") in proc.stdout.splitlines()
 
-    _dvc(project.dir, "remote", "add", "-d", "store", str(tmp_path / "remote"))
+    _dvc(project.dir, "remote", "add", "-d", "store", "s3://bucket/dvc")  # a remote a runner can reach
     again = _mlgate(project.dir, "init", "--no-workflow", "--force")
     assert again.returncode == 0 and "warning" not in again.stdout, again.stdout
 
