@@ -211,6 +211,18 @@ def workflow_text(found: Discovery, template: str, action: str | None = None) ->
     return _fill(template, default_branch=found.default_branch, action=uses, env=env, inputs="\n".join(inputs))
 
 
+# Characters YAML will not read as themselves even inside quotes (its printable set is narrower than JSON's):
+# DEL and the C1 controls (NEL, like the line and paragraph separators, is a line break to YAML), lone
+# surrogates, and the two non-characters at the end of the basic plane.
+_NOT_YAML = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def yaml_quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that reads back as ``text``: JSON's quoting (a subset of YAML's),
+    with the characters YAML rejects written as escapes too."""
+    return _NOT_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
 def remote_problem(found: Discovery) -> str | None:
     """Why a runner could not reach the default DVC remote as configured here, or None."""
     if not found.remote_url:
@@ -226,7 +238,7 @@ def remote_problem(found: Discovery) -> str | None:
 
 def _gate_lines(gate: Gate) -> list[str]:
     where = f"now {_value(gate.value)} in {_comment_safe(gate.file)}"
-    name = f"  {json.dumps(gate.selector, ensure_ascii=False)}:  # {where}"
+    name = f"  {yaml_quoted(gate.selector)}:  # {where}"
     word = _comment_safe(gate.word)
     if gate.margin is not None:
         rule = "max_drop" if gate.direction == "higher" else "max_increase"

@@ -234,3 +234,27 @@ def test_the_example_report_template_extends_the_built_in_one() -> None:
     assert "model-review checklist" in custom and "model-review checklist" not in built_in
     heading = next(line for line in built_in.splitlines() if line.startswith("## "))
     assert heading in custom
+
+
+# -- any names a metrics file may hold: what init writes still loads, and gates what it planned ------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from(["acc", "val", "loss", "ndcg@10", "top5", "class_3", "f1-score", "mAP50-95(B)", "train",
+                          "test", "r2", "valLoss", "per_class", "cat", "size_mb", "epoch", "step", "0"])
+_KEY = st.lists(st.one_of(_WORDS, st.text(min_size=1, max_size=12)), min_size=1, max_size=4).map(".".join)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_KEY, st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6),
+                                       st.booleans(), st.text(max_size=5)), min_size=1, max_size=8))
+def test_whatever_the_metric_names_init_writes_a_config_that_loads_and_gates_what_it_planned(metrics) -> None:
+    found = Discovery(metric_files=("m.json",), metrics={"m.json": metrics})
+    gates, _ = plan_gates(found.metrics)
+    config = parse_config(_config(found))  # a name with a quote, a newline, a '#' or YAML syntax stays data
+    assert set(config.kpis) == {g.selector for g in gates}
+    for g in gates:
+        kpi = config.kpis[g.selector]
+        assert kpi.severity == ("fail" if g.sure else "warn")
+        assert guess_direction(g.selector) is not None
