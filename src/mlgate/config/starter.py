@@ -185,11 +185,11 @@ def workflow_text(found: Discovery, template: str, action: str | None = None) ->
     """.github/workflows/mlgate.yml: pull requests and pushes to the default branch, the action pinned."""
     inputs = []
     if found.project_dir not in ("", "."):
-        inputs.append(f"          project-dir: {json.dumps(found.project_dir)}  # the DVC project's folder")
+        inputs.append(f"          project-dir: {yaml_quoted(found.project_dir)}  # the DVC project's folder")
     if found.requirements:
         why = ("the pipeline's dependencies, installed next to mlgate" if found.requirements.endswith(".txt")
                else "the pipeline's dependencies (project.dependencies), installed next to mlgate")
-        inputs.append(f"          requirements: {json.dumps(found.requirements)}  # {why}")
+        inputs.append(f"          requirements: {yaml_quoted(found.requirements)}  # {why}")
     inputs.append("          python-version: \"3.11\"  # the Python the pipeline and mlgate run with")
     env = ""
     problem = remote_problem(found)
