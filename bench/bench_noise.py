@@ -19,6 +19,8 @@ here they would only add minutes per change.)
     fails, beside what the best test that learns the level and σ from the same runs catches.
 (d) ``PRECISE`` pure-noise histories through the judges' own pieces (no config around them): the true
     false-alarm rates, which a few hundred or a thousand trials cannot tell from nominal.
+(e) the lever a user has: a longer ``baseline.window`` (``LONGER``), ``LONG_TRIALS`` no-op changes and drops of
+    3 σ each at margin 0, for the two gates at 0.95, beside the ceilings at that window.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ SLIDES = 300  # slides per margin
 PRECISE = 20_000  # pure-noise histories for the true false-alarm rates
 MORE = 800  # further trials for the targets' cells (margin 0: no-op and 3 σ), pooled with the TRIALS
 TARGET_GATES = ("history95", "history99", "best95", "best99")
+LONGER = (40, 60)  # (e): longer windows
+LONG_TRIALS = 1000
 
 
-def _config(margin: float, ratchet: float) -> object:
+def _config(margin: float, ratchet: float, window: int = WINDOW) -> object:
     m, r = f"{margin:.6g}", f"{ratchet:.6g}"
     return parse_config(f"""version: 1
-baseline: {{window: {WINDOW}}}
+baseline: {{window: {window}}}
 kpis:
   "{FILE}:plain": {{max_drop: {m}}}
   "{FILE}:history95": {{max_drop: {m}, confidence: 0.95}}
@@ -69,12 +73,13 @@ LABELS = {"plain": "plain `max_drop`", "history95": "`max_drop` + `confidence: 0
           "best95": "ratchet + `confidence: 0.95`", "best99": "ratchet + `confidence: 0.99`"}
 
 
-def _judge(config: object, history: list[float], head: float) -> dict[str, bool]:
+def _judge(config: object, history: list[float], head: float, window: int = WINDOW,
+           names: tuple[str, ...] = GATES) -> dict[str, bool]:
     """Which gates fail a pull request whose head is ``head`` on top of main's ``history`` (oldest first)."""
-    keys = {name: head for name in GATES}
-    hits = [LedgerHit(f"{i + 1:040x}", len(history) - i, {"metrics": {FILE: dict.fromkeys(GATES, v)}})
-            for i, v in enumerate(history[-WINDOW:])]
-    head_snap, base_snap = Snapshot({FILE: keys}), Snapshot({FILE: dict.fromkeys(GATES, history[-1])})
+    keys = {name: head for name in names}
+    hits = [LedgerHit(f"{i + 1:040x}", len(history) - i, {"metrics": {FILE: dict.fromkeys(names, v)}})
+            for i, v in enumerate(history[-window:])]
+    head_snap, base_snap = Snapshot({FILE: keys}), Snapshot({FILE: dict.fromkeys(names, history[-1])})
     judge = judges(config, hits, head_snap, base_snap, [])
     return {g.key: g.status == "fail" for g in gates.evaluate(config, head_snap, base_snap, judge=judge)}
 
@@ -134,6 +139,30 @@ def _more(rng: np.random.Generator) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _longer(rng: np.random.Generator) -> dict[int, dict[str, dict[str, int]]]:
+    """(e): per window in ``LONGER``, ``LONG_TRIALS`` no-op changes and drops of 3 σ at margin 0, judged by the
+    noise gate and the ratchet at 0.95 (a config holding those two only: the same judges, a third of the work)."""
+    names = ("history95", "best95")
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for window in LONGER:
+        config = parse_config(f"""version: 1
+baseline: {{window: {window}}}
+kpis:
+  "{FILE}:history95": {{max_drop: 0, confidence: 0.95}}
+  "{FILE}:best95": {{max_drop_from_best: 0, confidence: 0.95}}
+""", "mlgate.yaml")
+        out[window] = {}
+        for size in (0, 3):
+            fails = dict.fromkeys(names, 0)
+            for _ in range(LONG_TRIALS):
+                history = list(LEVEL + rng.normal(0, SIGMA, window))
+                head = LEVEL - size * SIGMA + rng.normal(0, SIGMA)
+                for name, failed in _judge(config, history, head, window, names).items():
+                    fails[name] += failed
+            out[window][str(size)] = fails
+    return out
+
+
 def _verdict(k: int, n: int, target: float, kind: str) -> str:
     """met: the whole exact 95 % interval on the target's side; NOT met: all of it beyond; else undecided."""
     ci = binomtest(k, n).proportion_ci(0.95, method="exact")
@@ -146,14 +175,14 @@ def _crossing(margin: float) -> int:
     return math.floor(margin) + 1
 
 
-def _ceilings() -> tuple[float, float]:
+def _ceilings(window: int = WINDOW) -> tuple[float, float]:
     """What no honest gate can beat on a 3 σ drop at 0.95 (scipy; the head one run, main's level the mean of
-    ``WINDOW`` runs): the power with σ known (the Neyman–Pearson z test), and with σ estimated from the
-    ``WINDOW`` runs (the t test, uniformly most powerful unbiased: noncentral t)."""
+    ``window`` runs): the power with σ known (the Neyman–Pearson z test), and with σ estimated from the
+    ``window`` runs (the t test, uniformly most powerful unbiased: noncentral t)."""
     z = norm.ppf(0.95)
-    shift = 3 / math.sqrt(1 + 1 / WINDOW)
+    shift = 3 / math.sqrt(1 + 1 / window)
     known = float(norm.cdf(shift - z))
-    estimated = float(nct.sf(student.ppf(0.95, WINDOW - 1), WINDOW - 1, shift))
+    estimated = float(nct.sf(student.ppf(0.95, window - 1), window - 1, shift))
     return known, estimated
 
 
@@ -243,6 +272,7 @@ def main() -> str:
         slides.append((margin_sigmas, crossing, caught, within95, *_slide_ceilings(margin_sigmas)))
     more = _more(rng)
     true = _true_rates(rng)
+    longer = _longer(rng)
     precise = (f"Over {PRECISE:,} further pure-noise histories (the judges' own noise model, quantile and spread, "
                "without the gates around them), the true false-alarm rates at margin 0: "
                + "; ".join(f"{'the noise gate' if g == 'noise' else 'the ratchet'} {100 * true[(g, 0.95)]:.2f} % "
@@ -275,6 +305,14 @@ def main() -> str:
                         f"({100 * known_slide:.1f} % with both known); in every one of {SLIDES} slides with "
                         f"probability below {known_slide ** SLIDES:.0e}: NOT met, as no honest gate can")
     known, estimated = _ceilings()
+    lever_rows = [f"| {WINDOW} (the cells above) | {_rate(pooled['0']['history95'], n_all)} | "
+                  f"{_rate(pooled['0']['best95'], n_all)} | {_rate(pooled['3']['history95'], n_all)} | "
+                  f"{_rate(pooled['3']['best95'], n_all)} | {100 * estimated:.1f} % / {100 * known:.1f} % |"]
+    for window, counts in longer.items():
+        k, e = _ceilings(window)
+        lever_rows.append(f"| {window} | {_rate(counts['0']['history95'], LONG_TRIALS)} | "
+                          f"{_rate(counts['0']['best95'], LONG_TRIALS)} | {_rate(counts['3']['history95'], LONG_TRIALS)} | "
+                          f"{_rate(counts['3']['best95'], LONG_TRIALS)} | {100 * e:.1f} % / {100 * k:.1f} % |")
     slide_tables = "\n\n".join(
         f"Margin {m:g} σ (`max_drop_from_best: {m * SIGMA:g}`, and `max_drop: {m * SIGMA:g}`): the level is more "
         f"than the margin below the best from step {c} on ({c - m:g} σ beyond it there).\n\n"
@@ -317,6 +355,15 @@ target's side, "NOT met" when all of it is beyond):
 {chr(10).join(verdicts)}
 
 {precise}
+
+The lever: a longer `baseline.window` (main's last N recorded runs; the same history, margin 0, confidence
+0.95, {LONG_TRIALS:,} no-op changes and {LONG_TRIALS:,} drops of 3 σ per longer window). The last column is what
+no honest gate can beat on the 3 σ drop at that window: the t test that learns σ from the runs, and the z test
+that knows it.
+
+| `baseline.window` | false alarms, noise gate | false alarms, ratchet | detects 3 σ, noise gate | detects 3 σ, ratchet | ceiling (σ learnt / known) |
+|---|---:|---:|---:|---:|---:|
+{chr(10).join(lever_rows)}
 
 What no honest gate can reach, whatever its method (computed with scipy; "honest": its false alarms at
 0.95 are at most 5 % on whatever history it is given):
