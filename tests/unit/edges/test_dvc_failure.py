@@ -70,3 +70,10 @@ def test_an_ignore_pattern_dvc_rejects_is_bad_input_naming_the_file(tmp_path):
 ])
 def test_an_exception_mlgate_raised_itself_stays_a_bug(where, inner):
     assert dvc_failure(_raised(where, inner)) is None
+
+
+def test_a_module_is_named_by_the_distribution_that_installs_it():
+    exc = _raised(f"{SITE}/dvc/utils/serialize/_yaml.py", "from yaml import _NO_SUCH_NAME")
+    failure = dvc_failure(exc)
+    assert failure is not None
+    assert f"; PyYAML {metadata.version('PyYAML')} does not fit DVC" in str(failure)

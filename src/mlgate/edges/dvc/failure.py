@@ -98,8 +98,9 @@ def dvc_failure(exc: BaseException) -> MlgateError | None:
         return InputError(f"{_shown(ignore)}: DVC cannot read a pattern in it ({what}); fix or remove that line")
     if isinstance(exc, ImportError):
         module = (exc.name or "").split(".")[0] or "a package"
-        found = f"{module} {_version(module)}" if module != "a package" else module
+        dist = (metadata.packages_distributions().get(module) or [module])[0]  # yaml is PyYAML's
+        found = f"{dist} {_version(dist)}" if module != "a package" else module
         return PipelineError(f"DVC {dvc} cannot start in this environment: {what}; {found} does not fit DVC {dvc}: "
-                             f"upgrade dvc, or pin {module} to a release DVC {dvc} supports")
+                             f"upgrade dvc, or pin {dist} to a release DVC {dvc} supports")
     return PipelineError(f"DVC {dvc} failed: {what}; run 'dvc doctor' and 'dvc status' in the project for DVC's "
                          "own view (set MLGATE_DEBUG=1 for the traceback)")
