@@ -77,3 +77,13 @@ def test_a_module_is_named_by_the_distribution_that_installs_it():
     failure = dvc_failure(exc)
     assert failure is not None
     assert f"; PyYAML {metadata.version('PyYAML')} does not fit DVC" in str(failure)
+
+
+def test_a_module_dvc_needs_that_is_not_installed_says_to_reinstall_dvc():
+    exc = _raised(f"{SITE}/dvc/repo/__init__.py", "import dvc_no_such_module")
+    failure = dvc_failure(exc)
+    assert failure is not None and failure.exit_code == EXIT_PIPELINE
+    dvc = metadata.version("dvc")
+    assert str(failure) == (f"DVC {dvc} cannot start in this environment: ModuleNotFoundError: No module named "
+                            f"'dvc_no_such_module'; a package DVC needs is missing: reinstall dvc with its dependencies "
+                            f"(pip install 'dvc=={dvc}')")

@@ -96,6 +96,9 @@ def dvc_failure(exc: BaseException) -> MlgateError | None:
             Path(tb.tb_frame.f_code.co_filename).name == "ignore.py" for tb in inside):
         ignore = _ignore_file(inside)
         return InputError(f"{_shown(ignore)}: DVC cannot read a pattern in it ({what}); fix or remove that line")
+    if isinstance(exc, ModuleNotFoundError):
+        return PipelineError(f"DVC {dvc} cannot start in this environment: {what}; a package DVC needs is missing: "
+                             f"reinstall dvc with its dependencies (pip install 'dvc=={dvc}')")
     if isinstance(exc, ImportError):
         module = (exc.name or "").split(".")[0] or "a package"
         dist = (metadata.packages_distributions().get(module) or [module])[0]  # yaml is PyYAML's
