@@ -46,12 +46,15 @@ class Point:
     value: float
 
 
+LARGEST = 1e300  # a recorded value beyond this is no measurement (its differences would overflow)
+
+
 def series(hits: Sequence[Any], name: str) -> list[Point]:
     """The finite values of metric ``name`` ("file:key") in the hits (oldest first), with their commits."""
     out = []
     for hit in hits:
         value = flat_metrics(hit.entry.get("metrics")).get(name)
-        if is_number(value) and math.isfinite(value):
+        if is_number(value) and math.isfinite(value) and abs(value) <= LARGEST:
             out.append(Point(hit.sha, float(value)))
     return out
 
@@ -191,7 +194,7 @@ class HistoryJudge:
     @staticmethod
     def _value(snap: Snapshot, path: str, key: str) -> float | None:
         value = snap.metrics.get(path, {}).get(key)
-        return float(value) if is_number(value) and math.isfinite(value) else None
+        return float(value) if is_number(value) and math.isfinite(value) and abs(value) <= LARGEST else None
 
     @staticmethod
     def _decide(r: Any, rule: str, threshold: float, new: float, reference: float, bound: float,

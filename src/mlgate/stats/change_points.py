@@ -28,6 +28,7 @@ from mlgate.stats.noise import spread
 
 PENALTY = 6.0
 MIN_SIZE = 2
+CLIP = 1e6  # |run − median| / σ beyond this counts as this far
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,13 @@ def change_points(values: Sequence[float] | np.ndarray, sigma: float | None = No
         return [i for i in range(1, n) if x[i] != x[i - 1]]
     import ruptures
 
-    algo = ruptures.Pelt(model="l2", min_size=MIN_SIZE, jump=1).fit(x.reshape(-1, 1))
-    return [int(b) for b in algo.predict(pen=PENALTY * sigma**2 * math.log(n))[:-1]]
+    # In units of the noise about the median: the same segmentation (the squared-error cost and a penalty in σ²
+    # scale together, and a shift moves every mean alike), with squares that cannot overflow; a run more than a
+    # million σ out is as far as any (mlgate.stats.noise sets such a run aside as broken anyway).
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a σ near the smallest float
+        z = np.clip(np.nan_to_num((x - np.median(x)) / sigma, nan=0.0), -CLIP, CLIP)
+    algo = ruptures.Pelt(model="l2", min_size=MIN_SIZE, jump=1).fit(z.reshape(-1, 1))
+    return [int(b) for b in algo.predict(pen=PENALTY * math.log(n))[:-1]]
 
 
 def segments(values: Sequence[float], sigma: float | None = None) -> list[Segment]:

@@ -78,14 +78,15 @@ def within_levels(values: Sequence[float], starts: Sequence[int]) -> Spread | No
     if screened is None:
         return None
     x, levels, kept = screened
-    squares, count, used = 0.0, 0, 0
+    residuals, used = [], 0
     for a, b in levels:
         runs = x[a:b][kept[a:b]]
         if len(runs):
-            squares += float(np.sum((runs - runs.mean()) ** 2))
-            count, used = count + len(runs), used + 1
-    df = count - used
-    return Spread(math.sqrt(squares / df) if df > 0 else 0.0, len(x), float(max(1, df)))
+            residuals.append(runs - runs.mean())
+            used += 1
+    r = np.concatenate(residuals) if residuals else np.zeros(0)
+    df = len(r) - used
+    return Spread(_root_sum_squares(r) / math.sqrt(df) if df > 0 else 0.0, len(x), float(max(1, df)))
 
 
 def between_neighbours(values: Sequence[float], starts: Sequence[int]) -> Spread | None:
@@ -136,8 +137,15 @@ def _screen(d: np.ndarray, cut: float) -> np.ndarray:
 
 
 def _from_differences(d: np.ndarray, kept: np.ndarray, runs: int) -> Spread:
-    sigma = float(np.sqrt(np.mean(d[kept] ** 2)) / math.sqrt(2)) if kept.any() else 0.0
+    m = int(kept.sum())
+    sigma = _root_sum_squares(d[kept]) / math.sqrt(2 * m) if m else 0.0
     return Spread(sigma, runs, effective_df(kept))
+
+
+def _root_sum_squares(a: np.ndarray) -> float:
+    """√Σa², scaled by the largest |a| first, so a metric recorded in the 1e200s does not overflow its squares."""
+    top = float(np.max(np.abs(a))) if len(a) else 0.0
+    return top * float(np.sqrt(np.sum((a / top) ** 2))) if top > 0 else 0.0
 
 
 def quantile(confidence: float, df: float) -> float:
