@@ -131,6 +131,21 @@ def test_too_little_history_is_judged_on_the_number_alone_and_says_so(world: Ori
     assert text in run.report
 
 
+def test_check_says_how_much_history_each_noise_gate_has(world: Origin) -> None:
+    runs = len(_recorded(world))
+    clone = _pull_request(world, 0.9, {**_config(max_drop=0.05, confidence=0.95), "baseline": {"window": 50}})
+    proc = clone.mlgate("check")
+    assert proc.returncode == 0, proc.stderr
+    assert (f"  history of accuracy: {runs} recorded runs in the last 50 on main (8 needed): judged on main's noise"
+            in proc.stdout.splitlines())
+    assert "history of loss" not in proc.stdout  # loss has no confidence and no ratchet: no history read
+
+    clone.write_config({**_config(max_drop=0.05, confidence=0.95), "baseline": {"min_history": runs + 1, "window": 50}})
+    short = clone.mlgate("check")
+    assert (f"  history of accuracy: {runs} recorded runs in the last 50 on main ({runs + 1} needed): judged on the"
+            " number alone until then; `mlgate run --record` on each commit of main records them") in short.stdout
+
+
 def test_the_window_bounds_the_history(world: Origin, mlgate: Runner) -> None:
     config = {**_config(max_drop=0.05, confidence=0.95), "baseline": {"window": 8, "min_history": 8}}
     clone = _pull_request(world, 0.9, config)

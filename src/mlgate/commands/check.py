@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mlgate.config.schema import Kpi
 from mlgate.edges.dvc.discovery import check_pipeline, describe
 from mlgate.edges.dvc.discovery import unreadable as broken
 from mlgate.edges.progress import Progress
@@ -54,6 +55,7 @@ def check_command(args: argparse.Namespace) -> int:
             say(f"  {one_line(selector)}: not checked yet")
         return EXIT_OK
     lines, problems, matched = [], [], set()
+    historic: list[tuple[str, str]] = []  # metrics a gate judges on main's ledger history
     gates = 0  # one per metric a selector matches: what 'mlgate run' counts in "2 of 5 KPI gates failed"
     for selector, kpi in config.kpis.items():
         rules = ", ".join(f"{rule} {value:g}" if is_number(value) else rule for rule, value in kpi.rules())
@@ -76,6 +78,8 @@ def check_command(args: argparse.Namespace) -> int:
             continue
         gates += len(found)
         matched.update(found)
+        if _reads_history(selector, kpi):
+            historic.extend(f for f in found if f not in historic)
         if found == [(found[0][0], selector.rpartition(":")[2])]:  # the selector is the metric's own name
             path, key = found[0]
             lines.append(f"  {one_line(key)} = {one_line(_shown(snap.metrics[path][key]))}  [{rules}]{_source(path, key)}")
@@ -88,6 +92,8 @@ def check_command(args: argparse.Namespace) -> int:
             f" match in {where}")
     if lines:
         say("\n".join(lines))
+    if historic:
+        say("\n".join(_history_lines(edges, historic)))
     others, ungated = _listing(snap, matched)
     if others:
         shown = f"; the first {MAX_LISTED} here" if ungated > MAX_LISTED else ""
@@ -115,6 +121,43 @@ def _refuse_unreadable(unreadable: dict[str, str]) -> None:
         more = f" (and {len(unreadable) - 1} more file{'s' if len(unreadable) > 2 else ''})" if len(unreadable) > 1 else ""
         raise InputError(f"{one_line(path)}: cannot be read: {one_line(describe(why))}{more}; fix the file, or rerun the "
                          "stage that writes it ('dvc repro')")
+
+
+def _reads_history(selector: str, kpi: Kpi) -> bool:
+    """A gate judged on main's ledger history: a ratchet rule, or a confidence level on a metric no
+    predictions file gives an interval for."""
+    from mlgate.gating.rules import RULES
+
+    ratchet = any(RULES[name].kind == "best" for name, _ in kpi.rules())
+    noise = kpi.confidence_level is not None and not selector.rpartition(":")[2].startswith("predictions.")
+    return ratchet or noise
+
+
+def _history_lines(edges: Edges, metrics: list[tuple[str, str]]) -> list[str]:
+    """How much of main's history each such gate has: 'history of r2: 14 recorded runs on main (8 needed):
+    judged on main's noise'."""
+    from mlgate.gating.history import series
+
+    baseline = edges.config.baseline
+    rev = default_branch_rev(edges.git)
+    if not baseline.ledger:
+        return ["  history: baseline.ledger is false, so the gates with confidence are judged on the number alone"]
+    hits = []
+    if edges.ledger is not None and rev:
+        try:
+            hits = edges.ledger.history(rev, baseline.window)
+        except MlgateError:
+            hits = []
+    where = rev.removeprefix("origin/") if rev else "the default branch"
+    out = []
+    for path, key in metrics:
+        n = len(series(hits, f"{path}:{key}"))
+        said = ("judged on main's noise" if n >= baseline.min_history
+                else "judged on the number alone until then; `mlgate run --record` on each commit of "
+                     f"{one_line(where)} records them")
+        out.append(f"  history of {one_line(key)}: {n} recorded run{'s' if n != 1 else ''} in the last "
+                   f"{baseline.window} on {one_line(where)} ({baseline.min_history} needed): {said}")
+    return out
 
 
 MAX_LISTED = 60  # metrics listed without a gate; the rest are counted
