@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.config.schema import BaselineConfig
 from mlgate.text.metric_names import guess_direction, is_cutoff, metric_word, words
 
 # How a workflow names this action. Replace the ref with the release's commit SHA when you pin it.
@@ -39,6 +40,7 @@ MAX_DROP_PCT = 2  # default allowed drop for higher-is-better metrics, percent o
 MAX_INCREASE_PCT = 5  # default allowed rise for lower-is-better metrics (losses are noisier than scores)
 MIN_MARGIN = 0.01  # the smallest margin on a 0-1 scale (one point): below it a percentage gate is absolute
 MAX_GATES = 12  # more than this many gates is noise in a first config; the rest is listed, not gated
+NOISE_RUNS = BaselineConfig().min_history  # named in the config's note on confidence
 
 # DVC remote URL scheme -> the environment its credentials come from (GitHub secrets of the same name).
 REMOTE_SECRETS: dict[str, tuple[str, ...]] = {
@@ -177,6 +179,10 @@ def config_text(found: Discovery, template: str) -> str:
                      + ", ".join(_comment_safe(p) for p in params[:20]) + (" ..." if len(params) > 20 else ""))
     if found.plots:
         notes.append("# Plots (shown in the report, never gated): " + ", ".join(_comment_safe(p) for p in found.plots))
+    if gates:
+        notes.append("# Noisy metrics: add `confidence: 0.95` to a gate to judge it on main's run-to-run noise once"
+                     f" the ledger holds {NOISE_RUNS} recorded runs (until then, on the number alone), and"
+                     " `max_drop_pct_from_best: 2` to fail a slow slide; `mlgate check` says how much history each has.")
     notes.append("# Your own report layout: copy mlgate's example template folder and set report: {template: DIR}.")
     return _fill(template, kpis="\n".join(kpis), notes="\n".join(_wrap(n) for n in notes))
 

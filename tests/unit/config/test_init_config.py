@@ -194,6 +194,15 @@ def test_a_remote_a_runner_cannot_reach_is_said_in_the_workflow_instead_of_secre
     assert init_config.remote_problem(Discovery(remote_url="s3://bucket/dvc")) is None
 
 
+def test_the_config_points_a_new_user_at_the_noise_band_and_the_ratchet() -> None:
+    text = _config(Discovery(metric_files=("m.json",), metrics={"m.json": {"test.r2": 0.6, "val_loss": 0.3}}))
+    flat = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+    assert "add `confidence: 0.95` to a gate to judge it on main's run-to-run noise once the ledger holds 8" in flat
+    assert "`max_drop_pct_from_best: 2` to fail a slow slide" in flat
+    parse_config(text)
+    assert "confidence" not in _config(Discovery(metric_files=("m.json",), metrics={"m.json": {"epochs": 3}}))
+
+
 def test_default_workflow_names_the_release_tag() -> None:
     workflow = yaml.safe_load(_workflow(Discovery()))
     step = workflow["jobs"]["mlgate"]["steps"][1]
