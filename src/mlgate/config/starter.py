@@ -182,7 +182,8 @@ def config_text(found: Discovery, template: str) -> str:
     if gates:
         notes.append("# Noisy metrics: add `confidence: 0.95` to a gate to judge it on main's run-to-run noise once"
                      f" the ledger holds {NOISE_RUNS} recorded runs (until then, on the number alone), and"
-                     " `max_drop_pct_from_best: 2` to fail a slow slide; `mlgate check` says how much history each has.")
+                     " `max_drop_pct_from_best: 2` (`max_increase_pct_from_best` where lower is better) to fail a slow"
+                     " slide; `mlgate check` says how much history each has.")
     notes.append("# Your own report layout: copy mlgate's example template folder and set report: {template: DIR}.")
     return _fill(template, kpis="\n".join(kpis), notes="\n".join(_wrap(n) for n in notes))
 

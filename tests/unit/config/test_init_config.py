@@ -198,7 +198,7 @@ def test_the_config_points_a_new_user_at_the_noise_band_and_the_ratchet() -> Non
     text = _config(Discovery(metric_files=("m.json",), metrics={"m.json": {"test.r2": 0.6, "val_loss": 0.3}}))
     flat = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
     assert "add `confidence: 0.95` to a gate to judge it on main's run-to-run noise once the ledger holds 8" in flat
-    assert "`max_drop_pct_from_best: 2` to fail a slow slide" in flat
+    assert "`max_drop_pct_from_best: 2` (`max_increase_pct_from_best` where lower is better) to fail a slow slide" in flat
     parse_config(text)
     assert "confidence" not in _config(Discovery(metric_files=("m.json",), metrics={"m.json": {"epochs": 3}}))
 
