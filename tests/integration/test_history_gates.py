@@ -145,6 +145,11 @@ def test_check_says_how_much_history_each_noise_gate_has(world: Origin) -> None:
     assert (f"  history of accuracy: {runs} recorded runs in the last 50 on main ({runs + 1} needed): judged on the"
             " number alone until then; `mlgate run --record` on each commit of main records them") in short.stdout
 
+    clone.write_config({**_config(max_drop=0.05, confidence=0.95), "baseline": {"ledger": False}})
+    off = clone.mlgate("check")
+    assert ("  history: baseline.ledger is false, so the gates with confidence are judged on the number alone"
+            in off.stdout.splitlines()), off.stdout
+
 
 def test_the_window_bounds_the_history(world: Origin, mlgate: Runner) -> None:
     config = {**_config(max_drop=0.05, confidence=0.95), "baseline": {"window": 8, "min_history": 8}}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlgate.config.schema import Kpi
 from mlgate.edges.dvc.discovery import check_pipeline, describe
 from mlgate.edges.dvc.discovery import unreadable as broken
 from mlgate.edges.progress import Progress
@@ -19,6 +18,7 @@ from mlgate.edges.sides import DirectorySide
 from mlgate.errors import EXIT_OK, ConfigError, InputError, MlgateError
 from mlgate.gating.compare import is_number
 from mlgate.gating.gates import family_without_base
+from mlgate.gating.history import reads_history, series
 from mlgate.gating.selectors import match
 from mlgate.gating.snapshot import Snapshot
 from mlgate.run.base_commit import BaseRequest, choose_base
@@ -78,7 +78,7 @@ def check_command(args: argparse.Namespace) -> int:
             continue
         gates += len(found)
         matched.update(found)
-        if _reads_history(selector, kpi):
+        if reads_history(selector, kpi):
             historic.extend(f for f in found if f not in historic)
         if found == [(found[0][0], selector.rpartition(":")[2])]:  # the selector is the metric's own name
             path, key = found[0]
@@ -123,21 +123,9 @@ def _refuse_unreadable(unreadable: dict[str, str]) -> None:
                          "stage that writes it ('dvc repro')")
 
 
-def _reads_history(selector: str, kpi: Kpi) -> bool:
-    """A gate judged on main's ledger history: a ratchet rule, or a confidence level on a metric no
-    predictions file gives an interval for."""
-    from mlgate.gating.rules import RULES
-
-    ratchet = any(RULES[name].kind == "best" for name, _ in kpi.rules())
-    noise = kpi.confidence_level is not None and not selector.rpartition(":")[2].startswith("predictions.")
-    return ratchet or noise
-
-
 def _history_lines(edges: Edges, metrics: list[tuple[str, str]]) -> list[str]:
     """How much of main's history each such gate has: 'history of r2: 14 recorded runs on main (8 needed):
     judged on main's noise'."""
-    from mlgate.gating.history import series
-
     baseline = edges.config.baseline
     rev = default_branch_rev(edges.git)
     if not baseline.ledger:

@@ -26,15 +26,14 @@ Pure: the history comes in as ledger hits, the head's and the base's numbers as 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.gating.gates import RuleOutcome
-from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES, TOLERANCE, is_number
+from mlgate.gating.rules import FAIL, NO_BASELINE, PASS, RULES, TOLERANCE
 from mlgate.gating.snapshot import Snapshot
-from mlgate.gating.trend import flat_metrics
+from mlgate.gating.trend import flat_metrics, plottable
 from mlgate.text.numbers import number_format
 
 SHORT = 7
@@ -46,16 +45,14 @@ class Point:
     value: float
 
 
-LARGEST = 1e300  # a recorded value beyond this is no measurement (its differences would overflow)
-
-
 def series(hits: Sequence[Any], name: str) -> list[Point]:
-    """The finite values of metric ``name`` ("file:key") in the hits (oldest first), with their commits."""
+    """The usable values of metric ``name`` ("file:key") in the hits (oldest first), with their commits: finite
+    numbers within ±1e300 (``plottable``: beyond it a value is no measurement, and its differences overflow)."""
     out = []
     for hit in hits:
-        value = flat_metrics(hit.entry.get("metrics")).get(name)
-        if is_number(value) and math.isfinite(value) and abs(value) <= LARGEST:
-            out.append(Point(hit.sha, float(value)))
+        value = plottable(flat_metrics(hit.entry.get("metrics")).get(name))
+        if value is not None:
+            out.append(Point(hit.sha, value))
     return out
 
 
@@ -193,8 +190,7 @@ class HistoryJudge:
 
     @staticmethod
     def _value(snap: Snapshot, path: str, key: str) -> float | None:
-        value = snap.metrics.get(path, {}).get(key)
-        return float(value) if is_number(value) and math.isfinite(value) and abs(value) <= LARGEST else None
+        return plottable(snap.metrics.get(path, {}).get(key))
 
     @staticmethod
     def _decide(r: Any, rule: str, threshold: float, new: float, reference: float, bound: float,
@@ -256,10 +252,21 @@ class HistoryJudge:
         return RuleOutcome(rule, threshold, FAIL if failed else PASS, message, interval=record)
 
 
+def has_ratchet(kpi: Any) -> bool:
+    return any(RULES[name].kind == "best" for name, _ in kpi.rules())
+
+
+def reads_history(selector: str, kpi: Any) -> bool:
+    """Whether this KPI's gate is judged on main's history: a ratchet rule, or a confidence level on a metric
+    no predictions file gives an interval for (what `mlgate check` reports the history of)."""
+    return has_ratchet(kpi) or (kpi.confidence_level is not None
+                                and not selector.rpartition(":")[2].startswith("predictions."))
+
+
 def wants_history(config: Any) -> bool:
-    """Whether any KPI needs the history: a ratchet rule, or a confidence level (on any metric)."""
-    return any(kpi.confidence_level is not None or any(RULES[name].kind == "best" for name, _ in kpi.rules())
-               for kpi in config.kpis.values())
+    """Whether any KPI may need the history: a ratchet rule, or a confidence level (on any metric: a
+    predictions gate falls back on it when its family gives no interval)."""
+    return any(kpi.confidence_level is not None or has_ratchet(kpi) for kpi in config.kpis.values())
 
 
 def judges(config: Any, hits: Sequence[Any], head: Snapshot, base: Snapshot | None,

@@ -36,8 +36,10 @@ def noise_statement(gate: GateOutcome, rule: RuleOutcome) -> str:
     if iv.get("plain"):
         if iv.get("confidence") is None:
             return f"history of {runs} run{'s' if runs != 1 else ''}, no confidence level: the best single run"
-        return iv.get("said") or (f"{runs} recorded run{'s' if runs != 1 else ''}, fewer than "  # the judge's words;
-                                  f"{iv.get('min_history')}: judged on the number alone")  # a result of before them
+        if iv.get("said"):  # the judge's own words
+            return str(iv["said"])
+        return (f"{runs} recorded run{'s' if runs != 1 else ''}, fewer than {iv.get('min_history')}: "
+                "judged on the number alone")  # a result written before the judge recorded them
     fmt = number_format(gate.old, gate.new, iv.get("reference"))
     conf = f"{confidence_pct(iv['confidence'])} %"
     if not iv.get("noise"):  # a deterministic pipeline: every level repeats to the last digit
